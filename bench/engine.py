@@ -1,0 +1,143 @@
+"""The engine's own cost per host per step, against plain Nornir, measured in the same run.
+
+    python bench/engine.py [--hosts 1000,10000] [--steps 3] [--reps 3] [--workers 20] [--db URL]
+
+For each inventory size it times, with the same no-op task and the same in-memory inventory:
+
+* floor   - a plain Python loop calling the task function once per host (no threads at all);
+* nornir  - ``nr.run(task=noop)`` with Nornir's ThreadedRunner, once per step;
+* ispflow - a runbook of ``core.noop`` steps through the executor: expressions, per-host
+            state, progress hooks off, and the journal (pending rows per step, then every
+            host/step result made durable by group commit) in a SQLite file (or --db).
+
+and prints microseconds per host per step and the ratio ispflow / nornir (target: <= 2).
+The best of --reps repetitions is reported for each, to keep noise from other processes out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nornir.core import Nornir  # noqa: E402
+from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory  # noqa: E402
+from nornir.core.task import Result, Task  # noqa: E402
+from nornir.plugins.runners import ThreadedRunner  # noqa: E402
+
+from engine.executor import Executor  # noqa: E402
+from engine.loader import load_runbook  # noqa: E402
+from engine.model import RunOptions  # noqa: E402
+from store.db import open_database  # noqa: E402
+from store.journal import Journal  # noqa: E402
+
+
+def make_nornir(count: int, workers: int) -> Nornir:
+    defaults = Defaults()
+    hosts = Hosts()
+    for i in range(count):
+        name = f"olt-{i:05d}"
+        hosts[name] = Host(
+            name=name,
+            hostname="127.0.0.1",
+            platform="huawei_smartax",
+            data={"site": "poa" if i % 2 else "cwb", "role": "olt", "vendor": "huawei"},
+            defaults=defaults,
+        )
+    inventory = Inventory(hosts=hosts, groups=Groups(), defaults=defaults)
+    return Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=workers))
+
+
+def noop(task: Task) -> Result:
+    return Result(host=task.host)
+
+
+def time_floor(nr: Nornir, steps: int) -> float:
+    hosts = list(nr.inventory.hosts.values())
+
+    class _T:
+        host: Host
+
+    fake = _T()
+    start = time.perf_counter()
+    for _ in range(steps):
+        for host in hosts:
+            fake.host = host
+            noop(fake)  # type: ignore[arg-type]
+    return time.perf_counter() - start
+
+
+def time_nornir(nr: Nornir, steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        nr.run(task=noop)
+    return time.perf_counter() - start
+
+
+def time_engine(nr: Nornir, steps: int, workers: int, db_url: str, book: Path) -> float:
+    runbook = load_runbook(book)
+    database = open_database(db_url)
+    journal = Journal(database)
+    try:
+        executor = Executor(nr, journal)
+        start = time.perf_counter()
+        outcome = executor.run(runbook, {}, RunOptions(workers=workers))
+        elapsed = time.perf_counter() - start
+    finally:
+        journal.close()
+        database.close()
+    assert outcome.status == "ok", outcome.message
+    assert len(outcome.outcomes) == steps * len(nr.inventory.hosts)
+    return elapsed
+
+
+def write_book(folder: Path, steps: int) -> Path:
+    lines = ["name: bench-noop", "steps:"]
+    lines += [f"  - {{name: step-{i}, task: core.noop}}" for i in range(steps)]
+    path = folder / "bench.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--hosts", default="1000,10000")
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+
+    print(f"no-op task, {args.steps} steps, {args.workers} workers, best of {args.reps}")
+    print(
+        f"{'hosts':>7} {'floor µs':>10} {'nornir µs':>10} {'ispflow µs':>11} {'ispflow/nornir':>15}"
+    )
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        book = write_book(folder, args.steps)
+        for count in (int(n) for n in args.hosts.split(",")):
+            nr = make_nornir(count, args.workers)
+            per = args.steps * count
+            floor = min(time_floor(nr, args.steps) for _ in range(args.reps)) / per * 1e6
+            plain = min(time_nornir(nr, args.steps) for _ in range(args.reps)) / per * 1e6
+            runs = []
+            for rep in range(args.reps):
+                url = args.db or f"sqlite:///{folder / f'bench-{count}-{rep}.db'}"
+                runs.append(time_engine(nr, args.steps, args.workers, url, book))
+            engine = min(runs) / per * 1e6
+            ratio = engine / plain
+            worst = max(worst, ratio)
+            print(f"{count:>7} {floor:>10.2f} {plain:>10.2f} {engine:>11.2f} {ratio:>14.2f}x")
+    verdict = "within" if worst <= 2.0 else "ABOVE"
+    print(f"worst ratio {worst:.2f}x: {verdict} the 2x target")
+
+
+if __name__ == "__main__":
+    main()

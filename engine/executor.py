@@ -1,0 +1,335 @@
+"""Run a runbook over a Nornir inventory: step by step, hosts in parallel, journaled.
+
+A step runs on every host still in the race (not failed, matching the step's ``hosts``) with
+Nornir's threaded runner; each host's result is journaled before the host moves on. A failed
+host stops its own remaining steps, the failure budget can abort the rollout, and the
+``rollback`` steps of what succeeded run, newest first, on the hosts where a later step failed.
+``--resume`` and ``--rerun-failed`` are the same loop with the journal's earlier results
+restored first, so nothing already done is done again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from nornir.core import Nornir
+from nornir.core.inventory import Hosts, Inventory
+from nornir.core.processor import Processor
+from nornir.plugins.runners import ThreadedRunner
+
+from engine import connections
+from engine.context import HostState
+from engine.errors import UsageError
+from engine.model import Runbook, RunOptions, Step
+from engine.outcome import DONE_STATUSES, RunOutcome, StepOutcome
+from engine.run_state import RunState
+from engine.secrets import Secrets
+from engine.step_runner import run_step
+from engine.vartypes import mask_secrets, resolve_vars
+from store.journal import Journal
+
+DEFAULT_WORKERS = 20
+
+
+class Executor:
+    def __init__(
+        self,
+        nornir: Nornir,
+        journal: Journal,
+        processors: Sequence[Processor] = (),
+    ) -> None:
+        self.nornir = nornir
+        self.journal = journal
+        self.processors = list(processors)
+        connections.install()
+
+    def run(
+        self,
+        runbook: Runbook,
+        given_vars: dict[str, Any],
+        options: RunOptions,
+        *,
+        resume_of: RunOutcome | None = None,
+        rerun_of: RunOutcome | None = None,
+    ) -> RunOutcome:
+        """Run (or resume) a runbook; var and host-selection problems raise before any host."""
+        values = resolve_vars(runbook.var_specs, given_vars)
+        secrets = Secrets(
+            [values[n] for n, spec in runbook.var_specs.items() if spec.secret]
+            + [h.password for h in self.nornir.inventory.hosts.values() if h.password]
+        )
+        masked = mask_secrets(runbook.var_specs, values)
+        prior = resume_of or rerun_of
+        host_names = self._select_hosts(runbook, options, prior, rerun=rerun_of is not None)
+        steps = [s for s in runbook.steps if _tag_selected(s, options)]
+        self._preflight(steps)
+
+        run_info = {"dry_run": options.dry_run}
+        if resume_of is not None:
+            run_id = resume_of.run_id
+            self.journal.reopen_run(run_id)
+        else:
+            run_id = self.journal.start_run(
+                runbook=runbook.name,
+                runbook_path=str(runbook.path) if runbook.path else None,
+                vars=masked,
+                hosts=host_names,
+                steps=[s.name for s in runbook.steps],
+                options=_options_record(options),
+                dry_run=options.dry_run,
+                parent_run_id=rerun_of.run_id if rerun_of else None,
+            )
+        run_info["id"] = run_id
+        inventory = self.nornir.inventory.hosts
+        state = RunState(
+            run_id=run_id,
+            journal=self.journal,
+            hosts={name: HostState(inventory[name], values, run_info) for name in host_names},
+            dry_run=options.dry_run,
+            limiter=connections.ConnectLimiter(options.max_connecting, options.connect_rate),
+            secrets=secrets,
+            max_fail_percent=runbook.max_fail_percent,
+        )
+        started_at = datetime.now(UTC)
+        if prior is not None:
+            self._restore(runbook, state, prior, rerun=rerun_of is not None)
+
+        self.nornir.data.dry_run = options.dry_run
+        try:
+            for step in steps:
+                if state.aborted:
+                    break
+                hosts = [
+                    h.name
+                    for h in state.hosts.values()
+                    if h.failed_at is None
+                    and (h.name, step.index, False) not in state.outcomes
+                    and (step.hosts is None or step.hosts(h.host))
+                ]
+                self._run_step(step, hosts, state, runbook, options)
+            if state.aborted:
+                self._record_aborted(steps, state)
+            self._rollback(runbook, state, options)
+        except KeyboardInterrupt:
+            state.abort("interrupted by the user")
+            self.journal.flush()
+            self.journal.finish_run(run_id, "aborted", state.abort_reason)
+            raise
+        self.journal.flush()
+
+        status, message = _run_status(state)
+        self.journal.finish_run(run_id, status, message)
+        return RunOutcome(
+            run_id=run_id,
+            runbook=runbook.name,
+            runbook_path=str(runbook.path) if runbook.path else None,
+            vars=masked,
+            status=status,
+            started_at=resume_of.started_at if resume_of else started_at,
+            finished_at=datetime.now(UTC),
+            hosts=host_names,
+            steps=[s.name for s in runbook.steps],
+            outcomes=_ordered(state, host_names),
+            dry_run=options.dry_run,
+            parent_run_id=rerun_of.run_id if rerun_of else None,
+            message=message,
+        )
+
+    # -- selection and checks ------------------------------------------------------------
+    def _select_hosts(
+        self, runbook: Runbook, options: RunOptions, prior: RunOutcome | None, *, rerun: bool
+    ) -> list[str]:
+        inventory = self.nornir.inventory.hosts
+        if prior is not None:
+            names = prior.failed_hosts() if rerun else list(prior.hosts)
+            if rerun and not names:
+                raise UsageError(f"run {prior.run_id} has no failed hosts to re-run")
+            missing = [n for n in names if n not in inventory]
+            if missing:
+                raise UsageError(
+                    f"run {prior.run_id} used hosts that are not in the inventory now: "
+                    + ", ".join(missing[:10])
+                )
+            return names
+        names = [n for n, h in inventory.items() if runbook.targets(h)]
+        if options.limit is not None:
+            names = [n for n in names if options.limit(inventory[n])]
+        if not names:
+            limit = f" and --limit '{options.limit}'" if options.limit is not None else ""
+            raise UsageError(
+                f"no host matches targets '{runbook.targets}'{limit} "
+                f"(inventory has {len(inventory)} hosts)"
+            )
+        return names
+
+    def _preflight(self, steps: list[Step]) -> None:
+        """Fail before touching any host on what can be known up front (CSV files)."""
+        for step in steps:
+            loop = step.loop
+            if loop is not None and loop.csv_file is not None and loop.csv_file.is_constant:
+                from engine.run_state import read_csv, resolve_csv
+
+                try:
+                    read_csv(resolve_csv(str(loop.csv_file.render({})), loop.base_dir))
+                except ValueError as exc:
+                    raise UsageError(f"{step.location}: {exc}") from exc
+
+    def _restore(
+        self, runbook: Runbook, state: RunState, prior: RunOutcome, *, rerun: bool
+    ) -> None:
+        """Take over what an earlier run already did, with the values its steps registered."""
+        for outcome in prior.outcomes:
+            if outcome.host not in state.hosts or outcome.status not in DONE_STATUSES:
+                continue
+            if rerun and outcome.status == "failed":
+                continue
+            try:
+                step = runbook.step_by_index(outcome.step_index)
+            except KeyError:
+                continue
+            if rerun:
+                outcome = _copy_as_restored(outcome)
+                state.journal.record(state.run_id, outcome)
+            state.remember(step, outcome)
+            if step.register and not outcome.rollback:
+                state.hosts[outcome.host].register(step.register, outcome.result)
+
+    # -- running -------------------------------------------------------------------------
+    def _run_step(
+        self,
+        step: Step,
+        hosts: list[str],
+        state: RunState,
+        runbook: Runbook,
+        options: RunOptions,
+        *,
+        rollback: bool = False,
+    ) -> None:
+        if not hosts:
+            return
+        self.journal.plan_step(state.run_id, step.index, step.name, hosts, rollback=rollback)
+        workers = step.workers or options.workers or runbook.workers or DEFAULT_WORKERS
+        nr = self._nornir_for(hosts).with_runner(
+            ThreadedRunner(num_workers=min(workers, len(hosts)))
+        )
+        if self.processors:
+            nr = nr.with_processors(self.processors)
+        nr.run(
+            task=run_step,
+            name=f"rollback: {step.name}" if rollback else step.name,
+            on_failed=True,
+            step=step,
+            state=state,
+            rollback=rollback,
+        )
+
+    def _nornir_for(self, hosts: list[str]) -> Nornir:
+        """The inventory narrowed to these hosts, built directly: ``Nornir.filter`` would call
+        a Python function for every host of the whole inventory on every step."""
+        inventory = self.nornir.inventory
+        narrowed = Inventory(
+            hosts=Hosts((name, inventory.hosts[name]) for name in hosts),
+            groups=inventory.groups,
+            defaults=inventory.defaults,
+        )
+        return Nornir(inventory=narrowed, config=self.nornir.config, data=self.nornir.data)
+
+    def _record_aborted(self, steps: list[Step], state: RunState) -> None:
+        now = datetime.now(UTC)
+        for step in steps:
+            for host in state.hosts.values():
+                key = (host.name, step.index, False)
+                if host.failed_at is not None or key in state.outcomes:
+                    continue
+                if step.hosts is not None and not step.hosts(host.host):
+                    continue
+                outcome = StepOutcome(
+                    host=host.name,
+                    step_index=step.index,
+                    step_name=step.name,
+                    status="aborted",
+                    error=f"not run: {state.abort_reason}",
+                    started_at=now,
+                    finished_at=now,
+                )
+                state.journal.record(state.run_id, outcome)
+                state.remember(step, outcome)
+
+    def _rollback(self, runbook: Runbook, state: RunState, options: RunOptions) -> None:
+        for step in reversed(runbook.steps):
+            if not step.rollback:
+                continue
+            hosts = [
+                h.name
+                for h in state.hosts.values()
+                if h.failed_at is not None
+                and h.failed_at > step.index
+                and _succeeded(state, h.name, step.index)
+            ]
+            for undo in step.rollback:
+                pending = [n for n in hosts if (n, undo.index, True) not in state.outcomes]
+                self._run_step(undo, pending, state, runbook, options, rollback=True)
+
+
+def _succeeded(state: RunState, host: str, index: int) -> bool:
+    outcome = state.outcomes.get((host, index, False))
+    return outcome is not None and outcome.status in ("ok", "changed")
+
+
+def _tag_selected(step: Step, options: RunOptions) -> bool:
+    if options.skip_tags and step.tags & options.skip_tags:
+        return False
+    if not options.tags:
+        return "never" not in step.tags
+    return bool(step.tags & options.tags) or "always" in step.tags
+
+
+def _run_status(state: RunState) -> tuple[str, str | None]:
+    if state.aborted:
+        return "aborted", state.abort_reason
+    failed = state.failed_count()
+    if failed:
+        return "failed", f"{failed} of {len(state.hosts)} hosts failed"
+    return "ok", None
+
+
+def _ordered(state: RunState, host_names: list[str]) -> list[StepOutcome]:
+    order = {name: i for i, name in enumerate(host_names)}
+    return sorted(
+        state.outcomes.values(),
+        key=lambda o: (order.get(o.host, 0), o.rollback, o.step_index),
+    )
+
+
+def _copy_as_restored(outcome: StepOutcome) -> StepOutcome:
+    return StepOutcome(
+        host=outcome.host,
+        step_index=outcome.step_index,
+        step_name=outcome.step_name,
+        status=outcome.status,
+        changed=outcome.changed,
+        result=outcome.result,
+        error=outcome.error,
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        attempts=0,
+        rollback=outcome.rollback,
+    )
+
+
+def _options_record(options: RunOptions) -> dict[str, Any]:
+    return {
+        "dry_run": options.dry_run,
+        "workers": options.workers,
+        "limit": str(options.limit) if options.limit is not None else None,
+        "tags": sorted(options.tags),
+        "skip_tags": sorted(options.skip_tags),
+        "max_connecting": options.max_connecting,
+        "connect_rate": options.connect_rate,
+        "pid": os.getpid(),
+        "machine": socket.gethostname(),
+    }

@@ -1,0 +1,619 @@
+"""Turn a runbook file into a checked, compiled :class:`engine.model.Runbook`.
+
+Every problem is collected (not just the first) and reported as file:line:col before any
+host is touched: unknown keys, wrong types, unknown tasks or task arguments, bad filters,
+expressions that do not compile or that use a variable no one defines.
+"""
+
+from __future__ import annotations
+
+import keyword
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from engine.errors import Problem, RunbookError
+from engine.expressions import CompiledCondition, CompiledValue, ExpressionError, Expressions
+from engine.filters import FilterError, HostFilter, parse_filter
+from engine.model import Assertion, Location, Loop, Runbook, Scope, Step
+from engine.paths import find_runbook
+from engine.registry import TaskRegistry, TaskSpec, UnknownTaskError
+from engine.registry import registry as default_registry
+from engine.suggest import did_you_mean
+from engine.vartypes import VarError, VarSpec, spec_from_mapping
+from engine.yaml_source import plain, read_yaml, value_where, where
+
+TOP_KEYS = ("name", "description", "vars", "targets", "steps", "max_fail_percent", "workers")
+STEP_KEYS = (
+    "name", "task", "with", "hosts", "when", "loop", "items", "register", "assert",
+    "fail_msg", "retries", "delay", "backoff", "timeout", "workers", "serial",
+    "on_failure", "rollback", "tags",
+)  # fmt: skip
+INCLUDE_KEYS = ("name", "include", "vars", "tags")
+ON_FAILURE = ("stop", "continue", "abort")
+# Names the engine puts in every expression context.
+BUILTIN_NAMES = frozenset({"host", "run", "vars"})
+LOOP_NAMES = frozenset({"item", "loop_index"})
+RESULT_NAMES = frozenset({"result"})
+RESERVED = BUILTIN_NAMES | LOOP_NAMES | RESULT_NAMES
+
+
+class Loader:
+    def __init__(
+        self,
+        registry: TaskRegistry | None = None,
+        expressions: Expressions | None = None,
+    ) -> None:
+        self.registry = registry or default_registry
+        self.expressions = expressions or Expressions()
+        self.jinja_globals = frozenset(self.expressions.env.globals)
+
+    def load(self, source: str | Path) -> Runbook:
+        path = find_runbook(source)
+        builder = _Builder(self, path)
+        runbook = builder.build()
+        if builder.problems:
+            raise RunbookError(builder.problems)
+        assert runbook is not None
+        return runbook
+
+
+def load_runbook(source: str | Path) -> Runbook:
+    """Load and check a runbook by path or by the name of a shipped one."""
+    return Loader().load(source)
+
+
+class _Builder:
+    def __init__(self, loader: Loader, path: Path) -> None:
+        self.loader = loader
+        self.path = path
+        self.problems: list[Problem] = []
+        self.next_index = 0
+        self.rollback_steps: list[Step] = []
+        self.registered: list[str] = []
+        self.include_stack: list[Path] = [path.resolve()]
+
+    # -- helpers -------------------------------------------------------------------------
+    def problem(self, location: Location | None, message: str) -> None:
+        self.problems.append(Problem(location, message))
+
+    def check_keys(
+        self, file: str, node: CommentedMap, allowed: tuple[str, ...], what: str
+    ) -> None:
+        for key in node:
+            if key not in allowed:
+                self.problem(
+                    where(file, node, key),
+                    f"unknown {what} key '{key}'{did_you_mean(str(key), allowed)}",
+                )
+
+    def compile_value(
+        self, file: str, node: Any, key: Any, value: Any, known: frozenset[str], label: str
+    ) -> CompiledValue | None:
+        try:
+            compiled = self.loader.expressions.compile_value(plain(value))
+        except ExpressionError as exc:
+            self.problem(value_where(file, node, key), f"{label}: {exc}")
+            return None
+        self.check_names(compiled.variables, known, value_where(file, node, key), label)
+        return compiled
+
+    def compile_condition(
+        self, file: str, location: Location, value: Any, known: frozenset[str], label: str
+    ) -> CompiledCondition | None:
+        if not isinstance(value, str | bool):
+            self.problem(location, f"{label} must be an expression (text), not {_kind(value)}")
+            return None
+        try:
+            compiled = self.loader.expressions.compile_condition(plain(value))
+        except ExpressionError as exc:
+            self.problem(location, f"{label}: {exc}")
+            return None
+        self.check_names(compiled.variables, known, location, label)
+        return compiled
+
+    def check_names(
+        self, names: frozenset[str], known: frozenset[str], location: Location, label: str
+    ) -> None:
+        for name in sorted(names - known - self.loader.jinja_globals):
+            self.problem(
+                location,
+                f"{label}: undefined variable '{name}'{did_you_mean(name, known)}",
+            )
+
+    def number(
+        self,
+        file: str,
+        node: CommentedMap,
+        key: str,
+        *,
+        minimum: float,
+        maximum: float | None = None,
+        integer: bool = False,
+    ) -> Any:
+        value = node.get(key)
+        if value is None:
+            return None
+        ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok_type:
+            expected = "a whole number" if integer else "a number"
+            self.problem(
+                value_where(file, node, key), f"'{key}' must be {expected}, not {_kind(value)}"
+            )
+            return None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum:g}" if maximum is not None else ""
+            self.problem(
+                value_where(file, node, key),
+                f"'{key}' must be at least {minimum:g}{upper}, not {value}",
+            )
+            return None
+        return value
+
+    def filter(self, file: str, node: CommentedMap, key: str) -> HostFilter | None:
+        try:
+            return parse_filter(plain(node.get(key)))
+        except FilterError as exc:
+            location = value_where(file, node, key)
+            if exc.position is not None and isinstance(node.get(key), str):
+                location = Location(location.file, location.line, location.col + exc.position)
+            self.problem(location, f"bad host filter in '{key}': {exc.message}")
+            return None
+
+    def text(
+        self, file: str, node: CommentedMap, key: str, default: str | None = None
+    ) -> str | None:
+        value = node.get(key, default)
+        if value is not None and not isinstance(value, str):
+            self.problem(value_where(file, node, key), f"'{key}' must be text, not {_kind(value)}")
+            return default
+        return value
+
+    # -- the runbook ---------------------------------------------------------------------
+    def build(self) -> Runbook | None:
+        file = str(self.path)
+        data, problems = read_yaml(self.path)
+        self.problems.extend(problems)
+        if problems:
+            return None
+        if not isinstance(data, CommentedMap):
+            self.problem(
+                Location(file, 1, 1),
+                f"a runbook is a mapping with 'name' and 'steps', not {_kind(data)}",
+            )
+            return None
+        self.check_keys(file, data, TOP_KEYS, "runbook")
+        name = self.text(file, data, "name", self.path.stem) or self.path.stem
+        description = self.text(file, data, "description", "") or ""
+        var_specs = self.var_specs(file, data)
+        targets = self.filter(file, data, "targets") if "targets" in data else parse_filter(None)
+        max_fail = self.number(file, data, "max_fail_percent", minimum=0, maximum=100)
+        workers = self.number(file, data, "workers", minimum=1, integer=True)
+        steps = self.steps(file, data, var_specs, None, frozenset())
+        return Runbook(
+            name=name,
+            description=description,
+            path=self.path,
+            var_specs=var_specs,
+            targets=targets or parse_filter(None),
+            steps=steps,
+            rollback_steps=self.rollback_steps,
+            max_fail_percent=max_fail,
+            workers=workers,
+        )
+
+    def var_specs(self, file: str, node: CommentedMap) -> dict[str, VarSpec]:
+        specs: dict[str, VarSpec] = {}
+        raw = node.get("vars")
+        if raw is None:
+            return specs
+        if not isinstance(raw, CommentedMap):
+            self.problem(
+                value_where(file, node, "vars"),
+                f"'vars' must be a mapping of name: spec, not {_kind(raw)}",
+            )
+            return specs
+        for name, spec in raw.items():
+            location = where(file, raw, name)
+            if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+                self.problem(
+                    location, f"var name '{name}' must be a plain identifier (letters, digits, _)"
+                )
+                continue
+            if name in RESERVED:
+                self.problem(location, f"var name '{name}' is reserved for the engine")
+                continue
+            if spec is None:
+                spec = {}
+            elif isinstance(spec, str):
+                spec = {"type": spec}
+            elif not isinstance(spec, dict):
+                self.problem(
+                    value_where(file, raw, name),
+                    f"var '{name}': give a type name or a mapping, not {_kind(spec)}",
+                )
+                continue
+            try:
+                specs[name] = spec_from_mapping(name, plain(spec))
+            except VarError as exc:
+                self.problem(_key_or_value(file, spec, exc, location), str(exc))
+        return specs
+
+    # -- steps ---------------------------------------------------------------------------
+    def steps(
+        self,
+        file: str,
+        node: CommentedMap,
+        var_specs: dict[str, VarSpec],
+        scope: Scope | None,
+        inherited_tags: frozenset[str],
+    ) -> list[Step]:
+        raw = node.get("steps")
+        if raw is None:
+            self.problem(where(file, node), "a runbook needs 'steps' (a list of steps)")
+            return []
+        if not isinstance(raw, CommentedSeq) or not raw:
+            self.problem(
+                value_where(file, node, "steps"), "'steps' must be a non-empty list of steps"
+            )
+            return []
+        result: list[Step] = []
+        for index, item in enumerate(raw):
+            location = where(file, raw, index=index)
+            if not isinstance(item, CommentedMap):
+                self.problem(
+                    location, f"a step is a mapping with 'task' (or 'include'), not {_kind(item)}"
+                )
+                continue
+            if "include" in item:
+                result.extend(self.include(file, item, var_specs, scope, inherited_tags))
+            else:
+                step = self.step(file, item, var_specs, scope, inherited_tags, in_rollback=False)
+                if step is not None:
+                    result.append(step)
+        return result
+
+    def known_names(self, var_specs: dict[str, VarSpec]) -> frozenset[str]:
+        return frozenset(var_specs) | BUILTIN_NAMES | frozenset(self.registered)
+
+    def step(
+        self,
+        file: str,
+        node: CommentedMap,
+        var_specs: dict[str, VarSpec],
+        scope: Scope | None,
+        inherited_tags: frozenset[str],
+        *,
+        in_rollback: bool,
+    ) -> Step | None:
+        self.check_keys(file, node, STEP_KEYS, "step")
+        location = where(file, node)
+        task_name = node.get("task")
+        spec: TaskSpec | None = None
+        if task_name is None:
+            self.problem(
+                location,
+                f"step needs 'task' (or 'include'){did_you_mean('task', [str(k) for k in node])}",
+            )
+        elif not isinstance(task_name, str):
+            self.problem(
+                value_where(file, node, "task"),
+                f"'task' must be a task name, not {_kind(task_name)}",
+            )
+        else:
+            try:
+                spec = self.loader.registry.resolve(task_name)
+            except UnknownTaskError as exc:
+                self.problem(value_where(file, node, "task"), str(exc))
+        name = self.text(file, node, "name", task_name if isinstance(task_name, str) else "step")
+        if scope is not None:
+            name = f"{scope.name} / {name}"
+
+        known = self.known_names(var_specs)
+        loop = self.loop(file, node, known)
+        if loop is not None:
+            known = known | LOOP_NAMES
+
+        args, arg_sources = self.args(file, node, known, spec)
+        hosts = self.filter(file, node, "hosts") if "hosts" in node else None
+        when = None
+        if "when" in node:
+            when = self.compile_condition(
+                file, value_where(file, node, "when"), node["when"], known, "when"
+            )
+
+        register = node.get("register")
+        if register is not None and (not isinstance(register, str) or not register.isidentifier()):
+            self.problem(
+                value_where(file, node, "register"), "'register' must be a plain identifier"
+            )
+            register = None
+        elif register in RESERVED or register in var_specs:
+            self.problem(
+                value_where(file, node, "register"),
+                f"'register: {register}' would hide a var or engine name",
+            )
+            register = None
+
+        assert_known = known | RESULT_NAMES | ({register} if register else set())
+        assertion = self.assertion(file, node, assert_known)
+
+        retries = self.number(file, node, "retries", minimum=0, integer=True) or 0
+        delay = self.number(file, node, "delay", minimum=0) or 0.0
+        backoff = self.number(file, node, "backoff", minimum=1) or 1.0
+        timeout = self.number(file, node, "timeout", minimum=0.001)
+        workers = self.workers(file, node)
+        on_failure = node.get("on_failure", "stop")
+        if on_failure not in ON_FAILURE:
+            self.problem(
+                value_where(file, node, "on_failure"),
+                f"'on_failure' must be one of {', '.join(ON_FAILURE)}, not '{on_failure}'{did_you_mean(str(on_failure), ON_FAILURE)}",
+            )
+            on_failure = "stop"
+        tags = inherited_tags | self.tags(file, node)
+
+        index = self.next_index
+        self.next_index += 1
+        step = Step(
+            index=index,
+            name=name or "step",
+            task=spec,  # type: ignore[arg-type]  # None only when problems were recorded
+            location=location,
+            args=args,  # type: ignore[arg-type]
+            hosts=hosts,
+            when=when,
+            loop=loop,
+            register=register,
+            assertion=assertion,
+            retries=retries,
+            delay=float(delay),
+            backoff=float(backoff),
+            timeout=float(timeout) if timeout is not None else None,
+            workers=workers,
+            on_failure=on_failure,
+            tags=tags,
+            scope=scope,
+            arg_sources=arg_sources,
+        )
+        if "rollback" in node:
+            if in_rollback:
+                self.problem(
+                    where(file, node, "rollback"), "a rollback step cannot have its own 'rollback'"
+                )
+            else:
+                step.rollback = self.rollback(file, node, var_specs, scope, tags)
+        # Registered after the step so it is visible to later steps, not to itself.
+        if register:
+            self.registered.append(register)
+        return step
+
+    def args(
+        self, file: str, node: CommentedMap, known: frozenset[str], spec: TaskSpec | None
+    ) -> tuple[CompiledValue | None, dict[str, frozenset[str]]]:
+        raw = node.get("with")
+        if raw is None:
+            raw = CommentedMap()
+        if not isinstance(raw, CommentedMap):
+            self.problem(
+                value_where(file, node, "with"),
+                f"'with' must be a mapping of argument: value, not {_kind(raw)}",
+            )
+            return None, {}
+        sources: dict[str, frozenset[str]] = {}
+        for key, value in raw.items():
+            compiled = self.compile_value(file, raw, key, value, known, f"with.{key}")
+            if compiled is not None:
+                sources[str(key)] = compiled.variables
+        if spec is not None:
+            for message in spec.check_args({str(k) for k in raw}):
+                self.problem(
+                    where(file, node, "with") if "with" in node else where(file, node, "task"),
+                    message,
+                )
+        try:
+            return self.loader.expressions.compile_value(plain(raw)), sources
+        except ExpressionError:
+            return None, sources  # already reported per argument
+
+    def loop(self, file: str, node: CommentedMap, known: frozenset[str]) -> Loop | None:
+        if "loop" in node and "items" in node:
+            self.problem(where(file, node, "items"), "use either 'loop' or 'items', not both")
+            return None
+        if "loop" in node:
+            raw = node["loop"]
+            if not isinstance(raw, list | str):
+                self.problem(
+                    value_where(file, node, "loop"),
+                    f"'loop' must be a list or an expression giving a list, not {_kind(raw)}",
+                )
+                return None
+            compiled = self.compile_value(file, node, "loop", raw, known, "loop")
+            return Loop(items=compiled) if compiled else None
+        if "items" in node:
+            raw = node["items"]
+            if not isinstance(raw, str):
+                self.problem(
+                    value_where(file, node, "items"),
+                    f"'items' must be the path of a CSV file, not {_kind(raw)}",
+                )
+                return None
+            compiled = self.compile_value(file, node, "items", raw, known, "items")
+            return Loop(csv_file=compiled, base_dir=self.path.parent) if compiled else None
+        return None
+
+    def assertion(self, file: str, node: CommentedMap, known: frozenset[str]) -> Assertion | None:
+        if "assert" not in node:
+            if "fail_msg" in node:
+                self.problem(
+                    where(file, node, "fail_msg"), "'fail_msg' only makes sense with 'assert'"
+                )
+            return None
+        raw = node["assert"]
+        fail_msg_node, fail_msg_key = node, "fail_msg"
+        if isinstance(raw, CommentedMap):
+            self.check_keys(file, raw, ("that", "fail_msg"), "assert")
+            fail_msg_node = raw
+            raw_that = raw.get("that")
+            holder, holder_key = raw, "that"
+        else:
+            raw_that = raw
+            holder, holder_key = node, "assert"
+        if isinstance(raw_that, CommentedSeq):
+            items = [(c, where(file, raw_that, index=i)) for i, c in enumerate(raw_that)]
+        elif raw_that is None:
+            self.problem(
+                value_where(file, holder, holder_key), "'assert' needs at least one expression"
+            )
+            items = []
+        else:
+            items = [(raw_that, value_where(file, holder, holder_key))]
+        conditions = []
+        for expr, location in items:
+            compiled = self.compile_condition(file, location, expr, known, "assert")
+            if compiled is not None:
+                conditions.append(compiled)
+        fail_msg = None
+        if fail_msg_key in fail_msg_node:
+            fail_msg = self.compile_value(
+                file, fail_msg_node, fail_msg_key, fail_msg_node[fail_msg_key], known, "fail_msg"
+            )
+        return Assertion(conditions=conditions, fail_msg=fail_msg)
+
+    def workers(self, file: str, node: CommentedMap) -> int | None:
+        if "workers" in node and "serial" in node:
+            self.problem(where(file, node, "serial"), "use either 'workers' or 'serial', not both")
+            return None
+        if "serial" in node:
+            serial = node["serial"]
+            if serial is True:
+                return 1
+            if serial is False:
+                return None
+            return self.number(file, node, "serial", minimum=1, integer=True)
+        return self.number(file, node, "workers", minimum=1, integer=True)
+
+    def tags(self, file: str, node: CommentedMap) -> frozenset[str]:
+        raw = node.get("tags")
+        if raw is None:
+            return frozenset()
+        if isinstance(raw, str):
+            return frozenset(t.strip() for t in raw.split(",") if t.strip())
+        if isinstance(raw, list) and all(isinstance(t, str) for t in raw):
+            return frozenset(str(t) for t in raw)
+        self.problem(value_where(file, node, "tags"), "'tags' must be a tag or a list of tags")
+        return frozenset()
+
+    def rollback(
+        self,
+        file: str,
+        node: CommentedMap,
+        var_specs: dict[str, VarSpec],
+        scope: Scope | None,
+        tags: frozenset[str],
+    ) -> list[Step]:
+        raw = node["rollback"]
+        items = raw if isinstance(raw, CommentedSeq) else [raw]
+        steps = []
+        for item in items:
+            if not isinstance(item, CommentedMap):
+                self.problem(
+                    value_where(file, node, "rollback"),
+                    "'rollback' must be a step or a list of steps",
+                )
+                continue
+            step = self.step(file, item, var_specs, scope, tags, in_rollback=True)
+            if step is not None:
+                steps.append(step)
+                self.rollback_steps.append(step)
+        return steps
+
+    # -- include -------------------------------------------------------------------------
+    def include(
+        self,
+        file: str,
+        node: CommentedMap,
+        var_specs: dict[str, VarSpec],
+        scope: Scope | None,
+        tags: frozenset[str],
+    ) -> list[Step]:
+        self.check_keys(file, node, INCLUDE_KEYS, "include")
+        target = node["include"]
+        location = value_where(file, node, "include")
+        if not isinstance(target, str):
+            self.problem(location, f"'include' must be a runbook path or name, not {_kind(target)}")
+            return []
+        candidate = (self.path.parent / target) if not Path(target).is_absolute() else Path(target)
+        try:
+            path = find_runbook(candidate if candidate.exists() else target)
+        except Exception as exc:  # find_runbook raises UsageError with the places looked at
+            self.problem(location, str(exc))
+            return []
+        if path.resolve() in self.include_stack:
+            chain = " -> ".join(p.name for p in [*self.include_stack, path])
+            self.problem(location, f"include loop: {chain}")
+            return []
+        child_file = str(path)
+        data, problems = read_yaml(path)
+        self.problems.extend(problems)
+        if problems:
+            return []
+        if not isinstance(data, CommentedMap):
+            self.problem(Location(child_file, 1, 1), f"a runbook is a mapping, not {_kind(data)}")
+            return []
+        self.check_keys(child_file, data, TOP_KEYS, "runbook")
+        child_specs = self.var_specs(child_file, data)
+        given = node.get("vars") or CommentedMap()
+        if not isinstance(given, CommentedMap):
+            self.problem(value_where(file, node, "vars"), "'vars' of an include must be a mapping")
+            given = CommentedMap()
+        for key in given:
+            if key not in child_specs:
+                self.problem(
+                    where(file, given, key),
+                    f"runbook '{path.name}' has no var '{key}'{did_you_mean(str(key), child_specs)}",
+                )
+        for key, spec in child_specs.items():
+            if spec.required and key not in given:
+                self.problem(location, f"runbook '{path.name}' needs var '{key}'")
+        parent_known = self.known_names(var_specs)
+        for key, value in given.items():
+            self.compile_value(file, given, key, value, parent_known, f"vars.{key}")
+        try:
+            compiled_vars = self.loader.expressions.compile_value(plain(given))
+        except ExpressionError:
+            return []
+        include_name = self.text(file, node, "name", None) or str(data.get("name") or path.stem)
+        child_scope = Scope(include_name, child_specs, compiled_vars, scope)
+        self.include_stack.append(path.resolve())
+        try:
+            return self.steps(
+                child_file, data, child_specs, child_scope, tags | self.tags(file, node)
+            )
+        finally:
+            self.include_stack.pop()
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"text ('{value}')"
+    return type(value).__name__
+
+
+def _key_or_value(file: str, spec: Any, exc: VarError, fallback: Location) -> Location:
+    """Point at the spec key a var error is about, when the message names one."""
+    if isinstance(spec, CommentedMap):
+        for key in spec:
+            if f"'{key}'" in str(exc) or str(exc).startswith(f"{key}"):
+                return value_where(file, spec, key)
+    return fallback

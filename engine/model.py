@@ -1,0 +1,122 @@
+"""The runbook as the engine executes it: a validated, compiled tree of plain objects.
+
+The loader builds these from YAML; nothing here knows about YAML. Expressions are already
+compiled, tasks already resolved, so executing a step per host does no parsing at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from engine.expressions import CompiledCondition, CompiledValue
+    from engine.filters import HostFilter
+    from engine.registry import TaskSpec
+    from engine.vartypes import VarSpec
+
+OnFailure = Literal["stop", "continue", "abort"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: reported as file:line:col (1-based)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass
+class Assertion:
+    conditions: list[CompiledCondition]
+    fail_msg: CompiledValue | None = None
+
+
+@dataclass
+class Loop:
+    """Either a list (possibly one expression giving a list) or rows of a CSV file."""
+
+    items: CompiledValue | None = None
+    csv_file: CompiledValue | None = None
+    base_dir: Path | None = None
+
+
+@dataclass
+class Scope:
+    """Variables of an included runbook, computed per host from the including step."""
+
+    name: str
+    var_specs: dict[str, VarSpec]
+    var_values: CompiledValue
+    parent: Scope | None = None
+
+
+@dataclass
+class Step:
+    index: int
+    name: str
+    task: TaskSpec
+    location: Location
+    args: CompiledValue
+    hosts: HostFilter | None = None
+    when: CompiledCondition | None = None
+    loop: Loop | None = None
+    register: str | None = None
+    assertion: Assertion | None = None
+    retries: int = 0
+    delay: float = 0.0
+    backoff: float = 1.0
+    timeout: float | None = None
+    workers: int | None = None
+    on_failure: OnFailure = "stop"
+    rollback: list[Step] = field(default_factory=list)
+    tags: frozenset[str] = frozenset()
+    scope: Scope | None = None
+    # Runbook vars each argument was computed from, to name them when a value is refused.
+    arg_sources: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.name
+
+
+@dataclass
+class Runbook:
+    name: str
+    description: str
+    path: Path | None
+    var_specs: dict[str, VarSpec]
+    targets: HostFilter
+    steps: list[Step]
+    rollback_steps: list[Step]
+    max_fail_percent: float | None = None
+    workers: int | None = None
+
+    @property
+    def all_steps(self) -> list[Step]:
+        return self.steps + self.rollback_steps
+
+    def step_by_index(self, index: int) -> Step:
+        for step in self.all_steps:
+            if step.index == index:
+                return step
+        raise KeyError(index)
+
+
+@dataclass
+class RunOptions:
+    """How one run is carried out; none of this changes what the runbook means."""
+
+    dry_run: bool = False
+    workers: int | None = None
+    limit: HostFilter | None = None
+    tags: frozenset[str] = frozenset()
+    skip_tags: frozenset[str] = frozenset()
+    max_connecting: int = 10
+    connect_rate: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,46 @@
+"""Reports of a run: a terminal/plain-text summary, JSON, JUnit XML and a standalone HTML page.
+
+Every format reads only a `RunOutcome`, so a live run and one read back from the journal
+(`ispflow runs show`) render identically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.outcome import RunOutcome
+
+FORMATS: tuple[str, ...] = ("text", "json", "junit", "html")
+
+
+def render_report(run: RunOutcome, fmt: str, *, verbose: bool = False) -> str:
+    """The run in format `fmt` (one of FORMATS); `verbose` only changes the text summary."""
+    # Imported lazily: the CLI renders one format per run, and only HTML needs Jinja2.
+    if fmt == "text":
+        from engine.reports.text import render_text
+
+        return render_text(run, verbose=verbose)
+    if fmt == "json":
+        from engine.reports.json_report import render_json
+
+        return render_json(run)
+    if fmt == "junit":
+        from engine.reports.junit import render_junit
+
+        return render_junit(run)
+    if fmt == "html":
+        from engine.reports.html import render_html
+
+        return render_html(run)
+    raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def write_report(run: RunOutcome, fmt: str, path: str | Path, *, verbose: bool = False) -> None:
+    """Write the report to `path` as UTF-8, creating missing parent folders."""
+    text = render_report(run, fmt, verbose=verbose)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+__all__ = ["FORMATS", "render_report", "write_report"]

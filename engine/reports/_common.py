@@ -1,0 +1,161 @@
+"""Helpers shared by the report formats: JSON-safe values, durations, step keys."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from engine.outcome import RunOutcome, StepOutcome
+
+STATUSES: tuple[str, ...] = ("ok", "changed", "failed", "skipped", "aborted", "pending")
+
+# Deep enough for any real device output; stops pathological nesting before RecursionError.
+_MAX_DEPTH = 100
+
+
+def plain(value: Any) -> Any:
+    """`value` as nested dict/list/str/int/float/bool/None that json.dumps always accepts.
+
+    Results come from task plugins and journals we do not control, so anything odd (non-str
+    keys, NaN, cycles, objects whose __str__ raises) degrades to text instead of failing the
+    whole report.
+    """
+    return _plain(value, set(), 0)
+
+
+def _plain(value: Any, active: set[int], depth: int) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if depth >= _MAX_DEPTH:
+        return "…"
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        marker = id(value)
+        if marker in active:
+            return "<cycle>"
+        active.add(marker)
+        try:
+            if isinstance(value, dict):
+                return {_text(k): _plain(v, active, depth + 1) for k, v in value.items()}
+            items = value if isinstance(value, list | tuple) else _sorted(value)
+            return [_plain(v, active, depth + 1) for v in items]
+        finally:
+            active.discard(marker)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return _text(value)
+
+
+def _sorted(values: Iterable[Any]) -> list[Any]:
+    try:
+        return sorted(values)
+    except TypeError:
+        return list(values)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception:
+        try:
+            return repr(value)
+        except Exception:
+            return f"<unprintable {type(value).__name__}>"
+
+
+def dumps(value: Any, *, indent: int | None = 2) -> str:
+    """JSON text of any value; never raises."""
+    return json.dumps(plain(value), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def first_line(text: str | None) -> str:
+    if not text:
+        return ""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 0:
+        seconds = 0.0
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def run_duration(run: RunOutcome) -> float | None:
+    if run.finished_at is None:
+        return None
+    try:
+        return (run.finished_at - run.started_at).total_seconds()
+    except TypeError:
+        # One naive and one aware datetime (e.g. a journal read back without tz).
+        return None
+
+
+def when(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    if value.tzinfo is not None:
+        text += " UTC" if value.utcoffset() == timedelta(0) else value.strftime(" %z")
+    return text
+
+
+@dataclass(frozen=True, order=True)
+class StepKey:
+    """One column of the host × step grid; rollback steps sort after the forward steps."""
+
+    rollback: bool
+    index: int
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"rollback: {self.name}" if self.rollback else self.name
+
+
+def step_key(outcome: StepOutcome) -> StepKey:
+    return StepKey(outcome.rollback, outcome.step_index, outcome.step_name)
+
+
+def step_keys(run: RunOutcome) -> list[StepKey]:
+    return sorted({step_key(o) for o in run.outcomes})
+
+
+def host_names(run: RunOutcome) -> list[str]:
+    """The run's hosts in inventory order, plus any that only appear in outcomes."""
+    names = dict.fromkeys(run.hosts)
+    for outcome in run.outcomes:
+        names.setdefault(outcome.host, None)
+    return list(names)
+
+
+def count(outcomes: Iterable[StepOutcome]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return counts

@@ -1,0 +1,19 @@
+"""The run as JSON: what `run.to_dict()` holds, plus a format version for consumers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.outcome import RunOutcome
+from engine.reports._common import plain
+
+# Bump when a field is renamed or removed; adding fields keeps the version.
+VERSION = 1
+
+
+def render_json(run: RunOutcome) -> str:
+    """The run as indented JSON text; odd result values become strings instead of raising."""
+    data: dict[str, Any] = {"version": VERSION, **run.to_dict()}
+    # plain() already leaves only JSON types; default=str is a last line of defence.
+    return json.dumps(plain(data), indent=2, default=str, ensure_ascii=False, allow_nan=False)

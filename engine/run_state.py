@@ -1,0 +1,149 @@
+"""State shared by the worker threads of one run: hosts, failures, the budget, the journal."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.connections import ConnectLimiter
+from engine.context import HostState
+from engine.model import Step
+from engine.outcome import StepOutcome
+from engine.secrets import Secrets
+
+if TYPE_CHECKING:
+    from store.journal import Journal
+
+
+class RunState:
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        journal: Journal,
+        hosts: dict[str, HostState],
+        dry_run: bool,
+        limiter: ConnectLimiter | None,
+        secrets: Secrets,
+        max_fail_percent: float | None,
+        on_outcome: Callable[[StepOutcome], None] | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.journal = journal
+        self.hosts = hosts
+        self.dry_run = dry_run
+        self.limiter = limiter
+        self.secrets = secrets
+        self.max_fail_percent = max_fail_percent
+        self.on_outcome = on_outcome
+        self.aborted = False
+        self.abort_reason: str | None = None
+        self.outcomes: dict[tuple[str, int, bool], StepOutcome] = {}
+        self._lock = threading.Lock()
+        self._csv: dict[Path, list[dict[str, str]]] = {}
+
+    # -- results -------------------------------------------------------------------------
+    def finished(self, step: Step, outcome: StepOutcome) -> None:
+        """Journal one host/step result and update failures and the budget.
+
+        A step that changes devices waits until its result is durable before the host moves
+        on, so a crash never makes `--resume` repeat a change that was made. Read-only steps
+        only queue their result: re-reading after a crash is harmless, and not waiting keeps a
+        10,000-host audit from paying a commit round trip per host.
+        """
+        ticket = self.journal.record(self.run_id, outcome)
+        self.remember(step, outcome)
+        if step.task.changes_device and not self.dry_run:
+            self.journal.wait_durable(ticket)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def remember(self, step: Step, outcome: StepOutcome) -> None:
+        """Account for an outcome (also used for outcomes restored from an earlier run)."""
+        with self._lock:
+            self.outcomes[(outcome.host, outcome.step_index, outcome.rollback)] = outcome
+            if outcome.status != "failed" or outcome.rollback or step.on_failure == "continue":
+                return
+            host_state = self.hosts[outcome.host]
+            if host_state.failed_at is None:
+                host_state.failed_at = step.index
+            if step.on_failure == "abort":
+                self._abort(f"step '{step.name}' failed on {outcome.host} (on_failure: abort)")
+            self._check_budget()
+
+    def failed_count(self) -> int:
+        return sum(1 for h in self.hosts.values() if h.failed_at is not None)
+
+    def _check_budget(self) -> None:
+        if self.max_fail_percent is None or self.aborted:
+            return
+        failed = self.failed_count()
+        percent = 100.0 * failed / max(1, len(self.hosts))
+        if percent > self.max_fail_percent:
+            self._abort(
+                f"{failed} of {len(self.hosts)} hosts failed ({percent:.1f}%), "
+                f"above max_fail_percent {self.max_fail_percent:g}%"
+            )
+
+    def abort(self, reason: str) -> None:
+        with self._lock:
+            self._abort(reason)
+
+    def _abort(self, reason: str) -> None:
+        if not self.aborted:
+            self.aborted = True
+            self.abort_reason = reason
+
+    # -- loop items ----------------------------------------------------------------------
+    def loop_items(self, step: Step, ctx: dict[str, Any]) -> list[Any]:
+        loop = step.loop
+        assert loop is not None
+        if loop.items is not None:
+            items = loop.items.render(ctx)
+            if isinstance(items, dict):
+                return [{"key": k, "value": v} for k, v in items.items()]
+            if not isinstance(items, list | tuple):
+                raise ValueError(f"loop: expected a list, got {type(items).__name__}")
+            return list(items)
+        assert loop.csv_file is not None
+        return self.csv_rows(str(loop.csv_file.render(ctx)), loop.base_dir)
+
+    def csv_rows(self, name: str, base_dir: Path | None) -> list[dict[str, str]]:
+        path = resolve_csv(name, base_dir)
+        with self._lock:
+            rows = self._csv.get(path)
+        if rows is None:
+            rows = read_csv(path)
+            with self._lock:
+                self._csv[path] = rows
+        return rows
+
+
+def resolve_csv(name: str, base_dir: Path | None) -> Path:
+    """A CSV path as given (absolute or from the working folder), else next to the runbook."""
+    path = Path(name).expanduser()
+    if path.is_absolute() or path.exists() or base_dir is None:
+        return path.resolve()
+    beside = base_dir / path
+    return beside.resolve() if beside.exists() else path.resolve()
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames:
+                raise ValueError(f"items: CSV file '{path}' has no header row")
+            rows = []
+            for line, row in enumerate(reader, start=2):
+                if None in row:
+                    raise ValueError(f"items: {path}:{line}: more values than header columns")
+                rows.append({k.strip(): (v.strip() if v else v) for k, v in row.items()})
+            return rows
+    except OSError as exc:
+        raise ValueError(f"items: cannot read CSV file '{path}': {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"items: CSV file '{path}' is not readable CSV: {exc}") from exc

@@ -1,0 +1,537 @@
+"""ispflow: network automation runbooks for fibre ISPs.
+
+Command line (``ispflow --help``) and the small public API:
+
+    from ispflow import load_runbook, run_runbook, task
+
+Exit codes: 0 every host ok; 1 some host failed; 2 runbook, vars or usage error (nothing
+was run); 3 the run was aborted (failure budget, ``on_failure: abort``, or Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine.errors import RunbookError, UsageError
+from engine.loader import load_runbook
+from engine.registry import task
+from engine.vartypes import VarErrors
+
+__all__ = ["load_runbook", "main", "run_runbook", "task"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
+OUTPUTS = ("text", "json", "junit", "html")
+
+app = typer.Typer(
+    name="ispflow",
+    help=(
+        "Runbooks for fibre ISPs: authorize ONUs, read signal, block customers and close "
+        "service orders across all OLTs and concentrators at once.\n\n"
+        "Start with `ispflow runbooks` (what is shipped), `ispflow validate RUNBOOK`, then "
+        "`ispflow run RUNBOOK --dry-run` to see what would be sent."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+runs_app = typer.Typer(
+    help="Runs recorded in the store: list them, show one.", no_args_is_help=False
+)
+app.add_typer(runs_app, name="runs")
+
+err = Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+# -- run -----------------------------------------------------------------------------------
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def run(
+    runbook: Annotated[
+        str | None,
+        typer.Argument(help="Runbook file, or the name of a shipped one (see `ispflow runbooks`)."),
+    ] = None,
+    extra_vars: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--extra-vars", "-e", help="Set a var: `-e vlan=100`, or `-e @vars.yaml`. Repeatable."
+        ),
+    ] = None,
+    limit: Annotated[
+        str | None,
+        typer.Option(
+            "--limit", "-l", help="Narrow hosts: `olt-poa-01`, `site=poa&role=olt`, `!olt-07`."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", "-n", help="Show what would be sent per host; connect to nothing."
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Hosts in parallel (default 20; a step's own `workers`/`serial` wins).",
+        ),
+    ] = None,
+    tags: Annotated[
+        str | None,
+        typer.Option("--tags", help="Run only steps with one of these tags (comma-separated)."),
+    ] = None,
+    skip_tags: Annotated[
+        str | None, typer.Option("--skip-tags", help="Skip steps with one of these tags.")
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Report format: text, json, junit or html.")
+    ] = "text",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the report to this file instead of stdout.")
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN_ID",
+            help="Continue an interrupted run; done host/steps are not repeated.",
+        ),
+    ] = None,
+    rerun_failed: Annotated[
+        str | None,
+        typer.Option(
+            "--rerun-failed",
+            metavar="RUN_ID",
+            help="Re-run only the hosts that failed in RUN_ID, from their failed step.",
+        ),
+    ] = None,
+    max_connecting: Annotated[
+        int, typer.Option("--max-connecting", min=1, help="Connection set-ups in progress at once.")
+    ] = 10,
+    connect_rate: Annotated[
+        float | None,
+        typer.Option("--connect-rate", min=0.01, help="New connections per second at most."),
+    ] = None,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory",
+            "-i",
+            help="Inventory folder (default: ISPFLOW_INVENTORY or the bundled lab).",
+        ),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Per-step counts in the summary.")
+    ] = False,
+) -> None:
+    """Run a runbook across the inventory, in parallel, journaled in the store.
+
+    Examples:
+
+    * `ispflow run inventory-check`
+    * `ispflow run onu-authorize -e contract=1042 -e serial=HWTC1A2B3C4D --dry-run`
+    * `ispflow run signal-audit --limit site=poa --output junit --out audit.xml`
+    * `ispflow run --resume 20261124T110355-7f3a`
+    """
+    from engine.model import RunOptions
+    from store.db import StoreError
+
+    if output not in OUTPUTS:
+        raise _fail(f"--output must be one of {', '.join(OUTPUTS)}, not '{output}'")
+    if resume and rerun_failed:
+        raise _fail("use either --resume or --rerun-failed, not both")
+    try:
+        given = parse_extra_vars(extra_vars or [])
+        options = RunOptions(
+            dry_run=dry_run,
+            workers=workers,
+            limit=_parse_limit(limit),
+            tags=_tag_set(tags),
+            skip_tags=_tag_set(skip_tags),
+            max_connecting=max_connecting,
+            connect_rate=connect_rate,
+        )
+        progress_console = Console(stderr=True, quiet=quiet)
+        result = run_runbook(
+            runbook,
+            given,
+            options,
+            inventory=inventory,
+            db=db,
+            resume=resume,
+            rerun_failed=rerun_failed,
+            progress=None if quiet else progress_console,
+        )
+    except RunbookError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), soft_wrap=True, markup=False)
+        raise _fail(f"{len(exc.problems)} problem(s); nothing was run") from None
+    except VarErrors as exc:
+        for item in exc.errors:
+            err.print(str(item), soft_wrap=True, markup=False)
+        raise _fail("bad vars; nothing was run") from None
+    except (UsageError, StoreError) as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail(
+            "interrupted; resume with `ispflow run --resume RUN_ID` (see `ispflow runs`)",
+            EXIT_ABORTED,
+        ) from None
+
+    _emit(result, output, out, verbose)
+    raise typer.Exit(_exit_code(result.status))
+
+
+def run_runbook(
+    runbook: str | Path | None,
+    given_vars: dict[str, Any] | None = None,
+    options: Any = None,
+    *,
+    inventory: str | Path | None = None,
+    db: str | None = None,
+    resume: str | None = None,
+    rerun_failed: str | None = None,
+    progress: Console | None = None,
+) -> Any:
+    """Run a runbook and return its :class:`engine.outcome.RunOutcome` (the API behind `run`)."""
+    from engine.executor import Executor
+    from engine.model import RunOptions
+    from plugins.inventory.files import open_nornir
+    from plugins.processors.progress import RunProgress
+    from store.db import open_database
+    from store.journal import Journal
+
+    options = options or RunOptions()
+    given = dict(given_vars or {})
+    database = open_database(db)
+    journal = Journal(database)
+    try:
+        prior = None
+        if resume or rerun_failed:
+            prior = journal.load_run(resume or rerun_failed)  # type: ignore[arg-type]
+            if runbook is None:
+                if not prior.runbook_path:
+                    raise UsageError(f"run {prior.run_id} has no runbook file recorded; name it")
+                runbook = prior.runbook_path
+            given = _prior_vars(prior, given)
+            options = _prior_options(prior, options, resume=bool(resume))
+        elif runbook is None:
+            raise UsageError("name a runbook (file or shipped name), or use --resume RUN_ID")
+        book = load_runbook(runbook)
+        if prior is not None:
+            _check_same_runbook(book, prior)
+            _check_secrets_given(book, prior, given_vars or {})
+        nornir = open_nornir(inventory)
+        processors = [RunProgress(progress)] if progress is not None else []
+        executor = Executor(nornir, journal, processors)
+        return executor.run(
+            book,
+            given,
+            options,
+            resume_of=prior if resume else None,
+            rerun_of=prior if rerun_failed else None,
+        )
+    finally:
+        journal.close()
+        database.close()
+
+
+def _emit(result: Any, output: str, out: Path | None, verbose: bool) -> None:
+    from engine.reports import render_report
+    from engine.reports.text import print_summary
+
+    if out is not None:
+        out.write_text(render_report(result, output, verbose=verbose), encoding="utf-8")
+        print_summary(result, err, verbose=verbose)
+        err.print(f"report written to {out}")
+    elif output == "text":
+        print_summary(result, Console(highlight=False), verbose=verbose)
+    else:
+        sys.stdout.write(render_report(result, output, verbose=verbose))
+        sys.stdout.write("\n")
+
+
+def _exit_code(status: str) -> int:
+    return {"ok": EXIT_OK, "failed": EXIT_FAILED, "aborted": EXIT_ABORTED}.get(status, EXIT_FAILED)
+
+
+# -- helpers for run -----------------------------------------------------------------------
+def parse_extra_vars(items: list[str]) -> dict[str, Any]:
+    """`key=value` pairs and `@file.yaml` mappings, later ones winning."""
+    from ruamel.yaml import YAML
+
+    values: dict[str, Any] = {}
+    for item in items:
+        if item.startswith("@"):
+            path = Path(item[1:])
+            try:
+                data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise UsageError(f"-e {item}: cannot read {path}: {exc.strerror or exc}") from exc
+            except Exception as exc:
+                raise UsageError(f"-e {item}: {path} is not valid YAML: {exc}") from exc
+            if not isinstance(data, dict):
+                raise UsageError(f"-e {item}: {path} must hold a mapping of var: value")
+            values.update({str(k): v for k, v in data.items()})
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-e '{item}': expected key=value or @file.yaml")
+        values[key.strip()] = value
+    return values
+
+
+def _parse_limit(limit: str | None) -> Any:
+    if limit is None:
+        return None
+    from engine.filters import FilterError, parse_filter
+
+    try:
+        return parse_filter(limit)
+    except FilterError as exc:
+        pointer = f" (at character {exc.position + 1})" if exc.position is not None else ""
+        raise UsageError(f"--limit '{limit}': {exc.message}{pointer}") from exc
+
+
+def _tag_set(text: str | None) -> frozenset[str]:
+    return frozenset(t.strip() for t in (text or "").split(",") if t.strip())
+
+
+def _prior_vars(prior: Any, given: dict[str, Any]) -> dict[str, Any]:
+    from engine.secrets import MASK
+
+    values = {k: v for k, v in prior.vars.items() if v != MASK}
+    values.update(given)
+    return values
+
+
+def _prior_options(prior: Any, options: Any, *, resume: bool) -> Any:
+    from dataclasses import replace
+
+    recorded = prior.options or {}
+    return replace(
+        options,
+        dry_run=bool(recorded.get("dry_run", prior.dry_run)) if resume else options.dry_run,
+        tags=frozenset(recorded.get("tags") or ()) if not options.tags else options.tags,
+        skip_tags=frozenset(recorded.get("skip_tags") or ())
+        if not options.skip_tags
+        else options.skip_tags,
+        workers=options.workers or recorded.get("workers"),
+    )
+
+
+def _check_same_runbook(book: Any, prior: Any) -> None:
+    names = [s.name for s in book.steps]
+    if prior.steps and names != list(prior.steps):
+        raise UsageError(
+            f"the runbook's steps changed since run {prior.run_id} "
+            f"(then: {len(prior.steps)} steps, now: {len(names)}); start a new run instead"
+        )
+
+
+def _check_secrets_given(book: Any, prior: Any, given: dict[str, Any]) -> None:
+    from engine.secrets import MASK
+
+    missing = [
+        name
+        for name, spec in book.var_specs.items()
+        if spec.secret and prior.vars.get(name) == MASK and name not in given
+    ]
+    if missing:
+        raise UsageError(
+            "secret vars are not kept in the journal; give them again: "
+            + " ".join(f"-e {name}=…" for name in missing)
+        )
+
+
+# -- validate ------------------------------------------------------------------------------
+@app.command()
+def validate(
+    runbooks: Annotated[list[str], typer.Argument(help="Runbook files or shipped names.")],
+) -> None:
+    """Check runbooks without running them: every problem, as file:line:col, exit 2 if any."""
+    problems = 0
+    for source in runbooks:
+        try:
+            book = load_runbook(source)
+        except RunbookError as exc:
+            for problem in exc.problems:
+                err.print(str(problem), soft_wrap=True, markup=False)
+            problems += len(exc.problems)
+            continue
+        except UsageError as exc:
+            err.print(f"{source}: {exc}", soft_wrap=True, markup=False)
+            problems += 1
+            continue
+        rollback = f", {len(book.rollback_steps)} rollback" if book.rollback_steps else ""
+        Console(highlight=False).print(
+            f"ok  {book.path}: '{book.name}', {len(book.steps)} steps{rollback}, "
+            f"{len(book.var_specs)} vars, targets '{book.targets}'"
+        )
+    if problems:
+        raise _fail(f"{problems} problem(s) found")
+
+
+# -- runs ----------------------------------------------------------------------------------
+@runs_app.callback(invoke_without_command=True)
+def runs_list(
+    ctx: typer.Context,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")
+    ] = 20,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only runs with this status (ok, failed, aborted, interrupted, running).",
+        ),
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="text or json")] = "text",
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
+    ] = None,
+) -> None:
+    """List recent runs."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from store.db import open_database
+    from store.journal import Journal
+
+    database = open_database(db)
+    journal = Journal(database)
+    try:
+        found = journal.list_runs(limit=limit, status=status)
+        counts = journal.run_counts([r.run_id for r in found])
+    finally:
+        journal.close()
+        database.close()
+    if output == "json":
+        rows = []
+        for r in found:
+            row = r.to_dict()
+            row.pop("results", None)
+            row["counts"] = counts.get(r.run_id, {})
+            rows.append(row)
+        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+        return
+    table = Table(title=None, show_edge=False)
+    for column in (
+        "run id",
+        "runbook",
+        "status",
+        "started",
+        "hosts",
+        "ok",
+        "changed",
+        "failed",
+        "message",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in found:
+        c = counts.get(r.run_id, {})
+        table.add_row(
+            r.run_id,
+            r.runbook + (" (dry run)" if r.dry_run else ""),
+            r.status,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "",
+            str(len(r.hosts)),
+            str(c.get("ok", 0)),
+            str(c.get("changed", 0)),
+            str(c.get("failed", 0)),
+            r.message or "",
+        )
+    Console(highlight=False).print(table if found else "no runs recorded yet")
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="text, json, junit or html")
+    ] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    db: Annotated[str | None, typer.Option("--db", help="Store URL.")] = None,
+) -> None:
+    """Show one run: per host, per step, what happened."""
+    from store.db import StoreError, open_database
+    from store.journal import Journal
+
+    if output not in OUTPUTS:
+        raise _fail(f"--output must be one of {', '.join(OUTPUTS)}")
+    database = open_database(db)
+    journal = Journal(database)
+    try:
+        found = journal.load_run(run_id)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        journal.close()
+        database.close()
+    _emit(found, output, out, verbose)
+
+
+# -- discovery -----------------------------------------------------------------------------
+@app.command("tasks")
+def list_tasks() -> None:
+    """Tasks a runbook step can use (`task:`), with their arguments."""
+    from engine.registry import registry
+
+    table = Table(show_edge=False)
+    for column in ("task", "arguments", "dry run", "what it does"):
+        table.add_column(column, overflow="fold")
+    for spec in registry.all():
+        args = ", ".join(p if p not in spec.required else f"{p}*" for p in spec.params)
+        if spec.accepts_any:
+            args = (args + ", " if args else "") + "any"
+        table.add_row(spec.name, args, "yes" if spec.supports_dry_run else "engine", spec.summary)
+    Console(highlight=False).print(table)
+    Console(highlight=False).print("* required.  'engine' = the task is not called on --dry-run.")
+
+
+@app.command("runbooks")
+def list_runbooks() -> None:
+    """Shipped runbooks (and those in ISPFLOW_RUNBOOKS folders)."""
+    from engine.paths import shipped_runbooks
+
+    table = Table(show_edge=False)
+    table.add_column("runbook")
+    table.add_column("description", overflow="fold")
+    for name, path in shipped_runbooks().items():
+        try:
+            description = load_runbook(path).description.strip().splitlines()[0]
+        except (RunbookError, IndexError):
+            description = ""
+        table.add_row(name, description)
+    Console(highlight=False).print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except UsageError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

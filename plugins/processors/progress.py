@@ -1,0 +1,92 @@
+"""Live progress of a run as a Nornir processor: a bar per step on a terminal, lines otherwise."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from nornir.core.inventory import Host
+from nornir.core.task import AggregatedResult, MultiResult, Task
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+STATUSES = ("ok", "changed", "failed", "skipped", "aborted")
+STYLE = {
+    "ok": "green",
+    "changed": "yellow",
+    "failed": "bold red",
+    "skipped": "cyan",
+    "aborted": "magenta",
+}
+
+
+class RunProgress:
+    """Counts per step by status; shows them live (TTY) or as one line per finished step."""
+
+    def __init__(self, console: Console, *, live: bool | None = None) -> None:
+        self.console = console
+        self.live = console.is_terminal if live is None else live
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._started = 0.0
+        self._step = ""
+        self._total = 0
+        self._progress: Progress | None = None
+        self._task_id: Any = None
+
+    # -- Nornir processor hooks ----------------------------------------------------------
+    def task_started(self, task: Task) -> None:
+        self._step = task.name
+        self._total = len(task.nornir.inventory.hosts)
+        self._counts = dict.fromkeys(STATUSES, 0)
+        self._started = time.monotonic()
+        if self.live:
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self._task_id = self._progress.add_task(self._step, total=self._total, counts="")
+            self._progress.start()
+
+    def task_instance_started(self, task: Task, host: Host) -> None:
+        return None
+
+    def task_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
+        outcome = result[0].result
+        status = getattr(outcome, "status", "failed")
+        with self._lock:
+            self._counts[status] = self._counts.get(status, 0) + 1
+            if self._progress is not None:
+                self._progress.update(self._task_id, advance=1, counts=self._format())
+
+    def task_completed(self, task: Task, result: AggregatedResult) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        elif not self.live:
+            seconds = time.monotonic() - self._started
+            self.console.print(
+                f"step '{self._step}': {self._total} hosts, {self._format()} ({seconds:.1f} s)",
+                highlight=False,
+            )
+
+    def subtask_instance_started(self, task: Task, host: Host) -> None:
+        return None
+
+    def subtask_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
+        return None
+
+    def _format(self) -> str:
+        parts = []
+        for status in STATUSES:
+            count = self._counts.get(status, 0)
+            if count:
+                text = f"{status}={count}"
+                parts.append(f"[{STYLE[status]}]{text}[/]" if self.live else text)
+        return " ".join(parts) or "-"

@@ -1,0 +1,1 @@
+"""The store: schema and migrations (SQLite or PostgreSQL), the database opener, the run journal."""

@@ -1,0 +1,150 @@
+"""Opening the store: which database, how its connections are set up, migrated on open."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sqlite3
+import time
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from store.errors import StoreError
+
+__all__ = ["Database", "StoreError", "database_url", "open_database"]
+
+ENV_VAR = "ISPFLOW_DB"
+DEFAULT_URL = "sqlite:///ispflow.db"
+# Long enough to ride out another process's migration or a big batch of readings.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 10
+
+
+def database_url(url: str | None = None) -> str:
+    """The store URL: `url` if given, else $ISPFLOW_DB, else ./ispflow.db (SQLite).
+
+    `postgresql://` (and `postgres://`) URLs are pointed at the psycopg 3 driver.
+    """
+    source = "the store URL"
+    if not url:
+        url = os.environ.get(ENV_VAR) or DEFAULT_URL
+        source = ENV_VAR if os.environ.get(ENV_VAR) else source
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # The text may hold a password, so it is not repeated.
+        raise StoreError(
+            f"{source} is not a database URL (use sqlite:///FILE or postgresql://USER@HOST/DB)"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """An open store: the SQLAlchemy engine and what callers need to know about it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> URL:
+        # sqlalchemy's URL masks the password in str() and repr().
+        return self.engine.url
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __str__(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return f"Database({str(self)!r})"
+
+
+def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open the store at `url` (see `database_url`), creating or upgrading its schema."""
+    from store.migrate import upgrade  # alembic loads only when a store is opened
+
+    resolved = make_url(database_url(url))
+    shown = resolved.render_as_string(hide_password=True)
+    engine = _create_engine(resolved)
+    try:
+        with engine.connect():
+            pass
+        if migrate:
+            upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        cause = getattr(exc, "orig", None) or exc
+        raise StoreError(f"cannot open the store at {shown}: {cause}") from exc
+    except StoreError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the store at {shown}: {exc}") from exc
+    return Database(engine)
+
+
+def _create_engine(url: URL) -> Engine:
+    options: dict[str, Any] = {
+        # allow_nan=False: NaN/Infinity are not JSON and PostgreSQL rejects them.
+        "json_serializer": functools.partial(json.dumps, ensure_ascii=False, allow_nan=False),
+    }
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        if memory:
+            # One connection shared by all threads, or each thread sees its own empty database.
+            options |= {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, wal=not memory))
+        return engine
+    if url.get_backend_name() == "postgresql":
+        options |= {
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": PG_CONNECT_TIMEOUT_S},
+        }
+    return create_engine(url, **options)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, wal: bool) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if wal:
+            _enable_wal(cursor)
+        # In WAL mode NORMAL survives a crash of the process; only a power loss can lose the
+        # last commits, and it saves an fsync per commit.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    # Switching a new file to WAL needs it to itself, and SQLite answers "database is locked"
+    # at once instead of waiting on busy_timeout when another process is opening it too.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)

@@ -1,0 +1,60 @@
+"""Alembic environment for the store.
+
+`store.migrate` passes an open connection (inside a transaction it owns, holding its
+migration lock); the alembic command line (`python -m store.migrate …`) gets none and
+connects to $ISPFLOW_DB itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
+
+from store.columns import UTCDateTime
+from store.db import database_url
+from store.schema import metadata
+
+config = context.config
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Migrations name the plain column type, so they never import application code.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def configure(**kwargs: Any) -> None:
+    context.configure(
+        target_metadata=metadata,
+        render_item=render_item,
+        # SQLite alters tables by copying them; batch mode does that for later revisions.
+        render_as_batch=True,
+        compare_type=True,
+        **kwargs,
+    )
+
+
+def run_with(connection: Connection) -> None:
+    configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    configure(url=database_url(), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+elif (given := config.attributes.get("connection")) is not None:
+    run_with(given)
+else:
+    engine = create_engine(database_url())
+    try:
+        with engine.connect() as connection:
+            run_with(connection)
+            connection.commit()
+    finally:
+        engine.dispose()

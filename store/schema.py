@@ -1,0 +1,318 @@
+"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Alembic migrations in `store/migrations` create exactly this; a test compares the two.
+Conventions: integer surrogate keys, natural codes as unique columns, UTC-aware timestamps,
+statuses as short strings (CHECK-ed where the set of values is closed), JSON for lists/maps.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+)
+
+from store.columns import UTCDateTime
+
+# Named constraints keep migrations portable: SQLite can only change a constraint it can name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+CONTRACT_STATUSES = ("active", "suspended", "cancelled", "pending")
+RUN_STATUSES = ("running", "ok", "failed", "aborted", "interrupted")
+STEP_STATUSES = ("pending", "ok", "changed", "failed", "skipped", "aborted")
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
+
+
+def _created() -> Column:
+    return Column("created_at", UTCDateTime(), nullable=False, server_default=func.now())
+
+
+def _updated() -> Column:
+    return Column(
+        "updated_at", UTCDateTime(), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+# -- customers and contracts --------------------------------------------------------------
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), unique=True, comment="id in the ERP or other source"),
+    Column("name", String(200), nullable=False),
+    Column(
+        "name_search",
+        String(200),
+        nullable=False,
+        index=True,
+        comment="name lowercased without accents (store.normalize.search_key)",
+    ),
+    Column("doc", String(14), unique=True, comment="CPF (11) or CNPJ (14), digits only"),
+    Column("doc_type", String(4)),
+    Column("phones", JSON, nullable=False, default=list),
+    Column("email", String(254)),
+    Column("street", String(200)),
+    Column("number", String(20)),
+    Column("district", String(100)),
+    Column("city", String(100)),
+    Column("state", String(2)),
+    Column("zip", String(8), comment="CEP, digits only"),
+    _created(),
+    _updated(),
+    _one_of("doc_type", ("cpf", "cnpj"), "doc_type"),
+)
+
+olts = Table(
+    "olts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True, comment="inventory host name"),
+    Column("vendor", String(32), nullable=False),
+    Column("model", String(64)),
+    Column("site", String(64), index=True),
+    Column("mgmt_ip", String(45)),
+    _created(),
+    _updated(),
+)
+
+pon_ports = Table(
+    "pon_ports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("olt_id", ForeignKey("olts.id", ondelete="CASCADE"), nullable=False),
+    Column("frame", Integer, nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("port", Integer, nullable=False),
+    UniqueConstraint("olt_id", "frame", "slot", "port"),
+)
+
+onus = Table(
+    "onus",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("olt_id", ForeignKey("olts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("pon_port_id", ForeignKey("pon_ports.id", ondelete="CASCADE"), nullable=False),
+    # frame/slot/port repeat the PON port's so reports and CLI rendering need no join.
+    Column("frame", Integer, nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("onu_index", Integer, nullable=False, comment="the ONU id on its PON port"),
+    Column("serial", String(32), unique=True),
+    Column("mac", String(17), index=True),
+    Column("vlan", Integer),
+    Column("line_profile", String(64)),
+    Column("service_profile", String(64)),
+    Column("onu_type", String(64)),
+    Column("description", String(200)),
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("authorized_at", UTCDateTime()),
+    _created(),
+    _updated(),
+    UniqueConstraint("pon_port_id", "onu_index"),
+)
+
+ctos = Table(
+    "ctos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("pon_port_id", ForeignKey("pon_ports.id", ondelete="SET NULL"), index=True),
+    Column("location", String(200)),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("ports_total", Integer, nullable=False),
+    _created(),
+    _updated(),
+    CheckConstraint("ports_total > 0", name="ports_total"),
+)
+
+cto_ports = Table(
+    "cto_ports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cto_id", ForeignKey("ctos.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    UniqueConstraint("cto_id", "number"),
+    CheckConstraint("number > 0", name="number"),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False, index=True),
+    Column("plan", String(100)),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("pppoe_login", String(128), unique=True),
+    Column("concentrator", String(100), index=True, comment="inventory host name"),
+    Column("ip_address", String(45), index=True),
+    Column("blocked", Boolean, nullable=False, server_default=false()),
+    Column("block_reason", String(200)),
+    Column("blocked_at", UTCDateTime()),
+    Column("overdue_since", Date),
+    Column("onu_id", ForeignKey("onus.id", ondelete="SET NULL"), index=True),
+    Column("cto_port_id", ForeignKey("cto_ports.id", ondelete="SET NULL"), index=True),
+    # contracts <-> seals is a cycle; use_alter lets PostgreSQL add this key after both exist.
+    Column("seal_id", ForeignKey("seals.id", ondelete="SET NULL", use_alter=True)),
+    _created(),
+    _updated(),
+    _one_of("status", CONTRACT_STATUSES, "status"),
+)
+
+seals = Table(
+    "seals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("contract_id", ForeignKey("contracts.id", ondelete="SET NULL"), index=True),
+    Column("registered_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Column("registered_by", String(100)),
+)
+
+# -- service orders -----------------------------------------------------------------------
+service_orders = Table(
+    "service_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("protocol", String(64), nullable=False, unique=True),
+    Column("customer_id", ForeignKey("customers.id", ondelete="SET NULL"), index=True),
+    Column("contract_id", ForeignKey("contracts.id", ondelete="SET NULL"), index=True),
+    Column("status", String(32), nullable=False, server_default="open"),
+    Column("cause", String(200)),
+    Column("channel", String(64)),
+    Column("responsible", String(100)),
+    Column("responsible_type", String(8)),
+    Column("street", String(200)),
+    Column("district", String(100)),
+    Column("city", String(100)),
+    Column("opened_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Column("scheduled_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Column("urgent", Boolean, nullable=False, server_default=false()),
+    Column("reviewed", Boolean, nullable=False, server_default=false()),
+    Column("queue", String(64)),
+    Column("owner", String(100)),
+    Column("locked_at", UTCDateTime()),
+    Column("solution_code", String(32)),
+    Column("solution_text", Text),
+    Column("external_ref", String(128), index=True, comment="e.g. the ticket id in RT"),
+    _created(),
+    _updated(),
+    _one_of("responsible_type", ("internal", "external"), "responsible_type"),
+    # "claim the oldest open order of a queue with no owner" is the hot query.
+    Index("ix_service_orders_queue_status_opened_at", "queue", "status", "opened_at"),
+)
+
+service_order_actions = Table(
+    "service_order_actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "service_order_id",
+        ForeignKey("service_orders.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("author", String(100)),
+    Column("at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Column("text", Text, nullable=False),
+    Column("kind", String(32), nullable=False, server_default="comment"),
+)
+
+# -- runs ---------------------------------------------------------------------------------
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(40), primary_key=True, comment="e.g. 20261124T110355-7f3a"),
+    Column("runbook", String(200), nullable=False),
+    Column("runbook_path", Text),
+    Column("vars", JSON, nullable=False, comment="secret values already masked"),
+    Column("status", String(16), nullable=False),
+    Column("message", Text),
+    Column("dry_run", Boolean, nullable=False, server_default=false()),
+    Column("parent_run_id", ForeignKey("runs.id", ondelete="SET NULL"), index=True),
+    Column("options", JSON, nullable=False),
+    Column("hosts", JSON, nullable=False),
+    Column("steps", JSON, nullable=False),
+    Column("pid", Integer),
+    Column("machine", String(255)),
+    Column("started_at", UTCDateTime(), nullable=False, index=True),
+    Column("finished_at", UTCDateTime()),
+    Column("heartbeat_at", UTCDateTime()),
+    _one_of("status", RUN_STATUSES, "status"),
+    Index("ix_runs_status", "status"),
+)
+
+step_results = Table(
+    "step_results",
+    metadata,
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("rollback", Boolean, nullable=False, server_default=false()),
+    Column("step_name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("changed", Boolean, nullable=False, server_default=false()),
+    Column("result", JSON),
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    PrimaryKeyConstraint("run_id", "host", "step_index", "rollback"),
+    _one_of("status", STEP_STATUSES, "status"),
+)
+
+# -- optical readings ---------------------------------------------------------------------
+optical_readings = Table(
+    "optical_readings",
+    metadata,
+    # BIGINT for a long history; SQLite only auto-numbers a column declared INTEGER.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("run_id", ForeignKey("runs.id", ondelete="SET NULL"), index=True),
+    # The OLT by name, not by key: history outlives inventory changes.
+    Column("olt", String(100), nullable=False),
+    Column("frame", Integer, nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("onu_index", Integer, nullable=False),
+    Column("serial", String(32), index=True),
+    Column("rx_dbm", Float),
+    Column("tx_dbm", Float),
+    Column("olt_rx_dbm", Float),
+    Column("temperature", Float),
+    Column("state", String(16), nullable=False),
+    Column("signal_class", String(16), nullable=False),
+    Column("read_at", UTCDateTime(), nullable=False),
+    Index(
+        "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
+    ),
+)

@@ -1,0 +1,116 @@
+"""Migrations: they build exactly `store.schema`, run once, and are safe to race."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event, inspect, text
+
+from store import migrate
+from store.db import Database, StoreError, open_database
+from store.schema import metadata
+
+
+def differences(database: Database) -> list:
+    with database.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return compare_metadata(context, metadata)
+
+
+def test_upgrade_builds_exactly_the_schema(db: Database) -> None:
+    assert differences(db) == []
+    tables = set(inspect(db.engine).get_table_names())
+    assert tables == set(metadata.tables) | {"alembic_version"}
+    with db.engine.connect() as conn:
+        assert migrate.current_revision(conn) == migrate.head_revision()
+
+
+def test_downgrade_and_upgrade_again(db: Database) -> None:
+    with db.engine.connect() as conn:
+        command.downgrade(migrate.alembic_config(conn), "base")
+        conn.commit()
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    db.close()
+    again = open_database(db.engine.url.render_as_string(hide_password=False))
+    try:
+        assert differences(again) == []
+    finally:
+        again.close()
+
+
+def test_opening_a_current_store_again_is_cheap(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_database(store_url).close()
+
+    def no_upgrade(*args: object, **kwargs: object) -> None:
+        raise AssertionError("upgrade ran on a store already at head")
+
+    monkeypatch.setattr(command, "upgrade", no_upgrade)
+    statements: list[str] = []
+    database = open_database(store_url, migrate=False)
+    event.listen(database.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        assert migrate.upgrade(database.engine) is False
+    finally:
+        database.close()
+    # Finding alembic_version and reading it is all it takes.
+    assert len(statements) <= 2, statements
+    assert " ".join(statements[-1].split()).endswith("FROM alembic_version")
+
+
+def test_two_processes_migrating_a_new_store_at_once_both_succeed(store_url: str) -> None:
+    child = textwrap.dedent(
+        """
+        import sys
+        import store.migrate  # imported before the start signal: the race is in open_database
+        from store.db import open_database
+
+        print("ready", flush=True)
+        sys.stdin.readline()
+        database = open_database(sys.argv[1])
+        print("opened", flush=True)
+        database.close()
+        """
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", child, store_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert out.strip() == "opened"
+    database = open_database(store_url, migrate=False)
+    try:
+        assert differences(database) == []
+    finally:
+        database.close()
+
+
+def test_a_store_from_a_newer_ispflow_is_refused(db: Database) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff_from_the_future'"))
+    db.close()
+    with pytest.raises(StoreError, match="ffff_from_the_future.*upgrade ispflow"):
+        open_database(db.engine.url.render_as_string(hide_password=False))
