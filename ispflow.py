@@ -10,6 +10,7 @@ was run); 3 the run was aborted (failure budget, ``on_failure: abort``, or Ctrl-
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,8 +29,14 @@ __all__ = ["load_runbook", "main", "run_runbook", "task"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
 OUTPUTS = ("text", "json", "junit", "html")
 
+EXIT_CODES_HELP = (
+    "Exit codes: 0 every host ok, 1 some host failed, 2 runbook/vars/usage error "
+    "(nothing was run), 3 the run was aborted."
+)
+
 app = typer.Typer(
     name="ispflow",
+    epilog=EXIT_CODES_HELP,
     help=(
         "Runbooks for fibre ISPs: authorize ONUs, read signal, block customers and close "
         "service orders across all OLTs and concentrators at once.\n\n"
@@ -55,7 +62,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 # -- run -----------------------------------------------------------------------------------
-@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+@app.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 def run(
     runbook: Annotated[
         str | None,
@@ -458,7 +465,9 @@ def runs_list(
             str(c.get("failed", 0)),
             r.message or "",
         )
-    Console(highlight=False).print(table if found else "no runs recorded yet")
+    Console(highlight=False, width=max(120, Console().width)).print(
+        table if found else "no runs recorded yet"
+    )
 
 
 @runs_app.command("show")
@@ -526,6 +535,11 @@ def list_runbooks() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    # Nornir logs a traceback for every task exception; ispflow reports failures itself, per
+    # host, in the summary and the journal.
+    nornir_log = logging.getLogger("nornir")
+    nornir_log.addHandler(logging.NullHandler())
+    nornir_log.propagate = False
     try:
         app()
     except UsageError as exc:

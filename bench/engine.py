@@ -11,6 +11,9 @@ For each inventory size it times, with the same no-op task and the same in-memor
             host/step result made durable by group commit) in a SQLite file (or --db).
 
 and prints microseconds per host per step and the ratio ispflow / nornir (target: <= 2).
+A second ispflow row runs a no-op that declares it changes devices: each host then waits
+until its result is committed (group commit) before moving on, which is what makes
+``--resume`` exact for changes; it is shown for information, against the same Nornir time.
 The best of --reps repetitions is reported for each, to keep noise from other processes out.
 """
 
@@ -32,6 +35,7 @@ from nornir.plugins.runners import ThreadedRunner  # noqa: E402
 from engine.executor import Executor  # noqa: E402
 from engine.loader import load_runbook  # noqa: E402
 from engine.model import RunOptions  # noqa: E402
+from engine.registry import registry, task  # noqa: E402
 from store.db import open_database  # noqa: E402
 from store.journal import Journal  # noqa: E402
 
@@ -54,6 +58,15 @@ def make_nornir(count: int, workers: int) -> Nornir:
 
 def noop(task: Task) -> Result:
     return Result(host=task.host)
+
+
+@task("bench.noop_change", changes_device=True)
+def noop_change(task: Task) -> Result:
+    """A no-op that declares it changes the device, so its results are journaled durably."""
+    return Result(host=task.host)
+
+
+registry.register(noop_change)
 
 
 def time_floor(nr: Nornir, steps: int) -> float:
@@ -95,10 +108,10 @@ def time_engine(nr: Nornir, steps: int, workers: int, db_url: str, book: Path) -
     return elapsed
 
 
-def write_book(folder: Path, steps: int) -> Path:
+def write_book(folder: Path, steps: int, task_name: str = "core.noop") -> Path:
     lines = ["name: bench-noop", "steps:"]
-    lines += [f"  - {{name: step-{i}, task: core.noop}}" for i in range(steps)]
-    path = folder / "bench.yaml"
+    lines += [f"  - {{name: step-{i}, task: {task_name}}}" for i in range(steps)]
+    path = folder / f"bench-{task_name}.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -115,28 +128,37 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"no-op task, {args.steps} steps, {args.workers} workers, best of {args.reps}")
+    print("read = core.noop (results journaled in batches); durable = a no-op that declares")
+    print("it changes devices (each host waits for its result's commit before moving on)")
     print(
-        f"{'hosts':>7} {'floor µs':>10} {'nornir µs':>10} {'ispflow µs':>11} {'ispflow/nornir':>15}"
+        f"{'hosts':>7} {'floor µs':>9} {'nornir µs':>10} {'read µs':>9} {'read/nornir':>12}"
+        f" {'durable µs':>11} {'durable/nornir':>15}"
     )
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        book = write_book(folder, args.steps)
+        books = {"read": write_book(folder, args.steps)}
+        books["durable"] = write_book(folder, args.steps, "bench.noop_change")
         for count in (int(n) for n in args.hosts.split(",")):
             nr = make_nornir(count, args.workers)
             per = args.steps * count
             floor = min(time_floor(nr, args.steps) for _ in range(args.reps)) / per * 1e6
             plain = min(time_nornir(nr, args.steps) for _ in range(args.reps)) / per * 1e6
-            runs = []
-            for rep in range(args.reps):
-                url = args.db or f"sqlite:///{folder / f'bench-{count}-{rep}.db'}"
-                runs.append(time_engine(nr, args.steps, args.workers, url, book))
-            engine = min(runs) / per * 1e6
-            ratio = engine / plain
-            worst = max(worst, ratio)
-            print(f"{count:>7} {floor:>10.2f} {plain:>10.2f} {engine:>11.2f} {ratio:>14.2f}x")
+            best = {}
+            for label, book in books.items():
+                runs = []
+                for rep in range(args.reps):
+                    url = args.db or f"sqlite:///{folder / f'{label}-{count}-{rep}.db'}"
+                    runs.append(time_engine(nr, args.steps, args.workers, url, book))
+                best[label] = min(runs) / per * 1e6
+            worst = max(worst, best["read"] / plain)
+            print(
+                f"{count:>7} {floor:>9.2f} {plain:>10.2f} {best['read']:>9.2f}"
+                f" {best['read'] / plain:>11.2f}x {best['durable']:>11.2f}"
+                f" {best['durable'] / plain:>14.2f}x"
+            )
     verdict = "within" if worst <= 2.0 else "ABOVE"
-    print(f"worst ratio {worst:.2f}x: {verdict} the 2x target")
+    print(f"worst read/nornir ratio {worst:.2f}x: {verdict} the 2x target")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from typing import Any
 from nornir.core import Nornir
 from nornir.core.inventory import Hosts, Inventory
 from nornir.core.processor import Processor
-from nornir.plugins.runners import ThreadedRunner
 
 from engine import connections
 from engine.context import HostState
@@ -30,6 +29,7 @@ from engine.run_state import RunState
 from engine.secrets import Secrets
 from engine.step_runner import run_step
 from engine.vartypes import mask_secrets, resolve_vars
+from plugins.runners.pool import PoolRunner
 from store.journal import Journal
 
 DEFAULT_WORKERS = 20
@@ -213,19 +213,20 @@ class Executor:
             return
         self.journal.plan_step(state.run_id, step.index, step.name, hosts, rollback=rollback)
         workers = step.workers or options.workers or runbook.workers or DEFAULT_WORKERS
-        nr = self._nornir_for(hosts).with_runner(
-            ThreadedRunner(num_workers=min(workers, len(hosts)))
-        )
+        nr = self._nornir_for(hosts).with_runner(PoolRunner(num_workers=min(workers, len(hosts))))
         if self.processors:
             nr = nr.with_processors(self.processors)
-        nr.run(
-            task=run_step,
-            name=f"rollback: {step.name}" if rollback else step.name,
-            on_failed=True,
-            step=step,
-            state=state,
-            rollback=rollback,
-        )
+        try:
+            nr.run(
+                task=run_step,
+                name=f"rollback: {step.name}" if rollback else step.name,
+                on_failed=True,
+                step=step,
+                state=state,
+                rollback=rollback,
+            )
+        finally:
+            state.flush_buffer()
 
     def _nornir_for(self, hosts: list[str]) -> Nornir:
         """The inventory narrowed to these hosts, built directly: ``Nornir.filter`` would call

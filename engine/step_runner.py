@@ -52,7 +52,12 @@ def run_step(task: Task, step: Step, state: RunState, rollback: bool = False) ->
     if state.secrets:
         outcome.result = state.secrets.scrub(outcome.result)
         outcome.error = state.secrets.scrub(outcome.error)
-    state.finished(step, outcome)
+    try:
+        state.finished(step, outcome)
+    except Exception as exc:
+        # Without a journal the run cannot promise an exact --resume: stop everyone.
+        state.abort(f"the journal could not record results: {exc}")
+        raise
     return Result(host=task.host, result=outcome, failed=outcome.status == "failed")
 
 

@@ -188,6 +188,13 @@ class Journal:
             raise ValueError(f"unknown step status {outcome.status!r}")
         return self._writer.submit((run_id, outcome))
 
+    def record_many(self, run_id: str, outcomes: Sequence[StepOutcome]) -> int:
+        """Queue several results at once; returns the ticket of the last one."""
+        for outcome in outcomes:
+            if outcome.status not in STEP_STATUSES:
+                raise ValueError(f"unknown step status {outcome.status!r}")
+        return self._writer.submit_many([(run_id, outcome) for outcome in outcomes])
+
     def wait_durable(self, ticket: int) -> None:
         """Block until the result behind `ticket` is committed; StoreError if it was not."""
         self._writer.wait(ticket)
