@@ -24,6 +24,11 @@ from engine.reports._common import (
 
 # How many rendered command lines a dry run shows per host and step before eliding.
 COMMAND_LINES = 20
+# Up to this many hosts the table lists every host; above, only hosts that changed, failed or
+# were aborted (at most NOTABLE_HOSTS_SHOWN of them), unless verbose.
+ALL_HOSTS_UP_TO = 25
+NOTABLE_HOSTS_SHOWN = 50
+FAILURES_SHOWN = 20
 # The table cell keeps one line per host; the full error is printed below the table.
 ERROR_CELL = 60
 
@@ -53,7 +58,7 @@ def print_summary(run: RunOutcome, console: Console, *, verbose: bool = False) -
     if run.message:
         console.print(Text(run.message, style="dim"))
     if run.hosts or run.outcomes:
-        console.print(_host_table(run, forward))
+        console.print(_host_table(run, forward, verbose=verbose))
     failed = [o for o in forward if o.status == "failed"]
     if failed:
         console.print(_failures(failed))
@@ -119,7 +124,7 @@ def _count_cell(value: int, status: str) -> Text:
     return Text(str(value), style=STEP_STYLES.get(status, ""))
 
 
-def _host_table(run: RunOutcome, forward: list[StepOutcome]) -> Table:
+def _host_table(run: RunOutcome, forward: list[StepOutcome], *, verbose: bool) -> Table:
     statuses = ["ok", "changed", "failed", "skipped", *_extra_statuses(forward)]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     # Only host and error may shrink (error first, being the widest); counts never wrap.
@@ -131,8 +136,17 @@ def _host_table(run: RunOutcome, forward: list[StepOutcome]) -> Table:
     by_host: dict[str, list[StepOutcome]] = {name: [] for name in host_names(run)}
     for outcome in forward:
         by_host.setdefault(outcome.host, []).append(outcome)
+    # A fleet run lists only the hosts worth a look; every host with -v.
+    brief = not verbose and len(by_host) > ALL_HOSTS_UP_TO
+    hidden = 0
     for host, outcomes in by_host.items():
         counts = count(outcomes)
+        if brief and not any(counts[s] for s in statuses if s not in ("ok", "skipped")):
+            hidden += 1
+            continue
+        if brief and len(table.rows) >= NOTABLE_HOSTS_SHOWN:
+            hidden += 1
+            continue
         error = next((o.error for o in outcomes if o.status == "failed"), None)
         host_style = "bold red" if counts["failed"] else ""
         table.add_row(
@@ -140,6 +154,9 @@ def _host_table(run: RunOutcome, forward: list[StepOutcome]) -> Table:
             *(_count_cell(counts[s], s) for s in statuses),
             _error_cell(error),
         )
+    if hidden:
+        table.caption = f"… and {hidden} more hosts with nothing to report (-v lists every host)"
+        table.caption_justify = "left"
     return table
 
 
@@ -154,7 +171,7 @@ def _error_cell(error: str | None) -> Text:
 
 def _failures(failed: list[StepOutcome]) -> Group:
     parts: list[Any] = [Text("Failures", style="bold red")]
-    for outcome in failed:
+    for outcome in failed[:FAILURES_SHOWN]:
         title = Text("  ")
         title.append(outcome.host, style="bold")
         title.append(f" · step {outcome.step_index}: ")
@@ -166,6 +183,11 @@ def _failures(failed: list[StepOutcome]) -> Group:
             Padding(
                 Text(outcome.error or "(no error message)", style="red"), (0, 0, 0, 4), expand=False
             )
+        )
+    if len(failed) > FAILURES_SHOWN:
+        more = len(failed) - FAILURES_SHOWN
+        parts.append(
+            Text(f"  … {more} more failures (see `ispflow runs show RUN_ID -o html`)", style="dim")
         )
     return Group(Text(""), *parts)
 

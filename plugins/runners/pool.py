@@ -25,9 +25,12 @@ class PoolRunner:
         # A list iterator's next() runs in C under the GIL, so threads sharing it each get
         # a different host; storing into the result dict is atomic for the same reason.
         pending = iter(hosts)
+        stop = threading.Event()
 
         def work() -> None:
             for host in pending:
+                if stop.is_set():
+                    return
                 result[host.name] = task.copy().start(host)
 
         count = min(self.num_workers, len(hosts))
@@ -40,6 +43,14 @@ class PoolRunner:
         ]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except KeyboardInterrupt:
+            # Ctrl-C: take no new host, but let the ones in flight finish and be recorded,
+            # so nothing is left half-done without a record. A second Ctrl-C stops waiting.
+            stop.set()
+            for thread in threads:
+                thread.join()
+            raise
         return result

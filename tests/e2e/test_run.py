@@ -515,3 +515,89 @@ def test_runs_list_and_show(cli: Cli, tmp_path: Path) -> None:
     assert as_json(shown)["counts"] == {"changed": 12}
     missing = cli("runs", "show", "nope")
     assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+def test_vars_from_file_and_progress_lines_without_a_terminal(cli: Cli, tmp_path: Path) -> None:
+    trace = tmp_path / "trace.txt"
+    (tmp_path / "vars.yaml").write_text("label: from-file\nvlan: 300\n")
+    book = write(
+        tmp_path / "b.yaml",
+        f"""
+        name: file-vars
+        vars:
+          label: str
+          vlan: {{type: int, max: 4094}}
+        targets: site=poa
+        steps:
+          - name: write it
+            task: {RECORD}
+            with: {{trace: "{trace}", label: "{{{{ label }}}}-{{{{ vlan + 1 }}}}"}}
+        """,
+    )
+    proc = cli("run", str(book), "-e", "@vars.yaml", "-e", "vlan=7")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(trace_lines(trace)) == [
+        "olt-01 from-file-8",
+        "olt-02 from-file-8",
+        "olt-03 from-file-8",
+    ]
+    # Not a terminal: one line per finished step on stderr, the summary on stdout.
+    assert "step 'write it': 3 hosts, changed=3" in proc.stderr
+    assert "changed=3" in proc.stdout and "hosts=3" in proc.stdout
+
+
+def test_on_failure_abort_stops_every_host(cli: Cli, tmp_path: Path) -> None:
+    trace = tmp_path / "trace.txt"
+    book = write(
+        tmp_path / "b.yaml",
+        f"""
+        name: commit
+        steps:
+          - name: commit
+            task: {RECORD}
+            serial: 1
+            on_failure: abort
+            with: {{trace: "{trace}", label: commit, fail_on: [olt-02]}}
+        """,
+    )
+    proc = cli("run", str(book), "-q", "-o", "json")
+    assert proc.returncode == 3
+    report = as_json(proc)
+    assert "on_failure: abort" in report["message"]
+    assert trace_lines(trace) == ["olt-01 commit"]
+    assert {r["host"] for r in report["results"] if r["status"] == "aborted"} == {
+        "olt-03", "olt-04", "olt-05", "olt-06",
+    }  # fmt: skip
+
+
+def test_ctrl_c_aborts_the_run_and_it_can_be_resumed(cli: Cli, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    trace = tmp_path / "trace.txt"
+    book = write(
+        tmp_path / "b.yaml",
+        f"""
+        name: long
+        steps:
+          - name: slow
+            task: {RECORD}
+            serial: 1
+            with: {{trace: "{trace}", label: slow, sleep: 0.4}}
+        """,
+    )
+    proc = cli.popen("run", str(book), "-q")
+    deadline = time.monotonic() + 30
+    while len(trace_lines(trace)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 3, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    run = json.loads(cli("runs", "-o", "json").stdout)[0]
+    assert run["status"] == "aborted"
+    resumed = cli("run", "--resume", run["run_id"], "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    lines = trace_lines(trace)
+    assert sorted(set(lines)) == [f"olt-{i:02d} slow" for i in range(1, 7)]
+    assert len(lines) == 6  # nothing ran twice
