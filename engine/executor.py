@@ -170,7 +170,12 @@ class Executor:
         """Fail before touching any host on what can be known up front (CSV files)."""
         for step in steps:
             loop = step.loop
-            if loop is not None and loop.csv_file is not None and loop.csv_file.is_constant:
+            if (
+                loop is not None
+                and loop.csv_file is not None
+                and loop.csv_file.is_constant
+                and str(loop.csv_file.render({}) or "").strip()
+            ):
                 from engine.run_state import read_csv, resolve_csv
 
                 try:

@@ -145,7 +145,9 @@ class RunState:
                 raise ValueError(f"loop: expected a list, got {type(items).__name__}")
             return list(items)
         assert loop.csv_file is not None
-        return self.csv_rows(str(loop.csv_file.render(ctx)), loop.base_dir)
+        name = str(loop.csv_file.render(ctx) or "").strip()
+        # An empty path (an optional `items` var left unset) means no items, not an error.
+        return self.csv_rows(name, loop.base_dir) if name else []
 
     def csv_rows(self, name: str, base_dir: Path | None) -> list[dict[str, str]]:
         path = resolve_csv(name, base_dir)

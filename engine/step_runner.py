@@ -137,7 +137,7 @@ def _loop(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple
         raise StepFailed(
             f"{len(failures)} of {len(items)} items failed; " + "; ".join(failures[:5]), results
         )
-    if items and all(r["status"] == "skipped" for r in results):
+    if all(r["status"] == "skipped" for r in results):  # also: no items at all
         return None, False, 0
     return results, changed_any, attempts_total
 

@@ -1,0 +1,39 @@
+"""Huawei SmartAX (MA5600T/MA5608T/MA5800) command side of the OLT driver."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from plugins.olt.driver import AuthorizeRequest, OltDriver
+
+
+def serial_hex(serial: str) -> str:
+    """`ont add … sn-auth` takes the 16-hex form: the 4-letter vendor id as ASCII hex + 8 hex."""
+    if len(serial) == 16:
+        return serial.upper()
+    return serial[:4].upper().encode("ascii").hex().upper() + serial[4:].upper()
+
+
+def mac_dotted(mac: str) -> str:
+    """SmartAX writes MACs as aabb-ccdd-eeff."""
+    digits = re.sub(r"[^0-9a-fA-F]", "", mac).lower()
+    return f"{digits[0:4]}-{digits[4:8]}-{digits[8:12]}"
+
+
+class HuaweiDriver(OltDriver):
+    vendor = "huawei"
+    error_pattern = re.compile(
+        r"^\s*(Failure:|% ?(Unknown command|Parameter error|Incomplete command|Too many parameters))"
+    )
+
+    def serial_context(self, serial: str) -> dict[str, Any]:
+        return {"serial": serial, "serial_hex": serial_hex(serial)}
+
+    def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
+        context = super().authorize_context(request)
+        if request.serial:
+            context["serial_hex"] = serial_hex(request.serial)
+        if request.mac:
+            context["mac_dotted"] = mac_dotted(request.mac)
+        return context

@@ -1,0 +1,46 @@
+"""ZTE ZXA10 command side of the OLT driver: C300/C320 naming and C600 naming."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+
+# Models whose CLI names interfaces gpon_olt-1/1/1 / gpon_onu-1/1/1:N instead of
+# gpon-olt_1/1/1 / gpon-onu_1/1/1:N.
+C600_FAMILY = re.compile(r"^C6\d\d", re.IGNORECASE)
+DEFAULT_ONU_TYPE = "ZTE-F660"
+DEFAULT_TCONT_PROFILE = "1G"
+
+
+class ZteDriver(OltDriver):
+    vendor = "zte"
+    first_onu_id = 1
+    # "%Code 32310-GPONSRV : No related information to show." is an empty list, not a refusal.
+    error_pattern = re.compile(r"^\s*%(Error|Code (?!32310))")
+
+    @property
+    def c600_naming(self) -> bool:
+        return bool(C600_FAMILY.match(self.model))
+
+    def olt_interface(self, port: PonPort) -> str:
+        return f"gpon_olt-{port}" if self.c600_naming else f"gpon-olt_{port}"
+
+    def onu_interface(self, port: PonPort, onu_id: int) -> str:
+        return f"gpon_onu-{port}:{onu_id}" if self.c600_naming else f"gpon-onu_{port}:{onu_id}"
+
+    def port_context(self, port: PonPort) -> dict[str, Any]:
+        return {**super().port_context(port), "olt_if": self.olt_interface(port)}
+
+    def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
+        context = super().authorize_context(request)
+        context["onu_if"] = self.onu_interface(request.port, request.onu_id)
+        context["onu_type"] = request.onu_type or DEFAULT_ONU_TYPE
+        context["tcont_profile"] = DEFAULT_TCONT_PROFILE
+        # ZXROS takes the ONU name as one word.
+        context["description"] = re.sub(r"\s+", "_", request.description.strip()) or "onu"
+        return context
+
+    def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
+        return self.render("optical_onu", **self.port_context(port), onu_if=self.onu_interface(port, onu_id))

@@ -1,0 +1,196 @@
+"""ONU lifecycle tasks, vendor-neutral: autofind, authorize, deauthorize, status, optical.
+
+Every vendor detail (commands, names, parsing) comes from the host's OLT driver; these
+tasks only decide what to do with the answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from engine.registry import task
+from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+from plugins.olt.drivers import driver_for
+from plugins.olt.pon_lock import pon_lock
+from plugins.olt.session import CliSession, DeviceRefused
+from tasks.signal import classify, thresholds_for
+
+
+def _session(task: Task, driver: OltDriver) -> CliSession:
+    return CliSession(task.host.get_connection("netmiko", task.nornir.config), driver)
+
+
+def _records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
+    """Send lines; parse the answer of the last one (the query; the others change mode)."""
+    answers = session.run(lines)
+    command, output = answers[-1]
+    return session.driver.parse(command, output)
+
+
+def _check_vlan(vlan: int) -> int:
+    vlan = int(vlan)
+    if not 1 <= vlan <= 4094:
+        raise ValueError(f"VLAN {vlan} is out of range 1-4094")
+    return vlan
+
+
+@task("onu.autofind")
+def autofind(task: Task) -> Result:
+    """ONUs waiting on the OLT to be authorized (serial, PON port, model)."""
+    driver = driver_for(task.host)
+    lines = driver.autofind()
+    if task.is_dry_run():
+        return Result(host=task.host, result={"commands": lines})
+    return Result(host=task.host, result=_records(_session(task, driver), lines))
+
+
+@task("onu.authorize", changes_device=True)
+def authorize(
+    task: Task,
+    port: str,
+    vlan: int,
+    serial: str | None = None,
+    mac: str | None = None,
+    onu_id: int | None = None,
+    line_profile: int | str = 1,
+    service_profile: int | str = 1,
+    onu_type: str = "",
+    description: str = "",
+) -> Result:
+    """Authorize an ONU by serial (GPON) or MAC (EPON-style) on a PON, with its VLAN.
+
+    The ONU id is the lowest free one on the PON unless given, chosen under a per-PON lock.
+    Already authorized on this PON: ok, nothing changed. Refused half-way: the ONU is
+    removed again, so nothing is left half-applied.
+    """
+    if bool(serial) == bool(mac):
+        raise ValueError("give exactly one of serial (GPON) or mac (EPON-style)")
+    driver = driver_for(task.host)
+    pon = PonPort.parse(port)
+    request = AuthorizeRequest(
+        port=pon,
+        onu_id=onu_id if onu_id is not None else driver.first_onu_id,
+        vlan=_check_vlan(vlan),
+        serial=serial,
+        mac=mac,
+        line_profile=line_profile,
+        service_profile=service_profile,
+        onu_type=onu_type,
+        description=description,
+    )
+    # Rendered before any connection: a value the guard refuses never reaches the device.
+    preview = driver.authorize(request)
+    if task.is_dry_run():
+        note = None if onu_id is not None else "onu id: the lowest free one on the PON at run time"
+        return Result(host=task.host, result={"commands": preview, "note": note})
+
+    session = _session(task, driver)
+    with pon_lock(task.host.name, str(pon)):
+        if serial:
+            found = _find_serial(session, serial)
+            if found is not None:
+                if found.get("port") not in (None, str(pon), driver.records_port(pon)):
+                    raise ValueError(f"serial {serial} is already authorized on PON {found.get('port')}")
+                return Result(host=task.host, result={**found, "serial": serial, "already": True})
+        taken = {int(r["onu_id"]) for r in _records(session, driver.list_onus(pon)) if r.get("onu_id") is not None}
+        if onu_id is None:
+            request.onu_id = _lowest_free(driver, taken, pon)
+        elif onu_id in taken:
+            raise ValueError(f"ONU id {onu_id} is already used on PON {pon}")
+        lines = driver.authorize(request)
+        try:
+            session.run(lines)
+        except DeviceRefused:
+            _undo_partial(session, driver, pon, request)
+            raise
+    result = {"port": str(pon), "onu_id": request.onu_id, "serial": serial, "mac": mac, "vlan": request.vlan, "commands": lines}
+    return Result(host=task.host, result=result, changed=True)
+
+
+def _find_serial(session: CliSession, serial: str) -> dict[str, Any] | None:
+    try:
+        records = _records(session, session.driver.onu_by_serial(serial))
+    except DeviceRefused:
+        return None  # "ONT does not exist" and the like: not authorized anywhere
+    return records[0] if records else None
+
+
+def _lowest_free(driver: OltDriver, taken: set[int], pon: PonPort) -> int:
+    for candidate in range(driver.first_onu_id, driver.first_onu_id + driver.max_onus):
+        if candidate not in taken:
+            return candidate
+    raise ValueError(f"PON {pon} is full ({driver.max_onus} ONUs)")
+
+
+def _undo_partial(session: CliSession, driver: OltDriver, pon: PonPort, request: AuthorizeRequest) -> None:
+    """After a refusal: back to base mode, and remove the ONU if its add went through."""
+    for line in driver.leave_config():
+        session.send(line)
+    if request.serial and _find_serial(session, request.serial) is None:
+        return
+    for line in driver.deauthorize(pon, request.onu_id):
+        session.send(line)  # best effort: a missing service port must not stop the delete
+
+
+@task("onu.deauthorize", changes_device=True)
+def deauthorize(task: Task, port: str, onu_id: int | None = None, serial: str | None = None) -> Result:
+    """Remove an ONU (by id, or found by serial) and its service ports."""
+    driver = driver_for(task.host)
+    pon = PonPort.parse(port)
+    if onu_id is None and not serial:
+        raise ValueError("give onu_id or serial")
+    if task.is_dry_run():
+        shown = onu_id if onu_id is not None else f"<id of {serial}>"
+        return Result(host=task.host, result={"commands": driver.deauthorize(pon, shown)})  # type: ignore[arg-type]
+    session = _session(task, driver)
+    if onu_id is None:
+        found = _find_serial(session, serial or "")
+        if found is None:
+            return Result(host=task.host, result={"serial": serial, "absent": True})
+        onu_id = int(found["onu_id"])
+    lines = driver.deauthorize(pon, onu_id)
+    with pon_lock(task.host.name, str(pon)):
+        session.run(lines)
+    return Result(host=task.host, result={"port": str(pon), "onu_id": onu_id, "commands": lines}, changed=True)
+
+
+@task("onu.status")
+def status(task: Task, port: str) -> Result:
+    """ONUs authorized on a PON with their run state."""
+    driver = driver_for(task.host)
+    lines = driver.list_onus(PonPort.parse(port))
+    if task.is_dry_run():
+        return Result(host=task.host, result={"commands": lines})
+    return Result(host=task.host, result=_records(_session(task, driver), lines))
+
+
+@task("onu.optical")
+def optical(task: Task, port: str | None = None, onu_id: int | None = None, ports: list[str] | None = None) -> Result:
+    """Optical signal of one ONU, of a PON in bulk, or of several PONs; with signal classes.
+
+    PONs are read with one bulk command each, over one session.
+    """
+    driver = driver_for(task.host)
+    limits = thresholds_for(task.host)
+    if onu_id is not None:
+        if port is None:
+            raise ValueError("onu_id needs its port")
+        plans = [(PonPort.parse(port), driver.optical_onu(PonPort.parse(port), int(onu_id)))]
+    else:
+        wanted = ports or ([port] if port else None)
+        if not wanted:
+            raise ValueError("give port (one PON), ports (several), or port and onu_id")
+        plans = [(PonPort.parse(p), driver.optical_port(PonPort.parse(p))) for p in wanted]
+    if task.is_dry_run():
+        return Result(host=task.host, result={"commands": [line for _, lines in plans for line in lines]})
+    session = _session(task, driver)
+    readings = []
+    for pon, lines in plans:
+        for record in _records(session, lines):
+            record.setdefault("port", str(pon))
+            record["port"] = str(pon)
+            record["signal"] = classify(record.get("rx_dbm"), limits)
+            readings.append(record)
+    return Result(host=task.host, result=readings)

@@ -1,0 +1,37 @@
+"""Optical signal classes, as ISPs use them: good, warning, critical, overload, offline.
+
+Thresholds (dBm) come from the host's inventory data `signal_thresholds` (so a group can
+set its own), else the common defaults: good >= -25, warning -25 to -27, critical below -27,
+overload above -8.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULTS = {"good": -25.0, "critical": -27.0, "overload": -8.0}
+
+
+def thresholds_for(host: Any) -> dict[str, float]:
+    custom = host.get("signal_thresholds") or {}
+    unknown = set(custom) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"signal_thresholds of {host.name}: unknown keys {sorted(unknown)} (use {sorted(DEFAULTS)})"
+        )
+    limits = {**DEFAULTS, **{k: float(v) for k, v in custom.items()}}
+    if not limits["critical"] <= limits["good"] < limits["overload"]:
+        raise ValueError(f"signal_thresholds of {host.name}: need critical <= good < overload")
+    return limits
+
+
+def classify(rx_dbm: float | None, limits: dict[str, float] = DEFAULTS) -> str:
+    if rx_dbm is None:
+        return "offline"
+    if rx_dbm > limits["overload"]:
+        return "overload"
+    if rx_dbm >= limits["good"]:
+        return "good"
+    if rx_dbm >= limits["critical"]:
+        return "warning"
+    return "critical"

@@ -1,0 +1,146 @@
+"""OLT drivers, command side: what each vendor is sent for a vendor-neutral request."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.guard import UnsafeValueError
+from plugins.olt.driver import AuthorizeRequest, PonPort
+from plugins.olt.huawei.driver import HuaweiDriver, mac_dotted, serial_hex
+from plugins.olt.zte.driver import ZteDriver
+from tasks.signal import classify
+
+
+def request(**overrides: object) -> AuthorizeRequest:
+    values: dict = {
+        "port": PonPort.parse("0/1/3"),
+        "onu_id": 7,
+        "vlan": 120,
+        "serial": "HWTC1A2B3C4D",
+        "description": "Joao da Silva",
+    }
+    values.update(overrides)
+    return AuthorizeRequest(**values)  # type: ignore[arg-type]
+
+
+def test_huawei_authorize_lines() -> None:
+    lines = HuaweiDriver("MA5800-X7").authorize(request())
+    assert lines == [
+        "config",
+        "interface gpon 0/1",
+        'ont add 3 7 sn-auth 485754431A2B3C4D omci ont-lineprofile-id 1 ont-srvprofile-id 1 desc "Joao da Silva"',
+        "quit",
+        "service-port vlan 120 gpon 0/1/3 ont 7 gemport 1 multi-service user-vlan 120 tag-transform translate",
+        "return",
+    ]
+
+
+def test_huawei_mac_auth_and_formats() -> None:
+    lines = HuaweiDriver().authorize(request(serial=None, mac="aa:bb:cc:dd:ee:01"))
+    assert "ont add 3 7 mac-auth aabb-ccdd-ee01 omci" in lines[2]
+    assert serial_hex("ZTEGC0000001") == "5A544547C0000001"
+    assert serial_hex("485754431A2B3C4D") == "485754431A2B3C4D"
+    assert mac_dotted("AA-BB-CC-DD-EE-FF") == "aabb-ccdd-eeff"
+
+
+def test_huawei_deauthorize_removes_service_ports_first() -> None:
+    assert HuaweiDriver().deauthorize(PonPort.parse("0/2/15"), 4) == [
+        "config",
+        "undo service-port port 0/2/15 ont 4",
+        "interface gpon 0/2",
+        "ont delete 15 4",
+        "return",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "olt_if", "onu_if"),
+    [
+        ("C320", "gpon-olt_1/1/3", "gpon-onu_1/1/3:7"),
+        ("C600", "gpon_olt-1/1/3", "gpon_onu-1/1/3:7"),
+    ],
+)
+def test_zte_naming_by_model(model: str, olt_if: str, onu_if: str) -> None:
+    driver = ZteDriver(model)
+    lines = driver.authorize(request(port=PonPort.parse("1/1/3"), serial="ZTEGC0000001"))
+    assert lines[1] == f"interface {olt_if}"
+    assert lines[2] == "onu 7 type ZTE-F660 sn ZTEGC0000001"
+    assert lines[4] == f"interface {onu_if}"
+    assert "name Joao_da_Silva" in lines
+    assert "service-port 1 vport 1 user-vlan 120 vlan 120" in lines
+    assert driver.optical_port(PonPort.parse("1/1/3")) == [f"show pon power onu-rx {olt_if}"]
+    assert driver.optical_onu(PonPort.parse("1/1/3"), 7) == [f"show pon power attenuation {onu_if}"]
+
+
+@pytest.mark.parametrize("bad", ['x"\nundo ont 0', "a;b", "x\rdelete", "what?"])
+def test_injection_in_description_is_refused(bad: str) -> None:
+    with pytest.raises(UnsafeValueError) as caught:
+        HuaweiDriver().authorize(request(description=bad))
+    assert caught.value.name == "description"
+
+
+def test_errors_are_recognised_per_vendor() -> None:
+    assert HuaweiDriver().refused("  Failure: SN already exists\n") == "Failure: SN already exists"
+    assert HuaweiDriver().refused("  Number of ONTs that can be added: 1, success: 1") is None
+    assert (
+        ZteDriver()
+        .refused("%Error 140303: Invalid input detected at '^' marker.")
+        .startswith("%Error")
+    )
+    assert ZteDriver().refused("%Code 32310-GPONSRV : No related information to show.") is None
+
+
+def test_bad_port_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="not of the form 0/1/3"):
+        PonPort.parse("0/1")
+
+
+@pytest.mark.parametrize(
+    ("rx", "expected"),
+    [
+        (None, "offline"),
+        (-7.5, "overload"),
+        (-8.0, "good"),
+        (-25.0, "good"),
+        (-25.01, "warning"),
+        (-27.0, "warning"),
+        (-27.5, "critical"),
+    ],
+)
+def test_signal_classes(rx: float | None, expected: str) -> None:
+    assert classify(rx) == expected
+
+
+def test_dry_run_of_the_shipped_runbook_on_the_bundled_inventory(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ispflow", "run", "onu-authorize", "-e", "olt=olt-cwb-02", "-e", "port=1/1/2",
+         "-e", "serial=ZTEGC0000009", "-e", "vlan=300", "--dry-run", "-q", "-o", "json",
+         "--db", f"sqlite:///{tmp_path / 's.db'}"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    done = [r for r in report["results"] if r["status"] == "ok"]
+    assert [(r["host"], r["step"]) for r in done] == [("olt-cwb-02", "authorize")]
+    commands = done[0]["result"]["commands"]
+    assert "interface gpon_olt-1/1/2" in commands  # the bundled olt-cwb-02 is a C600
+    assert "onu 0 type ZTE-F660 sn ZTEGC0000009" not in commands  # ZTE ids start at 1
+    assert "onu 1 type ZTE-F660 sn ZTEGC0000009" in commands
+
+
+def test_injection_through_the_runbook_never_reaches_a_device(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ispflow", "run", "onu-authorize", "-e", "olt=olt-poa-01",
+         "-e", "serial=HWTC1A2B3C4D", "-e", 'description=x"\nundo ont 0', "-q", "-o", "json",
+         "--db", f"sqlite:///{tmp_path / 's.db'}"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    failed = [r for r in json.loads(proc.stdout)["results"] if r["status"] == "failed"]
+    assert len(failed) == 1
+    assert "refused before contacting the device" in failed[0]["error"]
+    assert "from var 'description'" in failed[0]["error"]
