@@ -20,7 +20,7 @@ from nornir.core import Nornir
 from nornir.core.inventory import Hosts, Inventory
 from nornir.core.processor import Processor
 
-from engine import connections
+from engine import connections, run_context
 from engine.context import HostState
 from engine.errors import UsageError
 from engine.model import Runbook, RunOptions, Step
@@ -99,6 +99,7 @@ class Executor:
             self._restore(runbook, state, prior, rerun=rerun_of is not None)
 
         self.nornir.data.dry_run = options.dry_run
+        run_context.set_current(run_context.RunContext(run_id, self.journal.db, options.dry_run))
         try:
             for step in steps:
                 if state.aborted:
@@ -119,6 +120,8 @@ class Executor:
             self.journal.flush()
             self.journal.finish_run(run_id, "aborted", state.abort_reason)
             raise
+        finally:
+            run_context.set_current(None)
         self.journal.flush()
 
         status, message = _run_status(state)

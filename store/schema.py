@@ -312,6 +312,8 @@ optical_readings = Table(
     Column("state", String(16), nullable=False),
     Column("signal_class", String(16), nullable=False),
     Column("read_at", UTCDateTime(), nullable=False),
+    # The contract by its code, like the OLT by name: history outlives both.
+    Column("contract", String(64), index=True),
     Index(
         "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
     ),

@@ -10,11 +10,13 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from engine import run_context
 from engine.registry import task
 from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
 from plugins.olt.drivers import driver_for
 from plugins.olt.pon_lock import pon_lock
 from plugins.olt.session import CliSession, DeviceRefused
+from store.readings import save_readings
 from tasks.signal import classify, thresholds_for
 
 
@@ -92,9 +94,15 @@ def authorize(
             found = _find_serial(session, serial)
             if found is not None:
                 if found.get("port") not in (None, str(pon), driver.records_port(pon)):
-                    raise ValueError(f"serial {serial} is already authorized on PON {found.get('port')}")
+                    raise ValueError(
+                        f"serial {serial} is already authorized on PON {found.get('port')}"
+                    )
                 return Result(host=task.host, result={**found, "serial": serial, "already": True})
-        taken = {int(r["onu_id"]) for r in _records(session, driver.list_onus(pon)) if r.get("onu_id") is not None}
+        taken = {
+            int(r["onu_id"])
+            for r in _records(session, driver.list_onus(pon))
+            if r.get("onu_id") is not None
+        }
         if onu_id is None:
             request.onu_id = _lowest_free(driver, taken, pon)
         elif onu_id in taken:
@@ -105,7 +113,14 @@ def authorize(
         except DeviceRefused:
             _undo_partial(session, driver, pon, request)
             raise
-    result = {"port": str(pon), "onu_id": request.onu_id, "serial": serial, "mac": mac, "vlan": request.vlan, "commands": lines}
+    result = {
+        "port": str(pon),
+        "onu_id": request.onu_id,
+        "serial": serial,
+        "mac": mac,
+        "vlan": request.vlan,
+        "commands": lines,
+    }
     return Result(host=task.host, result=result, changed=True)
 
 
@@ -124,7 +139,9 @@ def _lowest_free(driver: OltDriver, taken: set[int], pon: PonPort) -> int:
     raise ValueError(f"PON {pon} is full ({driver.max_onus} ONUs)")
 
 
-def _undo_partial(session: CliSession, driver: OltDriver, pon: PonPort, request: AuthorizeRequest) -> None:
+def _undo_partial(
+    session: CliSession, driver: OltDriver, pon: PonPort, request: AuthorizeRequest
+) -> None:
     """After a refusal: back to base mode, and remove the ONU if its add went through."""
     for line in driver.leave_config():
         session.send(line)
@@ -135,7 +152,9 @@ def _undo_partial(session: CliSession, driver: OltDriver, pon: PonPort, request:
 
 
 @task("onu.deauthorize", changes_device=True)
-def deauthorize(task: Task, port: str, onu_id: int | None = None, serial: str | None = None) -> Result:
+def deauthorize(
+    task: Task, port: str, onu_id: int | None = None, serial: str | None = None
+) -> Result:
     """Remove an ONU (by id, or found by serial) and its service ports."""
     driver = driver_for(task.host)
     pon = PonPort.parse(port)
@@ -153,7 +172,9 @@ def deauthorize(task: Task, port: str, onu_id: int | None = None, serial: str | 
     lines = driver.deauthorize(pon, onu_id)
     with pon_lock(task.host.name, str(pon)):
         session.run(lines)
-    return Result(host=task.host, result={"port": str(pon), "onu_id": onu_id, "commands": lines}, changed=True)
+    return Result(
+        host=task.host, result={"port": str(pon), "onu_id": onu_id, "commands": lines}, changed=True
+    )
 
 
 @task("onu.status")
@@ -167,10 +188,17 @@ def status(task: Task, port: str) -> Result:
 
 
 @task("onu.optical")
-def optical(task: Task, port: str | None = None, onu_id: int | None = None, ports: list[str] | None = None) -> Result:
+def optical(
+    task: Task,
+    port: str | None = None,
+    onu_id: int | None = None,
+    ports: list[str] | None = None,
+    store: bool = True,
+) -> Result:
     """Optical signal of one ONU, of a PON in bulk, or of several PONs; with signal classes.
 
-    PONs are read with one bulk command each, over one session.
+    PONs are read with one bulk command each, over one session. With `store` (default) the
+    readings join the history in the store, one transaction per OLT, with their contract.
     """
     driver = driver_for(task.host)
     limits = thresholds_for(task.host)
@@ -184,7 +212,9 @@ def optical(task: Task, port: str | None = None, onu_id: int | None = None, port
             raise ValueError("give port (one PON), ports (several), or port and onu_id")
         plans = [(PonPort.parse(p), driver.optical_port(PonPort.parse(p))) for p in wanted]
     if task.is_dry_run():
-        return Result(host=task.host, result={"commands": [line for _, lines in plans for line in lines]})
+        return Result(
+            host=task.host, result={"commands": [line for _, lines in plans for line in lines]}
+        )
     session = _session(task, driver)
     readings = []
     for pon, lines in plans:
@@ -193,4 +223,7 @@ def optical(task: Task, port: str | None = None, onu_id: int | None = None, port
             record["port"] = str(pon)
             record["signal"] = classify(record.get("rx_dbm"), limits)
             readings.append(record)
+    context = run_context.current()
+    if store and context is not None:
+        save_readings(context.database, task.host.name, readings, context.run_id)
     return Result(host=task.host, result=readings)
