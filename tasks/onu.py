@@ -12,7 +12,7 @@ from nornir.core.task import Result, Task
 
 from engine import run_context
 from engine.registry import task
-from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+from plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 from plugins.olt.drivers import driver_for
 from plugins.olt.pon_lock import pon_lock
 from plugins.olt.session import CliSession, DeviceRefused
@@ -21,7 +21,8 @@ from tasks.signal import classify, thresholds_for
 
 
 def _session(task: Task, driver: OltDriver) -> CliSession:
-    return CliSession(task.host.get_connection("netmiko", task.nornir.config), driver)
+    # `olt_cli`: netmiko with a set-up tuned for OLTs (see plugins/connections/olt_cli.py).
+    return CliSession(task.host.get_connection("olt_cli", task.nornir.config), driver)
 
 
 def _records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
@@ -205,22 +206,23 @@ def optical(
     if onu_id is not None:
         if port is None:
             raise ValueError("onu_id needs its port")
-        plans = [(PonPort.parse(port), driver.optical_onu(PonPort.parse(port), int(onu_id)))]
+        pon = PonPort.parse(port)
+        steps = [CliStep(line) for line in driver.optical_onu(pon, int(onu_id))]
+        steps[-1].pon = pon
     else:
         wanted = ports or ([port] if port else None)
         if not wanted:
             raise ValueError("give port (one PON), ports (several), or port and onu_id")
-        plans = [(PonPort.parse(p), driver.optical_port(PonPort.parse(p))) for p in wanted]
+        steps = driver.optical_ports([PonPort.parse(p) for p in wanted])
     if task.is_dry_run():
-        return Result(
-            host=task.host, result={"commands": [line for _, lines in plans for line in lines]}
-        )
+        return Result(host=task.host, result={"commands": [step.line for step in steps]})
     session = _session(task, driver)
     readings = []
-    for pon, lines in plans:
-        for record in _records(session, lines):
-            record.setdefault("port", str(pon))
-            record["port"] = str(pon)
+    for step, (line, output) in zip(steps, session.run([s.line for s in steps]), strict=True):
+        if step.pon is None:
+            continue
+        for record in driver.parse(line, output):
+            record["port"] = str(step.pon)
             record["signal"] = classify(record.get("rx_dbm"), limits)
             readings.append(record)
     context = run_context.current()

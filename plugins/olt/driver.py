@@ -55,10 +55,10 @@ class AuthorizeRequest:
 
 @dataclass
 class CliStep:
-    """One CLI line to send; ``parse`` names the answer's parser when the answer matters."""
+    """One CLI line to send; ``pon`` is set on lines whose answer is read for that PON."""
 
     line: str
-    parse: bool = False
+    pon: PonPort | None = None
 
 
 class OltDriver:
@@ -129,8 +129,13 @@ class OltDriver:
     def list_onus(self, port: PonPort) -> list[str]:
         return self.render("list_onus", **self.port_context(port))
 
-    def optical_port(self, port: PonPort) -> list[str]:
-        return self.render("optical_port", **self.port_context(port))
+    def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
+        """Bulk reads of several PONs as one sequence; read lines carry their PON."""
+        return [
+            CliStep(line, pon=port)
+            for port in ports
+            for line in self.render("optical_read", **self.port_context(port))
+        ]
 
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
         return self.render("optical_onu", **self.port_context(port), onu_id=onu_id)

@@ -17,7 +17,9 @@ from pathlib import Path
 
 
 def lock_dir() -> Path:
-    folder = Path(os.environ.get("ISPFLOW_LOCK_DIR") or Path.home() / ".cache" / "ispflow" / "locks")
+    folder = Path(
+        os.environ.get("ISPFLOW_LOCK_DIR") or Path.home() / ".cache" / "ispflow" / "locks"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

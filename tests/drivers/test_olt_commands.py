@@ -47,6 +47,22 @@ def test_huawei_mac_auth_and_formats() -> None:
     assert mac_dotted("AA-BB-CC-DD-EE-FF") == "aabb-ccdd-eeff"
 
 
+def test_huawei_bulk_reads_enter_each_board_once() -> None:
+    ports = [PonPort.parse(p) for p in ("0/1/0", "0/1/1", "0/2/5")]
+    steps = HuaweiDriver().optical_ports(ports)
+    assert [(s.line, str(s.pon) if s.pon else None) for s in steps] == [
+        ("config", None),
+        ("interface gpon 0/1", None),
+        ("display ont optical-info 0 all", "0/1/0"),
+        ("display ont optical-info 1 all", "0/1/1"),
+        ("quit", None),
+        ("interface gpon 0/2", None),
+        ("display ont optical-info 5 all", "0/2/5"),
+        ("quit", None),
+        ("return", None),
+    ]
+
+
 def test_huawei_deauthorize_removes_service_ports_first() -> None:
     assert HuaweiDriver().deauthorize(PonPort.parse("0/2/15"), 4) == [
         "config",
@@ -72,7 +88,8 @@ def test_zte_naming_by_model(model: str, olt_if: str, onu_if: str) -> None:
     assert lines[4] == f"interface {onu_if}"
     assert "name Joao_da_Silva" in lines
     assert "service-port 1 vport 1 user-vlan 120 vlan 120" in lines
-    assert driver.optical_port(PonPort.parse("1/1/3")) == [f"show pon power onu-rx {olt_if}"]
+    steps = driver.optical_ports([PonPort.parse("1/1/3")])
+    assert [(s.line, str(s.pon)) for s in steps] == [(f"show pon power onu-rx {olt_if}", "1/1/3")]
     assert driver.optical_onu(PonPort.parse("1/1/3"), 7) == [f"show pon power attenuation {onu_if}"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plugins.olt.driver import AuthorizeRequest, OltDriver
+from plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 
 
 def serial_hex(serial: str) -> str:
@@ -26,6 +26,21 @@ class HuaweiDriver(OltDriver):
     error_pattern = re.compile(
         r"^\s*(Failure:|% ?(Unknown command|Parameter error|Incomplete command|Too many parameters))"
     )
+
+    def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
+        """Bulk reads run inside `interface gpon F/S`: each board is entered once."""
+        boards: dict[tuple[int, int], list[PonPort]] = {}
+        for port in ports:
+            boards.setdefault((port.a, port.b), []).append(port)
+        steps = [CliStep(line) for line in self.render("enter_config")]
+        for (frame, slot), members in boards.items():
+            steps += [CliStep(line) for line in self.render("enter_board", frame=frame, slot=slot)]
+            for port in members:
+                steps += [
+                    CliStep(line, pon=port) for line in self.render("optical_read", port=port.c)
+                ]
+            steps += [CliStep(line) for line in self.render("leave_board")]
+        return steps + [CliStep(line) for line in self.render("leave_config")]
 
     def serial_context(self, serial: str) -> dict[str, Any]:
         return {"serial": serial, "serial_hex": serial_hex(serial)}

@@ -43,4 +43,6 @@ class ZteDriver(OltDriver):
         return context
 
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
-        return self.render("optical_onu", **self.port_context(port), onu_if=self.onu_interface(port, onu_id))
+        return self.render(
+            "optical_onu", **self.port_context(port), onu_if=self.onu_interface(port, onu_id)
+        )
