@@ -23,6 +23,7 @@ from engine.errors import RunbookError, UsageError
 from engine.loader import load_runbook
 from engine.registry import task
 from engine.vartypes import VarErrors
+from lab.cli import lab_app
 
 __all__ = ["load_runbook", "main", "run_runbook", "task"]
 
@@ -52,6 +53,7 @@ runs_app = typer.Typer(
     help="Runs recorded in the store: list them, show one.", no_args_is_help=False
 )
 app.add_typer(runs_app, name="runs")
+app.add_typer(lab_app, name="lab")
 
 err = Console(stderr=True, highlight=False)
 
@@ -136,7 +138,7 @@ def run(
         typer.Option(
             "--inventory",
             "-i",
-            help="Inventory folder (default: ISPFLOW_INVENTORY or the bundled lab).",
+            help="Inventory folder (default: ISPFLOW_INVENTORY, a lab started here with `ispflow lab up`, else the bundled one).",
         ),
     ] = None,
     db: Annotated[

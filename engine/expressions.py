@@ -508,7 +508,12 @@ class Expressions:
 
     def __init__(self, env: SandboxEnvironment | None = None) -> None:
         # Text templates keep a trailing newline: a YAML block scalar means what it shows.
-        self.env = env or SandboxEnvironment(keep_trailing_newline=True)
+        if env is None:
+            from engine.store_functions import FUNCTIONS
+
+            env = SandboxEnvironment(keep_trailing_newline=True)
+            env.globals.update(FUNCTIONS)
+        self.env = env
         self._eval_ctx = EvalContext(self.env, None)
 
     # -- public ------------------------------------------------------------------------

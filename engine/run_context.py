@@ -7,7 +7,8 @@ threads).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,6 +20,9 @@ class RunContext:
     run_id: str
     database: Database
     dry_run: bool
+    # Lookups that every host of a run would repeat (a contract's OLT, say), done once.
+    memo: dict = field(default_factory=dict, compare=False)
+    memo_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
 
 _current: RunContext | None = None

@@ -8,13 +8,9 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from store.contracts import port_numbers as _port_numbers
 from store.db import Database
 from store.schema import contracts, olts, onus, optical_readings
-
-
-def _port_numbers(port: str) -> tuple[int, int, int]:
-    a, b, c = (int(part) for part in str(port).replace(" ", "").split("/"))
-    return a, b, c
 
 
 def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], str]:

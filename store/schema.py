@@ -124,7 +124,8 @@ onus = Table(
     Column("frame", Integer, nullable=False),
     Column("slot", Integer, nullable=False),
     Column("port", Integer, nullable=False),
-    Column("onu_index", Integer, nullable=False, comment="the ONU id on its PON port"),
+    # NULL while the ONU waits for authorization (a pending contract's ONU).
+    Column("onu_index", Integer, comment="the ONU id on its PON port"),
     Column("serial", String(32), unique=True),
     Column("mac", String(17), index=True),
     Column("vlan", Integer),

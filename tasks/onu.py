@@ -16,6 +16,7 @@ from plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 from plugins.olt.drivers import driver_for
 from plugins.olt.pon_lock import pon_lock
 from plugins.olt.session import CliSession, DeviceRefused
+from store.contracts import forget_onu
 from store.readings import save_readings
 from tasks.signal import classify, thresholds_for
 
@@ -154,9 +155,13 @@ def _undo_partial(
 
 @task("onu.deauthorize", changes_device=True)
 def deauthorize(
-    task: Task, port: str, onu_id: int | None = None, serial: str | None = None
+    task: Task,
+    port: str,
+    onu_id: int | None = None,
+    serial: str | None = None,
+    store: bool = True,
 ) -> Result:
-    """Remove an ONU (by id, or found by serial) and its service ports."""
+    """Remove an ONU (by id, or found by serial) and its service ports; mark it in the store."""
     driver = driver_for(task.host)
     pon = PonPort.parse(port)
     if onu_id is None and not serial:
@@ -168,14 +173,38 @@ def deauthorize(
     if onu_id is None:
         found = _find_serial(session, serial or "")
         if found is None:
+            _forget(task, store, pon, None, serial)
             return Result(host=task.host, result={"serial": serial, "absent": True})
         onu_id = int(found["onu_id"])
     lines = driver.deauthorize(pon, onu_id)
     with pon_lock(task.host.name, str(pon)):
         session.run(lines)
+    _forget(task, store, pon, onu_id, serial)
     return Result(
         host=task.host, result={"port": str(pon), "onu_id": onu_id, "commands": lines}, changed=True
     )
+
+
+def host_pons(host: Any, driver: OltDriver) -> list[PonPort]:
+    """Every PON of an OLT: inventory data `pons` (a list), else `pon_ports` (a count)."""
+    listed = host.get("pons")
+    if listed:
+        return [PonPort.parse(str(p)) for p in listed]
+    count = host.get("pon_ports")
+    if not count:
+        raise ValueError(
+            f"{host.name}: no PONs to read; give port/ports, or set data.pons (a list such as "
+            "[0/1/0, 0/1/1]) or data.pon_ports (a count) in the inventory"
+        )
+    return driver.default_pons(int(count))
+
+
+def _forget(task: Task, store: bool, pon: PonPort, onu_id: int | None, serial: str | None) -> None:
+    context = run_context.current()
+    if store and context is not None:
+        forget_onu(
+            context.database, olt=task.host.name, port=str(pon), onu_id=onu_id, serial=serial
+        )
 
 
 @task("onu.status")
@@ -196,8 +225,9 @@ def optical(
     ports: list[str] | None = None,
     store: bool = True,
 ) -> Result:
-    """Optical signal of one ONU, of a PON in bulk, or of several PONs; with signal classes.
+    """Optical signal of one ONU, one PON, several PONs or (nothing given) all; with classes.
 
+    All PONs are the inventory's data `pons` list, else `pon_ports` PONs on the first board.
     PONs are read with one bulk command each, over one session. With `store` (default) the
     readings join the history in the store, one transaction per OLT, with their contract.
     """
@@ -211,9 +241,8 @@ def optical(
         steps[-1].pon = pon
     else:
         wanted = ports or ([port] if port else None)
-        if not wanted:
-            raise ValueError("give port (one PON), ports (several), or port and onu_id")
-        steps = driver.optical_ports([PonPort.parse(p) for p in wanted])
+        pons = [PonPort.parse(p) for p in wanted] if wanted else host_pons(task.host, driver)
+        steps = driver.optical_ports(pons)
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": [step.line for step in steps]})
     session = _session(task, driver)

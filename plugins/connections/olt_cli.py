@@ -7,7 +7,8 @@ everything after login (prompt handling, ANSI clean-up, the vendor classes' quir
 
 * connects its own socket with TCP_NODELAY and hands it to netmiko (`sock=`);
 * replaces the session preparation with the minimum each CLI needs, each step waiting for
-  the prompt instead of sleeping (SmartAX: `undo smart`, `scroll 512`; ZXROS:
+  the prompt instead of sleeping (SmartAX: `enable`, `undo smart`, `scroll 512`,
+  `infoswitch cli OFF`; ZXROS:
   `terminal length 0`);
 * closes by dropping the session instead of the `quit` / `y` dialogue (a closed TCP session
   logs the user out on the OLT just the same).
@@ -48,7 +49,8 @@ class FastSmartAX(HuaweiSmartAXSSH):
             self.write_channel(f"yes{self.RETURN}")
             data = _read_prompt(self)
         self.base_prompt = _base_prompt(self.strip_ansi_escape_codes(data))
-        for command in ("undo smart", "scroll 512"):
+        # Privileged mode first: `config` and `infoswitch cli OFF` are refused in user mode.
+        for command in ("enable", "undo smart", "scroll 512", "infoswitch cli OFF"):
             self.write_channel(f"{command}{self.RETURN}")
             _read_prompt(self, rf"{re.escape(self.base_prompt)}[^\n]*{PROMPT_END}")
 

@@ -126,6 +126,14 @@ class OltDriver:
     first_onu_id: ClassVar[int] = 0
     max_onus: ClassVar[int] = 128
 
+    # Where the first PON sits when the inventory only gives a count (data.pon_ports).
+    first_pon: ClassVar[tuple[int, int, int]] = (0, 1, 0)
+
+    def default_pons(self, count: int) -> list[PonPort]:
+        """`count` PONs on the first board, numbered the way this vendor numbers them."""
+        a, b, c = self.first_pon
+        return [PonPort(a, b, c + offset) for offset in range(count)]
+
     def list_onus(self, port: PonPort) -> list[str]:
         return self.render("list_onus", **self.port_context(port))
 

@@ -142,8 +142,13 @@ def test_dry_run_of_the_shipped_runbook_on_the_bundled_inventory(tmp_path) -> No
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     done = [r for r in report["results"] if r["status"] == "ok"]
-    assert [(r["host"], r["step"]) for r in done] == [("olt-cwb-02", "authorize")]
-    commands = done[0]["result"]["commands"]
+    assert [(r["host"], r["step"]) for r in done] == [
+        ("olt-cwb-02", "what to install"),
+        ("olt-cwb-02", "authorize"),
+        ("olt-cwb-02", "record the ONU"),
+    ]
+    assert done[2]["result"]["would_record"]["serial"] == "ZTEGC0000009"
+    commands = done[1]["result"]["commands"]
     assert "interface gpon_olt-1/1/2" in commands  # the bundled olt-cwb-02 is a C600
     assert "onu 0 type ZTE-F660 sn ZTEGC0000009" not in commands  # ZTE ids start at 1
     assert "onu 1 type ZTE-F660 sn ZTEGC0000009" in commands
@@ -160,4 +165,4 @@ def test_injection_through_the_runbook_never_reaches_a_device(tmp_path) -> None:
     failed = [r for r in json.loads(proc.stdout)["results"] if r["status"] == "failed"]
     assert len(failed) == 1
     assert "refused before contacting the device" in failed[0]["error"]
-    assert "from var 'description'" in failed[0]["error"]
+    assert "unsafe value for 'description'" in failed[0]["error"]

@@ -17,6 +17,7 @@ DEFAULT_TCONT_PROFILE = "1G"
 class ZteDriver(OltDriver):
     vendor = "zte"
     first_onu_id = 1
+    first_pon = (1, 1, 1)
     # "%Code 32310-GPONSRV : No related information to show." is an empty list, not a refusal.
     error_pattern = re.compile(r"^\s*%(Error|Code (?!32310))")
 

@@ -1,0 +1,253 @@
+"""`ispflow lab up | status | down`: a fleet of simulated OLTs on this machine.
+
+ispflow lab up --olts 4 --vendors huawei,zte --pons 4 --onus 16 --autofind 2
+ispflow run onu-signal          # from the same folder: the lab's inventory is the default
+ispflow lab down
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lab.control import LabControlError, down, status, up
+from lab.faults import POLL_SECONDS, read_faults, write_faults
+from lab.fleet import FleetError, FleetSpec
+from lab.seed_store import seed_from_fleet
+from lab.statefiles import DEFAULT_STATE_DIR, StatePaths, read_server_info
+from store.db import database_url, open_database
+
+EXIT_USAGE = 2
+
+lab_app = typer.Typer(
+    help=(
+        "Simulated OLTs (Huawei SmartAX, ZTE ZXA10) on 127.0.0.1, one SSH port each, with "
+        "ONUs, splitters, bad signal and ONUs waiting in autofind: try runbooks without a network."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+StateDir = Annotated[
+    Path, typer.Option("--state-dir", help="Where the lab keeps its inventory, secrets and pid.")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+@lab_app.command("up")
+def up_command(
+    olts: Annotated[int, typer.Option("--olts", min=1, help="How many OLTs.")] = 4,
+    vendors: Annotated[
+        str, typer.Option("--vendors", help="Vendors in turn, comma-separated: huawei, zte.")
+    ] = "huawei,zte",
+    pons: Annotated[int, typer.Option("--pons", min=1, help="PON ports with ONUs per OLT.")] = 4,
+    onus: Annotated[int, typer.Option("--onus", min=0, help="Authorized ONUs per PON.")] = 16,
+    autofind: Annotated[
+        int, typer.Option("--autofind", min=0, help="ONUs per PON waiting to be authorized.")
+    ] = 2,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", min=0, help="Delay before every command's answer.")
+    ] = 0.0,
+    login_ms: Annotated[
+        float, typer.Option("--login-ms", min=0, help="Delay of every login.")
+    ] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same plant and ONUs.")] = 7,
+    port: Annotated[
+        int, typer.Option("--port", help="First OLT's port; the others follow.")
+    ] = 10201,
+    alarms: Annotated[
+        bool,
+        typer.Option("--alarms/--no-alarms", help="Alarm lines in the middle of some outputs."),
+    ] = False,
+    username: Annotated[str, typer.Option("--username", help="Login of every lab OLT.")] = "lab",
+    password: Annotated[
+        str | None, typer.Option("--password", help="Password (default: a new random one).")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Store to fill with the lab's customers, contracts and ONUs "
+            "(default: $ISPFLOW_DB, else ./ispflow.db).",
+        ),
+    ] = None,
+    seed_store: Annotated[
+        bool,
+        typer.Option(
+            "--seed-store/--no-seed-store",
+            help="Replace the store's OLTs, customers, contracts and ONUs with the lab's.",
+        ),
+    ] = True,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Start the lab in the background, write its inventory and secrets, fill the store.
+
+    Runbooks pick the running lab up from ./.ispflow-lab (no ISPFLOW_INVENTORY needed) as long
+    as you run them from the folder where you started it.
+    """
+    spec = FleetSpec(
+        olts=olts,
+        vendors=tuple(v.strip().lower() for v in vendors.split(",") if v.strip()),
+        pons=pons,
+        onus=onus,
+        autofind=autofind,
+        latency_ms=latency_ms,
+        login_ms=login_ms,
+        seed=seed,
+        base_port=port,
+        username=username,
+        password=password or secrets.token_urlsafe(12),
+        alarms=alarms,
+    )
+    paths = StatePaths(state_dir.resolve())
+    try:
+        running = up(spec, paths)
+    except (FleetError, LabControlError) as exc:
+        raise _fail(str(exc)) from None
+    ports = sorted(running.ports.values())
+    seeded = None
+    if seed_store:
+        try:
+            seeded = _seed(paths, db)
+        except Exception as exc:  # the lab runs; say what went wrong with the store
+            down(paths)
+            raise _fail(f"could not fill the store ({database_url(db)}): {exc}") from None
+    out.print(
+        f"lab up: {len(ports)} OLTs on {running.host} ports {ports[0]}-{ports[-1]} (pid {running.pid})"
+    )
+    out.print(f"  inventory  {paths.inventory}")
+    out.print(f"  secrets    {paths.secrets}")
+    out.print(f"  fleet      {paths.lab_json}")
+    if seeded is not None:
+        url, counts = seeded
+        out.print(
+            f"  store      {url}: {counts['customers']} customers, {counts['contracts']} "
+            f"contracts ({counts['pending_onus']} waiting for their ONU), {counts['onus']} ONUs"
+        )
+    out.print(
+        "  use it:    ispflow run onu-signal   (from this folder; elsewhere set "
+        f"ISPFLOW_INVENTORY={paths.inventory} ISPFLOW_SECRETS={paths.secrets})"
+    )
+
+
+def _seed(paths: StatePaths, db: str | None) -> tuple[str, dict[str, int]]:
+    fleet = json.loads(paths.lab_json.read_text(encoding="utf-8"))
+    with open_database(db) as database:
+        return str(database), seed_from_fleet(database, fleet)
+
+
+@lab_app.command("status")
+def status_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
+    """Is the lab running? Its pid, ports and uptime."""
+    paths = StatePaths(state_dir.resolve())
+    running = status(paths)
+    if running is None:
+        stale = " (a stale pid file was left behind)" if read_server_info(paths) else ""
+        out.print(f"lab: not running from {paths.root}{stale}")
+        raise typer.Exit(1)
+    table = Table(title=f"lab running, pid {running.pid}, up {_duration(running.uptime)}")
+    table.add_column("OLT")
+    table.add_column("address")
+    for name, number in sorted(running.ports.items(), key=lambda item: item[1]):
+        table.add_row(name, f"{running.host}:{number}")
+    out.print(table)
+
+
+@lab_app.command("fault")
+def fault_command(
+    olt: Annotated[
+        str | None, typer.Argument(help="OLT name (see `ispflow lab status`); omit with --clear.")
+    ] = None,
+    drop_on: Annotated[
+        str | None,
+        typer.Option(
+            "--drop-on", help="Cut the SSH session when a command containing this text arrives."
+        ),
+    ] = None,
+    drop_after: Annotated[
+        int | None,
+        typer.Option("--drop-after", min=0, help="Cut every session after this many commands."),
+    ] = None,
+    refuse_logins: Annotated[
+        bool, typer.Option("--refuse-logins", help="Every login fails (AAA down).")
+    ] = False,
+    slow_ms: Annotated[
+        float, typer.Option("--slow-ms", min=0, help="Extra delay on every command.")
+    ] = 0.0,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Clear the faults (of OLT, or all).")
+    ] = False,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Break a lab OLT on purpose, while it runs: drop sessions, refuse logins, go slow.
+
+    ispflow lab fault olt-poa-01 --drop-on service-port   (cut mid-authorize)
+
+    ispflow lab fault olt-poa-02 --refuse-logins
+
+    ispflow lab fault --clear
+    """
+    paths = StatePaths(state_dir.resolve())
+    running = status(paths)
+    if running is None:
+        raise _fail(f"no lab running from {paths.root}; start one with `ispflow lab up`")
+    faults = read_faults(paths.root)
+    if clear:
+        if olt:
+            faults.pop(olt, None)
+        else:
+            faults = {}
+        write_faults(paths.root, faults)
+        out.print(f"lab: faults cleared{' on ' + olt if olt else ''}")
+        return
+    if not olt:
+        raise _fail("name the OLT to break (or use --clear)")
+    if olt not in running.ports:
+        raise _fail(f"no OLT {olt!r} in the lab (OLTs: {', '.join(sorted(running.ports))})")
+    fault = {
+        "drop_on": drop_on,
+        "drop_after": drop_after,
+        "refuse_logins": refuse_logins,
+        "slow_ms": slow_ms,
+    }
+    fault = {key: value for key, value in fault.items() if value not in (None, False, 0.0)}
+    if not fault:
+        raise _fail("say which fault: --drop-on, --drop-after, --refuse-logins or --slow-ms")
+    faults[olt] = fault
+    write_faults(paths.root, faults)
+    # The server polls the file; wait one period so the fault holds when this returns.
+    time.sleep(POLL_SECONDS * 2)
+    out.print(f"lab: {olt} now has {', '.join(f'{k}={v}' for k, v in fault.items())}")
+
+
+@lab_app.command("down")
+def down_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
+    """Stop the lab (its sessions are closed; the state folder stays)."""
+    paths = StatePaths(state_dir.resolve())
+    try:
+        stopped = down(paths)
+    except OSError as exc:
+        raise _fail(f"could not stop the lab: {exc}") from None
+    if stopped is None:
+        out.print(f"lab: nothing running from {paths.root}")
+        return
+    out.print(f"lab down: pid {stopped.pid} stopped after {_duration(stopped.uptime)}")

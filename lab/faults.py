@@ -1,0 +1,62 @@
+"""Faults for a running lab, set from outside: `ispflow lab fault OLT --drop-on service-port`.
+
+The CLI writes faults.json in the state folder; the server reads it whenever it changes and
+sets each OLT's Behaviour (an OLT not named there behaves normally again). A file rather than
+a socket keeps the server's only listeners the OLTs' SSH ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from lab.sshd import LabDevice
+
+FAULT_KEYS = ("drop_after", "drop_on", "refuse_logins", "slow_ms")
+POLL_SECONDS = 0.2
+
+
+def faults_file(root: Path) -> Path:
+    return root / "faults.json"
+
+
+def read_faults(root: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(faults_file(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_faults(root: Path, faults: dict[str, dict[str, Any]]) -> None:
+    path = faults_file(root)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(faults, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def apply_faults(devices: list[LabDevice], faults: dict[str, dict[str, Any]]) -> None:
+    for device in devices:
+        fault = faults.get(device.olt.name) or {}
+        behaviour = device.behaviour
+        behaviour.drop_after = fault.get("drop_after")
+        behaviour.drop_on = fault.get("drop_on")
+        behaviour.refuse_logins = bool(fault.get("refuse_logins", False))
+        behaviour.slow_extra = float(fault.get("slow_ms", 0)) / 1000
+
+
+async def watch_faults(root: Path, devices: list[LabDevice]) -> None:
+    """Apply faults.json at start and after every change, until cancelled."""
+    seen: float | None = None
+    path = faults_file(root)
+    while True:
+        mtime = None
+        with contextlib.suppress(OSError):
+            mtime = path.stat().st_mtime_ns
+        if mtime != seen:
+            seen = mtime
+            apply_faults(devices, read_faults(root) if mtime is not None else {})
+        await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,199 @@
+"""A lab fleet from a handful of knobs, and its description for others to seed a store from.
+
+OLT names follow the bundled inventory (`olt-poa-01`, `olt-poa-02`, `olt-cwb-01`, …: two
+OLTs per site), vendors alternate in the order given, models cycle through each vendor's
+usual boxes that have room for the requested PON count. Every OLT draws from its own
+generator seeded with (seed, name), so adding an OLT does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from lab.behaviour import Behaviour
+from lab.catalog import DEFAULT_MODELS, OLT_MODELS, SITES
+from lab.model import LabOlt
+from lab.optics import read, signal_class
+from lab.populate import PlantSpec, boards_needed, populate
+from lab.sshd import LabDevice
+
+PLATFORMS = {"huawei": "huawei_smartax", "zte": "zte_zxros"}
+ALARM_RATE = 0.3
+
+
+class FleetError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    olts: int = 4
+    vendors: tuple[str, ...] = ("huawei", "zte")
+    pons: int = 4  # populated PON ports per OLT
+    onus: int = 16  # authorized ONUs per PON
+    autofind: int = 2  # ONUs per PON waiting to be authorized
+    latency_ms: float = 0.0
+    login_ms: float = 0.0
+    seed: int = 7
+    base_port: int = 10201  # 0: any free ports
+    host: str = "127.0.0.1"
+    username: str = "lab"
+    password: str = "lab"
+    alarms: bool = False
+
+    def check(self) -> None:
+        if self.olts < 1:
+            raise FleetError("the lab needs at least one OLT")
+        unknown = [vendor for vendor in self.vendors if vendor not in DEFAULT_MODELS]
+        if unknown or not self.vendors:
+            raise FleetError(
+                f"unknown vendor(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(DEFAULT_MODELS)}"
+            )
+        if self.pons < 1 or self.onus < 0 or self.autofind < 0:
+            raise FleetError("--pons must be at least 1, --onus and --autofind at least 0")
+        if self.onus + self.autofind > 128:
+            raise FleetError("a GPON port takes at most 128 ONUs (--onus + --autofind)")
+        if self.base_port and not 1024 <= self.base_port <= 65535 - self.olts:
+            raise FleetError(
+                f"--port {self.base_port}: choose a base port between 1024 and {65535 - self.olts}"
+            )
+
+
+def _names(count: int) -> list[tuple[str, str]]:
+    sites = list(SITES)
+    names = []
+    for index in range(count):
+        site = sites[(index // 2) % len(sites)]
+        number = index % 2 + 1 + 2 * (index // (2 * len(sites)))
+        names.append((f"olt-{site}-{number:02d}", site))
+    return names
+
+
+def _model(vendor: str, turn: int, pons: int) -> str:
+    fitting = [
+        name
+        for name in DEFAULT_MODELS[vendor]
+        if OLT_MODELS[name].ports_per_board * OLT_MODELS[name].max_boards >= pons
+    ]
+    if not fitting:
+        raise FleetError(f"no {vendor} model in the lab holds {pons} PON ports")
+    return fitting[turn % len(fitting)]
+
+
+def build_fleet(spec: FleetSpec) -> list[LabDevice]:
+    spec.check()
+    taken: set[str] = set()
+    turns: dict[str, int] = {}
+    devices = []
+    for index, (name, site) in enumerate(_names(spec.olts)):
+        vendor = spec.vendors[index % len(spec.vendors)]
+        model = OLT_MODELS[_model(vendor, turns.get(vendor, 0), spec.pons)]
+        turns[vendor] = turns.get(vendor, 0) + 1
+        olt = LabOlt(name, model, site=site, boards=boards_needed(spec.pons, model.ports_per_board))
+        plant = PlantSpec(spec.pons, spec.onus, spec.autofind, olt_number=index + 1, site=site)
+        populate(olt, plant, random.Random(f"{spec.seed}:{name}"), taken)
+        behaviour = Behaviour(
+            command_latency=spec.latency_ms / 1000,
+            login_latency=spec.login_ms / 1000,
+            alarm_rate=ALARM_RATE if spec.alarms else 0.0,
+            seed=spec.seed,
+        )
+        port = spec.base_port + index if spec.base_port else 0
+        devices.append(LabDevice(olt, behaviour, port))
+    return devices
+
+
+def interface_name(olt: LabOlt, pon: str) -> str:
+    if olt.vendor == "huawei":
+        frame, slot, _port = pon.split("/")
+        return f"gpon {frame}/{slot}"
+    return f"gpon_olt-{pon}" if olt.model.name == "C600" else f"gpon-olt_{pon}"
+
+
+def describe(devices: list[LabDevice], spec: FleetSpec) -> dict[str, Any]:
+    """The fleet as JSON-ready data: OLTs with PONs and CTOs, and every ONU (configured or not)."""
+    olts = []
+    onus = []
+    for device in devices:
+        olt = device.olt
+        pons = olt.populated()
+        olts.append(
+            {
+                "name": olt.name,
+                "vendor": olt.vendor,
+                "model": olt.model.name,
+                "site": olt.site,
+                "city": SITES.get(olt.site, ""),
+                "platform": PLATFORMS[olt.vendor],
+                "host": spec.host,
+                "mgmt_ip": spec.host,
+                "port": device.port,
+                "pon_ports": len(pons),
+                "pons": [
+                    {
+                        "port": pon.name,
+                        "interface": interface_name(olt, pon.name),
+                        "vlan": pon.vlan,
+                        "launch_dbm": pon.launch_dbm,
+                        "feeder_km": pon.feeder_km,
+                        "primary_splitter": pon.primary_splitter,
+                        "ctos": [
+                            {
+                                "code": cto.code,
+                                "splitter": cto.splitter,
+                                "distance_km": cto.distance_km,
+                            }
+                            for cto in pon.ctos
+                        ],
+                    }
+                    for pon in pons
+                ],
+            }
+        )
+        with olt.lock:
+            for pon in pons:
+                for dev in pon.devices:
+                    ont = next(
+                        (
+                            o
+                            for o in pon.onts.values()
+                            if o.serial == dev.serial or o.mac == dev.mac
+                        ),
+                        None,
+                    )
+                    rx = None
+                    if dev.condition != "offline":
+                        rx = read(pon.launch_dbm, dev.path, dev.unit).onu_rx_dbm
+                    condition = signal_class(rx) if dev.condition == "ok" else dev.condition
+                    onus.append(
+                        {
+                            "olt": olt.name,
+                            "vendor": olt.vendor,
+                            "port": pon.name,
+                            "serial": dev.serial,
+                            "serial_hex": dev.serial_hex,
+                            "mac": dev.mac,
+                            "model": dev.model.equipment_id,
+                            "onu_type": dev.model.zte_type,
+                            "onu_id": ont.onu_id if ont else None,
+                            "state": "authorized" if ont else "autofind",
+                            "autofind": ont is None,
+                            "cto": dev.cto,
+                            "cto_port": dev.cto_port,
+                            "vlan": pon.vlan,
+                            "description": ont.description if ont else "",
+                            "condition": condition,
+                            "expected_rx_dbm": rx,
+                            "distance_m": dev.path.distance_m,
+                        }
+                    )
+    return {
+        "version": 1,
+        "seed": spec.seed,
+        "host": spec.host,
+        "username": spec.username,
+        "olts": olts,
+        "onus": onus,
+    }

@@ -1,0 +1,102 @@
+"""`onu.install`: authorize, check the signal, keep or roll back, record: one ONU, one call.
+
+The bulk form of onu-authorize runs this per CSV row, so every row is all-or-nothing on its
+own: an ONU whose signal fails is removed again and not recorded, and the next row goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from engine import run_context
+from engine.registry import task
+from store.contracts import record_onu
+from tasks.onu import authorize, deauthorize, optical
+
+ACCEPT = ("good", "warning")
+
+
+@task("onu.install", dry_run=True, changes_device=True)
+def install(
+    task: Task,
+    port: str,
+    vlan: int,
+    serial: str | None = None,
+    mac: str | None = None,
+    contract: str | None = None,
+    description: str = "",
+    line_profile: int | str = 1,
+    service_profile: int | str = 1,
+    accept: list[str] | tuple[str, ...] = ACCEPT,
+    signal_tries: int = 3,
+    signal_delay: float = 2.0,
+) -> Result:
+    """Authorize an ONU, read its signal until it is in `accept`, else remove it; record it."""
+    added = authorize(
+        task,
+        port=port,
+        vlan=vlan,
+        serial=serial or None,
+        mac=mac or None,
+        description=description,
+        line_profile=line_profile,
+        service_profile=service_profile,
+    )
+    if task.is_dry_run():
+        return added
+    onu_id = int(added.result["onu_id"])
+    reading = _signal(task, port, onu_id, accept, signal_tries, signal_delay)
+    if reading.get("signal") not in accept:
+        if added.changed:  # never remove an ONU this call did not add
+            deauthorize(task, port=port, onu_id=onu_id)
+        raise ValueError(
+            f"ONU {serial or mac} on {task.host.name} {port} id {onu_id}: signal "
+            f"{reading.get('rx_dbm')} dBm is {reading.get('signal')} (accepted: "
+            f"{', '.join(accept)}); " + ("removed again" if added.changed else "left as it was")
+        )
+    context = run_context.current()
+    if context is not None:
+        record_onu(
+            context.database,
+            olt=task.host.name,
+            port=port,
+            onu_id=onu_id,
+            serial=serial or None,
+            mac=mac or None,
+            vlan=int(vlan),
+            description=description,
+            line_profile=line_profile,
+            service_profile=service_profile,
+            vendor=task.host.get("vendor"),
+            contract=contract or None,
+        )
+    result: dict[str, Any] = {
+        "port": port,
+        "onu_id": onu_id,
+        "serial": serial,
+        "mac": mac,
+        "vlan": int(vlan),
+        "contract": contract,
+        "rx_dbm": reading.get("rx_dbm"),
+        "signal": reading.get("signal"),
+        "already": bool(added.result.get("already")),
+    }
+    return Result(host=task.host, result=result, changed=bool(added.changed))
+
+
+def _signal(
+    task: Task, port: str, onu_id: int, accept: Any, tries: int, delay: float
+) -> dict[str, Any]:
+    """The ONU's reading; a just-authorized ONU may need a moment to range, so retry."""
+    reading: dict[str, Any] = {}
+    for attempt in range(max(1, int(tries))):
+        if attempt:
+            time.sleep(delay)
+        records = optical(task, port=port, onu_id=onu_id).result
+        reading = records[0] if records else {"signal": "offline", "rx_dbm": None}
+        if reading.get("signal") in accept:
+            break
+    return reading

@@ -1,0 +1,59 @@
+"""Keeping the store's ONU records in step with the OLTs: record an installed ONU, forget one."""
+
+from __future__ import annotations
+
+from nornir.core.task import Result, Task
+
+from engine import run_context
+from engine.registry import task
+from store.contracts import forget_onu, record_onu
+
+
+def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by the store
+    context = run_context.current()
+    if context is None:
+        raise RuntimeError(f"{task_name} writes to the store of a run; there is no run")
+    return context.database
+
+
+@task("onu.record", dry_run=True, changes_device=False)
+def record(
+    task: Task,
+    port: str,
+    onu_id: int,
+    serial: str | None = None,
+    mac: str | None = None,
+    vlan: int | None = None,
+    description: str = "",
+    contract: str | None = None,
+    line_profile: int | str | None = None,
+    service_profile: int | str | None = None,
+) -> Result:
+    """Record an authorized ONU in the store (OLT, PON, id, serial) and link it to its contract."""
+    values = {
+        "olt": task.host.name,
+        "port": port,
+        "onu_id": int(onu_id),
+        "serial": serial or None,
+        "mac": mac or None,
+        "vlan": vlan,
+        "description": description,
+        "contract": contract or None,
+        "line_profile": line_profile,
+        "service_profile": service_profile,
+    }
+    if task.is_dry_run():
+        return Result(host=task.host, result={"would_record": values})
+    recorded = record_onu(_database("onu.record"), vendor=task.host.get("vendor"), **values)
+    return Result(host=task.host, result=recorded, changed=True)
+
+
+@task("onu.forget", dry_run=True, changes_device=False)
+def forget(task: Task, port: str, onu_id: int | None = None, serial: str | None = None) -> Result:
+    """Mark an ONU removed in the store (after onu.deauthorize); its history stays."""
+    if task.is_dry_run():
+        return Result(host=task.host, result={"would_forget": {"port": port, "serial": serial}})
+    count = forget_onu(
+        _database("onu.forget"), olt=task.host.name, port=port, onu_id=onu_id, serial=serial
+    )
+    return Result(host=task.host, result={"forgotten": count}, changed=bool(count))

@@ -1,0 +1,95 @@
+"""`ispflow lab up/status/down`, and the lab as plain netmiko and nornir-netmiko see it."""
+
+from __future__ import annotations
+
+from netmiko import ConnectHandler
+from nornir import InitNornir
+from nornir_netmiko.tasks import netmiko_send_command
+
+from tests.lab.conftest import RunningLab
+
+
+def test_status_lists_every_olt_and_down_stops_it(lab: RunningLab) -> None:
+    status = lab.cli("lab", "status")
+    assert status.returncode == 0, status.stderr
+    for olt in lab.fleet()["olts"]:
+        assert olt["name"] in status.stdout
+        assert f"127.0.0.1:{olt['port']}" in status.stdout
+    again = lab.cli("lab", "up", "--port", str(lab.fleet()["olts"][0]["port"]))
+    assert again.returncode == 2
+    assert "already running" in again.stderr
+    down = lab.cli("lab", "down")
+    assert down.returncode == 0 and "stopped" in down.stdout
+    assert lab.cli("lab", "status").returncode == 1
+    assert not (lab.state / "server.json").exists()
+
+
+def test_store_is_seeded_with_the_fleet(lab: RunningLab) -> None:
+    fleet = lab.fleet()
+    counts = lab.query(
+        "SELECT (SELECT count(*) FROM olts) AS olts, (SELECT count(*) FROM contracts) AS contracts,"
+        " (SELECT count(*) FROM onus WHERE state = 'pending') AS pending"
+    )[0]
+    assert counts["olts"] == len(fleet["olts"])
+    assert counts["contracts"] == len(fleet["onus"])
+    assert counts["pending"] == sum(1 for onu in fleet["onus"] if onu["autofind"])
+    for row in lab.query("SELECT doc, doc_type FROM customers"):
+        digits = [int(d) for d in row["doc"]]
+        assert len(digits) == (11 if row["doc_type"] == "cpf" else 14)
+
+
+def test_the_inventory_of_a_running_lab_is_the_default(lab: RunningLab) -> None:
+    report = lab.run_json("inventory-check")
+    assert sorted(report["hosts"]) == sorted(o["name"] for o in lab.fleet()["olts"])
+
+
+def test_plain_netmiko_connects_to_both_vendors(lab: RunningLab) -> None:
+    password = lab.password()
+    huawei = lab.olt_of_model("MA5800-X7")
+    with ConnectHandler(
+        device_type="huawei_smartax",
+        host="127.0.0.1",
+        port=huawei["port"],
+        username="lab",
+        password=password,
+    ) as conn:
+        assert conn.find_prompt() == f"{huawei['name']}>"
+        conn.enable()
+        output = conn.send_command("display ont info 0 1 0 all")
+        assert "the total number of ONTs is: 4" in output
+    zte = lab.olt_of_model("C320")
+    with ConnectHandler(
+        device_type="zte_zxros",
+        host="127.0.0.1",
+        port=zte["port"],
+        username="lab",
+        password=password,
+    ) as conn:
+        output = conn.send_command("show gpon onu state gpon-olt_1/1/1")
+        assert output.count("gpon-onu_1/1/1:") == 4
+
+
+def test_nornir_netmiko_unchanged_runs_on_the_lab_inventory(lab: RunningLab) -> None:
+    inventory = lab.state / "inventory"
+    nr = InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": 4}},
+        inventory={
+            "plugin": "SimpleInventory",
+            "options": {
+                "host_file": str(inventory / "hosts.yaml"),
+                "group_file": str(inventory / "groups.yaml"),
+                "defaults_file": str(inventory / "defaults.yaml"),
+            },
+        },
+        logging={"enabled": False},
+    )
+    nr.inventory.defaults.username = "lab"
+    nr.inventory.defaults.password = lab.password()
+    zte = nr.filter(vendor="zte")
+    result = zte.run(task=netmiko_send_command, command_string="show gpon onu uncfg")
+    assert not result.failed, {h: r.exception for h, r in result.items()}
+    for host, multi in result.items():
+        waiting = lab.onus(olt=host, autofind=True)
+        for onu in waiting:
+            assert onu["serial"] in multi[0].result
+    nr.close_connections()
