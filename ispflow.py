@@ -24,6 +24,7 @@ from engine.loader import load_runbook
 from engine.registry import task
 from engine.vartypes import VarErrors
 from lab.cli import lab_app
+from plugins.olt.parse_command import parse
 
 __all__ = ["load_runbook", "main", "run_runbook", "task"]
 
@@ -54,6 +55,7 @@ runs_app = typer.Typer(
 )
 app.add_typer(runs_app, name="runs")
 app.add_typer(lab_app, name="lab")
+app.command("parse")(parse)
 
 err = Console(stderr=True, highlight=False)
 

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lab.control import LabControlError, down, status, up
+from lab.control import LabAlreadyRunning, LabControlError, down, status, up
 from lab.faults import POLL_SECONDS, read_faults, write_faults
 from lab.fleet import FleetError, FleetSpec
 from lab.seed_store import seed_from_fleet
@@ -121,6 +121,15 @@ def up_command(
     paths = StatePaths(state_dir.resolve())
     try:
         running = up(spec, paths)
+    except LabAlreadyRunning as exc:
+        if not exc.same or password is not None:
+            raise _fail(str(exc)) from None
+        # Running `lab up` twice with the same knobs is a no-op, so scripts can simply call it.
+        out.print(
+            f"lab already running with these settings (pid {exc.running.pid}); left as it "
+            "is, store untouched. `ispflow lab down` first for a fresh one."
+        )
+        return
     except (FleetError, LabControlError) as exc:
         raise _fail(str(exc)) from None
     ports = sorted(running.ports.values())

@@ -21,6 +21,15 @@ class LabControlError(RuntimeError):
     pass
 
 
+class LabAlreadyRunning(LabControlError):
+    """A lab runs from this state folder; `same` says whether it was started with these knobs."""
+
+    def __init__(self, message: str, running: LabStatus, same: bool) -> None:
+        super().__init__(message)
+        self.running = running
+        self.same = same
+
+
 @dataclass(frozen=True)
 class LabStatus:
     pid: int
@@ -63,6 +72,15 @@ def status(paths: StatePaths) -> LabStatus | None:
         ports={str(k): int(v) for k, v in (info.get("ports") or {}).items()},
         started_at=float(info.get("started_at", 0.0)),
     )
+
+
+def _started_with(pid: int, command: list[str]) -> bool:
+    """Was the server process started with this command line (the interpreter aside)?"""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return False
+    return [a for a in argv if a][1:] == command[1:]
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -124,10 +142,14 @@ def up(spec: FleetSpec, paths: StatePaths, timeout: float = 60.0) -> LabStatus:
     spec.check()
     running = status(paths)
     if running is not None:
-        raise LabControlError(
+        same = _started_with(running.pid, server_command(spec, paths))
+        raise LabAlreadyRunning(
             f"a lab is already running from {paths.root} (pid {running.pid}, ports "
-            f"{min(running.ports.values())}-{max(running.ports.values())}); "
-            "stop it first with `ispflow lab down`"
+            f"{min(running.ports.values())}-{max(running.ports.values())}) with "
+            f"{'the same' if same else 'other'} settings; "
+            "stop it first with `ispflow lab down` to start another",
+            running,
+            same,
         )
     if spec.base_port:
         busy = [

@@ -41,6 +41,7 @@ def populate(olt: LabOlt, spec: PlantSpec, rng: random.Random, taken: set[str]) 
     for number, pon in enumerate(ports, start=1):
         _build_pon(olt, pon, number, spec, rng, taken)
     _inject_faults(olt, rng)
+    _dirty_new_install(olt, rng)
 
 
 def _build_pon(
@@ -191,6 +192,19 @@ def _inject_faults(olt: LabOlt, rng: random.Random) -> None:
         for port, device in candidates[position : position + count]:
             _apply_fault(olt, port, device, kind, rng)
         position += count
+
+
+def _dirty_new_install(olt: LabOlt, rng: random.Random) -> None:
+    """One ONU waiting in autofind sits behind a dirty connector: the install that must be undone."""
+    waiting = [
+        (port, device)
+        for port in olt.pons.values()
+        for device in port.devices
+        if device.condition == "ok" and not port.configured(device)
+    ]
+    if len(waiting) >= 2:
+        port, device = rng.choice(waiting)
+        _apply_fault(olt, port, device, "critical", rng)
 
 
 def _apply_fault(olt: LabOlt, port: PonPort, device: Device, kind: str, rng: random.Random) -> None:

@@ -105,6 +105,9 @@ class Shell(ABC):
             drop_after = self.behaviour.drop_after
             if drop_after is not None and self.commands > drop_after:
                 raise SessionEnd("drop")
+            drop_on = self.behaviour.drop_on
+            if drop_on and drop_on in line:
+                raise SessionEnd("drop")  # before the OLT acts on it: the line is lost
             delay = self.behaviour.per_command()
             if delay > 0:
                 await asyncio.sleep(delay)

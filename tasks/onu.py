@@ -15,20 +15,31 @@ from engine.registry import task
 from plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 from plugins.olt.drivers import driver_for
 from plugins.olt.pon_lock import pon_lock
-from plugins.olt.session import CliSession, DeviceRefused
+from plugins.olt.session import CliSession, DeviceRefused, SessionLost
 from store.contracts import forget_onu
 from store.readings import save_readings
 from tasks.signal import classify, thresholds_for
 
+CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
+
 
 def _session(task: Task, driver: OltDriver) -> CliSession:
-    # `olt_cli`: netmiko with a set-up tuned for OLTs (see plugins/connections/olt_cli.py).
-    return CliSession(task.host.get_connection("olt_cli", task.nornir.config), driver)
+    def reopen() -> Any:
+        # The lost connection stays in Nornir's pool until closed; closing a dead one may fail.
+        try:
+            task.host.close_connection(CONNECTION)
+        except Exception:  # noqa: BLE001 - it is gone either way
+            task.host.connections.pop(CONNECTION, None)
+        return task.host.get_connection(CONNECTION, task.nornir.config)
+
+    return CliSession(
+        task.host.get_connection(CONNECTION, task.nornir.config), driver, reopen=reopen
+    )
 
 
 def _records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
     """Send lines; parse the answer of the last one (the query; the others change mode)."""
-    answers = session.run(lines)
+    answers = session.read(lines)
     command, output = answers[-1]
     return session.driver.parse(command, output)
 
@@ -115,6 +126,8 @@ def authorize(
         except DeviceRefused:
             _undo_partial(session, driver, pon, request)
             raise
+        except SessionLost as lost:
+            raise _lost_while_authorizing(task, session, pon, request, lines, lost) from lost
     result = {
         "port": str(pon),
         "onu_id": request.onu_id,
@@ -153,6 +166,33 @@ def _undo_partial(
         session.send(line)  # best effort: a missing service port must not stop the delete
 
 
+def _lost_while_authorizing(
+    task: Task,
+    session: CliSession,
+    pon: PonPort,
+    request: AuthorizeRequest,
+    lines: list[str],
+    lost: SessionLost,
+) -> RuntimeError:
+    """Clean up on a new session what the cut one may have left; say exactly what happened."""
+    who = request.serial or request.mac
+    what = f"{task.host.name}: {lost} ({len(lost.sent)} of {len(lines)} authorize lines answered)"
+    try:
+        session.reconnect()
+        _undo_partial(session, session.driver, pon, request)
+    except Exception as exc:  # noqa: BLE001 - reported with what to do next
+        return RuntimeError(
+            f"{what}; cleaning up on a new session failed too ({exc}): ONU {who} may be "
+            f"half-configured as id {request.onu_id} on PON {pon}. Check it with onu-signal "
+            f"and remove it with onu-deauthorize -e olt={task.host.name} -e port={pon} "
+            f"-e serial={who}"
+        )
+    return RuntimeError(
+        f"{what}; on a new session ONU {who} (id {request.onu_id}) was removed again: "
+        "nothing is left on the OLT, run it again"
+    )
+
+
 @task("onu.deauthorize", changes_device=True)
 def deauthorize(
     task: Task,
@@ -178,11 +218,38 @@ def deauthorize(
         onu_id = int(found["onu_id"])
     lines = driver.deauthorize(pon, onu_id)
     with pon_lock(task.host.name, str(pon)):
-        session.run(lines)
+        try:
+            session.run(lines, tolerate=driver.nothing_to_remove)
+        except SessionLost as lost:
+            _finish_removal(task, session, pon, onu_id, lines, lost)
     _forget(task, store, pon, onu_id, serial)
     return Result(
         host=task.host, result={"port": str(pon), "onu_id": onu_id, "commands": lines}, changed=True
     )
+
+
+def _finish_removal(
+    task: Task, session: CliSession, pon: PonPort, onu_id: int, lines: list[str], lost: SessionLost
+) -> None:
+    """A removal cut short is finished on a new session; the ONU must be gone afterwards."""
+    driver = session.driver
+    try:
+        session.reconnect()
+        for line in lines:
+            session.send(line)  # parts already removed are refused: that is fine here
+        for line in driver.leave_config():
+            session.send(line)
+        left = {int(r["onu_id"]) for r in _records(session, driver.list_onus(pon))}
+    except Exception as exc:  # noqa: BLE001 - reported with what to do next
+        raise RuntimeError(
+            f"{task.host.name}: {lost}; finishing the removal on a new session failed too "
+            f"({exc}): ONU id {onu_id} on PON {pon} may be half-removed, run onu-deauthorize again"
+        ) from lost
+    if onu_id in left:
+        raise RuntimeError(
+            f"{task.host.name}: {lost}; ONU id {onu_id} is still on PON {pon} after a retry "
+            "on a new session"
+        ) from lost
 
 
 def host_pons(host: Any, driver: OltDriver) -> list[PonPort]:
@@ -237,8 +304,8 @@ def optical(
         if port is None:
             raise ValueError("onu_id needs its port")
         pon = PonPort.parse(port)
-        steps = [CliStep(line) for line in driver.optical_onu(pon, int(onu_id))]
-        steps[-1].pon = pon
+        # Mode changes around the query answer with no records, so every line may be read.
+        steps = [CliStep(line, pon) for line in driver.optical_onu(pon, int(onu_id))]
     else:
         wanted = ports or ([port] if port else None)
         pons = [PonPort.parse(p) for p in wanted] if wanted else host_pons(task.host, driver)
@@ -247,7 +314,7 @@ def optical(
         return Result(host=task.host, result={"commands": [step.line for step in steps]})
     session = _session(task, driver)
     readings = []
-    for step, (line, output) in zip(steps, session.run([s.line for s in steps]), strict=True):
+    for step, (line, output) in zip(steps, session.read([s.line for s in steps]), strict=True):
         if step.pon is None:
             continue
         for record in driver.parse(line, output):

@@ -51,7 +51,7 @@ def install(
     reading = _signal(task, port, onu_id, accept, signal_tries, signal_delay)
     if reading.get("signal") not in accept:
         if added.changed:  # never remove an ONU this call did not add
-            deauthorize(task, port=port, onu_id=onu_id)
+            deauthorize(task, port=port, onu_id=onu_id, store=False)
         raise ValueError(
             f"ONU {serial or mac} on {task.host.name} {port} id {onu_id}: signal "
             f"{reading.get('rx_dbm')} dBm is {reading.get('signal')} (accepted: "

@@ -24,6 +24,7 @@ import socket
 from typing import Any
 
 from netmiko import ConnectHandler
+from netmiko.exceptions import ReadException
 from netmiko.huawei.huawei_smartax import HuaweiSmartAXSSH
 from netmiko.zte.zte_zxros import ZteZxrosSSH
 from nornir.core.configuration import Config
@@ -41,7 +42,21 @@ def _base_prompt(text: str) -> str:
     return re.sub(r"(\(.*\))?[>#]$", "", last)
 
 
-class FastSmartAX(HuaweiSmartAXSSH):
+class _NoticesLostSession:
+    """netmiko polls a closed channel until its read timeout (60 s); fail at once instead."""
+
+    remote_conn: Any
+
+    def read_channel(self) -> str:
+        data = super().read_channel()  # type: ignore[misc]
+        if not data:
+            channel = self.remote_conn
+            if channel is not None and (channel.closed or channel.eof_received):
+                raise ReadException("the OLT closed the session")
+        return data
+
+
+class FastSmartAX(_NoticesLostSession, HuaweiSmartAXSSH):
     def session_preparation(self) -> None:
         self.ansi_escape_codes = True
         data = _read_prompt(self, rf"YES.NO|{PROMPT_END}")
@@ -58,7 +73,7 @@ class FastSmartAX(HuaweiSmartAXSSH):
         return None
 
 
-class FastZxros(ZteZxrosSSH):
+class FastZxros(_NoticesLostSession, ZteZxrosSSH):
     def session_preparation(self) -> None:
         data = _read_prompt(self)
         self.base_prompt = _base_prompt(self.strip_ansi_escape_codes(data))

@@ -67,6 +67,8 @@ class OltDriver:
     vendor: ClassVar[str] = ""
     # A line of device output that means the command was refused (vendor-specific).
     error_pattern: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # A refusal, during a removal, that says the thing to remove is not there (already done).
+    nothing_to_remove: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     _renderers: ClassVar[dict[str, CommandRenderer]] = {}
 
     def __init__(self, model: str | None = None) -> None:

@@ -8,9 +8,16 @@ a few milliseconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from netmiko.exceptions import NetmikoBaseException
+from paramiko.ssh_exception import SSHException
+
 from plugins.olt.driver import OltDriver
+
+# What a cut TCP session or an OLT that stopped answering looks like through netmiko/paramiko.
+_LOST = (OSError, EOFError, NetmikoBaseException, SSHException)
 
 
 class DeviceRefused(RuntimeError):
@@ -22,16 +29,60 @@ class DeviceRefused(RuntimeError):
         self.message = message
 
 
+class SessionLost(RuntimeError):
+    """The session ended (or the OLT stopped answering) while `line` was on its way."""
+
+    def __init__(self, line: str, sent: list[str], cause: BaseException) -> None:
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(f"the session was lost while sending '{line}': {reason}")
+        self.line = line
+        self.sent = sent  # lines the OLT answered before the loss
+        self.reason = reason
+
+
 class CliSession:
-    def __init__(self, connection: Any, driver: OltDriver, read_timeout: float = 60.0) -> None:
-        self.connection = connection
+    def __init__(
+        self,
+        connection: Any,
+        driver: OltDriver,
+        read_timeout: float = 60.0,
+        reopen: Callable[[], Any] | None = None,
+    ) -> None:
         self.driver = driver
         self.read_timeout = read_timeout
+        self._reopen = reopen
+        self._use(connection)
+
+    def _use(self, connection: Any) -> None:
+        self.connection = connection
         base = re.escape(getattr(connection, "base_prompt", "") or "")
         # The hostname, then any mode suffix such as (config-if-gpon-0/1), then > or #.
         self.prompt = rf"{base}[^\n]*[>#]\s*$" if base else r"[>#]\s*$"
 
+    def reconnect(self) -> None:
+        """A new session in place of a lost one (base mode, as after login)."""
+        if self._reopen is None:
+            raise RuntimeError("this session cannot be reopened")
+        self._use(self._reopen())
+
+    def read(self, lines: list[str]) -> list[tuple[str, str]]:
+        """`run` for lines that change nothing: a lost session is reopened and tried once more."""
+        try:
+            return self.run(lines)
+        except SessionLost:
+            if self._reopen is None:
+                raise
+            self.reconnect()
+            return self.run(lines)
+
     def send(self, line: str) -> str:
+        """One line and its answer; a lost session raises SessionLost."""
+        try:
+            return self._send(line)
+        except _LOST as exc:
+            raise SessionLost(line, [], exc) from exc
+
+    def _send(self, line: str) -> str:
         return self.connection.send_command(
             line,
             expect_string=self.prompt,
@@ -40,13 +91,18 @@ class CliSession:
             strip_command=True,
         )
 
-    def run(self, lines: list[str]) -> list[tuple[str, str]]:
-        """Send lines in order; stop at the first one the device refuses."""
-        answers = []
+    def run(
+        self, lines: list[str], tolerate: re.Pattern[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """Send lines in order; stop at the first one the device refuses (unless tolerated)."""
+        answers: list[tuple[str, str]] = []
         for line in lines:
-            output = self.send(line)
+            try:
+                output = self._send(line)
+            except _LOST as exc:
+                raise SessionLost(line, [sent for sent, _ in answers], exc) from exc
             refused = self.driver.refused(output)
-            if refused:
+            if refused and not (tolerate is not None and tolerate.search(refused)):
                 raise DeviceRefused(line, refused)
             answers.append((line, output))
         return answers

@@ -49,6 +49,7 @@ class RunningLab:
     root: Path
     cli: LabCli
     db_url: str
+    up_args: tuple[str, ...] = ()
 
     @property
     def state(self) -> Path:
@@ -78,8 +79,9 @@ class RunningLab:
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         engine = create_engine(self.db_url)
         try:
-            with engine.connect() as conn:
-                return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+            with engine.begin() as conn:  # commits, so tests can change the store too
+                result = conn.execute(text(sql), params)
+                return [dict(r) for r in result.mappings()] if result.returns_rows else []
         finally:
             engine.dispose()
 
@@ -100,20 +102,51 @@ def pending_contract(lab: RunningLab, olt: str, condition: str = "good") -> dict
         )
         if rows:
             return {**onu, "contract": rows[0]["code"]}
-    pytest.skip(f"the lab seed has no {condition} ONU in autofind on {olt}")
+    pytest.fail(f"the lab seed has no {condition} ONU in autofind on {olt}")
+
+
+def step_results(report: dict[str, Any], step: str) -> list[dict[str, Any]]:
+    """The step's results on the hosts where it ran (not skipped)."""
+    return [r for r in report["results"] if r["step"] == step and r["status"] != "skipped"]
+
+
+def waiting_serials(lab: RunningLab, olt: str) -> set[str]:
+    report = lab.run_json("onu-autofind", "--limit", olt)
+    [result] = step_results(report, "autofind")
+    return {record["serial"] for record in result["result"]}
+
+
+def onu_row(lab: RunningLab, serial: str) -> dict[str, Any]:
+    [row] = lab.query(
+        "SELECT o.state, o.onu_index, o.frame, o.slot, o.port, c.status AS contract_status "
+        "FROM onus o LEFT JOIN contracts c ON c.onu_id = o.id WHERE o.serial = :serial",
+        serial=serial,
+    )
+    return row
+
+
+def start_lab(tmp_path: Path, *options: str) -> Iterator[RunningLab]:
+    db_url = f"sqlite:///{tmp_path / 'ispflow.db'}"
+    cli = LabCli(tmp_path, db_url, None)
+    base = free_base_port(OLTS)
+    up_args = (
+        "lab", "up", "--olts", str(OLTS), "--pons", "2", "--onus", "4", "--autofind", "3",
+        "--port", str(base), "--seed", "11", *options,
+    )  # fmt: skip
+    proc = cli(*up_args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    try:
+        yield RunningLab(tmp_path, cli, db_url, up_args)
+    finally:
+        cli("lab", "down")
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[RunningLab]:
-    db_url = f"sqlite:///{tmp_path / 'ispflow.db'}"
-    cli = LabCli(tmp_path, db_url, None)
-    base = free_base_port(OLTS)
-    proc = cli(
-        "lab", "up", "--olts", str(OLTS), "--pons", "2", "--onus", "4", "--autofind", "3",
-        "--port", str(base), "--seed", "11",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    try:
-        yield RunningLab(tmp_path, cli, db_url)
-    finally:
-        cli("lab", "down")
+    yield from start_lab(tmp_path)
+
+
+@pytest.fixture
+def alarm_lab(tmp_path: Path) -> Iterator[RunningLab]:
+    """The same fleet, printing alarm and log lines in the middle of some answers."""
+    yield from start_lab(tmp_path, "--alarms")

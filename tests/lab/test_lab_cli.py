@@ -24,6 +24,22 @@ def test_status_lists_every_olt_and_down_stops_it(lab: RunningLab) -> None:
     assert not (lab.state / "server.json").exists()
 
 
+def test_up_again_with_the_same_settings_leaves_the_running_lab_alone(lab: RunningLab) -> None:
+    before = (lab.state / "server.json").read_text()
+    password = lab.password()
+    lab.query("UPDATE contracts SET status = 'cancelled' WHERE code = 'C-1001'")
+    again = lab.cli(*lab.up_args)
+    assert again.returncode == 0, again.stderr
+    assert "already running with these settings" in again.stdout
+    assert (lab.state / "server.json").read_text() == before
+    assert lab.password() == password
+    [row] = lab.query("SELECT status FROM contracts WHERE code = 'C-1001'")
+    assert row["status"] == "cancelled"  # the store was not seeded again
+    other = lab.cli(*lab.up_args, "--alarms")
+    assert other.returncode == 2
+    assert "other settings" in other.stderr
+
+
 def test_store_is_seeded_with_the_fleet(lab: RunningLab) -> None:
     fleet = lab.fleet()
     counts = lab.query(

@@ -26,6 +26,10 @@ class HuaweiDriver(OltDriver):
     error_pattern = re.compile(
         r"^\s*(Failure:|% ?(Unknown command|Parameter error|Incomplete command|Too many parameters))"
     )
+    nothing_to_remove = re.compile(
+        r"No service virtual port can be operated|The service virtual port does not exist|"
+        r"The ONT does not exist"
+    )
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
         """Bulk reads run inside `interface gpon F/S`: each board is entered once."""

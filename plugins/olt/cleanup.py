@@ -1,0 +1,73 @@
+"""Turning what a CLI session captured into the lines a parser should see.
+
+An OLT's answer arrives with terminal debris: carriage returns, VT100 sequences (Huawei moves
+the cursor back over a space with `ESC[1D` after every pager stop), pager prompts, the echoed
+command, prompts, smart-mode parameter prompts such as `{ <cr>||<K> }:`, and alarm or log
+lines the OLT prints whenever something happens on a PON, even in the middle of a table.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CURSOR_BACK_OVER_SPACE = re.compile(r" ?\x1b\[\d*D")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PAGER = re.compile(
+    r"-+\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+|--\s*More\s*--|<--- More --->",
+    re.IGNORECASE,
+)
+# NAME>, NAME#, NAME(config)#, NAME(config-if-gpon-0/1)#, NAME(gpon-onu-mng)#, with what
+# was typed after it.
+_PROMPT = re.compile(r"^\s*[\w.\-/]+(?:\([\w.\-/: ]+\))?[>#]")
+_SMART_PROMPT = re.compile(r"^\s*\{\s*<cr>.*\}:")
+_ALARM = re.compile(
+    r"""^\s*(?:
+        !\s*(?:CRITICAL|MAJOR|MINOR|WARNING|CLEARED|EVENT)\b.*   # Huawei alarm header
+      | ALARM\s+\d+\s+(?:FAULT|RECOVERY|EVENT)\b.*                # Huawei alarm line
+      | ALARM\s+NAME\s*:.* | PARAMETERS\s*:.*                     # Huawei alarm detail
+      | %[A-Z][A-Z0-9_]*-\d-[A-Z0-9_]+:.*                         # ZTE log line
+      | \[ALARM\].*                                               # ZTE alarm line
+    )$""",
+    re.VERBOSE,
+)
+_COMMAND_ECHO_HEADER = re.compile(r"^\s*Command:\s*$")
+_WAIT_NOTE = re.compile(r"^\s*Command is being executed\. Please wait", re.IGNORECASE)
+
+
+def clean_text(text: str) -> str:
+    """Terminal debris out: CR, VT100 sequences, control characters and pager prompts."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CURSOR_BACK_OVER_SPACE.sub("", text)
+    text = _ANSI.sub("", text)
+    text = _PAGER.sub("", text)
+    return _CONTROL.sub("", text)
+
+
+def _normalize_command(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def clean_lines(text: str, command: str | None = None) -> list[str]:
+    """The answer's own lines: no prompts, echo, smart-mode prompts, alarms or notes."""
+    wanted = _normalize_command(command) if command else None
+    lines: list[str] = []
+    skip_echo = False
+    for line in clean_text(text).split("\n"):
+        stripped = line.strip()
+        if skip_echo:
+            # Huawei repeats the command under "Command:" when a smart prompt was answered.
+            skip_echo = False
+            if wanted and _normalize_command(stripped).startswith(wanted.split("|")[0].strip()):
+                continue
+        if _PROMPT.match(line):
+            continue  # a prompt, with whatever was typed at it
+        if _SMART_PROMPT.match(line) or _ALARM.match(line) or _WAIT_NOTE.match(line):
+            continue
+        if _COMMAND_ECHO_HEADER.match(line):
+            skip_echo = True
+            continue
+        if wanted and _normalize_command(stripped) == wanted:
+            continue  # the echo without a prompt in front
+        lines.append(line.rstrip())
+    return lines

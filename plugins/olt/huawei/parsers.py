@@ -1,0 +1,274 @@
+"""Huawei SmartAX (MA5600T/MA5608T/MA5683T/MA5800) answers as records."""
+
+from __future__ import annotations
+
+import re
+
+from plugins.olt.cleanup import clean_lines
+from plugins.olt.parsing import (
+    DeviceError,
+    Record,
+    VendorParsers,
+    gpon_serial,
+    integer,
+    key_values,
+    number,
+    port_text,
+    text_or_none,
+)
+
+_REFUSAL = re.compile(
+    r"^\s*(Failure:.*|%\s*(?:Unknown command|Parameter error|Incomplete command|"
+    r"Ambiguous command|Too many parameters|Wrong parameter).*|Error:.*)$",
+    re.IGNORECASE,
+)
+_PORT = r"\d+/\s*\d+/\s*\d+"
+_INFO_ROW = re.compile(
+    rf"^\s*({_PORT})\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s*$"
+)
+_DESCRIPTION_ROW = re.compile(rf"^\s*({_PORT})\s+(\d+)\s+(.*?)\s*$")
+_OPTICAL_ROW = re.compile(r"^\s*(\d+)" + r"\s+(\S+)" * 7 + r"\s*$")
+_SUMMARY_PORT = re.compile(rf"In port\s+({_PORT})\s*,", re.IGNORECASE)
+_SUMMARY_STATE_ROW = re.compile(r"^\s*(\d+)\s+([A-Za-z]\S*)\s*(.*?)\s*$")
+_SUMMARY_ONT_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/(\S+)(?:\s+(.*?))?\s*$")
+_ADDED = re.compile(r"PortID\s*:\s*(\d+)\s*,\s*ONTID\s*:\s*(\d+)", re.IGNORECASE)
+
+
+class HuaweiParsers(VendorParsers):
+    vendor = "huawei"
+    commands = (
+        (r"display ont autofind( .*)?", "autofind"),
+        (r"display ont info by-sn \S+", "info_detail"),
+        (r"display ont info summary( .*)?", "info_summary"),
+        (r"display ont info( \d+){0,3} all", "info_table"),
+        (r"display ont info \d+( \d+)*", "info_detail_or_table"),
+        (r"display ont optical-info \d+ all", "optical_table"),
+        (r"display ont optical-info \d+ \d+", "optical_one"),
+        (r"ont add .*", "ont_add"),
+        (
+            r"(ont (delete|modify|reset|activate|deactivate)|(undo )?service-port|config|"
+            r"interface gpon|quit|return|enable|disable|(undo )?smart|scroll|(undo )?interactive|"
+            r"infoswitch|mmi-mode|undo idle-timeout|idle-timeout)\b.*",
+            "no_records",
+        ),
+    )
+
+    def check_refused(self, command: str, output: str) -> None:
+        errors = [m.group(1).strip() for m in map(_REFUSAL.match, output.splitlines()) if m]
+        if errors:
+            raise DeviceError("; ".join(dict.fromkeys(errors)), command)
+
+    # -- autofind ---------------------------------------------------------------------------
+    def autofind(self, command: str, output: str) -> list[Record]:
+        records = []
+        for block in key_values(clean_lines(output, command)):
+            if "Number" not in block or "F/S/P" not in block:
+                continue
+            records.append(
+                {
+                    "number": integer(block.get("Number")),
+                    "port": port_text(block["F/S/P"]),
+                    "serial": gpon_serial(block.get("Ont SN")),
+                    "serial_hex": _hex_part(block.get("Ont SN")),
+                    "vendor_id": text_or_none(block.get("VendorID")),
+                    "model": text_or_none(block.get("Ont EquipmentID")),
+                    "version": text_or_none(block.get("Ont Version")),
+                    "software": text_or_none(block.get("Ont SoftwareVersion")),
+                    "mac": _mac(block.get("Ont MAC")),
+                    "equipment_sn": text_or_none(block.get("Ont Equipment SN")),
+                    "found_at": text_or_none(block.get("Ont autofind time")),
+                }
+            )
+        return records
+
+    # -- ONT info ---------------------------------------------------------------------------
+    def info_detail_or_table(self, command: str, output: str) -> list[Record]:
+        lines = clean_lines(output, command)
+        if any(_INFO_ROW.match(line) for line in lines):
+            return self._info_table(lines)
+        return self._info_detail(lines)
+
+    def info_table(self, command: str, output: str) -> list[Record]:
+        return self._info_table(clean_lines(output, command))
+
+    def info_detail(self, command: str, output: str) -> list[Record]:
+        return self._info_detail(clean_lines(output, command))
+
+    def _info_table(self, lines: list[str]) -> list[Record]:
+        records: dict[tuple[str, int], Record] = {}
+        section = None
+        for line in lines:
+            header = line.split()
+            if header[:1] == ["F/S/P"] and "Description" in header:
+                section = "description"
+                continue
+            if header[:2] == ["F/S/P", "ONT"]:
+                section = "main"
+                continue
+            if section == "main":
+                row = _INFO_ROW.match(line)
+                if row:
+                    key = (port_text(row[1]), int(row[2]))
+                    records[key] = {
+                        "port": key[0],
+                        "onu_id": key[1],
+                        "serial": gpon_serial(row[3]),
+                        "control_flag": text_or_none(row[4]),
+                        "run_state": text_or_none(row[5]),
+                        "config_state": text_or_none(row[6]),
+                        "match_state": text_or_none(row[7]),
+                        "protect_side": text_or_none(row[8]),
+                        "description": None,
+                    }
+            elif section == "description":
+                row = _DESCRIPTION_ROW.match(line)
+                if row:
+                    key = (port_text(row[1]), int(row[2]))
+                    if key in records:
+                        records[key]["description"] = text_or_none(row[3])
+        return list(records.values())
+
+    def _info_detail(self, lines: list[str]) -> list[Record]:
+        # The profile blocks follow an ONT's block under their own rules: they belong to it.
+        merged: list[dict[str, str]] = []
+        for block in key_values(lines):
+            if "ONT-ID" in block:
+                merged.append(dict(block))
+            elif merged:
+                merged[-1].update({k: v for k, v in block.items() if k not in merged[-1]})
+        records = []
+        for block in merged:
+            records.append(
+                {
+                    "port": port_text(block["F/S/P"]) if "F/S/P" in block else None,
+                    "onu_id": integer(block["ONT-ID"]),
+                    "serial": gpon_serial(block.get("SN")),
+                    "control_flag": text_or_none(block.get("Control flag")),
+                    "run_state": text_or_none(block.get("Run state")),
+                    "config_state": text_or_none(block.get("Config state")),
+                    "match_state": text_or_none(block.get("Match state")),
+                    "distance_m": integer(block.get("ONT distance(m)")),
+                    "temperature_c": number(block.get("Temperature")),
+                    "auth": text_or_none(block.get("Authentic type")),
+                    "description": text_or_none(block.get("Description")),
+                    "last_down_cause": text_or_none(block.get("Last down cause")),
+                    "last_up_at": text_or_none(block.get("Last up time")),
+                    "line_profile": text_or_none(block.get("Line profile ID")),
+                    "service_profile": text_or_none(block.get("Service profile ID")),
+                }
+            )
+        return records
+
+    def info_summary(self, command: str, output: str) -> list[Record]:
+        states: dict[tuple[str | None, int], Record] = {}
+        onts: dict[tuple[str | None, int], Record] = {}
+        port = None
+        section = None
+        for line in clean_lines(output, command):
+            found = _SUMMARY_PORT.search(line)
+            if found:
+                port, section = port_text(found[1]), None
+                continue
+            header = line.split()
+            if header[:2] == ["ONT", "Run"]:
+                section = "state"
+                continue
+            if header[:2] == ["ONT", "SN"]:
+                section = "ont"
+                continue
+            if section == "state":
+                row = _SUMMARY_STATE_ROW.match(line)
+                if row:
+                    rest = row[3].split()
+                    states[(port, int(row[1]))] = {
+                        "run_state": text_or_none(row[2]),
+                        "last_down_cause": text_or_none(" ".join(rest[4:]))
+                        if len(rest) > 4
+                        else None,
+                    }
+            elif section == "ont":
+                row = _SUMMARY_ONT_ROW.match(line)
+                if row:
+                    onts[(port, int(row[1]))] = {
+                        "port": port,
+                        "onu_id": int(row[1]),
+                        "serial": gpon_serial(row[2]),
+                        "model": text_or_none(row[3]),
+                        "distance_m": integer(row[4]),
+                        "rx_dbm": number(row[5]),
+                        "tx_dbm": number(row[6]),
+                        "description": text_or_none(row[7]),
+                    }
+        if not onts:
+            return [{"port": k[0], "onu_id": k[1], **v} for k, v in states.items()]
+        return [{**ont, **states.get(key, {})} for key, ont in onts.items()]
+
+    # -- optics -----------------------------------------------------------------------------
+    def optical_table(self, command: str, output: str) -> list[Record]:
+        records = []
+        for line in clean_lines(output, command):
+            row = _OPTICAL_ROW.match(line)
+            if not row:
+                continue
+            records.append(
+                {
+                    "port": None,  # the command names only the port on the board entered
+                    "onu_id": int(row[1]),
+                    "rx_dbm": number(row[2]),
+                    "tx_dbm": number(row[3]),
+                    "olt_rx_dbm": number(row[4]),
+                    "temperature_c": number(row[5]),
+                    "voltage_v": number(row[6]),
+                    "bias_ma": number(row[7]),
+                    "distance_m": integer(row[8]),
+                }
+            )
+        return records
+
+    def optical_one(self, command: str, output: str) -> list[Record]:
+        onu_id = int(command.split()[-1])
+        for block in key_values(clean_lines(output, command)):
+            if "Rx optical power(dBm)" in block:
+                return [
+                    {
+                        "port": None,
+                        "onu_id": onu_id,
+                        "rx_dbm": number(block.get("Rx optical power(dBm)")),
+                        "tx_dbm": number(block.get("Tx optical power(dBm)")),
+                        "olt_rx_dbm": number(block.get("OLT Rx ONT optical power(dBm)")),
+                        "temperature_c": number(block.get("Temperature(C)")),
+                        "voltage_v": number(block.get("Voltage(V)")),
+                        "bias_ma": number(block.get("Laser bias current(mA)")),
+                        "module": text_or_none(block.get("Module type")),
+                    }
+                ]
+        return []
+
+    # -- changes ----------------------------------------------------------------------------
+    def ont_add(self, command: str, output: str) -> list[Record]:
+        added = _ADDED.search(output)
+        if added is None:
+            raise DeviceError(
+                "the OLT did not confirm the ONT add (no 'PortID :P, ONTID :N' in its answer)",
+                command,
+            )
+        # The answer names the port number only; the board is the interface entered.
+        return [{"port": None, "port_number": int(added[1]), "onu_id": int(added[2])}]
+
+    def no_records(self, command: str, output: str) -> list[Record]:
+        return []
+
+
+def _hex_part(value: str | None) -> str | None:
+    value = text_or_none(value)
+    return value.split()[0].upper() if value else None
+
+
+def _mac(value: str | None) -> str | None:
+    value = text_or_none(value)
+    if value is None:
+        return None
+    digits = re.sub(r"[^0-9A-Fa-f]", "", value).lower()
+    if len(digits) != 12:
+        return value
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))

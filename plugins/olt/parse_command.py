@@ -1,0 +1,62 @@
+"""`ispflow parse`: what ispflow reads in an OLT's answer, as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from plugins.olt import parsers_for
+from plugins.olt.parsing import DeviceError, ParseError
+
+EXIT_REFUSED, EXIT_USAGE = 1, 2
+
+
+def parse(
+    file: Annotated[
+        str, typer.Argument(help="The captured answer (a file, or - for standard input).")
+    ],
+    vendor: Annotated[str, typer.Option("--vendor", help="huawei or zte.")],
+    command: Annotated[
+        str,
+        typer.Option(
+            "--command",
+            help='The device command that gave this answer, e.g. "display ont autofind all".',
+        ),
+    ],
+) -> None:
+    """Parse a captured OLT answer into records and print them as a JSON list.
+
+    Prompts, the echoed command, pager stops, VT100 sequences and alarm lines in the middle of
+    the output are ignored, as they are when ispflow reads a device.
+
+    ispflow parse --vendor huawei --command "display ont optical-info 0 all" optical.txt
+
+    ispflow parse --vendor zte --command "show pon power onu-rx gpon-olt_1/1/1" - < rx.txt
+
+    Exit codes: 0 parsed, 1 the answer is the device refusing the command (its message on
+    stderr), 2 unknown vendor or command, unreadable file.
+    """
+    try:
+        parsers = parsers_for(vendor)
+    except ValueError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(errors="replace")
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}", EXIT_USAGE)
+    try:
+        records = parsers.parse(command, text)
+    except DeviceError as exc:
+        _fail(f"the device refused {command!r}: {exc.message}", EXIT_REFUSED)
+    except ParseError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,157 @@
+"""ZTE ZXA10 C300/C320 (`gpon-onu_1/1/1:N`) and C600 (`gpon_onu-1/1/1:N`) answers as records."""
+
+from __future__ import annotations
+
+import re
+
+from plugins.olt.cleanup import clean_lines
+from plugins.olt.parsing import (
+    DeviceError,
+    Record,
+    VendorParsers,
+    gpon_serial,
+    integer,
+    number,
+    text_or_none,
+)
+
+# Both namings: gpon-onu_1/1/1:5 (C300/C320) and gpon_onu-1/1/1:5 (C600).
+_ONU = r"gpon[-_]onu[-_](\d+/\d+/\d+):(\d+)"
+_OLT_IF = r"gpon[-_]olt[-_]\d+/\d+/\d+"
+_ONU_IF = r"gpon[-_]onu[-_]\d+/\d+/\d+:\d+"
+_NOTHING_TO_SHOW = re.compile(r"%Code 32310-GPONSRV\s*:", re.IGNORECASE)
+_REFUSAL = re.compile(r"^\s*(%(?:Error|Code)\b.*)$", re.IGNORECASE)
+_UNCFG_ROW = re.compile(rf"^\s*{_ONU}\s+(\S+)\s+(\S+)\s*$", re.IGNORECASE)
+_STATE_ROW = re.compile(rf"^\s*{_ONU}\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", re.IGNORECASE)
+_POWER_ROW = re.compile(rf"^\s*{_ONU}\s+(\S+)\s*$", re.IGNORECASE)
+_ONU_ONLY = re.compile(rf"^\s*{_ONU}\s*$", re.IGNORECASE)
+_ATTENUATION = re.compile(
+    r"^\s*(up|down)\s+(?:Rx|Tx)\s*:\s*(\S+)\s+(?:Rx|Tx)\s*:\s*(\S+)\s+(\S+)\s*$", re.IGNORECASE
+)
+_COMMAND_ONU = re.compile(_ONU, re.IGNORECASE)
+
+
+class ZteParsers(VendorParsers):
+    vendor = "zte"
+    commands = (
+        (rf"show gpon onu uncfg( {_OLT_IF})?", "uncfg"),
+        (rf"show gpon onu state( {_OLT_IF}| {_ONU_IF})?", "state"),
+        (rf"show pon power onu-rx {_OLT_IF}", "onu_rx"),
+        (rf"show pon power onu-rx {_ONU_IF}", "onu_rx"),
+        (rf"show pon power attenuation {_ONU_IF}", "attenuation"),
+        (r"show gpon onu by sn \S+", "by_sn"),
+        (rf"show gpon onu detail-info {_ONU_IF}", "detail"),
+        (
+            r"(configure terminal|conf t|interface .*|onu \d+ .*|no onu \d+|exit|end|"
+            r"terminal length \d+|name .*|description .*|tcont .*|gemport .*|switchport .*|"
+            r"service-port .*|no service-port .*|pon-onu-mng .*|service .*|vlan .*)",
+            "no_records",
+        ),
+    )
+
+    def check_refused(self, command: str, output: str) -> None:
+        if _NOTHING_TO_SHOW.search(output) and command.strip().lower().startswith("show"):
+            return  # an empty answer, said the ZTE way
+        errors = [m.group(1).strip() for m in map(_REFUSAL.match, output.splitlines()) if m]
+        if errors:
+            raise DeviceError("; ".join(dict.fromkeys(errors)), command)
+
+    def uncfg(self, command: str, output: str) -> list[Record]:
+        records = []
+        for line in clean_lines(output, command):
+            row = _UNCFG_ROW.match(line)
+            if row:
+                records.append(
+                    {
+                        "port": row[1],
+                        "index": int(row[2]),  # its place in the list, not an ONU id
+                        "serial": gpon_serial(row[3]),
+                        "state": text_or_none(row[4]),
+                    }
+                )
+        return records
+
+    def state(self, command: str, output: str) -> list[Record]:
+        records = []
+        for line in clean_lines(output, command):
+            row = _STATE_ROW.match(line)
+            if row:
+                phase = text_or_none(row[6])
+                records.append(
+                    {
+                        "port": row[1],
+                        "onu_id": int(row[2]),
+                        "admin_state": text_or_none(row[3]),
+                        "omcc_state": text_or_none(row[4]),
+                        "o7_state": text_or_none(row[5]),
+                        "phase_state": phase,
+                        "run_state": "online" if (phase or "").lower() == "working" else "offline",
+                    }
+                )
+        return records
+
+    def onu_rx(self, command: str, output: str) -> list[Record]:
+        records = []
+        for line in clean_lines(output, command):
+            row = _POWER_ROW.match(line)
+            if row:
+                records.append({"port": row[1], "onu_id": int(row[2]), "rx_dbm": number(row[3])})
+        return records
+
+    def attenuation(self, command: str, output: str) -> list[Record]:
+        onu = _COMMAND_ONU.search(command)
+        assert onu is not None  # the command pattern requires it
+        record: Record = {"port": onu[1], "onu_id": int(onu[2])}
+        for line in clean_lines(output, command):
+            row = _ATTENUATION.match(line)
+            if not row:
+                continue
+            if row[1].lower() == "up":
+                record["olt_rx_dbm"] = number(row[2])
+                record["tx_dbm"] = number(row[3])
+                record["attenuation_up_db"] = number(row[4])
+            else:
+                record["olt_tx_dbm"] = number(row[2])
+                record["rx_dbm"] = number(row[3])
+                record["attenuation_down_db"] = number(row[4])
+        if "rx_dbm" not in record and "olt_rx_dbm" not in record:
+            return []
+        return [record]
+
+    def by_sn(self, command: str, output: str) -> list[Record]:
+        serial = gpon_serial(command.split()[-1])
+        records = []
+        for line in clean_lines(output, command):
+            row = _ONU_ONLY.match(line)
+            if row:
+                records.append({"port": row[1], "onu_id": int(row[2]), "serial": serial})
+        return records
+
+    def detail(self, command: str, output: str) -> list[Record]:
+        onu = _COMMAND_ONU.search(command)
+        assert onu is not None
+        fields: dict[str, str] = {}
+        for line in clean_lines(output, command):
+            key, sep, value = line.partition(":")
+            if sep and key.strip() and not key.strip().isdigit():
+                fields.setdefault(key.strip(), value.strip())
+        if not fields:
+            return []
+        phase = text_or_none(fields.get("Phase state"))
+        return [
+            {
+                "port": onu[1],
+                "onu_id": int(onu[2]),
+                "name": text_or_none(fields.get("Name")),
+                "onu_type": text_or_none(fields.get("Type")),
+                "serial": gpon_serial(fields.get("Serial number")),
+                "admin_state": text_or_none(fields.get("Admin state")),
+                "phase_state": phase,
+                "run_state": "online" if (phase or "").lower() == "working" else "offline",
+                "description": text_or_none(fields.get("Description")),
+                "distance_m": integer(fields.get("ONU Distance")),
+            }
+        ]
+
+    def no_records(self, command: str, output: str) -> list[Record]:
+        return []

@@ -1,0 +1,178 @@
+"""The ONU lifecycle over real SSH against the lab, through the shipped runbooks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.lab.conftest import (
+    RunningLab,
+    onu_row,
+    pending_contract,
+    step_results,
+    waiting_serials,
+)
+
+MODELS = ["MA5800-X7", "C320", "C600", "MA5608T"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_autofind_authorize_signal_deauthorize(lab: RunningLab, model: str) -> None:
+    olt = lab.olt_of_model(model)["name"]
+    onu = pending_contract(lab, olt)
+    assert onu["serial"] in waiting_serials(lab, olt)
+
+    report = lab.run_json("onu-authorize", "-e", f"contract={onu['contract']}")
+    [added] = step_results(report, "authorize")
+    assert added["host"] == olt and added["status"] == "changed"
+    assert added["result"]["port"] == onu["port"]
+    onu_id = added["result"]["onu_id"]
+    [signal] = step_results(report, "read signal")
+    assert signal["status"] == "ok"
+    assert signal["result"][0]["onu_id"] == onu_id
+    assert signal["result"][0]["rx_dbm"] == pytest.approx(onu["expected_rx_dbm"], abs=1.0)
+    row = onu_row(lab, onu["serial"])
+    assert (row["state"], row["onu_index"], row["contract_status"]) == (
+        "authorized",
+        onu_id,
+        "active",
+    )
+    assert onu["serial"] not in waiting_serials(lab, olt)
+
+    again = lab.run_json("onu-authorize", "-e", f"contract={onu['contract']}")
+    [same] = step_results(again, "authorize")
+    assert same["status"] == "ok" and same["result"]["already"] is True
+    assert same["result"]["onu_id"] == onu_id
+
+    readings = lab.run_json("onu-signal", "-e", f"contract={onu['contract']}")
+    [read] = step_results(readings, "read a contract's signal")
+    assert [r["onu_id"] for r in read["result"]] == [onu_id]
+    stored = lab.query(
+        "SELECT contract, rx_dbm FROM optical_readings WHERE serial IS NULL OR serial = :s "
+        "ORDER BY id DESC LIMIT 1",
+        s=onu["serial"],
+    )
+    assert stored and stored[0]["contract"] == onu["contract"]
+
+    removed = lab.run_json("onu-deauthorize", "-e", f"contract={onu['contract']}")
+    [gone] = step_results(removed, "deauthorize")
+    assert gone["status"] == "changed" and gone["result"]["onu_id"] == onu_id
+    assert onu_row(lab, onu["serial"])["state"] == "removed"
+    assert onu["serial"] in waiting_serials(lab, olt)
+
+
+def test_failed_signal_check_rolls_the_onu_back(lab: RunningLab) -> None:
+    olt = lab.olt_of_model("MA5800-X7")["name"]
+    onu = pending_contract(lab, olt, condition="critical")
+    report = lab.run_json("onu-authorize", "-e", f"contract={onu['contract']}", expect=1)
+    [signal] = step_results(report, "read signal")
+    assert signal["status"] == "failed" and "critical" in signal["error"]
+    rollback = [r for r in report["results"] if r["rollback"]]
+    assert rollback and rollback[0]["status"] == "changed"
+    assert onu["serial"] in waiting_serials(lab, olt)
+    row = onu_row(lab, onu["serial"])
+    assert (row["state"], row["contract_status"]) == ("pending", "pending")
+
+
+def test_bulk_install_from_csv_on_every_olt_in_parallel(lab: RunningLab) -> None:
+    rows = []
+    for index, olt in enumerate(lab.fleet()["olts"]):
+        onu = pending_contract(lab, olt["name"])
+        if index % 2:
+            rows.append(f"{onu['contract']},,,,")
+        else:
+            rows.append(f",{olt['name']},{onu['port']},{onu['serial']},{onu['vlan']}")
+    csv = lab.root / "install.csv"
+    csv.write_text("contract,olt,port,serial,vlan\n" + "\n".join(rows) + "\n")
+    report = lab.run_json("onu-authorize", "-e", f"items={csv}")
+    installed = step_results(report, "install from file")
+    assert len(installed) == len(lab.fleet()["olts"])
+    for result in installed:
+        [item] = [i for i in result["result"] if i["status"] != "skipped"]
+        assert item["status"] == "changed"
+        assert item["result"]["signal"] in ("good", "warning")
+    active = lab.query("SELECT count(*) AS n FROM onus WHERE state = 'authorized'")[0]["n"]
+    seeded = sum(1 for onu in lab.fleet()["onus"] if not onu["autofind"])
+    assert active == seeded + len(rows)
+
+
+def test_concurrent_authorize_on_one_pon_takes_distinct_ids(lab: RunningLab) -> None:
+    olt = lab.olt_of_model("MA5800-X7")
+    port = olt["pons"][0]["port"]
+    waiting = lab.onus(olt=olt["name"], port=port, autofind=True)[:3]
+    assert len(waiting) == 3
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ispflow",
+                "run",
+                "onu-authorize",
+                "-o",
+                "json",
+                "-q",
+                "-e",
+                f"olt={olt['name']}",
+                "-e",
+                f"port={port}",
+                "-e",
+                f"serial={onu['serial']}",
+                "-e",
+                "accept=good,warning,critical,overload,offline",
+            ],
+            cwd=lab.root,
+            env=lab.cli.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for onu in waiting
+    ]
+    ids = []
+    for proc in runs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out[-2000:] + err[-2000:]
+        [added] = step_results(json.loads(out), "authorize")
+        ids.append(added["result"]["onu_id"])
+    assert len(set(ids)) == 3
+    report = lab.run_json("onu-signal", "-e", f"olt={olt['name']}", "-e", f"port={port}")
+    [read] = step_results(report, "read signal")
+    on_pon = [r["onu_id"] for r in read["result"]]
+    assert len(on_pon) == len(set(on_pon)) == 4 + 3
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("description", 'ok" \nreboot'),
+        ("description", "x; undo service-port all"),
+        ("description", "x\rsystem shutdown"),
+    ],
+)
+def test_injection_in_description_never_reaches_the_olt(
+    lab: RunningLab, var: str, value: str
+) -> None:
+    olt = lab.olt_of_model("MA5800-X7")["name"]
+    onu = pending_contract(lab, olt)
+    report = lab.run_json(
+        "onu-authorize", "-e", f"olt={olt}", "-e", f"port={onu['port']}",
+        "-e", f"serial={onu['serial']}", "-e", f"{var}={value}", expect=None,
+    )  # fmt: skip
+    [added] = step_results(report, "authorize")
+    assert added["status"] == "failed"
+    assert "unsafe" in added["error"].lower() or "refus" in added["error"].lower()
+    assert onu["serial"] in waiting_serials(lab, olt)
+
+
+def test_injection_in_serial_is_refused_before_anything_runs(lab: RunningLab) -> None:
+    olt = lab.olt_of_model("C320")["name"]
+    proc = lab.cli(
+        "run", "onu-authorize", "-e", f"olt={olt}", "-e", "serial=ZTEG12345678\nno onu 1"
+    )
+    assert proc.returncode == 2
+    assert "serial" in proc.stderr
+    assert lab.query("SELECT count(*) AS n FROM runs")[0]["n"] == 0
