@@ -7,7 +7,11 @@ It starts a lab (`ispflow lab up`) in a temporary folder with those knobs, then 
 the same run and against the same simulated OLTs:
 
 * ispflow - `ispflow run onu-signal` over the whole fleet (every PON of every OLT), as a user
-            runs it: a new process, wall time from start to exit, readings stored in SQLite.
+            runs it: a new process, readings stored in SQLite. Two times: the whole command
+            (start to exit: interpreter, imports, inventory, store) and the run itself (from
+            its journal: first host started to last result written), which is what the
+            floor describes. A warm-up run on one OLT goes first, untimed, so Python's
+            bytecode cache is filled as on any machine after the first run.
 * naive   - the script people write first: nornir-netmiko with netmiko's defaults (device
             types `huawei_olt` / `zte_zxros`), one `display ont optical-info P ONT` (Huawei)
             or `show pon power attenuation gpon-onu_…:N` (ZTE) per ONU. Reading 51,200 ONUs
@@ -20,8 +24,9 @@ the same run and against the same simulated OLTs:
             mode changes, and one bulk read per PON); OLTs are scheduled on the workers as the
             runner does, and the floor is the time the last worker finishes.
 
-It prints the three times and the ratios naive / ispflow (target >= 20) and
-ispflow / floor (target <= 1.5). The lab and the client share this machine's cores.
+It prints the times and the ratios naive / ispflow (target >= 20) and ispflow / floor
+(target <= 1.5). The lab and the client share this machine's cores: the lab's CPU time per
+command is on top of its configured latency, so the floor is out of reach by that much.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +56,7 @@ from nornir.core.inventory import (  # noqa: E402
     Hosts,
     Inventory,
 )
+from nornir.core.plugins.connections import ConnectionPluginRegister  # noqa: E402
 from nornir.core.task import Result, Task  # noqa: E402
 from nornir.plugins.runners import ThreadedRunner  # noqa: E402
 from nornir_netmiko.tasks import netmiko_send_command  # noqa: E402
@@ -80,6 +87,7 @@ def free_base_port(count: int) -> int:
 def ispflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("ISPFLOW_INVENTORY", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a user's machine: compiled once
     return subprocess.run(
         [sys.executable, "-m", "ispflow", *args],
         cwd=cwd,
@@ -119,7 +127,9 @@ def naive_read(task: Task, commands: list[str], enter: list[str]) -> Result:
     """What a first script does: netmiko's defaults, one command per ONU."""
     connection = task.host.get_connection("netmiko", task.nornir.config)
     if enter:
+        connection.enable()  # netmiko leaves SmartAX in user mode, where `config` is refused
         connection.send_config_set(enter, exit_config_mode=False)
+    task.host["reading_from"] = time.perf_counter()
     outputs = []
     for command in commands:
         outputs.append(task.run(task=netmiko_send_command, command_string=command).result)
@@ -131,6 +141,7 @@ def naive_sample(
     root: Path, fleet: dict[str, Any], sample_onus: int
 ) -> dict[str, dict[str, float]]:
     """Time connect and per-ONU reads on one OLT of each vendor (in parallel, like Nornir does)."""
+    ConnectionPluginRegister.auto_register()
     password = YAML(typ="safe").load((root / ".ispflow-lab" / "secrets.yaml").read_text())[
         "defaults"
     ]["password"]
@@ -172,10 +183,9 @@ def naive_sample(
     def timed(task: Task) -> Result:
         commands, enter = plans[task.host.name]
         started = time.perf_counter()
-        task.host.open_connection("netmiko", task.nornir.config)
-        connected = time.perf_counter()
         result = task.run(task=naive_read, commands=commands, enter=enter)
         done = time.perf_counter()
+        connected = task.host["reading_from"]  # login, set-up and entering the board
         timings[task.host["vendor"]] = {
             "connect": connected - started,
             "per_onu": (done - connected) / len(commands),
@@ -241,22 +251,17 @@ def run_bench(
     }
     total_onus = sum(onus_per_olt.values())
 
+    first = fleet["olts"][0]["name"]
+    must(ispflow("run", "onu-signal", "-q", "-e", f"olt={first}", "--db", db, cwd=root), "warm-up")
     started = time.perf_counter()
     done = ispflow(
-        "run", "onu-signal", "-q", "-o", "json", "-w", str(args.workers),
+        "run", "onu-signal", "-q", "-w", str(args.workers),
         "--max-connecting", str(args.workers), "--db", db,
         cwd=root,
     )  # fmt: skip
     ispflow_s = time.perf_counter() - started
     must(done, "ispflow run onu-signal")
-    report = json.loads(done.stdout)
-    engine = create_engine(db)
-    with engine.connect() as connection:
-        stored = connection.execute(
-            text("SELECT count(*) FROM optical_readings WHERE run_id = :run"),
-            {"run": report["run_id"]},
-        ).scalar_one()
-    engine.dispose()
+    run_s, stored = last_run(db)
     if stored != total_onus:
         raise SystemExit(f"ispflow stored {stored} readings, the lab has {total_onus} ONUs")
 
@@ -276,18 +281,34 @@ def run_bench(
             f"{timing['per_onu'] * 1000:.0f} ms per ONU over {timing['onus']:.0f} ONUs "
             f"(lab latency {latency * 1000:g} ms)"
         )
-    print(f"{'ispflow':8} {ispflow_s:10.1f} s   (measured: whole command, new process)")
+    print(f"{'ispflow':8} {ispflow_s:10.2f} s   (measured: the whole command, a new process)")
+    print(f"{'  run':8} {run_s:10.2f} s   (measured: the run itself, from its journal)")
     print(f"{'naive':8} {naive_s:10.1f} s   (extrapolated from the sample above)")
-    print(f"{'floor':8} {floor_s:10.1f} s   (computed from the lab's latencies, same workers)")
+    print(f"{'floor':8} {floor_s:10.2f} s   (computed from the lab's latencies, same workers)")
+    verdict = {True: "ok", False: "MISSED"}
     speedup = naive_s / ispflow_s
-    over_floor = ispflow_s / floor_s
-    print(
-        f"naive / ispflow = {speedup:.1f}x  (target >= 20): {'ok' if speedup >= 20 else 'MISSED'}"
-    )
-    print(
-        f"ispflow / floor = {over_floor:.2f}x (target <= 1.5): "
-        f"{'ok' if over_floor <= 1.5 else 'MISSED'}"
-    )
+    print(f"naive / ispflow     = {speedup:6.1f}x (target >= 20): {verdict[speedup >= 20]}")
+    for label, measured in (("ispflow", ispflow_s), ("run", run_s)):
+        ratio = measured / floor_s
+        print(f"{label + ' / floor':19} = {ratio:6.2f}x (target <= 1.5): {verdict[ratio <= 1.5]}")
+
+
+def last_run(db: str) -> tuple[float, int]:
+    """The newest run's duration from its journal, and the readings it stored."""
+    engine = create_engine(db)
+    try:
+        with engine.connect() as connection:
+            run = connection.execute(
+                text("SELECT id, started_at, finished_at FROM runs ORDER BY started_at DESC")
+            ).first()
+            stored = connection.execute(
+                text("SELECT count(*) FROM optical_readings WHERE run_id = :run"),
+                {"run": run.id},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    started, finished = (datetime.fromisoformat(str(t)) for t in (run.started_at, run.finished_at))
+    return (finished - started).total_seconds(), stored
 
 
 if __name__ == "__main__":

@@ -11,18 +11,18 @@ import json
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from lab.control import LabAlreadyRunning, LabControlError, down, status, up
-from lab.faults import POLL_SECONDS, read_faults, write_faults
-from lab.fleet import FleetError, FleetSpec
-from lab.seed_store import seed_from_fleet
-from lab.statefiles import DEFAULT_STATE_DIR, StatePaths, read_server_info
-from store.db import database_url, open_database
+# The lab's modules (asyncssh, the fleet model) load inside the commands: every `ispflow`
+# command builds this sub-app, and `ispflow run` should not pay for a simulator it never uses.
+if TYPE_CHECKING:
+    from lab.statefiles import StatePaths
+
+DEFAULT_STATE_DIR = Path(".ispflow-lab")
 
 EXIT_USAGE = 2
 
@@ -104,6 +104,11 @@ def up_command(
     Runbooks pick the running lab up from ./.ispflow-lab (no ISPFLOW_INVENTORY needed) as long
     as you run them from the folder where you started it.
     """
+    from lab.control import LabAlreadyRunning, LabControlError, down, up
+    from lab.fleet import FleetError, FleetSpec
+    from lab.statefiles import StatePaths
+    from store.db import database_url
+
     spec = FleetSpec(
         olts=olts,
         vendors=tuple(v.strip().lower() for v in vendors.split(",") if v.strip()),
@@ -159,6 +164,9 @@ def up_command(
 
 
 def _seed(paths: StatePaths, db: str | None) -> tuple[str, dict[str, int]]:
+    from lab.seed_store import seed_from_fleet
+    from store.db import open_database
+
     fleet = json.loads(paths.lab_json.read_text(encoding="utf-8"))
     with open_database(db) as database:
         return str(database), seed_from_fleet(database, fleet)
@@ -167,6 +175,9 @@ def _seed(paths: StatePaths, db: str | None) -> tuple[str, dict[str, int]]:
 @lab_app.command("status")
 def status_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Is the lab running? Its pid, ports and uptime."""
+    from lab.control import status
+    from lab.statefiles import StatePaths, read_server_info
+
     paths = StatePaths(state_dir.resolve())
     running = status(paths)
     if running is None:
@@ -215,6 +226,10 @@ def fault_command(
 
     ispflow lab fault --clear
     """
+    from lab.control import status
+    from lab.faults import POLL_SECONDS, read_faults, write_faults
+    from lab.statefiles import StatePaths
+
     paths = StatePaths(state_dir.resolve())
     running = status(paths)
     if running is None:
@@ -251,6 +266,9 @@ def fault_command(
 @lab_app.command("down")
 def down_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Stop the lab (its sessions are closed; the state folder stays)."""
+    from lab.control import down
+    from lab.statefiles import StatePaths
+
     paths = StatePaths(state_dir.resolve())
     try:
         stopped = down(paths)

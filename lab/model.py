@@ -122,10 +122,20 @@ class PonPort:
     ctos: list[Cto] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)
     onts: dict[int, Ont] = field(default_factory=dict)
+    name: str = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return "/".join(str(part) for part in self.address)
+    def __post_init__(self) -> None:
+        self.name = "/".join(str(part) for part in self.address)
+
+    def devices_by_id(self) -> dict[str, Device]:
+        """The PON's devices by serial and by MAC, for looking many ONUs up at once."""
+        found: dict[str, Device] = {}
+        for device in reversed(self.devices):  # the first device wins, as in device_for
+            if device.mac:
+                found[f"mac:{device.mac}"] = device
+            if device.serial:
+                found[f"sn:{device.serial}"] = device
+        return found
 
     def device_for(self, ont: Ont) -> Device | None:
         for device in self.devices:
@@ -213,6 +223,8 @@ class LabOlt:
                 pon = PonPort((self.frame, slot, port))
                 self.pons[pon.name] = pon
         self.service_ports: dict[int, ServicePort] = {}  # Huawei: one index space per OLT
+        # Huawei's table grouped by ONU, for bulk reads; None after any change to the table.
+        self._grouped_service_ports: dict[tuple[str, int], list[ServicePort]] | None = None
 
     # identity --------------------------------------------------------------------------
     @property
@@ -371,6 +383,7 @@ class LabOlt:
         table[index] = ServicePort(
             index, vlan, pon, onu_id, gemport, user_vlan, tag_transform, inbound, outbound
         )
+        self._grouped_service_ports = None
         return index
 
     @_locked
@@ -380,6 +393,7 @@ class LabOlt:
         table = self.service_ports if pon is None else self._ont(pon, onu_id or 0).service_ports
         if table.pop(index, None) is None:
             raise LabError("no-service-port", str(index))
+        self._grouped_service_ports = None
 
     @_locked
     def remove_onu_service_ports(self, pon: str, onu_id: int) -> int:
@@ -390,6 +404,7 @@ class LabOlt:
         ]
         for index in doomed:
             del self.service_ports[index]
+        self._grouped_service_ports = None
         return len(doomed)
 
     @_locked
@@ -406,7 +421,18 @@ class LabOlt:
     @_locked
     def snapshot(self, pon: str) -> list[OnuView]:
         port = self.pon(pon)
-        return [self._view(port, port.onts[onu_id]) for onu_id in sorted(port.onts)]
+        # Huawei keeps one service-port table per OLT: grouped once, not searched per ONU.
+        grouped: dict[tuple[str, int], list[ServicePort]] | None = None
+        if self.vendor == "huawei":
+            if self._grouped_service_ports is None:
+                self._grouped_service_ports = {}
+                for sp in sorted(self.service_ports.values(), key=lambda sp: sp.index):
+                    self._grouped_service_ports.setdefault((sp.pon, sp.onu_id), []).append(sp)
+            grouped = self._grouped_service_ports
+        devices = port.devices_by_id()
+        return [
+            self._view(port, port.onts[onu_id], grouped, devices) for onu_id in sorted(port.onts)
+        ]
 
     @_locked
     def snapshot_onu(self, pon: str, onu_id: int) -> OnuView:
@@ -434,8 +460,25 @@ class LabOlt:
             for onu_id in sorted(port.onts)
         ]
 
-    def _view(self, port: PonPort, ont: Ont) -> OnuView:
-        device = port.device_for(ont)
+    def _view(
+        self,
+        port: PonPort,
+        ont: Ont,
+        grouped: dict[tuple[str, int], list[ServicePort]] | None = None,
+        devices: dict[str, Device] | None = None,
+    ) -> OnuView:
+        if devices is None:
+            device = port.device_for(ont)
+        else:
+            device = (
+                (ont.serial and devices.get(f"sn:{ont.serial}"))
+                or (ont.mac and devices.get(f"mac:{ont.mac}"))
+                or None
+            )
+        if grouped is not None:
+            service_ports = tuple(grouped.get((port.name, ont.onu_id), ()))
+        else:
+            service_ports = tuple(self.service_ports_of(port.name, ont.onu_id))
         online = self._observe(device, ont)
         reading = read(port.launch_dbm, device.path, device.unit) if online and device else None
         return OnuView(
@@ -460,7 +503,7 @@ class LabOlt:
             last_down=ont.last_down,
             added_at=ont.added_at,
             cto=device.cto if device else None,
-            service_ports=tuple(self.service_ports_of(port.name, ont.onu_id)),
+            service_ports=service_ports,
             if_config=tuple(ont.if_config.values()),
             mng_config=tuple(ont.mng_config.values()),
         )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Connection, Table, delete, insert
 
 from store.db import Database
 from store.normalize import search_key
@@ -80,88 +80,147 @@ def seed_lab(
     counts = dict.fromkeys(
         ("olts", "pon_ports", "ctos", "customers", "contracts", "onus", "pending_onus"), 0
     )
+    lab_onus = list(lab_onus)
     with db.engine.begin() as conn:
         for table in (contracts, onus, cto_ports, ctos, customers, pon_ports, olts):
             conn.execute(delete(table))
-        olt_ids: dict[str, int] = {}
-        for row in olt_rows:
-            olt_ids[row["name"]] = conn.execute(
-                insert(olts).values(
-                    **{k: row.get(k) for k in ("name", "vendor", "model", "site", "mgmt_ip")}
-                )
-            ).inserted_primary_key[0]
-            counts["olts"] += 1
-        pon_ids: dict[tuple[str, str], int] = {}
-        cto_ids: dict[str, int] = {}
-        cto_port_ids: dict[tuple[str, int], int] = {}
-        for number, onu in enumerate(lab_onus, start=1):
-            frame, slot, port = (int(p) for p in onu.port.split("/"))
-            key = (onu.olt, onu.port)
-            if key not in pon_ids:
-                pon_ids[key] = conn.execute(
-                    insert(pon_ports).values(
-                        olt_id=olt_ids[onu.olt], frame=frame, slot=slot, port=port
-                    )
-                ).inserted_primary_key[0]
-                counts["pon_ports"] += 1
-            if onu.cto and onu.cto not in cto_ids:
-                cto_ids[onu.cto] = conn.execute(
-                    insert(ctos).values(code=onu.cto, pon_port_id=pon_ids[key], ports_total=16)
-                ).inserted_primary_key[0]
-                counts["ctos"] += 1
-            cto_port_id = None
-            if onu.cto and onu.cto_port:
-                port_key = (onu.cto, onu.cto_port)
-                if port_key not in cto_port_ids:
-                    cto_port_ids[port_key] = conn.execute(
-                        insert(cto_ports).values(cto_id=cto_ids[onu.cto], number=onu.cto_port)
-                    ).inserted_primary_key[0]
-                cto_port_id = cto_port_ids[port_key]
-            # An ONU still in autofind is the one the installer brings for a pending
-            # contract: known (serial, PON, VLAN) but without an id until authorized.
-            waiting = onu.onu_id is None
-            onu_row_id = conn.execute(
-                insert(onus).values(
-                    olt_id=olt_ids[onu.olt],
-                    pon_port_id=pon_ids[key],
-                    frame=frame,
-                    slot=slot,
-                    port=port,
-                    onu_index=onu.onu_id,
-                    serial=onu.serial,
-                    vlan=onu.vlan,
-                    onu_type=onu.model or None,
-                    state="pending" if waiting else "authorized",
-                )
-            ).inserted_primary_key[0]
-            counts["onus" if not waiting else "pending_onus"] += 1
-            customer_id = conn.execute(
-                insert(customers).values(**_customer(rng, number))
-            ).inserted_primary_key[0]
-            counts["customers"] += 1
-            conn.execute(
-                insert(contracts).values(
-                    code=f"C-{1000 + number}",
-                    customer_id=customer_id,
-                    plan=rng.choice(PLANS),
-                    status="active" if onu.onu_id is not None else "pending",
-                    pppoe_login=f"cliente{1000 + number}",
-                    onu_id=onu_row_id,
-                    cto_port_id=cto_port_id,
-                )
+        olt_list = list(olt_rows)
+        olt_ids = dict(
+            zip(
+                [row["name"] for row in olt_list],
+                _insert_many(
+                    conn,
+                    olts,
+                    [
+                        {k: row.get(k) for k in ("name", "vendor", "model", "site", "mgmt_ip")}
+                        for row in olt_list
+                    ],
+                ),
+                strict=True,
             )
-            counts["contracts"] += 1
+        )
+        counts["olts"] = len(olt_ids)
+        pon_keys = list(dict.fromkeys((onu.olt, onu.port) for onu in lab_onus))
+        pon_ids = dict(
+            zip(
+                pon_keys,
+                _insert_many(
+                    conn,
+                    pon_ports,
+                    [
+                        dict(zip(("frame", "slot", "port"), _numbers(port), strict=True))
+                        | {"olt_id": olt_ids[olt]}
+                        for olt, port in pon_keys
+                    ],
+                ),
+                strict=True,
+            )
+        )
+        counts["pon_ports"] = len(pon_ids)
+        cto_pon = {onu.cto: (onu.olt, onu.port) for onu in reversed(lab_onus) if onu.cto}
+        cto_names = list(dict.fromkeys(onu.cto for onu in lab_onus if onu.cto))
+        cto_ids = dict(
+            zip(
+                cto_names,
+                _insert_many(
+                    conn,
+                    ctos,
+                    [
+                        {"code": code, "pon_port_id": pon_ids[cto_pon[code]], "ports_total": 16}
+                        for code in cto_names
+                    ],
+                ),
+                strict=True,
+            )
+        )
+        counts["ctos"] = len(cto_ids)
+        port_keys = list(
+            dict.fromkeys((o.cto, o.cto_port) for o in lab_onus if o.cto and o.cto_port)
+        )
+        cto_port_ids = dict(
+            zip(
+                port_keys,
+                _insert_many(
+                    conn,
+                    cto_ports,
+                    [{"cto_id": cto_ids[cto], "number": number} for cto, number in port_keys],
+                ),
+                strict=True,
+            )
+        )
+        # An ONU still in autofind is the one the installer brings for a pending
+        # contract: known (serial, PON, VLAN) but without an id until authorized.
+        onu_ids = _insert_many(
+            conn,
+            onus,
+            [
+                dict(zip(("frame", "slot", "port"), _numbers(onu.port), strict=True))
+                | {
+                    "olt_id": olt_ids[onu.olt],
+                    "pon_port_id": pon_ids[(onu.olt, onu.port)],
+                    "onu_index": onu.onu_id,
+                    "serial": onu.serial,
+                    "vlan": onu.vlan,
+                    "onu_type": onu.model or None,
+                    "state": "authorized" if onu.onu_id is not None else "pending",
+                }
+                for onu in lab_onus
+            ],
+        )
+        docs: set[str] = set()
+        customer_ids = _insert_many(
+            conn,
+            customers,
+            [_customer(rng, number, docs) for number in range(1, len(lab_onus) + 1)],
+        )
+        contract_rows = []
+        for number, (onu, onu_row_id, customer_id) in enumerate(
+            zip(lab_onus, onu_ids, customer_ids, strict=True), start=1
+        ):
+            contract_rows.append(
+                {
+                    "code": f"C-{1000 + number}",
+                    "customer_id": customer_id,
+                    "plan": rng.choice(PLANS),
+                    "status": "active" if onu.onu_id is not None else "pending",
+                    "pppoe_login": f"cliente{1000 + number}",
+                    "onu_id": onu_row_id,
+                    "cto_port_id": cto_port_ids.get((onu.cto, onu.cto_port)),
+                }
+            )
+        _insert_many(conn, contracts, contract_rows)
+        waiting = sum(1 for onu in lab_onus if onu.onu_id is None)
+        counts["onus"] = len(lab_onus) - waiting
+        counts["pending_onus"] = waiting
+        counts["customers"] = counts["contracts"] = len(lab_onus)
     return counts
 
 
-def _customer(rng: random.Random, number: int) -> dict[str, Any]:
+def _numbers(port: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in port.split("/"))
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in batches; their new ids, in the rows' order."""
+    if not rows:
+        return []
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(statement, rows).scalars())
+
+
+def _customer(rng: random.Random, number: int, docs: set[str]) -> dict[str, Any]:
     business = number % 17 == 0
     if business:
         name = f"{rng.choice(LAST)} & {rng.choice(LAST)} Comércio Ltda"
-        doc, doc_type = cnpj(rng), "cnpj"
+        make, doc_type = cnpj, "cnpj"
     else:
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}"
-        doc, doc_type = cpf(rng), "cpf"
+        make, doc_type = cpf, "cpf"
+    # Documents are unique in the store; a large fleet draws the same one now and then.
+    doc = make(rng)
+    while doc in docs:
+        doc = make(rng)
+    docs.add(doc)
     return {
         "code": f"CLI-{number:05d}",
         "name": name,

@@ -23,8 +23,6 @@ from lab.catalog import SITES
 from lab.fleet import PLATFORMS, FleetSpec
 from lab.sshd import LabDevice
 
-DEFAULT_STATE_DIR = Path(".ispflow-lab")
-
 
 @dataclass(frozen=True)
 class StatePaths:

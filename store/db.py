@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -19,6 +22,9 @@ from store.errors import StoreError
 __all__ = ["Database", "StoreError", "database_url", "open_database"]
 
 ENV_VAR = "ISPFLOW_DB"
+# The newest migration in store/migrations (a test keeps the two in step): a store already
+# there opens without loading Alembic.
+SCHEMA_HEAD = "0003"
 DEFAULT_URL = "sqlite:///ispflow.db"
 # Long enough to ride out another process's migration or a big batch of readings.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -51,6 +57,19 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._sqlite_writer = threading.Lock()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction. On SQLite, this process's writers take turns here: SQLite has
+        one writer at a time, and threads left to its busy handler sleep 1, 2, 5 ... 100 ms
+        between tries (costly in time when 20 workers and the journal write at once)."""
+        if self.dialect_name != "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._sqlite_writer, self.engine.begin() as conn:
+            yield conn
 
     @property
     def url(self) -> URL:
@@ -79,15 +98,15 @@ class Database:
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """Open the store at `url` (see `database_url`), creating or upgrading its schema."""
-    from store.migrate import upgrade  # alembic loads only when a store is opened
-
     resolved = make_url(database_url(url))
     shown = resolved.render_as_string(hide_password=True)
     engine = _create_engine(resolved)
     try:
-        with engine.connect():
-            pass
-        if migrate:
+        with engine.connect() as connection:
+            current = _schema_revision(connection) if migrate else None
+        if migrate and current != SCHEMA_HEAD:
+            from store.migrate import upgrade  # alembic loads only when there is work for it
+
             upgrade(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
@@ -97,6 +116,14 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         engine.dispose()
         raise StoreError(f"cannot open the store at {shown}: {exc}") from exc
     return Database(engine)
+
+
+def _schema_revision(connection: Connection) -> str | None:
+    """The store's schema revision as Alembic recorded it; None for a new or odd store."""
+    try:
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except SQLAlchemyError:  # no such table yet: the connection is rolled back on release
+        return None
 
 
 def _create_engine(url: URL) -> Engine:

@@ -21,13 +21,14 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from engine.outcome import DONE_STATUSES, RunOutcome, StepOutcome
+from store.bulk_sql import chunks, flat
 from store.columns import utcnow
 from store.db import Database
 from store.errors import StoreError
 from store.group_commit import GroupCommitWriter
 from store.journal_rows import clean_text, json_safe, outcome_from_row, run_from_row
 from store.liveness import is_interrupted, process_alive, this_machine
-from store.result_sql import chunks, flat, plan_params, plan_sql, result_params, upsert_sql
+from store.result_sql import plan_params, plan_sql, result_params, upsert_sql
 from store.schema import RUN_STATUSES, STEP_STATUSES, runs, step_results
 
 _KEY = ("run_id", "host", "step_index", "rollback")
@@ -174,7 +175,7 @@ class Journal:
         rows = [plan_params(run_id, host, step_index, step_name, rollback) for host in hosts]
         # Insert-or-ignore: one write statement, and no read first that SQLite would have to
         # upgrade to a write lock while the writer thread holds it.
-        with _failing_as(f"plan step {step_index} of run {run_id}"), self._engine.begin() as conn:
+        with _failing_as(f"plan step {step_index} of run {run_id}"), self.db.writing() as conn:
             for chunk in chunks(rows):
                 conn.exec_driver_sql(self._sql(plan_sql, len(chunk)), flat(chunk))
 
@@ -223,7 +224,7 @@ class Journal:
         dialect = self.db.dialect_name
         params = [result_params(r, o, dialect) for r, o in latest.values()]
         beats = self._due_heartbeats({run_id for run_id, _ in items})
-        with self._engine.begin() as conn:
+        with self.db.writing() as conn:
             for chunk in chunks(params):
                 conn.exec_driver_sql(self._sql(upsert_sql, len(chunk)), flat(chunk))
             if beats:

@@ -8,8 +8,10 @@ everything after login (prompt handling, ANSI clean-up, the vendor classes' quir
 * connects its own socket with TCP_NODELAY and hands it to netmiko (`sock=`);
 * replaces the session preparation with the minimum each CLI needs, each step waiting for
   the prompt instead of sleeping (SmartAX: `enable`, `undo smart`, `scroll 512`,
-  `infoswitch cli OFF`; ZXROS:
-  `terminal length 0`);
+  `infoswitch cli OFF`; ZXROS: `terminal length 0`);
+* adds `exchange(line, prompt)`: send a line and block on the channel until the prompt ends
+  the output. netmiko's `send_command` polls with 25 ms sleeps, which puts 10-25 ms on every
+  command; this answers a pager prompt by itself if one still appears;
 * closes by dropping the session instead of the `quit` / `y` dialogue (a closed TCP session
   logs the user out on the OLT just the same).
 
@@ -19,22 +21,29 @@ Inventory: `platform` as for netmiko (`huawei_smartax`, `huawei_olt`, `zte_zxros
 
 from __future__ import annotations
 
+import codecs
+import functools
 import re
+import select
 import socket
+import time
 from typing import Any
 
 from netmiko import ConnectHandler
-from netmiko.exceptions import ReadException
+from netmiko.exceptions import ReadException, ReadTimeout
 from netmiko.huawei.huawei_smartax import HuaweiSmartAXSSH
 from netmiko.zte.zte_zxros import ZteZxrosSSH
 from nornir.core.configuration import Config
 
 CONNECTION_NAME = "olt_cli"
-PROMPT_END = r"[>#]\s*$"
-
-
-def _read_prompt(connection: Any, pattern: str = PROMPT_END) -> str:
-    return connection.read_until_pattern(pattern=pattern, read_timeout=connection.conn_timeout + 10)
+PROMPT_END = re.compile(r"[>#]\s*$")
+# Pager stops of both CLIs; answered with a space (the session disables paging, but a long
+# answer or a command that re-enables it must not hang the read).
+PAGER = re.compile(r"-+\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+|--\s*More\s*--")
+# The prompt can only be in the last line; searching the whole answer each read is quadratic.
+TAIL = 512
+RECEIVE_BYTES = 1 << 16
+FIRST_PROMPT_WAIT = 2.0  # a device that prints nothing at login gets an Enter after this
 
 
 def _base_prompt(text: str) -> str:
@@ -42,10 +51,17 @@ def _base_prompt(text: str) -> str:
     return re.sub(r"(\(.*\))?[>#]$", "", last)
 
 
-class _NoticesLostSession:
-    """netmiko polls a closed channel until its read timeout (60 s); fail at once instead."""
+class _BlockingReads:
+    """Reads that wait on the channel, and a lost session noticed at once.
+
+    netmiko polls the channel with fixed sleeps, and polls a closed channel until its read
+    timeout (60 s); these raise ReadException as soon as the OLT closes the session.
+    """
 
     remote_conn: Any
+    RETURN: str
+    base_prompt: str
+    conn_timeout: float
 
     def read_channel(self) -> str:
         data = super().read_channel()  # type: ignore[misc]
@@ -55,30 +71,99 @@ class _NoticesLostSession:
                 raise ReadException("the OLT closed the session")
         return data
 
+    def _try_session_preparation(self, force_data: bool = True) -> None:
+        # netmiko sends an Enter and sleeps 100 ms first; both OLTs print their prompt unasked.
+        try:
+            self.session_preparation()
+        except Exception:
+            self.disconnect()  # type: ignore[attr-defined]
+            raise
 
-class FastSmartAX(_NoticesLostSession, HuaweiSmartAXSSH):
+    def read_to(self, prompt: re.Pattern[str], read_timeout: float) -> str:
+        """Everything the device sends until `prompt` ends it (pager stops answered, removed).
+
+        Raw text, as received: line ends and VT100 sequences are cleaned once per answer by
+        `exchange`, not on every chunk.
+        """
+        output, self._read_buffer = self._read_buffer, ""  # type: ignore[has-type]
+        deadline = time.monotonic() + read_timeout
+        while True:
+            tail_from = max(0, len(output) - TAIL)
+            if prompt.search(output, tail_from):
+                return output
+            pager = PAGER.search(output, tail_from)
+            if pager:
+                output = output[: pager.start()] + output[pager.end() :]
+                self.write_channel(" ")  # type: ignore[attr-defined]
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ReadTimeout(
+                    f"no prompt after {read_timeout:g} s; last output: {output[-200:]!r}"
+                )
+            output += self._receive(remaining)
+
+    def _receive(self, timeout: float) -> str:
+        channel = self.remote_conn
+        if not channel.recv_ready():
+            select.select([channel], [], [], timeout)
+        if channel.recv_ready():
+            return self._decoder.decode(channel.recv(RECEIVE_BYTES))
+        if channel.closed or channel.eof_received:
+            raise ReadException("the OLT closed the session")
+        return ""
+
+    @functools.cached_property
+    def _decoder(self) -> codecs.IncrementalDecoder:
+        # A character split across two reads is decoded whole on the second.
+        return codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def exchange(self, line: str, prompt: re.Pattern[str], read_timeout: float) -> str:
+        """Send one line; its answer without the echo and the closing prompt."""
+        command = self.normalize_cmd(line)  # type: ignore[attr-defined]
+        self.write_channel(command)  # type: ignore[attr-defined]
+        output = self.normalize_linefeeds(self.read_to(prompt, read_timeout))  # type: ignore[attr-defined]
+        if self.ansi_escape_codes:  # type: ignore[attr-defined]
+            output = self.strip_ansi_escape_codes(output)  # type: ignore[attr-defined]
+        return self._sanitize_output(  # type: ignore[attr-defined]
+            output, strip_command=True, command_string=command, strip_prompt=True
+        )
+
+    def _first_prompt(self, also: str = "") -> str:
+        """The login banner up to the first prompt (or `also`, e.g. a yes/no question)."""
+        pattern = re.compile(rf"{also}|{PROMPT_END.pattern}" if also else PROMPT_END.pattern)
+        try:
+            return self.read_to(pattern, FIRST_PROMPT_WAIT)
+        except ReadTimeout:
+            self.write_channel(self.RETURN)  # type: ignore[attr-defined]
+            return self.read_to(pattern, self.conn_timeout + 10)
+
+    def _set_up(self, commands: tuple[str, ...]) -> None:
+        prompt = re.compile(rf"{re.escape(self.base_prompt)}[^\n]*{PROMPT_END.pattern}")
+        for command in commands:
+            self.exchange(command, prompt, self.conn_timeout + 10)
+
+
+class FastSmartAX(_BlockingReads, HuaweiSmartAXSSH):
     def session_preparation(self) -> None:
         self.ansi_escape_codes = True
-        data = _read_prompt(self, rf"YES.NO|{PROMPT_END}")
+        data = self._first_prompt(also="YES.NO")
         if re.search(r"YES.NO", data):
             self.write_channel(f"yes{self.RETURN}")
-            data = _read_prompt(self)
+            data = self.read_to(PROMPT_END, self.conn_timeout + 10)
         self.base_prompt = _base_prompt(self.strip_ansi_escape_codes(data))
         # Privileged mode first: `config` and `infoswitch cli OFF` are refused in user mode.
-        for command in ("enable", "undo smart", "scroll 512", "infoswitch cli OFF"):
-            self.write_channel(f"{command}{self.RETURN}")
-            _read_prompt(self, rf"{re.escape(self.base_prompt)}[^\n]*{PROMPT_END}")
+        self._set_up(("enable", "undo smart", "scroll 512", "infoswitch cli OFF"))
 
     def cleanup(self, command: str = "quit") -> None:
         return None
 
 
-class FastZxros(_NoticesLostSession, ZteZxrosSSH):
+class FastZxros(_BlockingReads, ZteZxrosSSH):
     def session_preparation(self) -> None:
-        data = _read_prompt(self)
+        data = self._first_prompt()
         self.base_prompt = _base_prompt(self.strip_ansi_escape_codes(data))
-        self.write_channel(f"terminal length 0{self.RETURN}")
-        _read_prompt(self, rf"{re.escape(self.base_prompt)}[^\n]*{PROMPT_END}")
+        self._set_up(("terminal length 0",))
 
     def cleanup(self, command: str = "exit") -> None:
         return None

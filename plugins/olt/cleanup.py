@@ -13,8 +13,10 @@ import re
 _CURSOR_BACK_OVER_SPACE = re.compile(r" ?\x1b\[\d*D")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A run of dashes is tried from its first dash only: tables are full of separator lines.
 _PAGER = re.compile(
-    r"-+\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+|--\s*More\s*--|<--- More --->",
+    r"(?<!-)-++\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+|(?<!-)-{2,}+\s*More\s*--|"
+    r"<--- More --->",
     re.IGNORECASE,
 )
 # NAME>, NAME#, NAME(config)#, NAME(config-if-gpon-0/1)#, NAME(gpon-onu-mng)#, with what
@@ -38,9 +40,11 @@ _WAIT_NOTE = re.compile(r"^\s*Command is being executed\. Please wait", re.IGNOR
 def clean_text(text: str) -> str:
     """Terminal debris out: CR, VT100 sequences, control characters and pager prompts."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CURSOR_BACK_OVER_SPACE.sub("", text)
-    text = _ANSI.sub("", text)
-    text = _PAGER.sub("", text)
+    if "\x1b" in text:  # most answers have none; the patterns would still scan every space
+        text = _CURSOR_BACK_OVER_SPACE.sub("", text)
+        text = _ANSI.sub("", text)
+    if "more" in text.lower():
+        text = _PAGER.sub("", text)
     return _CONTROL.sub("", text)
 
 
@@ -48,9 +52,27 @@ def _normalize_command(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
+# Every kind of line that is not part of the answer, tried in one pass per line (tables run
+# to thousands of rows).
+def _scoped(pattern: re.Pattern[str]) -> str:
+    flags = ("x" if pattern.flags & re.VERBOSE else "") + (
+        "i" if pattern.flags & re.IGNORECASE else ""
+    )
+    return f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})"
+
+
+_NOT_ANSWER = re.compile(
+    "|".join(
+        _scoped(pattern)
+        for pattern in (_PROMPT, _SMART_PROMPT, _ALARM, _WAIT_NOTE, _COMMAND_ECHO_HEADER)
+    )
+)
+
+
 def clean_lines(text: str, command: str | None = None) -> list[str]:
     """The answer's own lines: no prompts, echo, smart-mode prompts, alarms or notes."""
     wanted = _normalize_command(command) if command else None
+    first_word = wanted.split()[0] if wanted else None
     lines: list[str] = []
     skip_echo = False
     for line in clean_text(text).split("\n"):
@@ -60,14 +82,16 @@ def clean_lines(text: str, command: str | None = None) -> list[str]:
             skip_echo = False
             if wanted and _normalize_command(stripped).startswith(wanted.split("|")[0].strip()):
                 continue
-        if _PROMPT.match(line):
-            continue  # a prompt, with whatever was typed at it
-        if _SMART_PROMPT.match(line) or _ALARM.match(line) or _WAIT_NOTE.match(line):
+        if _NOT_ANSWER.match(line):
+            # A prompt (with whatever was typed at it), a smart-mode prompt, an alarm or note.
+            if _COMMAND_ECHO_HEADER.match(line):
+                skip_echo = True
             continue
-        if _COMMAND_ECHO_HEADER.match(line):
-            skip_echo = True
-            continue
-        if wanted and _normalize_command(stripped) == wanted:
+        if (
+            first_word
+            and stripped[: len(first_word)].lower() == first_word
+            and _normalize_command(stripped) == wanted
+        ):
             continue  # the echo without a prompt in front
         lines.append(line.rstrip())
     return lines

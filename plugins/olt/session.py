@@ -58,6 +58,7 @@ class CliSession:
         base = re.escape(getattr(connection, "base_prompt", "") or "")
         # The hostname, then any mode suffix such as (config-if-gpon-0/1), then > or #.
         self.prompt = rf"{base}[^\n]*[>#]\s*$" if base else r"[>#]\s*$"
+        self._prompt = re.compile(self.prompt)
 
     def reconnect(self) -> None:
         """A new session in place of a lost one (base mode, as after login)."""
@@ -83,6 +84,8 @@ class CliSession:
             raise SessionLost(line, [], exc) from exc
 
     def _send(self, line: str) -> str:
+        if hasattr(self.connection, "exchange"):  # the olt_cli connection's blocking read
+            return self.connection.exchange(line, self._prompt, self.read_timeout)
         return self.connection.send_command(
             line,
             expect_string=self.prompt,

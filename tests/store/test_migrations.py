@@ -114,3 +114,23 @@ def test_a_store_from_a_newer_ispflow_is_refused(db: Database) -> None:
     db.close()
     with pytest.raises(StoreError, match="ffff_from_the_future.*upgrade ispflow"):
         open_database(db.engine.url.render_as_string(hide_password=False))
+
+
+def test_schema_head_constant_is_the_newest_migration() -> None:
+    from store.db import SCHEMA_HEAD
+
+    assert migrate.head_revision() == SCHEMA_HEAD
+
+
+def test_opening_a_current_store_does_not_load_alembic(store_url: str) -> None:
+    open_database(store_url).close()
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from store.db import open_database
+        open_database({store_url!r}).close()
+        print("alembic" in sys.modules)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -61,3 +61,38 @@ def test_readings_are_one_transaction_and_know_their_contract(db: Database) -> N
     )
     assert (second.contract, second.rx_dbm, second.state) == (None, None, "offline")
     assert first.read_at.tzinfo is not None
+
+
+def test_the_active_contract_wins_and_large_batches_keep_their_order(db: Database) -> None:
+    seed(db)
+    with db.engine.begin() as conn:
+        customer = conn.execute(select(customers.c.id)).scalar_one()
+        onu = conn.execute(select(onus.c.id)).scalar_one()
+        # The ONU's contract was cancelled and replaced: the new one is the active one.
+        conn.execute(contracts.update().values(status="cancelled"))
+        conn.execute(
+            insert(contracts).values(
+                code="C-2001", customer_id=customer, status="active", onu_id=onu
+            )
+        )
+    readings = [{"port": "0/1/4", "onu_id": i, "rx_dbm": -20.0 - i / 100} for i in range(900)]
+    readings.insert(450, {"port": "0/1/3", "onu_id": 5, "rx_dbm": -19.5, "signal": "good"})
+    assert save_readings(db, "olt-poa-01", readings, None) == 901
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(optical_readings).order_by(optical_readings.c.id)).all()
+    assert [(r.port, r.onu_index) for r in rows] == [
+        (int(x["port"][-1]), x["onu_id"]) for x in readings
+    ]
+    assert [r.contract for r in rows if r.contract] == ["C-2001"]
+    assert rows[450].rx_dbm == -19.5 and rows[450].signal_class == "good"
+    assert rows[0].signal_class == "unknown"
+
+
+def test_readings_of_an_olt_the_store_does_not_know_are_kept_without_contract(
+    db: Database,
+) -> None:
+    readings = [{"port": "0/1/0", "onu_id": 1, "rx_dbm": -22.0, "signal": "good"}]
+    assert save_readings(db, "olt-not-in-store", readings) == 1
+    with db.engine.connect() as conn:
+        row = conn.execute(select(optical_readings)).one()
+    assert (row.olt, row.contract, row.signal_class) == ("olt-not-in-store", None, "good")

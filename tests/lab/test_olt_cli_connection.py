@@ -1,0 +1,63 @@
+"""The olt_cli connection on its own: long answers that page, and a session the OLT closes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from plugins.connections.olt_cli import OltCli
+from plugins.olt.driver import PonPort
+from plugins.olt.drivers import driver_class
+from plugins.olt.session import CliSession, SessionLost
+from tests.lab.conftest import RunningLab, start_lab
+
+ONUS = 24  # more rows than a page of 10 lines
+
+
+@pytest.fixture(scope="module")
+def big_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    yield from start_lab(tmp_path_factory.mktemp("big"), "--onus", str(ONUS), "--autofind", "0")
+
+
+def _session(lab: RunningLab, model: str) -> tuple[CliSession, OltCli, dict]:
+    olt = lab.olt_of_model(model)
+    plugin = OltCli()
+    plugin.open("127.0.0.1", "lab", lab.password(), olt["port"], olt["platform"])
+    driver = driver_class(olt["vendor"])(model=olt["model"])
+    return CliSession(plugin.connection, driver, read_timeout=10), plugin, olt
+
+
+@pytest.mark.parametrize(
+    ("model", "paging"), [("MA5800-X7", "scroll 10"), ("C320", "terminal length 10")]
+)
+def test_a_paged_answer_is_read_whole(big_lab: RunningLab, model: str, paging: str) -> None:
+    session, plugin, olt = _session(big_lab, model)
+    try:
+        session.run([paging])  # the OLT now stops every 10 lines and waits for a key
+        pon = PonPort.parse(olt["pons"][0]["port"])
+        steps = session.driver.optical_ports([pon])
+        answers = session.read([step.line for step in steps])
+    finally:
+        plugin.close()
+    outputs = {line: output for line, output in answers}
+    [read] = [step.line for step in steps if step.pon is not None]
+    assert "More" not in outputs[read]
+    records = session.driver.parse(read, outputs[read])
+    port = olt["pons"][0]["port"]
+    expected = {onu["onu_id"] for onu in big_lab.onus(olt=olt["name"], port=port, autofind=False)}
+    assert len(expected) == ONUS
+    assert {record["onu_id"] for record in records} == expected
+
+
+def test_a_session_the_olt_closes_fails_at_once(big_lab: RunningLab) -> None:
+    session, plugin, olt = _session(big_lab, "MA5800-X7")
+    try:
+        fault = big_lab.cli("lab", "fault", olt["name"], "--drop-on", "display ont optical-info")
+        assert fault.returncode == 0, fault.stderr
+        pon = PonPort.parse(olt["pons"][0]["port"])
+        with pytest.raises(SessionLost, match="closed the session"):
+            session.run([step.line for step in session.driver.optical_ports([pon])])
+    finally:
+        big_lab.cli("lab", "fault", "--clear")
+        plugin.close()

@@ -1,0 +1,28 @@
+"""Secret values are masked wherever they sit in a result, whatever characters they hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.secrets import MASK, Secrets
+
+
+@pytest.mark.parametrize("secret", ["s3cret-pw", "pa'ss\"w\\rd", "tab\tpw", "123456"])
+def test_secret_is_masked_deep_in_a_result(secret: str) -> None:
+    result = [
+        {"onu_id": 1, "rx_dbm": -20.5, "note": "clean"},
+        {"onu_id": 2, "nested": {"lines": ["display x", f"login {secret} ok"]}},
+    ]
+    scrubbed = Secrets([secret]).scrub(result)
+    assert secret not in repr(scrubbed) and secret not in str(scrubbed)
+    assert scrubbed[1]["nested"]["lines"][1] == f"login {MASK} ok"
+    assert scrubbed[0] == {"onu_id": 1, "rx_dbm": -20.5, "note": "clean"}
+
+
+def test_a_number_equal_to_the_secret_is_masked() -> None:
+    assert Secrets([4242]).scrub({"pin": 4242, "other": 7}) == {"pin": MASK, "other": 7}
+
+
+def test_a_result_without_secrets_comes_back_as_it_is() -> None:
+    result = [{"onu_id": i, "rx_dbm": -20.0 - i} for i in range(100)]
+    assert Secrets(["hunter2"]).scrub(result) is result
