@@ -1,7 +1,7 @@
 """A fleet signal audit on the lab: ispflow against a naive Nornir script and the latency floor.
 
     python bench/olt_audit.py [--olts 50] [--pons 16] [--onus 64] [--latency-ms 20]
-                              [--login-ms 200] [--workers 20] [--sample-onus 16]
+                              [--login-ms 200] [--workers 20] [--sample-onus 16] [--reps 3]
 
 It starts a lab (`ispflow lab up`) in a temporary folder with those knobs, then measures, in
 the same run and against the same simulated OLTs:
@@ -11,7 +11,9 @@ the same run and against the same simulated OLTs:
             (start to exit: interpreter, imports, inventory, store) and the run itself (from
             its journal: first host started to last result written), which is what the
             floor describes. A warm-up run on one OLT goes first, untimed, so Python's
-            bytecode cache is filled as on any machine after the first run.
+            bytecode cache is filled as on any machine after the first run; then --reps
+            runs, of which the fastest is reported (other processes on the machine only
+            ever add time).
 * naive   - the script people write first: nornir-netmiko with netmiko's defaults (device
             types `huawei_olt` / `zte_zxros`), one `display ont optical-info P ONT` (Huawei)
             or `show pon power attenuation gpon-onu_…:N` (ZTE) per ONU. Reading 51,200 ONUs
@@ -210,6 +212,7 @@ def main() -> None:
     parser.add_argument("--login-ms", type=float, default=200.0)
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--sample-onus", type=int, default=16)
+    parser.add_argument("--reps", type=int, default=3, help="ispflow runs; the best counts")
     args = parser.parse_args()
     latency, login = args.latency_ms / 1000, args.login_ms / 1000
 
@@ -253,15 +256,20 @@ def run_bench(
 
     first = fleet["olts"][0]["name"]
     must(ispflow("run", "onu-signal", "-q", "-e", f"olt={first}", "--db", db, cwd=root), "warm-up")
-    started = time.perf_counter()
-    done = ispflow(
-        "run", "onu-signal", "-q", "-w", str(args.workers),
-        "--max-connecting", str(args.workers), "--db", db,
-        cwd=root,
-    )  # fmt: skip
-    ispflow_s = time.perf_counter() - started
-    must(done, "ispflow run onu-signal")
-    run_s, stored = last_run(db)
+    best: tuple[float, float, int] | None = None
+    for _ in range(args.reps):
+        started = time.perf_counter()
+        done = ispflow(
+            "run", "onu-signal", "-q", "-w", str(args.workers),
+            "--max-connecting", str(args.workers), "--db", db,
+            cwd=root,
+        )  # fmt: skip
+        whole = time.perf_counter() - started
+        must(done, "ispflow run onu-signal")
+        measured = (whole, *last_run(db))
+        best = measured if best is None or measured[0] < best[0] else best
+    assert best is not None
+    ispflow_s, run_s, stored = best
     if stored != total_onus:
         raise SystemExit(f"ispflow stored {stored} readings, the lab has {total_onus} ONUs")
 
@@ -281,7 +289,10 @@ def run_bench(
             f"{timing['per_onu'] * 1000:.0f} ms per ONU over {timing['onus']:.0f} ONUs "
             f"(lab latency {latency * 1000:g} ms)"
         )
-    print(f"{'ispflow':8} {ispflow_s:10.2f} s   (measured: the whole command, a new process)")
+    print(
+        f"{'ispflow':8} {ispflow_s:10.2f} s   (measured: the whole command, a new process; "
+        f"best of {args.reps})"
+    )
     print(f"{'  run':8} {run_s:10.2f} s   (measured: the run itself, from its journal)")
     print(f"{'naive':8} {naive_s:10.1f} s   (extrapolated from the sample above)")
     print(f"{'floor':8} {floor_s:10.2f} s   (computed from the lab's latencies, same workers)")

@@ -10,6 +10,8 @@ restored first, so nothing already done is done again.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import socket
 from collections.abc import Sequence
@@ -33,6 +35,7 @@ from plugins.runners.pool import PoolRunner
 from store.journal import Journal
 
 DEFAULT_WORKERS = 20
+log = logging.getLogger(__name__)
 
 
 class Executor:
@@ -99,7 +102,8 @@ class Executor:
             self._restore(runbook, state, prior, rerun=rerun_of is not None)
 
         self.nornir.data.dry_run = options.dry_run
-        run_context.set_current(run_context.RunContext(run_id, self.journal.db, options.dry_run))
+        context = run_context.RunContext(run_id, self.journal.db, options.dry_run)
+        run_context.set_current(context)
         try:
             for step in steps:
                 if state.aborted:
@@ -122,6 +126,10 @@ class Executor:
             raise
         finally:
             run_context.set_current(None)
+            try:
+                context.close()  # writes what tasks queued; every host's part was settled
+            except Exception as exc:
+                log.error("run %s: closing the run's shared writers: %s", run_id, exc)
         self.journal.flush()
 
         status, message = _run_status(state)
@@ -235,6 +243,21 @@ class Executor:
             )
         finally:
             state.flush_buffer()
+        self._settle_deferred(step, state, rollback)
+
+    def _settle_deferred(self, step: Step, state: RunState, rollback: bool) -> None:
+        """Hosts whose deferred work (readings handed to a writer, say) failed fail the step."""
+        context = run_context.current()
+        if context is None:
+            return
+        for host, error in context.settle().items():
+            done = state.outcomes.get((host, step.index, rollback))
+            if done is None or done.status == "failed":
+                continue
+            failed = dataclasses.replace(
+                done, status="failed", error=state.secrets.scrub(f"{error}")
+            )
+            state.amend(step, failed)
 
     def _nornir_for(self, hosts: list[str]) -> Nornir:
         """The inventory narrowed to these hosts, built directly: ``Nornir.filter`` would call

@@ -93,6 +93,15 @@ class RunState:
         if batch:
             self.journal.record_many(self.run_id, batch)
 
+    def amend(self, step: Step, outcome: StepOutcome) -> None:
+        """Replace a host's result for a step after the fact (a deferred check failed); it is
+        journaled before this returns."""
+        self.outcomes[(outcome.host, outcome.step_index, outcome.rollback)] = outcome
+        if outcome.status == "failed":
+            with self._lock:
+                self._account_failure(step, outcome)
+        self.journal.wait_durable(self.journal.record(self.run_id, outcome))
+
     def remember(self, step: Step, outcome: StepOutcome) -> None:
         """Account for an outcome already journaled (restored from an earlier run)."""
         self.outcomes[(outcome.host, outcome.step_index, outcome.rollback)] = outcome

@@ -430,9 +430,11 @@ class HuaweiCli(Shell):
         if token.text.lower() == "all":
 
             def bulk() -> list[str]:
-                views = self.olt.snapshot(pon)
+                readings = self.olt.readings(pon)
                 return (
-                    render.optical_all(views) if views else render.failure("The ONT does not exist")
+                    render.optical_all(readings)
+                    if readings
+                    else render.failure("The ONT does not exist")
                 )
 
             return Action(_later(bulk), SMART_PLAIN)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from lab.model import AutofindEntry, LabOlt, OnuView, ServicePort
+from lab.model import AutofindEntry, LabOlt, OnuReading, OnuView, ServicePort
 from lab.timefmt import huawei_duration, stamp
 
 # SmartAX moves the cursor back over a padding space in some lines (space, ESC[1D);
@@ -248,7 +248,7 @@ def ont_summary(pon: str, views: list[OnuView]) -> list[str]:
 
 
 # -- optics ------------------------------------------------------------------------------
-def optical_all(views: list[OnuView]) -> list[str]:
+def optical_all(views: list[OnuReading]) -> list[str]:
     """`display ont optical-info P all` inside `interface gpon F/S`."""
     lines = [
         SEP + " " + CURSOR_QUIRK,

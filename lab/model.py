@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Literal, ParamSpec, TypeVar
+from typing import Literal, NamedTuple, ParamSpec, TypeVar
 
 from lab.catalog import OltModel, OnuModel
 from lab.optics import Path, Reading, Transceiver, read
@@ -179,6 +179,14 @@ class OnuView:
     service_ports: tuple[ServicePort, ...]
     if_config: tuple[str, ...]
     mng_config: tuple[str, ...]
+
+
+class OnuReading(NamedTuple):
+    """What a bulk optical read needs of one ONU: far cheaper to build than an OnuView."""
+
+    pon: str
+    onu_id: int
+    reading: Reading | None
 
 
 @dataclass(frozen=True)
@@ -435,6 +443,20 @@ class LabOlt:
         ]
 
     @_locked
+    def readings(self, pon: str) -> list[OnuReading]:
+        """Every configured ONU's optical reading on a PON (None while offline)."""
+        port = self.pon(pon)
+        devices = port.devices_by_id()
+        found = []
+        for onu_id in sorted(port.onts):
+            ont = port.onts[onu_id]
+            device = self._device(port, ont, devices)
+            online = self._observe(device, ont)
+            reading = read(port.launch_dbm, device.path, device.unit) if online and device else None
+            found.append(OnuReading(port.name, onu_id, reading))
+        return found
+
+    @_locked
     def snapshot_onu(self, pon: str, onu_id: int) -> OnuView:
         port = self.pon(pon)
         ont = port.onts.get(onu_id)
@@ -467,14 +489,7 @@ class LabOlt:
         grouped: dict[tuple[str, int], list[ServicePort]] | None = None,
         devices: dict[str, Device] | None = None,
     ) -> OnuView:
-        if devices is None:
-            device = port.device_for(ont)
-        else:
-            device = (
-                (ont.serial and devices.get(f"sn:{ont.serial}"))
-                or (ont.mac and devices.get(f"mac:{ont.mac}"))
-                or None
-            )
+        device = self._device(port, ont, devices)
         if grouped is not None:
             service_ports = tuple(grouped.get((port.name, ont.onu_id), ()))
         else:
@@ -506,6 +521,16 @@ class LabOlt:
             service_ports=service_ports,
             if_config=tuple(ont.if_config.values()),
             mng_config=tuple(ont.mng_config.values()),
+        )
+
+    @staticmethod
+    def _device(port: PonPort, ont: Ont, devices: dict[str, Device] | None) -> Device | None:
+        if devices is None:
+            return port.device_for(ont)
+        return (
+            (ont.serial and devices.get(f"sn:{ont.serial}"))
+            or (ont.mac and devices.get(f"mac:{ont.mac}"))
+            or None
         )
 
     def _observe(self, device: Device | None, ont: Ont) -> bool:

@@ -6,6 +6,7 @@ wrong in the lab has a cause (a long feeder, a 1:16 CTO splitter, a dirty connec
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 # Attenuation of G.652 fibre; the same figure is used both ways to keep the model simple.
@@ -72,6 +73,7 @@ class Transceiver:
     bias_ma: int
 
 
+@functools.cache  # a pure function of frozen values, asked for on every optical read
 def read(launch_dbm: float, path: Path, unit: Transceiver) -> Reading:
     loss = path.loss_db()
     return Reading(

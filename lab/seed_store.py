@@ -193,6 +193,7 @@ def seed_lab(
         counts["onus"] = len(lab_onus) - waiting
         counts["pending_onus"] = waiting
         counts["customers"] = counts["contracts"] = len(lab_onus)
+    db.checkpoint()
     return counts
 
 

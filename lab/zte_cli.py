@@ -336,7 +336,7 @@ class ZteCli(Shell):
         if pon is not None and which != "attenuation":
             if pon not in self.olt.pons:
                 raise CliSyntaxError("unknown", token.col)
-            return render.power_table(self.olt.snapshot(pon), self.naming, which)
+            return render.power_table(self.olt.readings(pon), self.naming, which)
         pon, onu_id = self._onu_target(token)
         if which == "attenuation":
             return self._with_onu(pon, onu_id, render.attenuation)

@@ -7,8 +7,9 @@ Three-decimal powers with a lowercase `(dbm)` suffix, `N/A` for dark ONUs, and t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from lab.model import AutofindEntry, LabOlt, OnuView
+from lab.model import AutofindEntry, LabOlt, OnuReading, OnuView
 from lab.timefmt import stamp, zte_duration
 
 NO_INFO = "%Code 32310-GPONSRV : No related information to show."
@@ -71,7 +72,7 @@ def state(views: list[OnuView], naming: Naming) -> list[str]:
     return lines
 
 
-def power_table(views: list[OnuView], naming: Naming, which: str) -> list[str]:
+def power_table(views: Sequence[OnuReading | OnuView], naming: Naming, which: str) -> list[str]:
     """`show pon power onu-rx|onu-tx|olt-rx` over a port or for one ONU."""
     if not views:
         return [NO_INFO]
@@ -82,7 +83,7 @@ def power_table(views: list[OnuView], naming: Naming, which: str) -> list[str]:
     return lines
 
 
-def _power(view: OnuView, which: str) -> str:
+def _power(view: OnuReading | OnuView, which: str) -> str:
     reading = view.reading
     if reading is None:
         return "N/A"

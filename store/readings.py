@@ -1,28 +1,44 @@
-"""Optical readings history: one transaction per OLT, however many ONUs it has."""
+"""Optical readings history: each OLT's readings in one transaction, with their contract.
+
+`save_readings` writes one OLT's readings and returns when they are committed.
+`ReadingsWriter` is for a fleet read: workers hand their OLT's readings over and go on to the
+next OLT while one thread writes them, several OLTs per transaction (SQLite has one writer at
+a time; twenty workers each committing their own would queue behind one another).
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Connection, String, cast, func, select
 
 from store.bulk_sql import insert_rows, timestamp_param
 from store.contracts import port_numbers as _port_numbers
 from store.db import Database
+from store.group_commit import GroupCommitWriter
 from store.schema import contracts, olts, onus, optical_readings
+
+READING_COLUMNS = (
+    "run_id", "olt", "frame", "slot", "port", "onu_index", "serial", "rx_dbm", "tx_dbm",
+    "olt_rx_dbm", "temperature", "state", "signal_class", "read_at", "contract",
+)  # fmt: skip
 
 
 def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], str]:
-    """Contract codes of the ONUs the store knows on one OLT, by (frame, slot, port, onu id).
+    """Contract codes of the ONUs the store knows on one OLT, by (frame, slot, port, onu id)."""
+    with db.engine.connect() as conn:
+        return _contracts_by_onu(conn, olt)
 
-    An ONU with several contracts (one cancelled and replaced, say) maps to its active one,
-    else its newest. The database returns the whole map as one string: fetched row by row,
-    a thousand ONUs hand the interpreter lock back and forth a thousand times, which under
-    20 busy workers costs more than the insert that follows.
-    """
+
+def _contracts_by_onu(conn: Connection, olt: str) -> dict[tuple[int, int, int, int], str]:
+    # An ONU with several contracts (one cancelled and replaced, say) maps to its active one,
+    # else its newest. The database returns the whole map as one string: fetched row by row,
+    # a thousand ONUs hand the interpreter lock back and forth a thousand times, which under
+    # 20 busy workers costs more than the insert that follows.
     entry = (
         cast(onus.c.frame, String) + "/" + cast(onus.c.slot, String) + "/"
         + cast(onus.c.port, String) + "/" + cast(onus.c.onu_index, String) + "\t"
@@ -35,8 +51,7 @@ def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], 
         .join(contracts, contracts.c.onu_id == onus.c.id)
         .where(olts.c.name == olt, onus.c.onu_index.is_not(None))
     )
-    with db.engine.connect() as conn:
-        packed = conn.execute(query).scalar()
+    packed = conn.execute(query).scalar()
     best: dict[tuple[int, int, int, int], tuple[bool, int, str]] = {}
     for line in (packed or "").split("\n"):
         if not line:
@@ -49,30 +64,29 @@ def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], 
     return {onu: rank[2] for onu, rank in best.items()}
 
 
-READING_COLUMNS = (
-    "run_id", "olt", "frame", "slot", "port", "onu_index", "serial", "rx_dbm", "tx_dbm",
-    "olt_rx_dbm", "temperature", "state", "signal_class", "read_at", "contract",
-)  # fmt: skip
+@dataclass(frozen=True)
+class OltReadings:
+    """One OLT's readings (records from the OLT parsers plus `signal`) as read at one time."""
+
+    olt: str
+    readings: Sequence[dict[str, Any]]
+    run_id: str | None
+    read_at: datetime
 
 
-def save_readings(
-    db: Database, olt: str, readings: Sequence[dict[str, Any]], run_id: str | None = None
-) -> int:
-    """Store one OLT's readings (records from the OLT parsers plus `signal`); returns the count."""
-    if not readings:
-        return 0
-    owners = contracts_by_onu(db, olt)
-    now = timestamp_param(datetime.now(UTC), db.dialect_name)
-    rows = []
+def _insert(conn: Connection, batch: OltReadings) -> None:
+    owners = _contracts_by_onu(conn, batch.olt)
+    read_at = timestamp_param(batch.read_at, conn.dialect.name)
     numbers = functools.lru_cache(maxsize=None)(_port_numbers)  # a few PONs, many ONUs each
-    for reading in readings:
+    rows = []
+    for reading in batch.readings:
         frame, slot, port = numbers(reading["port"])
         onu = int(reading["onu_id"])
         rx = reading.get("rx_dbm")
         rows.append(
             (
-                run_id,
-                olt,
+                batch.run_id,
+                batch.olt,
                 frame,
                 slot,
                 port,
@@ -84,10 +98,52 @@ def save_readings(
                 reading.get("temperature_c"),
                 "offline" if rx is None else "online",
                 reading.get("signal") or "unknown",
-                now,
+                read_at,
                 owners.get((frame, slot, port, onu)),
             )
         )
+    insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
+
+
+def save_readings(
+    db: Database, olt: str, readings: Sequence[dict[str, Any]], run_id: str | None = None
+) -> int:
+    """Store one OLT's readings in one transaction; returns the count."""
+    if not readings:
+        return 0
     with db.writing() as conn:
-        insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
-    return len(rows)
+        _insert(conn, OltReadings(olt, readings, run_id, datetime.now(UTC)))
+    return len(readings)
+
+
+class ReadingsWriter:
+    """Readings of many OLTs, written by one thread; `wait` tells whether an OLT's were."""
+
+    def __init__(self, db: Database, *, flush_interval: float = 0.05, max_olts: int = 20) -> None:
+        self._db = db
+        self._writer: GroupCommitWriter[OltReadings] = GroupCommitWriter(
+            self._write,
+            lambda batch: f"the readings of {batch.olt}",
+            flush_interval=flush_interval,
+            max_batch=max_olts,
+            name="ispflow-readings",
+        )
+
+    def submit(self, olt: str, readings: Sequence[dict[str, Any]], run_id: str | None) -> int:
+        """Queue one OLT's readings; returns a ticket for `wait` (0: nothing to write)."""
+        if not readings:
+            return 0
+        return self._writer.submit(OltReadings(olt, readings, run_id, datetime.now(UTC)))
+
+    def wait(self, ticket: int) -> None:
+        """Block until that OLT's readings are committed; StoreError if they could not be."""
+        if ticket:
+            self._writer.wait(ticket)
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def _write(self, batches: Sequence[OltReadings]) -> None:
+        with self._db.writing() as conn:
+            for batch in batches:
+                _insert(conn, batch)

@@ -17,7 +17,7 @@ from plugins.olt.drivers import driver_for
 from plugins.olt.pon_lock import pon_lock
 from plugins.olt.session import CliSession, DeviceRefused, SessionLost
 from store.contracts import forget_onu
-from store.readings import save_readings
+from store.readings import ReadingsWriter
 from tasks.signal import classify, thresholds_for
 
 CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
@@ -323,5 +323,9 @@ def optical(
             readings.append(record)
     context = run_context.current()
     if store and context is not None:
-        save_readings(context.database, task.host.name, readings, context.run_id)
+        # The worker goes on to its next OLT while one thread writes; the step does not end
+        # before these readings are committed, and this host fails it if they could not be.
+        writer = context.share("readings", lambda: ReadingsWriter(context.database))
+        ticket = writer.submit(task.host.name, readings, context.run_id)
+        context.defer(task.host.name, lambda: writer.wait(ticket))
     return Result(host=task.host, result=readings)

@@ -40,6 +40,7 @@ PROMPT_END = re.compile(r"[>#]\s*$")
 # Pager stops of both CLIs; answered with a space (the session disables paging, but a long
 # answer or a command that re-enables it must not hang the read).
 PAGER = re.compile(r"-+\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+|--\s*More\s*--")
+CURSOR_BACK_OVER_SPACE = re.compile(r" \x1b\[1D")
 # The prompt can only be in the last line; searching the whole answer each read is quadratic.
 TAIL = 512
 RECEIVE_BYTES = 1 << 16
@@ -123,8 +124,12 @@ class _BlockingReads:
         command = self.normalize_cmd(line)  # type: ignore[attr-defined]
         self.write_channel(command)  # type: ignore[attr-defined]
         output = self.normalize_linefeeds(self.read_to(prompt, read_timeout))  # type: ignore[attr-defined]
-        if self.ansi_escape_codes:  # type: ignore[attr-defined]
-            output = self.strip_ansi_escape_codes(output)  # type: ignore[attr-defined]
+        if "\x1b" in output:
+            # SmartAX's cursor-back after a space is the usual one (on every table's
+            # separator line); netmiko's thirty patterns only run for what is left.
+            output = CURSOR_BACK_OVER_SPACE.sub("", output)
+            if "\x1b" in output and self.ansi_escape_codes:  # type: ignore[attr-defined]
+                output = self.strip_ansi_escape_codes(output)  # type: ignore[attr-defined]
         return self._sanitize_output(  # type: ignore[attr-defined]
             output, strip_command=True, command_string=command, strip_prompt=True
         )

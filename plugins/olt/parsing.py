@@ -7,7 +7,6 @@ Records use one set of keys across vendors: `onu_id` (int), `port` ("0/1/3", no 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -59,7 +58,6 @@ class VendorParsers:
 # -- values -----------------------------------------------------------------------------
 _EMPTY = {"", "-", "--", "n/a", "N/A", "NA"}
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_FLOAT_ONLY = re.compile(r"[eE_]")  # what float() takes that a device's number is not
 
 
 def text_or_none(value: str | None) -> str | None:
@@ -76,10 +74,14 @@ def number(value: str | None) -> float | None:
     try:
         bare = float(value)  # the common case, a plain number: one call instead of three
     except ValueError:
-        pass
-    else:
-        if math.isfinite(bare) and not _FLOAT_ONLY.search(value):
-            return bare
+        return _number_in(value)
+    # float() also takes "nan", "inf", "1e5" and "1_0", which a device's number is not.
+    if bare - bare == 0.0 and "e" not in value and "E" not in value and "_" not in value:
+        return bare
+    return _number_in(value)
+
+
+def _number_in(value: str) -> float | None:
     value = text_or_none(value)
     if value is None:
         return None

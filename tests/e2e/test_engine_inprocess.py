@@ -136,3 +136,47 @@ def test_results_are_written_in_batches_not_per_host(tmp_path: Path) -> None:
     assert outcome.status == "ok" and len(outcome.outcomes) == 4000
     # 4,000 host/step results; group commit takes many per transaction.
     assert len(commits) < 4000 / 5, len(commits)
+
+
+def defers_work(task: Task) -> Result:
+    """Hands work to the run's background queue; host h0001's part of it will fail."""
+    from engine import run_context
+
+    context = run_context.current()
+    assert context is not None
+    done = context.share("trace", list)
+
+    def check() -> None:
+        if task.host.name == "h0001":
+            raise RuntimeError(f"the background write for {task.host.name} failed")
+        done.append(task.host.name)
+
+    context.defer(task.host.name, check)
+    return Result(host=task.host, result="handed over")
+
+
+def test_a_failed_deferred_check_fails_that_host_and_stops_it(tmp_path: Path) -> None:
+    runbook = load_runbook(
+        book(
+            tmp_path,
+            "name: d\nsteps:\n  - task: tests.e2e.test_engine_inprocess:defers_work\n"
+            "  - task: core.noop\n",
+        )
+    )
+    database = open_database(f"sqlite:///{tmp_path / 's.db'}")
+    journal = Journal(database)
+    try:
+        outcome = Executor(make_nornir(3), journal).run(runbook, {}, RunOptions(workers=3))
+        stored = {
+            (row.host, row.step_index): (row.status, row.error)
+            for row in journal.load_run(outcome.run_id).outcomes
+        }
+    finally:
+        journal.close()
+        database.close()
+    assert outcome.status == "failed"
+    assert stored[("h0001", 0)] == ("failed", "the background write for h0001 failed")
+    assert stored[("h0000", 0)][0] == "ok" and stored[("h0002", 0)][0] == "ok"
+    # The failed host does not go on to the next step; the others do.
+    assert ("h0001", 1) not in stored or stored[("h0001", 1)][0] != "ok"
+    assert stored[("h0000", 1)][0] == "ok"

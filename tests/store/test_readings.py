@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, insert, select
 
 from store.db import Database
-from store.readings import save_readings
+from store.errors import StoreError
+from store.readings import ReadingsWriter, save_readings
 from store.schema import contracts, customers, olts, onus, optical_readings, pon_ports
 
 
@@ -96,3 +98,30 @@ def test_readings_of_an_olt_the_store_does_not_know_are_kept_without_contract(
     with db.engine.connect() as conn:
         row = conn.execute(select(optical_readings)).one()
     assert (row.olt, row.contract, row.signal_class) == ("olt-not-in-store", None, "good")
+
+
+def test_the_writer_puts_several_olts_in_one_transaction_and_reports_each_failure(
+    db: Database,
+) -> None:
+    seed(db)
+    commits: list[int] = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+    writer = ReadingsWriter(db, flush_interval=0.5)
+    one = [{"port": "0/1/3", "onu_id": 5, "rx_dbm": -21.0, "signal": "good"}]
+    try:
+        tickets = [writer.submit(f"olt-{n}", one, None) for n in range(5)]
+        for ticket in tickets:
+            writer.wait(ticket)
+        assert len(commits) == 1  # five OLTs queued together, one transaction
+        # A run the store does not know: the database refuses that OLT's rows (foreign key),
+        # and only those; the OLT queued beside it is stored.
+        bad = writer.submit("olt-poa-01", one, "no-such-run")
+        good = writer.submit("olt-5", one, None)
+        with pytest.raises(StoreError, match="the readings of olt-poa-01"):
+            writer.wait(bad)
+        writer.wait(good)
+    finally:
+        writer.close()
+    with db.engine.connect() as conn:
+        olts_stored = sorted(conn.execute(select(optical_readings.c.olt)).scalars())
+    assert olts_stored == [f"olt-{n}" for n in range(6)]
