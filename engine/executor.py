@@ -82,7 +82,7 @@ class Executor:
                 vars=masked,
                 hosts=host_names,
                 steps=[s.name for s in runbook.steps],
-                options=_options_record(options),
+                options=_options_record(options) | _tallies(runbook),
                 dry_run=options.dry_run,
                 parent_run_id=rerun_of.run_id if rerun_of else None,
             )
@@ -148,6 +148,8 @@ class Executor:
             dry_run=options.dry_run,
             parent_run_id=rerun_of.run_id if rerun_of else None,
             message=message,
+            options=(resume_of.options if resume_of else _options_record(options))
+            | _tallies(runbook),
         )
 
     # -- selection and checks ------------------------------------------------------------
@@ -351,6 +353,11 @@ def _copy_as_restored(outcome: StepOutcome) -> StepOutcome:
         attempts=0,
         rollback=outcome.rollback,
     )
+
+
+def _tallies(runbook: Runbook) -> dict[str, Any]:
+    """Which result key each step's report counts (kept with the run, for `runs show`)."""
+    return {"tally": {str(s.index): s.tally for s in runbook.steps if s.tally}}
 
 
 def _options_record(options: RunOptions) -> dict[str, Any]:

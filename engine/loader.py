@@ -28,7 +28,7 @@ TOP_KEYS = ("name", "description", "vars", "targets", "steps", "max_fail_percent
 STEP_KEYS = (
     "name", "task", "with", "hosts", "when", "loop", "items", "register", "assert",
     "fail_msg", "retries", "delay", "backoff", "timeout", "workers", "serial",
-    "on_failure", "rollback", "tags",
+    "on_failure", "rollback", "tags", "tally",
 )  # fmt: skip
 INCLUDE_KEYS = ("name", "include", "vars", "tags")
 ON_FAILURE = ("stop", "continue", "abort")
@@ -352,6 +352,13 @@ class _Builder:
             )
             on_failure = "stop"
         tags = inherited_tags | self.tags(file, node)
+        tally = node.get("tally")
+        if tally is not None and (not isinstance(tally, str) or not tally.isidentifier()):
+            self.problem(
+                value_where(file, node, "tally"),
+                "'tally' must name one key of the result records, e.g. 'tally: signal'",
+            )
+            tally = None
 
         index = self.next_index
         self.next_index += 1
@@ -374,6 +381,7 @@ class _Builder:
             on_failure=on_failure,
             tags=tags,
             scope=scope,
+            tally=tally,
             arg_sources=arg_sources,
         )
         if "rollback" in node:

@@ -77,6 +77,8 @@ class Step:
     rollback: list[Step] = field(default_factory=list)
     tags: frozenset[str] = frozenset()
     scope: Scope | None = None
+    # A key of the step's result records to count by value in the run report ("signal").
+    tally: str | None = None
     # Runbook vars each argument was computed from, to name them when a value is refused.
     arg_sources: dict[str, frozenset[str]] = field(default_factory=dict)
 

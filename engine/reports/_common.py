@@ -159,3 +159,43 @@ def count(outcomes: Iterable[StepOutcome]) -> dict[str, int]:
     for outcome in outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     return counts
+
+
+@dataclass
+class Tally:
+    """A step's result records counted by one key's value, over all hosts and per host."""
+
+    step_index: int
+    step_name: str
+    key: str
+    total: dict[str, int]
+    per_host: dict[str, dict[str, int]]
+
+
+def tallies(run: RunOutcome) -> list[Tally]:
+    """The counts the runbook asked for with `tally:` (see engine/model.Step.tally)."""
+    wanted = (run.options or {}).get("tally") or {}
+    found = []
+    for index_text, key in sorted(wanted.items(), key=lambda item: int(item[0])):
+        index = int(index_text)
+        total: dict[str, int] = {}
+        per_host: dict[str, dict[str, int]] = {}
+        name = run.steps[index] if index < len(run.steps) else f"step {index}"
+        for outcome in run.outcomes:
+            if outcome.step_index != index or outcome.rollback:
+                continue
+            records = outcome.result if isinstance(outcome.result, list) else []
+            counts = per_host.setdefault(outcome.host, {})
+            for record in records:
+                if isinstance(record, dict) and key in record:
+                    value = str(record[key])
+                    counts[value] = counts.get(value, 0) + 1
+                    total[value] = total.get(value, 0) + 1
+        found.append(Tally(index, name, key, total, {h: c for h, c in per_host.items() if c}))
+    return [t for t in found if t.total]
+
+
+def tally_text(counts: dict[str, int]) -> str:
+    """'52 good · 6 warning · 4 critical', most frequent first."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return " · ".join(f"{number:,} {value}" for value, number in ordered)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from engine.outcome import RunOutcome
-from engine.reports._common import plain
+from engine.reports._common import plain, tallies
 
 # Bump when a field is renamed or removed; adding fields keeps the version.
 VERSION = 1
@@ -15,5 +15,9 @@ VERSION = 1
 def render_json(run: RunOutcome) -> str:
     """The run as indented JSON text; odd result values become strings instead of raising."""
     data: dict[str, Any] = {"version": VERSION, **run.to_dict()}
+    data["tallies"] = [
+        {"step": t.step_name, "key": t.key, "total": t.total, "per_host": t.per_host}
+        for t in tallies(run)
+    ]
     # plain() already leaves only JSON types; default=str is a last line of defence.
     return json.dumps(plain(data), indent=2, default=str, ensure_ascii=False, allow_nan=False)

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from engine.outcome import RunOutcome, StepOutcome
 from engine.reports._common import (
+    Tally,
     count,
     first_line,
     host_names,
@@ -20,6 +21,8 @@ from engine.reports._common import (
     run_duration,
     shorten,
     step_keys,
+    tallies,
+    tally_text,
 )
 
 # How many rendered command lines a dry run shows per host and step before eliding.
@@ -70,7 +73,25 @@ def print_summary(run: RunOutcome, console: Console, *, verbose: bool = False) -
             console.print(commands)
     if rollback:
         console.print(_rollbacks(rollback))
+    for counted in tallies(run):
+        console.print(_tally(counted, verbose=verbose))
     console.print(_totals(run, forward))
+
+
+def _tally(counted: Tally, *, verbose: bool) -> Group:
+    """`tally: signal` in the runbook: the records counted by that key, then per host."""
+    lines = [
+        Text.assemble(
+            (f"{counted.key}", "bold"),
+            f" ({counted.step_name}): ",
+            tally_text(counted.total),
+        )
+    ]
+    if verbose or len(counted.per_host) <= ALL_HOSTS_UP_TO:
+        width = max(len(host) for host in counted.per_host)
+        for host, counts in sorted(counted.per_host.items()):
+            lines.append(Text(f"  {host:<{width}}  {tally_text(counts)}"))
+    return Group(*lines)
 
 
 def render_text(run: RunOutcome, verbose: bool = False) -> str:

@@ -163,6 +163,12 @@ CASES = [
         "undefined variable 'r3' (did you mean 'r'",
         id="register-order",
     ),
+    pytest.param(
+        "name: x\nsteps:\n  - task: core.echo\n    tally: [signal]\n",
+        "book.yaml:4:",
+        "'tally' must name one key",
+        id="tally-not-a-key",
+    ),
 ]
 
 

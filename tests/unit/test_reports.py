@@ -338,3 +338,36 @@ def test_render_and_write_every_format(fmt: str, tmp_path: Path) -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="text, json, junit, html"):
         render_report(build_run(), "yaml")
+
+
+def signal_run() -> RunOutcome:
+    run = build_run()
+    readings = {
+        "olt-poa-01": ["good", "good", "critical", "offline"],
+        "olt-poa-02": ["good", "warning"],
+    }
+    run.outcomes = [
+        outcome(host, 0, "ok", result=[{"onu_id": i, "signal": s} for i, s in enumerate(values)])
+        for host, values in readings.items()
+    ] + [outcome("olt-cwb-03", 0, "failed", error="login refused")]
+    run.options = {"tally": {"0": "signal"}}
+    return run
+
+
+def test_tally_counts_the_key_over_hosts_in_text_and_json() -> None:
+    run = signal_run()
+    text = render_text(run)
+    assert f"signal ({STEPS[0]}): 3 good · 1 critical · 1 offline · 1 warning" in text
+    assert re.search(r"olt-poa-01\s+2 good · 1 critical · 1 offline", text)
+    assert re.search(r"olt-poa-02\s+1 good · 1 warning", text)
+    assert "olt-cwb-03  " not in text.split("signal (")[1]  # no records, no line
+    [tally] = json.loads(render_json(run))["tallies"]
+    assert tally["total"] == {"good": 3, "critical": 1, "offline": 1, "warning": 1}
+    assert tally["per_host"]["olt-poa-02"] == {"good": 1, "warning": 1}
+
+
+def test_no_tally_without_the_runbook_asking() -> None:
+    run = signal_run()
+    run.options = {}
+    assert "signal (" not in render_text(run)
+    assert json.loads(render_json(run))["tallies"] == []
