@@ -78,6 +78,15 @@ def up_command(
         bool,
         typer.Option("--alarms/--no-alarms", help="Alarm lines in the middle of some outputs."),
     ] = False,
+    concentrators: Annotated[
+        int,
+        typer.Option(
+            "--concentrators",
+            min=0,
+            help="MikroTik PPPoE concentrators (RouterOS API); each OLT's customers dial into "
+            "one of them.",
+        ),
+    ] = 2,
     username: Annotated[str, typer.Option("--username", help="Login of every lab OLT.")] = "lab",
     password: Annotated[
         str | None, typer.Option("--password", help="Password (default: a new random one).")
@@ -122,6 +131,7 @@ def up_command(
         username=username,
         password=password or secrets.token_urlsafe(12),
         alarms=alarms,
+        concentrators=concentrators,
     )
     paths = StatePaths(state_dir.resolve())
     try:
@@ -145,8 +155,9 @@ def up_command(
         except Exception as exc:  # the lab runs; say what went wrong with the store
             down(paths)
             raise _fail(f"could not fill the store ({database_url(db)}): {exc}") from None
+    devices = f"{olts} OLTs" + (f" and {concentrators} concentrators" if concentrators else "")
     out.print(
-        f"lab up: {len(ports)} OLTs on {running.host} ports {ports[0]}-{ports[-1]} (pid {running.pid})"
+        f"lab up: {devices} on {running.host} ports {ports[0]}-{ports[-1]} (pid {running.pid})"
     )
     out.print(f"  inventory  {paths.inventory}")
     out.print(f"  secrets    {paths.secrets}")

@@ -135,6 +135,8 @@ def server_command(spec: FleetSpec, paths: StatePaths) -> list[str]:
         "--port",
         str(spec.base_port),
         "--alarms" if spec.alarms else "--no-alarms",
+        "--concentrators",
+        str(spec.concentrators),
     ]
 
 
@@ -154,7 +156,7 @@ def up(spec: FleetSpec, paths: StatePaths, timeout: float = 60.0) -> LabStatus:
     if spec.base_port:
         busy = [
             port
-            for port in range(spec.base_port, spec.base_port + spec.olts)
+            for port in range(spec.base_port, spec.base_port + spec.ports_needed)
             if not _port_free(spec.host, port)
         ]
         if busy:

@@ -10,10 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from lab.sshd import LabDevice
+from lab.behaviour import Behaviour
+
+
+class Faultable(Protocol):
+    """A lab device (OLT or concentrator) faults can be set on, by name."""
+
+    @property
+    def name(self) -> str: ...
+
+    behaviour: Behaviour
+
 
 FAULT_KEYS = ("drop_after", "drop_on", "refuse_logins", "slow_ms")
 POLL_SECONDS = 0.2
@@ -38,9 +49,9 @@ def write_faults(root: Path, faults: dict[str, dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
-def apply_faults(devices: list[LabDevice], faults: dict[str, dict[str, Any]]) -> None:
+def apply_faults(devices: Sequence[Faultable], faults: dict[str, dict[str, Any]]) -> None:
     for device in devices:
-        fault = faults.get(device.olt.name) or {}
+        fault = faults.get(device.name) or {}
         behaviour = device.behaviour
         behaviour.drop_after = fault.get("drop_after")
         behaviour.drop_on = fault.get("drop_on")
@@ -48,7 +59,7 @@ def apply_faults(devices: list[LabDevice], faults: dict[str, dict[str, Any]]) ->
         behaviour.slow_extra = float(fault.get("slow_ms", 0)) / 1000
 
 
-async def watch_faults(root: Path, devices: list[LabDevice]) -> None:
+async def watch_faults(root: Path, devices: Sequence[Faultable]) -> None:
     """Apply faults.json at start and after every change, until cancelled."""
     seen: float | None = None
     path = faults_file(root)

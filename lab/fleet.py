@@ -42,6 +42,11 @@ class FleetSpec:
     username: str = "lab"
     password: str = "lab"
     alarms: bool = False
+    concentrators: int = 2  # MikroTik PPPoE concentrators (RouterOS API), after the OLTs' ports
+
+    @property
+    def ports_needed(self) -> int:
+        return self.olts + self.concentrators
 
     def check(self) -> None:
         if self.olts < 1:
@@ -55,9 +60,12 @@ class FleetSpec:
             raise FleetError("--pons must be at least 1, --onus and --autofind at least 0")
         if self.onus + self.autofind > 128:
             raise FleetError("a GPON port takes at most 128 ONUs (--onus + --autofind)")
-        if self.base_port and not 1024 <= self.base_port <= 65535 - self.olts:
+        if self.concentrators < 0:
+            raise FleetError("--concentrators must be 0 or more")
+        if self.base_port and not 1024 <= self.base_port <= 65535 - self.ports_needed:
             raise FleetError(
-                f"--port {self.base_port}: choose a base port between 1024 and {65535 - self.olts}"
+                f"--port {self.base_port}: choose a base port between 1024 and "
+                f"{65535 - self.ports_needed}"
             )
 
 

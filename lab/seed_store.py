@@ -11,10 +11,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert
 
+from lab.routeros.plant import concentrator_of, subscriber
 from store.db import Database
 from store.normalize import search_key
 from store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
@@ -36,7 +38,6 @@ STREETS = (
     "Av. Ipiranga",
 )
 DISTRICTS = ("Centro", "Jardim América", "Vila Nova", "São João", "Bela Vista")
-PLANS = ("FIBRA 300M", "FIBRA 500M", "FIBRA 1G", "EMPRESA 600M")
 
 
 @dataclass
@@ -74,8 +75,13 @@ def seed_lab(
     lab_onus: Iterable[LabOnu],
     *,
     seed: int = 7,
+    concentrators: int = 0,
 ) -> dict[str, int]:
-    """Replace the store's lab data with this fleet's (one transaction); returns counts."""
+    """Replace the store's lab data with this fleet's (one transaction); returns counts.
+
+    With concentrators, each installed contract names its concentrator and PPPoE login, as
+    the lab's concentrators have them (lab/routeros/plant.py), overdue bills and blocks
+    included."""
     rng = random.Random(seed)
     counts = dict.fromkeys(
         ("olts", "pon_ports", "ctos", "customers", "contracts", "onus", "pending_onus"), 0
@@ -174,16 +180,34 @@ def seed_lab(
             [_customer(rng, number, docs) for number in range(1, len(lab_onus) + 1)],
         )
         contract_rows = []
+        olt_order = {row["name"]: i for i, row in enumerate(olt_list)}
+        today = datetime.now(UTC).date()
         for number, (onu, onu_row_id, customer_id) in enumerate(
             zip(lab_onus, onu_ids, customer_ids, strict=True), start=1
         ):
+            who = subscriber(number)
+            installed = onu.onu_id is not None
+            billing = installed and concentrators > 0
+            overdue = (
+                today - timedelta(days=who.overdue_days)
+                if billing and who.overdue_days is not None
+                else None
+            )
+            blocked = billing and who.blocked
             contract_rows.append(
                 {
-                    "code": f"C-{1000 + number}",
+                    "code": who.code,
                     "customer_id": customer_id,
-                    "plan": rng.choice(PLANS),
-                    "status": "active" if onu.onu_id is not None else "pending",
-                    "pppoe_login": f"cliente{1000 + number}",
+                    "plan": who.plan,
+                    "status": "active" if installed else "pending",
+                    "pppoe_login": who.login,
+                    "concentrator": (
+                        concentrator_of(olt_order[onu.olt], concentrators) if billing else None
+                    ),
+                    "overdue_since": overdue,
+                    "blocked": blocked,
+                    "block_reason": f"fatura vencida desde {overdue:%d/%m/%Y}" if blocked else None,
+                    "blocked_at": datetime.now(UTC) if blocked else None,
                     "onu_id": onu_row_id,
                     "cto_port_id": cto_port_ids.get((onu.cto, onu.cto_port)),
                 }
@@ -253,4 +277,10 @@ def seed_from_fleet(db: Database, fleet: Mapping[str, Any]) -> dict[str, int]:
         )
         for row in fleet.get("onus", [])
     ]
-    return seed_lab(db, fleet.get("olts", []), lab_onus, seed=int(fleet.get("seed", 7)))
+    return seed_lab(
+        db,
+        fleet.get("olts", []),
+        lab_onus,
+        seed=int(fleet.get("seed", 7)),
+        concentrators=len(fleet.get("concentrators", [])),
+    )

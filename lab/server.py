@@ -20,6 +20,8 @@ from pathlib import Path
 
 from lab.faults import watch_faults
 from lab.fleet import FleetError, FleetSpec, build_fleet, describe
+from lab.routeros.plant import build_concentrators, describe_concentrators
+from lab.routeros.server import ApiServer
 from lab.sshd import LabServer, PortInUse
 from lab.statefiles import (
     StatePaths,
@@ -46,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FleetSpec, StatePaths]:
     parser.add_argument("--seed", type=int, default=FleetSpec.seed)
     parser.add_argument("--port", type=int, default=FleetSpec.base_port)
     parser.add_argument("--alarms", action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument("--concentrators", type=int, default=FleetSpec.concentrators)
     args = parser.parse_args(argv)
     spec = FleetSpec(
         olts=args.olts,
@@ -60,6 +63,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FleetSpec, StatePaths]:
         username=os.environ.get("ISPFLOW_LAB_USERNAME", FleetSpec.username),
         password=os.environ.get("ISPFLOW_LAB_PASSWORD", FleetSpec.password),
         alarms=args.alarms,
+        concentrators=args.concentrators,
     )
     return spec, StatePaths(args.state_dir.resolve())
 
@@ -74,25 +78,44 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
         host_key=load_host_key(paths),
     )
     await server.start()
+    fleet = describe(devices, spec)
+    routers = build_concentrators(
+        spec.concentrators,
+        fleet["olts"],
+        fleet["onus"],
+        base_port=spec.base_port + spec.olts if spec.base_port else 0,
+        seed=spec.seed,
+        latency_ms=spec.latency_ms,
+        login_ms=spec.login_ms,
+    )
+    api = ApiServer(routers, username=spec.username, password=spec.password, host=spec.host)
     try:
-        write_inventory(paths, devices, spec)
+        await api.start()
+    except OSError as exc:
+        await server.stop()
+        raise PortInUse(exc.errno, f"a concentrator's port is in use: {exc}") from exc
+    try:
+        fleet["concentrators"] = describe_concentrators(routers, spec.host)
+        write_inventory(paths, devices, spec, routers)
         write_secrets(paths, spec)
-        write_lab_json(paths, describe(devices, spec))
+        write_lab_json(paths, fleet)
         write_server_info(
             paths,
             {
                 "pid": os.getpid(),
                 "host": spec.host,
-                "ports": server.ports,
+                "ports": server.ports | api.ports,
                 "started_at": time.time(),
                 "olts": len(devices),
+                "concentrators": len(routers),
             },
         )
         print(
-            f"lab: {len(devices)} OLTs on {spec.host} ports {sorted(server.ports.values())}",
+            f"lab: {len(devices)} OLTs and {len(routers)} concentrators on {spec.host} ports "
+            f"{sorted((server.ports | api.ports).values())}",
             flush=True,
         )
-        watcher = asyncio.create_task(watch_faults(paths.root, devices))
+        watcher = asyncio.create_task(watch_faults(paths.root, [*devices, *routers]))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -100,6 +123,7 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
         await stop.wait()
         watcher.cancel()
     finally:
+        await api.stop()
         await server.stop()
         with contextlib.suppress(FileNotFoundError):
             paths.server_json.unlink()

@@ -39,6 +39,10 @@ class LabDevice:
     port: int = 0  # 0: any free port; filled in when the server starts
     sessions: int = 0
 
+    @property
+    def name(self) -> str:
+        return self.olt.name
+
 
 class _Stdin:
     """The session's input stream, minus the out-of-band events a raw CLI ignores."""

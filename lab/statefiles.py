@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from ruamel.yaml import YAML
 
 from lab.catalog import SITES
 from lab.fleet import PLATFORMS, FleetSpec
+from lab.routeros.plant import BLOCK_LIST, BLOCK_POOL, BLOCK_PROFILE
+from lab.routeros.plant import PLATFORM as CONCENTRATOR_PLATFORM
+from lab.routeros.server import ApiDevice
 from lab.sshd import LabDevice
 
 
@@ -76,7 +80,12 @@ def _yaml(data: Any) -> str:
     return out.getvalue()
 
 
-def write_inventory(paths: StatePaths, devices: list[LabDevice], spec: FleetSpec) -> None:
+def write_inventory(
+    paths: StatePaths,
+    devices: list[LabDevice],
+    spec: FleetSpec,
+    routers: Sequence[ApiDevice] = (),
+) -> None:
     hosts: dict[str, Any] = {}
     sites: set[str] = set()
     for device in devices:
@@ -97,10 +106,37 @@ def write_inventory(paths: StatePaths, devices: list[LabDevice], spec: FleetSpec
                 "lab": True,
             },
         }
+    for router in routers:
+        sites.add(router.site)
+        hosts[router.name] = {
+            "hostname": spec.host,
+            "port": router.port,
+            "platform": CONCENTRATOR_PLATFORM,
+            "groups": ["mikrotik", f"site-{router.site}"],
+            "data": {
+                "site": router.site,
+                "role": "concentrator",
+                "vendor": "mikrotik",
+                "lab": True,
+            },
+        }
     groups: dict[str, Any] = {
         vendor: {"platform": platform, "data": {"vendor": vendor, "role": "olt"}}
         for vendor, platform in PLATFORMS.items()
     }
+    if routers:
+        # What a block means on these concentrators (see docs/ppp.md): the profile, pool and
+        # address list their walled-garden rules are keyed on.
+        groups["mikrotik"] = {
+            "platform": CONCENTRATOR_PLATFORM,
+            "data": {
+                "vendor": "mikrotik",
+                "role": "concentrator",
+                "block_profile": BLOCK_PROFILE,
+                "block_pool": BLOCK_POOL,
+                "block_list": BLOCK_LIST,
+            },
+        }
     for site in sorted(sites):
         groups[f"site-{site}"] = {"data": {"site": site, "city": SITES.get(site, site)}}
     header = "# Written by `ispflow lab up`; credentials are in ../secrets.yaml.\n"

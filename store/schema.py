@@ -179,6 +179,8 @@ contracts = Table(
     Column("blocked", Boolean, nullable=False, server_default=false()),
     Column("block_reason", String(200)),
     Column("blocked_at", UTCDateTime()),
+    # The PPP profile the contract had before it was blocked, given back when unblocked.
+    Column("unblock_profile", String(64)),
     Column("overdue_since", Date),
     Column("onu_id", ForeignKey("onus.id", ondelete="SET NULL"), index=True),
     Column("cto_port_id", ForeignKey("cto_ports.id", ondelete="SET NULL"), index=True),

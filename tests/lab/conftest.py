@@ -128,7 +128,7 @@ def onu_row(lab: RunningLab, serial: str) -> dict[str, Any]:
 def start_lab(tmp_path: Path, *options: str) -> Iterator[RunningLab]:
     db_url = f"sqlite:///{tmp_path / 'ispflow.db'}"
     cli = LabCli(tmp_path, db_url, None)
-    base = free_base_port(OLTS)
+    base = free_base_port(OLTS + 8)  # the OLTs, then the concentrators (up to 8)
     up_args = (
         "lab", "up", "--olts", str(OLTS), "--pons", "2", "--onus", "4", "--autofind", "3",
         "--port", str(base), "--seed", "11", *options,

@@ -56,7 +56,9 @@ def test_store_is_seeded_with_the_fleet(lab: RunningLab) -> None:
 
 def test_the_inventory_of_a_running_lab_is_the_default(lab: RunningLab) -> None:
     report = lab.run_json("inventory-check")
-    assert sorted(report["hosts"]) == sorted(o["name"] for o in lab.fleet()["olts"])
+    fleet = lab.fleet()
+    devices = [o["name"] for o in fleet["olts"]] + [c["name"] for c in fleet["concentrators"]]
+    assert sorted(report["hosts"]) == sorted(devices)
 
 
 def test_plain_netmiko_connects_to_both_vendors(lab: RunningLab) -> None:

@@ -1,0 +1,1 @@
+"""Simulated MikroTik PPPoE concentrators speaking the RouterOS API (TCP 8728-style, TLS option)."""

@@ -1,0 +1,1 @@
+"""PPPoE concentrators: API operations rendered from templates, per vendor."""

@@ -1,0 +1,112 @@
+"""MikroTik RouterOS: the API sentences for reading and changing PPPoE subscribers.
+
+Each template in templates/mikrotik/ renders one API sentence, one word per line (the
+command word first). Values go through the same guard as CLI values, so a login, list name
+or comment that could be read as another word, a query or a script never reaches a router.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from engine.command_render import CommandRenderer
+from engine.paths import TEMPLATES_DIR
+from plugins.connections.routeros_api import ApiOp
+
+# RouterOS names: what MikroTik's own UI accepts without quoting.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:+-]{0,63}")
+# Logins filtered in one print query; more than this and the whole table is read instead.
+QUERY_LOGINS = 20
+
+
+class BadName(ValueError):
+    pass
+
+
+def checked_name(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise BadName(
+            f"{what} {value!r} is not a RouterOS name (letters, digits and @._:+- only, "
+            "up to 64 characters)"
+        )
+    return value
+
+
+class MikrotikDriver:
+    vendor = "mikrotik"
+    _renderer: CommandRenderer | None = None
+
+    @classmethod
+    def renderer(cls) -> CommandRenderer:
+        if cls._renderer is None:
+            cls._renderer = CommandRenderer([TEMPLATES_DIR / "mikrotik"])
+        return cls._renderer
+
+    def op(self, template: str, **context: Any) -> ApiOp:
+        command, *words = self.renderer().render(f"{template}.j2", context)
+        return ApiOp(command.strip(), tuple(word.strip() for word in words))
+
+    # -- reads ----------------------------------------------------------------------------
+    def secrets(self, logins: Sequence[str] = ()) -> ApiOp:
+        return self.op("secrets_print", logins=_few(logins))
+
+    def sessions(self, logins: Sequence[str] = ()) -> ApiOp:
+        return self.op("sessions_print", logins=_few(logins))
+
+    def pool(self, name: str) -> ApiOp:
+        return self.op("pool_print", pool=checked_name(name, "pool"))
+
+    def address_list(self, name: str) -> ApiOp:
+        return self.op("address_list_print", list=checked_name(name, "address list"))
+
+    # -- changes --------------------------------------------------------------------------
+    def set_profile(self, login: str, profile: str) -> ApiOp:
+        return self.op(
+            "set_profile",
+            login=checked_name(login, "login"),
+            profile=checked_name(profile, "profile"),
+        )
+
+    def list_add(self, name: str, address: str, comment: str) -> ApiOp:
+        return self.op(
+            "list_add",
+            list=checked_name(name, "address list"),
+            address=str(ipaddress.ip_address(address)),
+            comment=comment,
+        )
+
+    def list_remove(self, entry_id: str) -> ApiOp:
+        return self.op("list_remove", entry_id=_item_id(entry_id))
+
+    def session_drop(self, session_id: str) -> ApiOp:
+        return self.op("session_drop", session_id=_item_id(session_id))
+
+
+def _few(logins: Sequence[str]) -> list[str]:
+    names = [checked_name(login, "login") for login in logins]
+    return names if len(names) <= QUERY_LOGINS else []
+
+
+def _item_id(value: str) -> str:
+    if not re.fullmatch(r"\*[0-9A-Fa-f]{1,8}", value):
+        raise BadName(f"{value!r} is not a RouterOS item id (*1A)")
+    return value
+
+
+def in_ranges(address: str, ranges: str) -> bool:
+    """Is `address` inside a pool's `ranges` (`a-b,c/24,...`)?"""
+    try:
+        ip = ipaddress.IPv4Address(address)
+    except ValueError:
+        return False
+    for part in ranges.split(","):
+        low, _, high = part.strip().partition("-")
+        if "/" in low:
+            if ip in ipaddress.IPv4Network(low, strict=False):
+                return True
+        elif ipaddress.IPv4Address(low) <= ip <= ipaddress.IPv4Address(high or low):
+            return True
+    return False
