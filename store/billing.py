@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from store.db import Database
 from store.schema import contracts
@@ -25,8 +25,11 @@ class PppContract:
     overdue_since: date | None
 
 
-def ppp_contracts(db: Database, codes: Iterable[str]) -> dict[str, PppContract]:
-    """The named contracts the store knows (unknown codes are simply absent)."""
+def ppp_contracts(
+    db: Database, codes: Iterable[str], concentrator: str | None = None
+) -> dict[str, PppContract]:
+    """The named contracts the store knows (unknown codes are simply absent), or only those
+    on one concentrator."""
     wanted = sorted(set(codes))
     found: dict[str, PppContract] = {}
     with db.engine.connect() as conn:
@@ -42,7 +45,10 @@ def ppp_contracts(db: Database, codes: Iterable[str]) -> dict[str, PppContract]:
                     contracts.c.block_reason,
                     contracts.c.unblock_profile,
                     contracts.c.overdue_since,
-                ).where(contracts.c.code.in_(chunk))
+                ).where(
+                    contracts.c.code.in_(chunk),
+                    *([contracts.c.concentrator == concentrator] if concentrator else []),
+                )
             )
             for row in rows:
                 found[row[0]] = PppContract(*row)
@@ -70,49 +76,60 @@ def overdue_contracts(db: Database, days: int, today: date | None = None) -> lis
 
 def remember_profiles(db: Database, profiles: dict[str, str]) -> None:
     """Keep each contract's current PPP profile, to give back when it is unblocked."""
-    if not profiles:
-        return
-    with db.writing() as conn:
-        for code, profile in profiles.items():
-            conn.execute(
-                update(contracts).where(contracts.c.code == code).values(unblock_profile=profile)
-            )
+    _update_many(db, [{"b_code": c, "unblock_profile": p} for c, p in profiles.items()])
 
 
 def record_blocks(db: Database, blocks: Sequence[dict[str, Any]]) -> None:
     """Mark contracts blocked: each dict has code, reason, unblock_profile, address."""
-    if not blocks:
-        return
     now = datetime.now(UTC)
-    with db.writing() as conn:
-        for block in blocks:
-            values: dict[str, Any] = {
+    _update_many(
+        db,
+        [
+            {
+                "b_code": b["code"],
                 "blocked": True,
-                "block_reason": block["reason"],
+                "block_reason": b["reason"],
                 "blocked_at": now,
+                **({"unblock_profile": b["unblock_profile"]} if b.get("unblock_profile") else {}),
+                **({"ip_address": b["address"]} if b.get("address") else {}),
             }
-            if block.get("unblock_profile"):
-                values["unblock_profile"] = block["unblock_profile"]
-            if block.get("address"):
-                values["ip_address"] = block["address"]
-            conn.execute(update(contracts).where(contracts.c.code == block["code"]).values(values))
+            for b in blocks
+        ],
+    )
 
 
 def record_unblocks(db: Database, unblocks: Sequence[dict[str, Any]]) -> None:
     """Mark contracts unblocked (and their overdue bill settled): code, address."""
-    if not unblocks:
-        return
-    with db.writing() as conn:
-        for unblock in unblocks:
-            values: dict[str, Any] = {
+    _update_many(
+        db,
+        [
+            {
+                "b_code": u["code"],
                 "blocked": False,
                 "block_reason": None,
                 "blocked_at": None,
                 "unblock_profile": None,
                 "overdue_since": None,
+                **({"ip_address": u["address"]} if u.get("address") else {}),
             }
-            if unblock.get("address"):
-                values["ip_address"] = unblock["address"]
-            conn.execute(
-                update(contracts).where(contracts.c.code == unblock["code"]).values(values)
+            for u in unblocks
+        ],
+    )
+
+
+def _update_many(db: Database, rows: Sequence[dict[str, Any]]) -> None:
+    """One UPDATE statement per set of columns, executed for many contracts at once (one
+    statement compiled, not one per contract), in one transaction."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    if not groups:
+        return
+    with db.writing() as conn:
+        for columns, members in groups.items():
+            statement = (
+                update(contracts)
+                .where(contracts.c.code == bindparam("b_code"))
+                .values({c: bindparam(c) for c in columns if c != "b_code"})
             )
+            conn.execute(statement, members)

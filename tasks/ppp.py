@@ -12,9 +12,11 @@ profile whose pool and address list the walled-garden rules use), `block_pool`, 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError
@@ -84,11 +86,22 @@ def contract_codes(contracts: Any = None, file: str | None = None) -> list[str]:
     elif contracts:
         codes += [str(c).strip() for c in contracts if str(c).strip()]
     if file:
-        rows = read_csv(resolve_csv(file, None))
-        if rows and "contract" not in rows[0]:
-            raise ValueError(f"{file}: needs a `contract` column (has {', '.join(rows[0])})")
-        codes += [row["contract"] for row in rows if row.get("contract")]
+        path = resolve_csv(file, None)
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise ValueError(f"cannot read {file}: {exc.strerror or exc}") from exc
+        codes += _codes_in(str(path), stat.st_mtime_ns, stat.st_size)
     return list(dict.fromkeys(codes))
+
+
+@functools.lru_cache(maxsize=8)
+def _codes_in(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """A CSV's `contract` column, read once per run (every concentrator asks for it)."""
+    rows = read_csv(Path(path))
+    if rows and "contract" not in rows[0]:
+        raise ValueError(f"{path}: needs a `contract` column (has {', '.join(rows[0])})")
+    return tuple(row["contract"] for row in rows if row.get("contract"))
 
 
 def _database() -> Database:
@@ -112,9 +125,10 @@ def _mine(
     task: Task, codes: Sequence[str], db: Database
 ) -> tuple[list[PppContract], list[dict[str, Any]]]:
     """This host's contracts, and (from the run's first host only) the ones nobody takes."""
-    known = ppp_contracts(db, codes)
     hosts = sorted(task.nornir.inventory.hosts)
     reporter = bool(hosts) and task.host.name == hosts[0]
+    # Only the reporter needs every contract; the others read just their own.
+    known = ppp_contracts(db, codes, None if reporter else task.host.name)
     mine, orphans = [], []
     for code in codes:
         contract = known.get(code)
