@@ -74,6 +74,19 @@ def overdue_contracts(db: Database, days: int, today: date | None = None) -> lis
         return [row[0] for row in rows]
 
 
+def blocked_addresses(db: Database, concentrator: str) -> list[str]:
+    """The addresses the store has for the blocked contracts on one concentrator."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(contracts.c.ip_address).where(
+                contracts.c.concentrator == concentrator,
+                contracts.c.blocked.is_(True),
+                contracts.c.ip_address.is_not(None),
+            )
+        )
+        return [row[0] for row in rows]
+
+
 def remember_profiles(db: Database, profiles: dict[str, str]) -> None:
     """Keep each contract's current PPP profile, to give back when it is unblocked."""
     _update_many(db, [{"b_code": c, "unblock_profile": p} for c, p in profiles.items()])

@@ -104,7 +104,7 @@ def _codes_in(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     return tuple(row["contract"] for row in rows if row.get("contract"))
 
 
-def _database() -> Database:
+def run_store() -> Database:
     context = run_context.current()
     if context is None:
         raise RuntimeError("PPP tasks need the store: run them with `ispflow run`")
@@ -165,7 +165,7 @@ def _prepare(
 ) -> tuple[tuple[str, str, str], Database, list[Subscriber], list[dict[str, Any]]]:
     """The host's block settings, the store, its contracts, and the ones nobody takes."""
     settings = _block_settings(task)
-    db = _database()
+    db = run_store()
     mine, orphans = _mine(task, codes, db)
     return settings, db, [Subscriber(c) for c in mine], orphans
 
@@ -276,7 +276,7 @@ def block(
     than that many days; the reason recorded then names the bill's due date."""
     codes = contract_codes(contracts, file)
     if overdue_days is not None:
-        codes += [c for c in overdue_contracts(_database(), int(overdue_days)) if c not in codes]
+        codes += [c for c in overdue_contracts(run_store(), int(overdue_days)) if c not in codes]
     return _change(task, codes, "block", reason, method, settle)
 
 

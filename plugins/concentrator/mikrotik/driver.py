@@ -62,7 +62,27 @@ class MikrotikDriver:
     def address_list(self, name: str) -> ApiOp:
         return self.op("address_list_print", list=checked_name(name, "address list"))
 
+    def pools(self) -> ApiOp:
+        return self.op("pools_print")
+
+    def pool_used(self, name: str) -> ApiOp:
+        return self.op("pool_used_print", pool=checked_name(name, "pool"))
+
     # -- changes --------------------------------------------------------------------------
+    def pool_add(self, name: str, ranges: str, next_pool: str | None = None) -> ApiOp:
+        return self.op("pool_add", **self._pool(name, ranges, next_pool))
+
+    def pool_set(self, name: str, ranges: str, next_pool: str | None = None) -> ApiOp:
+        return self.op("pool_set", **self._pool(name, ranges, next_pool))
+
+    @staticmethod
+    def _pool(name: str, ranges: str, next_pool: str | None) -> dict[str, Any]:
+        return {
+            "pool": checked_name(name, "pool"),
+            "ranges": ",".join(f"{a}-{b}" for a, b in parse_ranges(ranges)),
+            "next_pool": checked_name(next_pool, "next pool") if next_pool else None,
+        }
+
     def set_profile(self, login: str, profile: str) -> ApiOp:
         return self.op(
             "set_profile",
@@ -94,6 +114,36 @@ def _item_id(value: str) -> str:
     if not re.fullmatch(r"\*[0-9A-Fa-f]{1,8}", value):
         raise BadName(f"{value!r} is not a RouterOS item id (*1A)")
     return value
+
+
+def parse_ranges(text: str) -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]:
+    """`10.0.0.2-10.0.0.99,10.0.1.0/24` as (first, last) pairs; ValueError if malformed."""
+    found = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            if "/" in part:
+                network = ipaddress.IPv4Network(part, strict=False)
+                found.append((network.network_address, network.broadcast_address))
+                continue
+            low, _, high = part.partition("-")
+            first = ipaddress.IPv4Address(low.strip())
+            last = ipaddress.IPv4Address(high.strip()) if high else first
+        except ValueError:
+            raise ValueError(f"pool range {part!r} is not a.b.c.d-a.b.c.e or a.b.c.d/nn") from None
+        if first > last:
+            raise ValueError(f"pool range {part!r} ends before it starts")
+        found.append((first, last))
+    return found
+
+
+def overlap(a: str, b: str) -> tuple[str, str] | None:
+    """The first pair of overlapping ranges between two pools' `ranges`, if any."""
+    for first, last in parse_ranges(a):
+        for other_first, other_last in parse_ranges(b):
+            if first <= other_last and other_first <= last:
+                return f"{first}-{last}", f"{other_first}-{other_last}"
+    return None
 
 
 def in_ranges(address: str, ranges: str) -> bool:
