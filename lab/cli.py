@@ -64,6 +64,14 @@ def up_command(
     autofind: Annotated[
         int, typer.Option("--autofind", min=0, help="ONUs per PON waiting to be authorized.")
     ] = 2,
+    api_tls: Annotated[
+        bool,
+        typer.Option(
+            "--api-tls/--no-api-tls",
+            help="The concentrators' API over TLS only (RouterOS api-ssl); the inventory "
+            "trusts the lab's self-signed certificate.",
+        ),
+    ] = False,
     latency_ms: Annotated[
         float, typer.Option("--latency-ms", min=0, help="Delay before every command's answer.")
     ] = 0.0,
@@ -132,6 +140,7 @@ def up_command(
         password=password or secrets.token_urlsafe(12),
         alarms=alarms,
         concentrators=concentrators,
+        api_tls=api_tls,
     )
     paths = StatePaths(state_dir.resolve())
     try:

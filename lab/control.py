@@ -137,6 +137,7 @@ def server_command(spec: FleetSpec, paths: StatePaths) -> list[str]:
         "--alarms" if spec.alarms else "--no-alarms",
         "--concentrators",
         str(spec.concentrators),
+        "--api-tls" if spec.api_tls else "--no-api-tls",
     ]
 
 

@@ -43,6 +43,7 @@ class FleetSpec:
     password: str = "lab"
     alarms: bool = False
     concentrators: int = 2  # MikroTik PPPoE concentrators (RouterOS API), after the OLTs' ports
+    api_tls: bool = False  # the concentrators' API over TLS (RouterOS api-ssl)
 
     @property
     def ports_needed(self) -> int:

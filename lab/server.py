@@ -22,6 +22,7 @@ from lab.faults import watch_faults
 from lab.fleet import FleetError, FleetSpec, build_fleet, describe
 from lab.routeros.plant import build_concentrators, describe_concentrators
 from lab.routeros.server import ApiServer
+from lab.routeros.tls import ensure_certificate, server_context
 from lab.sshd import LabServer, PortInUse
 from lab.statefiles import (
     StatePaths,
@@ -49,6 +50,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FleetSpec, StatePaths]:
     parser.add_argument("--port", type=int, default=FleetSpec.base_port)
     parser.add_argument("--alarms", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--concentrators", type=int, default=FleetSpec.concentrators)
+    parser.add_argument("--api-tls", action=argparse.BooleanOptionalAction, default=False)
     args = parser.parse_args(argv)
     spec = FleetSpec(
         olts=args.olts,
@@ -64,6 +66,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FleetSpec, StatePaths]:
         password=os.environ.get("ISPFLOW_LAB_PASSWORD", FleetSpec.password),
         alarms=args.alarms,
         concentrators=args.concentrators,
+        api_tls=args.api_tls,
     )
     return spec, StatePaths(args.state_dir.resolve())
 
@@ -88,7 +91,15 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
         latency_ms=spec.latency_ms,
         login_ms=spec.login_ms,
     )
-    api = ApiServer(routers, username=spec.username, password=spec.password, host=spec.host)
+    tls = None
+    if spec.api_tls:
+        paths.root.mkdir(parents=True, exist_ok=True)
+        tls = server_context(*ensure_certificate(paths.root, spec.host))
+        for router in routers:
+            router.tls = True
+    api = ApiServer(
+        routers, username=spec.username, password=spec.password, host=spec.host, tls_context=tls
+    )
     try:
         await api.start()
     except OSError as exc:

@@ -120,6 +120,12 @@ def write_inventory(
                 "lab": True,
             },
         }
+        if router.tls:
+            hosts[router.name]["connection_options"] = {
+                "routeros_api": {
+                    "extras": {"tls": True, "ca_file": str(paths.root / "api-cert.pem")}
+                }
+            }
     groups: dict[str, Any] = {
         vendor: {"platform": platform, "data": {"vendor": vendor, "role": "olt"}}
         for vendor, platform in PLATFORMS.items()
