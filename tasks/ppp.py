@@ -209,7 +209,7 @@ def _wait_for_sessions(
     deadline = time.monotonic() + settle
     pending = {s.login: s for s in waiting}
     while pending:
-        [answer] = session.run([driver.sessions(list(pending))])
+        [answer] = session.run([driver.sessions_brief(list(pending))])
         for row in answer.rows:
             sub = pending.get(row["name"])
             if sub is not None and row.get(".id") != old[sub.login]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import librouteros
 from librouteros.connections import SocketTransport
-from librouteros.exceptions import ConnectionClosed, TrapError
+from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError
 from nornir.core.configuration import Config
 
 CONNECTION_NAME = "routeros_api"
@@ -67,13 +67,29 @@ class BufferedTransport(SocketTransport):
     def read(self, length: int) -> bytes:
         self.flush()
         while len(self._in) < length:
-            got = self.sock.recv(RECEIVE_BYTES)
-            if not got:
-                raise ConnectionClosed("Connection unexpectedly closed.")
-            self._in += got
+            self._receive()
         data = bytes(self._in[:length])
         del self._in[:length]
         return data
+
+    def _receive(self) -> None:
+        got = self.sock.recv(RECEIVE_BYTES)
+        if not got:
+            raise ConnectionClosed("Connection unexpectedly closed.")
+        self._in += got
+
+    def sentences(self) -> list[list[str]]:
+        """Every whole sentence now buffered (waiting for at least one), as lists of words.
+
+        librouteros parses word by word through several calls each; a batch of thousands of
+        replies is parsed here in one loop over the buffer."""
+        self.flush()
+        while True:
+            found, used = _split_sentences(self._in)
+            if found:
+                del self._in[:used]
+                return found
+            self._receive()
 
 
 class ApiSession:
@@ -89,15 +105,93 @@ class ApiSession:
             batch = ops[start : start + BATCH]
             for op in batch:
                 self.api.protocol.writeSentence(op.command, *op.words)
-            for _ in batch:
-                try:
-                    answers.append(ApiAnswer(rows=list(self.api.readResponse())))
-                except TrapError as trap:
-                    answers.append(ApiAnswer(error=str(trap.message)))
+            answers += self._answers(len(batch))
+        return answers
+
+    def _answers(self, count: int) -> list[ApiAnswer]:
+        transport: BufferedTransport = self.api.protocol.transport
+        answers: list[ApiAnswer] = []
+        current = ApiAnswer()
+        while len(answers) < count:
+            for words in transport.sentences():
+                reply = words[0]
+                if reply == "!re":
+                    current.rows.append(_attributes(words))
+                elif reply == "!done":
+                    if len(words) > 1:
+                        current.rows.append(_attributes(words))
+                    answers.append(current)
+                    current = ApiAnswer()
+                elif reply == "!trap":
+                    if current.error is None:
+                        current.error = str(_attributes(words).get("message", ""))
+                elif reply == "!fatal":
+                    transport.close()
+                    raise FatalError(words[1] if len(words) > 1 else "")
         return answers
 
     def close(self) -> None:
         self.api.close()
+
+
+def _split_sentences(buffer: bytearray) -> tuple[list[list[str]], int]:
+    """Whole sentences at the start of `buffer`, and how many bytes they took."""
+    found: list[list[str]] = []
+    view = memoryview(buffer)
+    size = len(buffer)
+    pos = done = 0
+    words: list[str] = []
+    try:
+        while pos < size:
+            first = buffer[pos]
+            if first < 0x80:
+                length, pos = first, pos + 1
+            elif first < 0xC0:
+                length, pos = int.from_bytes(view[pos : pos + 2], "big") & 0x3FFF, pos + 2
+            elif first < 0xE0:
+                length, pos = int.from_bytes(view[pos : pos + 3], "big") & 0x1FFFFF, pos + 3
+            elif first < 0xF0:
+                length, pos = int.from_bytes(view[pos : pos + 4], "big") & 0xFFFFFFF, pos + 4
+            else:
+                raise ProtocolError(f"control byte {first:#x} where a word length was expected")
+            if pos > size or pos + length > size:
+                break  # the rest of this sentence has not arrived yet
+            if length == 0:
+                if words:
+                    found.append(words)
+                words = []
+                done = pos
+                continue
+            words.append(bytes(view[pos : pos + length]).decode("utf-8", "replace"))
+            pos += length
+    finally:
+        view.release()
+    return found, done
+
+
+def _attributes(words: list[str]) -> dict[str, Any]:
+    """`=name=value` words as librouteros types them: ints, yes/true/no/false as bools."""
+    found: dict[str, Any] = {}
+    for word in words[1:]:
+        if not word.startswith("="):
+            continue
+        name, _, value = word[1:].partition("=")
+        found[name] = _typed(value)
+    return found
+
+
+def _typed(value: str) -> Any:
+    if value in ("yes", "true"):
+        return True
+    if value in ("no", "false"):
+        return False
+    if value[:1].isdigit() or (value[:1] == "-" and value[1:2].isdigit()):
+        try:
+            number = int(value)
+        except ValueError:
+            return value
+        return number if str(number) == value else value
+    return value
 
 
 class RouterOsApi:

@@ -10,14 +10,17 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from engine.command_render import CommandRenderer
+from engine.guard import check_cli_context
 from engine.paths import TEMPLATES_DIR
 from plugins.connections.routeros_api import ApiOp
 
 # RouterOS names: what MikroTik's own UI accepts without quoting.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:+-]{0,63}")
+_MARK, _END = "ispflowvalue", "end"
+_MARKER = re.compile(rf"{_MARK}([a-z_]+){_END}")
 # Logins filtered in one print query; more than this and the whole table is read instead.
 QUERY_LOGINS = 20
 
@@ -46,8 +49,32 @@ class MikrotikDriver:
         return cls._renderer
 
     def op(self, template: str, **context: Any) -> ApiOp:
+        if all(isinstance(v, str | int | None) for v in context.values()):
+            return self._fast_op(template, context)
         command, *words = self.renderer().render(f"{template}.j2", context)
         return ApiOp(command.strip(), tuple(word.strip() for word in words))
+
+    # A bulk block renders the same few templates tens of thousands of times. Each template
+    # is rendered once per shape (which values are set) with a marker in place of every value,
+    # and the values, checked by the same guard, are put in place of the markers after. So
+    # these templates may test whether a value is set, but not compare or filter it.
+    _shapes: ClassVar[dict[tuple[str, tuple[tuple[str, bool], ...]], tuple[str, ...]]] = {}
+
+    def _fast_op(self, template: str, context: dict[str, Any]) -> ApiOp:
+        check_cli_context(context)
+        shape = tuple(sorted((key, bool(value)) for key, value in context.items()))
+        words = self._shapes.get((template, shape))
+        if words is None:
+            markers = {
+                key: f"{_MARK}{key}{_END}" if value else value for key, value in context.items()
+            }
+            rendered = self.renderer().render(f"{template}.j2", markers)
+            words = tuple(line.strip() for line in rendered)
+            self._shapes[(template, shape)] = words
+        # One pass: a value that happens to contain a marker's text is not looked at again.
+        values = {key: str(value) for key, value in context.items()}
+        filled = [_MARKER.sub(lambda m: values[m.group(1)], word) for word in words]
+        return ApiOp(filled[0], tuple(filled[1:]))
 
     # -- reads ----------------------------------------------------------------------------
     def secrets(self, logins: Sequence[str] = ()) -> ApiOp:
@@ -55,6 +82,10 @@ class MikrotikDriver:
 
     def sessions(self, logins: Sequence[str] = ()) -> ApiOp:
         return self.op("sessions_print", logins=_few(logins))
+
+    def sessions_brief(self, logins: Sequence[str] = ()) -> ApiOp:
+        """Just enough to see sessions come back: id, login, address."""
+        return self.op("sessions_brief_print", logins=_few(logins))
 
     def pool(self, name: str) -> ApiOp:
         return self.op("pool_print", pool=checked_name(name, "pool"))
