@@ -155,7 +155,7 @@ def _mine(
             )
             continue
         else:
-            continue
+            continue  # another concentrator of this run takes it
         orphans.append({"contract": code, "status": "failed", "error": error})
     return mine, orphans
 
@@ -232,8 +232,9 @@ def lookup(task: Task, contracts: Any = None, file: str | None = None) -> Result
         logins = [s.login for s in subs]
         ops = [driver.secrets(logins), driver.sessions(logins), driver.pool(block_pool)]
         return Result(host=task.host, result={"commands": [op.text() for op in ops]})
+    refused = any(o["status"] == "failed" for o in orphans)
     if not subs:
-        return Result(host=task.host, result=orphans, failed=bool(orphans))
+        return Result(host=task.host, result=orphans, failed=refused)
     session = task.host.get_connection(CONNECTION, task.nornir.config)
     ranges = _read(session, driver, subs, block_pool, block_list)
     found = []
@@ -257,7 +258,7 @@ def lookup(task: Task, contracts: Any = None, file: str | None = None) -> Result
                 "blocked_in_store": sub.contract.blocked,
             }
         )
-    return Result(host=task.host, result=found + orphans, failed=bool(orphans))
+    return Result(host=task.host, result=found + orphans, failed=refused)
 
 
 @task("ppp.block", changes_device=True)

@@ -6,7 +6,7 @@ again after `redial_s`, with whatever profile the secret has by then, and gets a
 id and address (how a block takes effect). A profile with `address-list` puts each session's
 address on that list as a dynamic entry for as long as the session lasts.
 
-Texts of errors are RouterOS's where known (see the notes on the API); the few not seen in
+Texts of errors are RouterOS's own where they are known from real routers; the few not seen in
 the wild are marked.
 """
 

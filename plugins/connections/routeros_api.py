@@ -3,7 +3,8 @@
 One session per concentrator serves every task of a run (Nornir keeps it open). Commands
 are sent in batches without waiting for each answer: RouterOS answers sentences in the order
 they came, so a batch of a thousand `set`s costs one round trip instead of a thousand.
-librouteros does the framing, login and reply parsing; it only lacks the batching.
+librouteros connects, logs in and encodes the sentences; the replies of a batch are read
+here, from one buffer, because librouteros reads every word with its own system call.
 
 Inventory: `port` (default 8728, 8729 with TLS) and, under
 `connection_options.routeros_api.extras`: `tls` (bool), `tls_verify` (default true),

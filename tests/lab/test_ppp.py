@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,11 @@ def test_block_then_unblock_with_checks_before_and_after(lab: RunningLab) -> Non
     assert before["online"] and not before["address_in_block_pool"] and not before["on_block_list"]
     plan = before["profile"]
 
-    blocked = results(
-        lab.run_json("ppp-block", "-e", f"contract={code}", "-e", "reason=fatura 10/2026")
-    )[code]
+    block_report = lab.run_json(
+        "ppp-block", "-e", f"contract={code}", "-e", "reason=fatura 10/2026"
+    )
+    assert lab.password() not in json.dumps(block_report)
+    blocked = results(block_report)[code]
     assert blocked["status"] == "blocked", blocked
     assert blocked["address_before"] == before["address"]
     assert blocked["address_after"].startswith("100.96.") or blocked["address_after"].startswith(
