@@ -456,6 +456,9 @@ def _put_back(session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber
             undo.append(driver.set_profile(sub.login, sub.previous_profile))
         if sub.added_entry and sub.added_entry.startswith("*"):
             undo.append(driver.list_remove(sub.added_entry))
+        if sub.address_after and sub.session is not None:
+            # It already dialled again under the new profile: once more, under the old one.
+            undo.append(driver.session_drop(str(sub.session[".id"])))
     answers = session.run(undo) if undo else []
     failed = [a.error for a in answers if a.error]
     for sub in subs:
@@ -493,9 +496,9 @@ def _verify(
                 continue
         in_pool = in_ranges(sub.address_after, ranges)
         on_list = sub.address_after in listed
-        blocked_now = on_list if method == "address-list" else in_pool
-        if method == "both":
-            blocked_now = in_pool and on_list
+        # Blocked means on the list the walled-garden rules use; with the blocking profile,
+        # also an address from the blocking pool (the profile puts it on the list).
+        blocked_now = on_list if method == "address-list" else in_pool and on_list
         if action == "block" and not blocked_now:
             sub.status = "failed"
             sub.error = (

@@ -268,3 +268,26 @@ def test_the_api_over_tls_is_used_and_verified(tls_lab: RunningLab) -> None:
     assert failed and all(
         "No such file" in r["error"] or "certificate" in r["error"] for r in failed
     )
+
+
+def test_a_block_that_does_not_take_is_put_back(lab: RunningLab) -> None:
+    """The blocking profile lost its address list: the post-check catches it."""
+    [contract] = free_contracts(lab)
+    secret_before, _ = secret_and_session(lab, contract)
+    router = api(lab, contract["concentrator"])
+    try:
+        profiles = router.path("ppp", "profile")
+        [row] = profiles.select(Key(".id")).where(Key("name") == "bloqueio")
+        profiles.update(**{".id": row[".id"], "address-list": ""})
+    finally:
+        router.close()
+    report = lab.run_json("ppp-block", "-e", f"contract={contract['code']}", expect=1)
+    found = results(report)[contract["code"]]
+    assert found["status"] == "failed" and "not on the block list" in found["error"]
+    assert "put back" in found["error"]
+    secret_after, _ = secret_and_session(lab, contract)
+    assert secret_after["profile"] == secret_before["profile"]
+    after = results(lab.run_json("ppp-lookup", "-e", f"contract={contract['code']}"))
+    assert not after[contract["code"]]["address_in_block_pool"]  # dialled again, freed
+    [row] = lab.query("SELECT blocked FROM contracts WHERE code=:c", c=contract["code"])
+    assert row["blocked"] == 0
