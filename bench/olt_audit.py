@@ -229,7 +229,7 @@ def main() -> None:
         must(
             ispflow(
                 "lab", "up", "--olts", str(args.olts), "--pons", str(args.pons),
-                "--onus", str(args.onus), "--autofind", "0",
+                "--onus", str(args.onus), "--autofind", "0", "--concentrators", "0",
                 "--latency-ms", str(args.latency_ms), "--login-ms", str(args.login_ms),
                 "--port", str(free_base_port(args.olts)), "--db", db,
                 cwd=root,

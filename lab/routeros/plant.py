@@ -83,6 +83,8 @@ def build_concentrators(
 ) -> list[ApiDevice]:
     """Concentrators with pools, profiles, blocking rules, and a secret (and, when its ONU is
     online, a PPPoE session) for every installed contract of their OLTs."""
+    if count <= 0:
+        return []
     names = concentrator_names(count)
     olt_index = {olt["name"]: i for i, olt in enumerate(olts)}
     devices = []
