@@ -30,8 +30,9 @@ def pool_ensure(task: Task, pool: str, ranges: str, next_pool: str | None = None
     wanted = _normal(ranges)
     add = driver.pool_add(pool, wanted, next_pool)
     if task.is_dry_run():
-        return Result(host=task.host, result={"commands": [add.text(), "(or, if it exists)",
-                                                           driver.pool_set(pool, wanted, next_pool).text()]})  # fmt: skip
+        resize = driver.pool_set(pool, wanted, next_pool)
+        commands = [add.text(), "(or, if it exists)", resize.text()]
+        return Result(host=task.host, result={"commands": commands})
     session = task.host.get_connection(CONNECTION, task.nornir.config)
     pools, used = session.run([driver.pools(), driver.pool_used(pool)])
     if pools.error or used.error:
@@ -62,12 +63,13 @@ def pool_ensure(task: Task, pool: str, ranges: str, next_pool: str | None = None
     [answer] = session.run([op])
     if answer.error:
         raise RuntimeError(f"{op.text()}: {answer.error}")
-    action = "resized" if current else "created"
-    return Result(
-        host=task.host,
-        result={"pool": pool, "ranges": wanted, "action": action, "was": current and current.get("ranges")},
-        changed=True,
-    )  # fmt: skip
+    result = {
+        "pool": pool,
+        "ranges": wanted,
+        "action": "resized" if current else "created",
+        "was": current.get("ranges") if current else None,
+    }
+    return Result(host=task.host, result=result, changed=True)
 
 
 def _inside(address: str, ranges: str) -> bool:
@@ -121,7 +123,7 @@ def address_list_sync(
     if errors:
         result["errors"] = errors
         raise RuntimeError(f"{len(errors)} change(s) refused; first: {errors[0]}")
-    return Result(host=task.host, result=result, changed=bool(ops))  # fmt: skip
+    return Result(host=task.host, result=result, changed=bool(ops))
 
 
 def _wanted(task: Task, file: str | None, source: str) -> set[str]:
