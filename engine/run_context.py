@@ -57,8 +57,11 @@ class RunContext:
         """Close what the run's tasks shared (each `close()` may raise what it still holds)."""
         errors = []
         for resource in self.shared.values():
+            closer = getattr(resource, "close", None)
+            if not callable(closer):
+                continue  # plain shared data
             try:
-                resource.close()
+                closer()
             except Exception as exc:
                 errors.append(exc)
         self.shared.clear()
