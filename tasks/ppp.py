@@ -350,7 +350,7 @@ def _on_device(
                 if s.ops and s.previous_profile and s.previous_profile != block_profile
             },
         )
-    _apply(session, driver, [s for s in subs if s.ops], block_list)
+    _apply(session, driver, [s for s in subs if s.ops])
     dropped = [s for s in subs if s.status == "applied" and s.session is not None]
     _wait_for_sessions(session, driver, dropped, settle)
     _verify(session, driver, subs, action, method, ranges, block_list, block_profile)
@@ -423,9 +423,7 @@ def _plan(
         sub.status = f"{action}ed (found so on the concentrator)"
 
 
-def _apply(
-    session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber], listed: str
-) -> None:
+def _apply(session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber]) -> None:
     """Send every planned change in one batch; a contract with a refused change is put back."""
     ops = [op for sub in subs for op in sub.ops]
     answers = iter(session.run(ops))
@@ -433,12 +431,8 @@ def _apply(
     for sub in subs:
         for op in sub.ops:
             answer = next(answers)
-            if op.command.endswith("/address-list/add") and answer.rows:
-                sub.added_entry = str(answer.rows[0].get("ret"))
-            # A session that ended by itself in the meantime is as good as dropped.
-            if answer.error and not (
-                op.command == "/ppp/active/remove" and "no such item" in answer.error
-            ):
+            sub.added_entry = driver.added_id(op, answer.rows) or sub.added_entry
+            if answer.error and not driver.already_gone(op, answer.error):
                 sub.status, sub.error = "failed", f"{op.text()}: {answer.error}"
                 break
         else:
@@ -454,7 +448,7 @@ def _put_back(session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber
     for sub in subs:
         if sub.previous_profile:
             undo.append(driver.set_profile(sub.login, sub.previous_profile))
-        if sub.added_entry and sub.added_entry.startswith("*"):
+        if sub.added_entry:
             undo.append(driver.list_remove(sub.added_entry))
         if sub.address_after and sub.session is not None:
             # It already dialled again under the new profile: once more, under the old one.
@@ -586,12 +580,12 @@ def _preview(
     for sub in subs:
         if method in ("profile", "both"):
             profile = block_profile if action == "block" else "<profile before the block>"
-            if action == "block":
-                lines.append(driver.set_profile(sub.login, profile).text())
-            else:
-                lines.append(f"/ppp/secret/set =numbers={sub.login} =profile={profile}")
+            lines.append(driver.preview("set_profile", login=sub.login, profile=profile))
         if method in ("address-list", "both"):
-            verb = "add =list=" + block_list if action == "block" else "remove =.id=<its entry>"
-            lines.append(f"/ip/firewall/address-list/{verb} =address=<session address>")
-        lines.append(f"/ppp/active/remove =.id=<session of {sub.login}>")
+            if action == "block":
+                entry = {"list": block_list, "address": "<session address>", "comment": sub.login}
+                lines.append(driver.preview("list_add", **entry))
+            else:
+                lines.append(driver.preview("list_remove", entry_id="<its entry>"))
+        lines.append(driver.preview("session_drop", session_id=f"<session of {sub.login}>"))
     return lines

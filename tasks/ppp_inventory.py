@@ -96,7 +96,7 @@ def address_list_sync(
             result={
                 "commands": [driver.address_list(list).text()]
                 + [driver.list_add(list, a, comment).text() for a in sorted(wanted)]
-                + ["/ip/firewall/address-list/remove =.id=<each static entry not wanted>"]
+                + [driver.preview("list_remove", entry_id="<each static entry not wanted>")]
             },
         )
     session = task.host.get_connection(CONNECTION, task.nornir.config)

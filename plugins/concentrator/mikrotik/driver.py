@@ -76,6 +76,23 @@ class MikrotikDriver:
         filled = [_MARKER.sub(lambda m: values[m.group(1)], word) for word in words]
         return ApiOp(filled[0], tuple(filled[1:]))
 
+    def preview(self, template: str, **placeholders: str) -> str:
+        """A sentence for --dry-run, with `<...>` where only the router knows the value."""
+        return self.op(template, **placeholders).text()
+
+    # -- answers --------------------------------------------------------------------------
+    @staticmethod
+    def added_id(op: ApiOp, rows: Sequence[dict[str, Any]]) -> str | None:
+        """The id RouterOS gave an item an `add` created (`!done =ret=*1A`)."""
+        if op.command.endswith("/add") and rows and str(rows[0].get("ret", "")).startswith("*"):
+            return str(rows[0]["ret"])
+        return None
+
+    @staticmethod
+    def already_gone(op: ApiOp, error: str) -> bool:
+        """A session that ended by itself before it was dropped is as good as dropped."""
+        return op.command == "/ppp/active/remove" and "no such item" in error
+
     # -- reads ----------------------------------------------------------------------------
     def secrets(self, logins: Sequence[str] = ()) -> ApiOp:
         return self.op("secrets_print", logins=_few(logins))
