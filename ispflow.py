@@ -25,6 +25,9 @@ from engine.registry import task
 from engine.vartypes import VarErrors
 from lab.cli import lab_app
 from plugins.olt.parse_command import parse
+from store.cli.customers import contract_app, customer_app
+from store.cli.field import cto_app, seal_app
+from store.cli.tickets import ticket_app
 
 __all__ = ["load_runbook", "main", "run_runbook", "task"]
 
@@ -55,6 +58,11 @@ runs_app = typer.Typer(
 )
 app.add_typer(runs_app, name="runs")
 app.add_typer(lab_app, name="lab")
+app.add_typer(customer_app, name="customer")
+app.add_typer(contract_app, name="contract")
+app.add_typer(ticket_app, name="ticket")
+app.add_typer(cto_app, name="cto")
+app.add_typer(seal_app, name="seal")
 app.command("parse")(parse)
 
 err = Console(stderr=True, highlight=False)

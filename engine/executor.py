@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nornir.core import Nornir
-from nornir.core.inventory import Hosts, Inventory
+from nornir.core.inventory import Host, Hosts, Inventory
 from nornir.core.processor import Processor
 
 from engine import connections, run_context
 from engine.context import HostState
 from engine.errors import UsageError
-from engine.model import Runbook, RunOptions, Step
+from engine.model import LOCAL_HOST, Runbook, RunOptions, Step
 from engine.outcome import DONE_STATUSES, RunOutcome, StepOutcome
 from engine.run_state import RunState
 from engine.secrets import Secrets
@@ -156,6 +156,8 @@ class Executor:
     def _select_hosts(
         self, runbook: Runbook, options: RunOptions, prior: RunOutcome | None, *, rerun: bool
     ) -> list[str]:
+        if runbook.runs_locally:
+            self._add_local_host()
         inventory = self.nornir.inventory.hosts
         if prior is not None:
             names = prior.failed_hosts() if rerun else list(prior.hosts)
@@ -260,6 +262,17 @@ class Executor:
                 done, status="failed", error=state.secrets.scrub(f"{error}")
             )
             state.amend(step, failed)
+
+    def _add_local_host(self) -> None:
+        """The stand-in host of a `targets: local` runbook; nothing connects to it."""
+        inventory = self.nornir.inventory
+        if LOCAL_HOST not in inventory.hosts:
+            inventory.hosts[LOCAL_HOST] = Host(
+                name=LOCAL_HOST,
+                hostname="localhost",
+                data={"role": LOCAL_HOST},
+                defaults=inventory.defaults,
+            )
 
     def _nornir_for(self, hosts: list[str]) -> Nornir:
         """The inventory narrowed to these hosts, built directly: ``Nornir.filter`` would call

@@ -87,6 +87,9 @@ class Step:
         return self.name
 
 
+LOCAL_HOST = "local"
+
+
 @dataclass
 class Runbook:
     name: str
@@ -102,6 +105,12 @@ class Runbook:
     @property
     def all_steps(self) -> list[Step]:
         return self.steps + self.rollback_steps
+
+    @property
+    def runs_locally(self) -> bool:
+        """`targets: local`: the runbook works on the store or a ticket system, on no device;
+        it runs once, as the host `local`."""
+        return str(self.targets).strip() == LOCAL_HOST
 
     def step_by_index(self, index: int) -> Step:
         for step in self.all_steps:

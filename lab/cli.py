@@ -175,7 +175,8 @@ def up_command(
         url, counts = seeded
         out.print(
             f"  store      {url}: {counts['customers']} customers, {counts['contracts']} "
-            f"contracts ({counts['pending_onus']} waiting for their ONU), {counts['onus']} ONUs"
+            f"contracts ({counts['pending_onus']} waiting for their ONU), {counts['onus']} ONUs, "
+            f"{counts['service_orders']} service orders"
         )
     out.print(
         "  use it:    ispflow run onu-signal   (from this folder; elsewhere set "
@@ -185,11 +186,14 @@ def up_command(
 
 def _seed(paths: StatePaths, db: str | None) -> tuple[str, dict[str, int]]:
     from lab.seed_store import seed_from_fleet
+    from lab.seed_tickets import seed_service_orders
     from store.db import open_database
 
     fleet = json.loads(paths.lab_json.read_text(encoding="utf-8"))
     with open_database(db) as database:
-        return str(database), seed_from_fleet(database, fleet)
+        counts = seed_from_fleet(database, fleet)
+        counts |= seed_service_orders(database, seed=int(fleet.get("seed", 7)))
+        return str(database), counts
 
 
 @lab_app.command("status")

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, delete, insert
 
 from lab.routeros.plant import concentrator_of, subscriber
 from store.db import Database
-from store.normalize import search_key
+from store.normalize import phone_key, search_key
 from store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
 
 FIRST = (
@@ -246,13 +246,15 @@ def _customer(rng: random.Random, number: int, docs: set[str]) -> dict[str, Any]
     while doc in docs:
         doc = make(rng)
     docs.add(doc)
+    phones = [f"+55 51 9{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"]
     return {
         "code": f"CLI-{number:05d}",
         "name": name,
         "name_search": search_key(name),
         "doc": doc,
         "doc_type": doc_type,
-        "phones": [f"+55 51 9{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"],
+        "phones": phones,
+        "phone_search": phone_key(phones),
         "street": rng.choice(STREETS),
         "number": str(rng.randint(10, 2999)),
         "district": rng.choice(DISTRICTS),

@@ -107,7 +107,8 @@ def _olt_id(conn: Connection, olt: str, vendor: str | None) -> int:
     )
 
 
-def _pon_id(conn: Connection, olt_id: int, frame: int, slot: int, port: int) -> int:
+def pon_port_id(conn: Connection, olt_id: int, frame: int, slot: int, port: int) -> int:
+    """The PON port's row id, the row added if the store does not have it yet."""
     found = conn.execute(
         select(pon_ports.c.id).where(
             pon_ports.c.olt_id == olt_id,
@@ -154,7 +155,7 @@ def record_onu(
             if contract_row is None:
                 raise ContractError(f"contract {contract!r} is not in the store")
         olt_id = _olt_id(conn, olt, vendor)
-        pon_id = _pon_id(conn, olt_id, frame, slot, number)
+        pon_id = pon_port_id(conn, olt_id, frame, slot, number)
         key = onus.c.serial == serial if serial else onus.c.mac == mac
         existing = conn.execute(select(onus.c.id).where(key)).scalar()
         # Whatever the store still holds at this PON position is stale: the OLT just said

@@ -21,3 +21,8 @@ def digits(value: str) -> str:
 def doc_type(doc: str) -> str | None:
     """'cpf' for 11 digits, 'cnpj' for 14, None otherwise."""
     return {11: "cpf", 14: "cnpj"}.get(len(digits(doc)))
+
+
+def phone_key(phones: list[str] | tuple[str, ...] | None) -> str | None:
+    """`customers.phone_search`: each phone's digits, space-separated; None without phones."""
+    return " ".join(d for d in (digits(str(p)) for p in phones or ()) if d) or None

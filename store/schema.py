@@ -43,6 +43,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 CONTRACT_STATUSES = ("active", "suspended", "cancelled", "pending")
 RUN_STATUSES = ("running", "ok", "failed", "aborted", "interrupted")
+SERVICE_ORDER_STATUSES = ("open", "waiting", "closed")
 STEP_STATUSES = ("pending", "ok", "changed", "failed", "skipped", "aborted")
 
 
@@ -75,9 +76,19 @@ customers = Table(
         index=True,
         comment="name lowercased without accents (store.normalize.search_key)",
     ),
-    Column("doc", String(14), unique=True, comment="CPF (11) or CNPJ (14), digits only"),
+    Column(
+        "doc",
+        String(14),
+        unique=True,
+        comment="CPF (11 digits) or CNPJ (14, letters too since 2026), without punctuation",
+    ),
     Column("doc_type", String(4)),
     Column("phones", JSON, nullable=False, default=list),
+    Column(
+        "phone_search",
+        String(255),
+        comment="the digits of every phone, space-separated (store.normalize.phone_key)",
+    ),
     Column("email", String(254)),
     Column("street", String(200)),
     Column("number", String(20)),
@@ -189,6 +200,8 @@ contracts = Table(
     _created(),
     _updated(),
     _one_of("status", CONTRACT_STATUSES, "status"),
+    # A CTO port serves one customer drop.
+    UniqueConstraint("cto_port_id", name="uq_contracts_cto_port"),
 )
 
 seals = Table(
@@ -207,9 +220,11 @@ service_orders = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("protocol", String(64), nullable=False, unique=True),
+    Column("subject", String(200)),
     Column("customer_id", ForeignKey("customers.id", ondelete="SET NULL"), index=True),
     Column("contract_id", ForeignKey("contracts.id", ondelete="SET NULL"), index=True),
     Column("status", String(32), nullable=False, server_default="open"),
+    Column("status_since", UTCDateTime(), comment="when it entered its current status"),
     Column("cause", String(200)),
     Column("channel", String(64)),
     Column("responsible", String(100)),
@@ -227,10 +242,13 @@ service_orders = Table(
     Column("locked_at", UTCDateTime()),
     Column("solution_code", String(32)),
     Column("solution_text", Text),
+    Column("cto", String(64)),
+    Column("seal", String(64)),
     Column("external_ref", String(128), index=True, comment="e.g. the ticket id in RT"),
     _created(),
     _updated(),
     _one_of("responsible_type", ("internal", "external"), "responsible_type"),
+    _one_of("status", SERVICE_ORDER_STATUSES, "status"),
     # "claim the oldest open order of a queue with no owner" is the hot query.
     Index("ix_service_orders_queue_status_opened_at", "queue", "status", "opened_at"),
 )

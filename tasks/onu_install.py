@@ -15,6 +15,7 @@ from engine import run_context
 from engine.registry import task
 from store.contracts import record_onu
 from tasks.onu import authorize, deauthorize, optical
+from tasks.tickets import close_contract_orders
 
 ACCEPT = ("good", "warning")
 
@@ -33,8 +34,12 @@ def install(
     accept: list[str] | tuple[str, ...] = ACCEPT,
     signal_tries: int = 3,
     signal_delay: float = 2.0,
+    close_code: str = "",
+    close_queue: str = "installation",
 ) -> Result:
-    """Authorize an ONU, read its signal until it is in `accept`, else remove it; record it."""
+    """Authorize an ONU, read its signal until it is in `accept`, else remove it; record it.
+    With `close_code`, the contract's open order in `close_queue` is closed with that
+    solution code and the signal reading."""
     added = authorize(
         task,
         port=port,
@@ -73,6 +78,13 @@ def install(
             vendor=task.host.get("vendor"),
             contract=contract or None,
         )
+    closed: list[dict[str, Any]] = []
+    if contract and close_code and context is not None:
+        text = (
+            f"ONU {serial or mac} authorized on {task.host.name} {port} id {onu_id}; "
+            f"RX {reading.get('rx_dbm')} dBm ({reading.get('signal')})"
+        )
+        closed = close_contract_orders(contract, close_queue, close_code, text)
     result: dict[str, Any] = {
         "port": port,
         "onu_id": onu_id,
@@ -83,6 +95,7 @@ def install(
         "rx_dbm": reading.get("rx_dbm"),
         "signal": reading.get("signal"),
         "already": bool(added.result.get("already")),
+        "orders_closed": [c["protocol"] for c in closed],
     }
     return Result(host=task.host, result=result, changed=bool(added.changed))
 

@@ -1,0 +1,1 @@
+"""Command-line commands over the store's records (customers, contracts, field service)."""
