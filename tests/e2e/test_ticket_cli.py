@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
+
+import pytest
 
 from tests.conftest import Cli
 
@@ -110,3 +113,48 @@ def test_ticket_help_teaches(sqlite_cli: Cli) -> None:
     assert helped.returncode == 0
     for word in ("claim", "close", "move", "list", "ispflow ticket claim"):
         assert word in helped.stdout
+
+
+@pytest.mark.rt
+def test_ticket_commands_on_request_tracker(
+    sqlite_cli: Cli, request_tracker: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISPFLOW_TICKETS", "rt")
+    monkeypatch.setenv("ISPFLOW_RT_URL", request_tracker["url"])
+    monkeypatch.setenv("ISPFLOW_RT_TOKEN", request_tracker["token"])
+    cli = sqlite_cli
+    cause = f"cli-{uuid.uuid4().hex[:8]}"
+    made = opened(cli, "-s", "Sem sinal", "--queue", "remote-support", "--cause", cause)
+    assert listed(cli, "--cause", cause, "--unowned") == [made["protocol"]]
+    assert cli("ticket", "claim", made["protocol"], "--as", "ana").returncode == 0
+    second = cli("ticket", "claim", made["protocol"], "--as", "bruno")
+    assert second.returncode == 1 and "ana" in second.stderr
+    closed = cli(
+        "ticket",
+        "close",
+        made["protocol"],
+        "--code",
+        "OK",
+        "--text",
+        "feito",
+        "--as",
+        "ana",
+        "--json",
+    )
+    assert closed.returncode == 0, closed.stderr
+    assert json.loads(closed.stdout)["status"] == "closed"
+    everything = " ".join(
+        p.stdout + p.stderr for p in (second, closed, cli("ticket", "show", made["protocol"]))
+    )
+    assert request_tracker["token"] not in everything
+
+
+def test_bad_rt_token_is_a_clear_error_without_the_token(
+    sqlite_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISPFLOW_RT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("ISPFLOW_RT_TOKEN", "1-99-secret-token-value")
+    proc = sqlite_cli("ticket", "list", "--backend", "rt")
+    assert proc.returncode == 1
+    assert "127.0.0.1:9" in proc.stderr
+    assert "secret-token-value" not in proc.stdout + proc.stderr

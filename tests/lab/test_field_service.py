@@ -4,6 +4,9 @@ onu-authorize, CTO and seal from a runbook and from the CLI."""
 from __future__ import annotations
 
 import json
+import uuid
+
+import pytest
 
 from tests.lab.conftest import RunningLab, pending_contract, step_results
 
@@ -145,3 +148,25 @@ def test_lab_seeds_an_installation_order_per_pending_contract(lab: RunningLab) -
     # Protocols follow the same scheme as orders opened later, so they never collide.
     opened = open_order(lab, pending[0]["code"], queue="remote-support")
     assert opened not in {o["protocol"] for o in orders}
+
+
+@pytest.mark.rt
+def test_authorize_closes_the_installation_order_in_request_tracker(
+    lab: RunningLab, request_tracker: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISPFLOW_TICKETS", "rt")
+    monkeypatch.setenv("ISPFLOW_RT_URL", request_tracker["url"])
+    monkeypatch.setenv("ISPFLOW_RT_TOKEN", request_tracker["token"])
+    onu = pending_contract(lab, lab.olt_of_model("MA5608T")["name"])
+    # RT is shared by the whole test session: a contract code only this test uses.
+    contract = onu["contract"]
+    unique = f"{contract}-{uuid.uuid4().hex[:6]}"
+    lab.query("UPDATE contracts SET code = :new WHERE code = :old", new=unique, old=contract)
+    installation = open_order(lab, unique)
+
+    report = lab.run_json("onu-authorize", "-e", f"contract={unique}")
+    [closing] = step_results(report, "close the installation order")
+    assert [c["protocol"] for c in closing["result"]["closed"]] == [installation]
+    closed = order(lab, installation)
+    assert closed["status"] == "closed" and closed["solution_code"] == "INSTALLED"
+    assert onu["serial"] in closed["solution_text"]
