@@ -24,6 +24,7 @@ from engine.loader import load_runbook
 from engine.registry import task
 from engine.vartypes import VarErrors
 from lab.cli import lab_app
+from plugins.inventory.cli import inventory_app
 from plugins.olt.parse_command import parse
 from store.cli.customers import contract_app, customer_app
 from store.cli.field import cto_app, seal_app
@@ -63,6 +64,7 @@ app.add_typer(contract_app, name="contract")
 app.add_typer(ticket_app, name="ticket")
 app.add_typer(cto_app, name="cto")
 app.add_typer(seal_app, name="seal")
+app.add_typer(inventory_app, name="inventory")
 app.command("parse")(parse)
 
 err = Console(stderr=True, highlight=False)
@@ -151,6 +153,13 @@ def run(
             help="Inventory folder (default: ISPFLOW_INVENTORY, a lab started here with `ispflow lab up`, else the bundled one).",
         ),
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Inventory source: files, netbox or store (default: inventory.source in ispflow.yaml, else files).",
+        ),
+    ] = None,
     db: Annotated[
         str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
     ] = None,
@@ -192,6 +201,7 @@ def run(
             given,
             options,
             inventory=inventory,
+            source=source,
             db=db,
             resume=resume,
             rerun_failed=rerun_failed,
@@ -223,12 +233,17 @@ def run_runbook(
     options: Any = None,
     *,
     inventory: str | Path | None = None,
+    source: str | None = None,
+    refresh: bool = False,
     db: str | None = None,
     resume: str | None = None,
     rerun_failed: str | None = None,
     progress: Console | None = None,
 ) -> Any:
-    """Run a runbook and return its :class:`engine.outcome.RunOutcome` (the API behind `run`)."""
+    """Run a runbook and return its :class:`engine.outcome.RunOutcome` (the API behind `run`).
+
+    `source` is the inventory source (files, netbox, store); `refresh` skips NetBox's cached
+    device list."""
     from engine.executor import Executor
     from engine.model import RunOptions
     from plugins.inventory.files import open_nornir
@@ -256,7 +271,7 @@ def run_runbook(
         if prior is not None:
             _check_same_runbook(book, prior)
             _check_secrets_given(book, prior, given_vars or {})
-        nornir = open_nornir(inventory)
+        nornir = open_nornir(inventory, source, refresh=refresh, db=db)
         processors = [RunProgress(progress)] if progress is not None else []
         executor = Executor(nornir, journal, processors)
         return executor.run(
@@ -511,6 +526,89 @@ def runs_show(
 
 
 # -- discovery -----------------------------------------------------------------------------
+@app.command(epilog="Exit codes: 0 everything agrees, 1 findings (or a device unread), 2 usage.")
+def reconcile(
+    limit: Annotated[
+        str | None, typer.Option("--limit", "-l", help="Only these devices (a host filter).")
+    ] = None,
+    netbox: Annotated[
+        bool,
+        typer.Option("--netbox", help="Also compare the inventory with NetBox (configured)."),
+    ] = False,
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="Show the store fixes for the safe cases (moved, missing)."),
+    ] = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="With --fix: make those changes in the store.")
+    ] = False,
+    output: Annotated[str, typer.Option("--output", "-o", help="text, json or html")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report to a file.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
+    inventory: Annotated[
+        Path | None, typer.Option("--inventory", "-i", help="Inventory folder.")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
+    ] = None,
+) -> None:
+    """Where the devices, the store and NetBox disagree.
+
+    Reads every OLT's ONUs and every concentrator's PPP secrets (the `reconcile` runbook) and
+    reports: ONUs on an OLT with no contract (ghost), contracts whose ONU is not on the OLT
+    (missing), ONUs on another PON/id than recorded (moved), PPP logins with no contract, and
+    with --netbox devices in NetBox but not in the inventory and the other way round.
+
+    `ispflow reconcile --fix` shows the store changes for the safe cases;
+    `ispflow reconcile --fix --apply` makes them. Devices are never changed.
+    """
+    from engine.model import RunOptions
+    from engine.reconcile import (
+        ReconcileReport,
+        apply_fixes,
+        device_findings,
+        inventory_findings,
+        plan_fixes,
+    )
+    from engine.reports.reconcile import render
+
+    if output not in ("text", "json", "html"):
+        raise _fail(f"--output '{output}' is not one of text, json, html")
+    if apply and not fix:
+        raise _fail("--apply goes with --fix")
+    try:
+        options = RunOptions(limit=_parse_limit(limit), workers=workers)
+        outcome = run_runbook("reconcile", {}, options, inventory=inventory, db=db, progress=err)
+        findings, devices = device_findings(outcome.to_dict()["results"])
+        if netbox:
+            from plugins.inventory.files import open_nornir
+
+            # The YAML inventory (or the lab's) against NetBox, read afresh: no cached list.
+            network = open_nornir(inventory, source="files").inventory.hosts
+            listed = open_nornir(source="netbox", refresh=True).inventory.hosts
+            findings += inventory_findings(network, listed)
+        report = ReconcileReport(outcome.run_id, findings, devices, netbox_compared=netbox)
+        if fix:
+            report.fixes = plan_fixes(findings)
+            if apply and report.fixes:
+                from store.db import open_database
+
+                with open_database(db) as database:
+                    report.fixes = apply_fixes(database, report.fixes)
+                report.applied = True
+    except (UsageError, RunbookError) as exc:
+        raise _fail(str(exc)) from None
+    text = render(report, output)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"report written to {out}")
+    else:
+        sys.stdout.write(text)
+    fixed = {(f["serial"], f["olt"]) for f in report.fixes if f.get("done")}
+    left = [f for f in report.findings if (f.get("serial"), f.get("olt")) not in fixed]
+    raise typer.Exit(EXIT_FAILED if left else EXIT_OK)
+
+
 @app.command("tasks")
 def list_tasks() -> None:
     """Tasks a runbook step can use (`task:`), with their arguments."""

@@ -283,7 +283,12 @@ class ZteCli(Shell):
             return render.version(self.olt, self.olt.clock())
         if what == "running-config":
             w.keyword("interface")
-            pon, onu_id = self._onu_target(w.next())
+            token = w.next()
+            if self.naming.parse_olt(token.text) is not None:
+                pon = self._olt_target(token)
+                w.done()
+                return render.pon_running_config(pon, self.olt.snapshot(pon), self.naming)
+            pon, onu_id = self._onu_target(token)
             w.done()
             return self._with_onu(
                 pon, onu_id, lambda view: render.running_config(view, self.naming)

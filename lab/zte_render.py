@@ -197,6 +197,15 @@ def running_config(view: OnuView, naming: Naming) -> list[str]:
     return lines + ["!", "end"]
 
 
+def pon_running_config(pon: str, views: list[OnuView], naming: Naming) -> list[str]:
+    """A PON's configuration: its ONUs as they were added (`onu N type T sn S`)."""
+    lines = ["Building configuration...", f"interface {naming.olt_if(pon)}", "  no shutdown"]
+    for view in sorted(views, key=lambda v: v.onu_id):
+        key = f"sn {view.serial}" if view.serial else f"mac {view.mac}"
+        lines.append(f"  onu {view.onu_id} type {view.onu_type} {key}")
+    return lines + ["!", "end"]
+
+
 def onu_running_config(view: OnuView, naming: Naming) -> list[str]:
     lines = [f"pon-onu-mng {naming.onu_if(view.pon, view.onu_id)}"]
     lines += [f"  {line}" for line in view.mng_config]

@@ -23,7 +23,7 @@ from tasks.signal import classify, thresholds_for
 CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
 
 
-def _session(task: Task, driver: OltDriver) -> CliSession:
+def olt_session(task: Task, driver: OltDriver) -> CliSession:
     def reopen() -> Any:
         # The lost connection stays in Nornir's pool until closed; closing a dead one may fail.
         try:
@@ -37,7 +37,7 @@ def _session(task: Task, driver: OltDriver) -> CliSession:
     )
 
 
-def _records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
+def read_records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
     """Send lines; parse the answer of the last one (the query; the others change mode)."""
     answers = session.read(lines)
     command, output = answers[-1]
@@ -58,7 +58,7 @@ def autofind(task: Task) -> Result:
     lines = driver.autofind()
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": lines})
-    return Result(host=task.host, result=_records(_session(task, driver), lines))
+    return Result(host=task.host, result=read_records(olt_session(task, driver), lines))
 
 
 @task("onu.authorize", changes_device=True)
@@ -101,7 +101,7 @@ def authorize(
         note = None if onu_id is not None else "onu id: the lowest free one on the PON at run time"
         return Result(host=task.host, result={"commands": preview, "note": note})
 
-    session = _session(task, driver)
+    session = olt_session(task, driver)
     with pon_lock(task.host.name, str(pon)):
         if serial:
             found = _find_serial(session, serial)
@@ -113,7 +113,7 @@ def authorize(
                 return Result(host=task.host, result={**found, "serial": serial, "already": True})
         taken = {
             int(r["onu_id"])
-            for r in _records(session, driver.list_onus(pon))
+            for r in read_records(session, driver.list_onus(pon))
             if r.get("onu_id") is not None
         }
         if onu_id is None:
@@ -141,7 +141,7 @@ def authorize(
 
 def _find_serial(session: CliSession, serial: str) -> dict[str, Any] | None:
     try:
-        records = _records(session, session.driver.onu_by_serial(serial))
+        records = read_records(session, session.driver.onu_by_serial(serial))
     except DeviceRefused:
         return None  # "ONT does not exist" and the like: not authorized anywhere
     return records[0] if records else None
@@ -209,7 +209,7 @@ def deauthorize(
     if task.is_dry_run():
         shown = onu_id if onu_id is not None else f"<id of {serial}>"
         return Result(host=task.host, result={"commands": driver.deauthorize(pon, shown)})  # type: ignore[arg-type]
-    session = _session(task, driver)
+    session = olt_session(task, driver)
     if onu_id is None:
         found = _find_serial(session, serial or "")
         if found is None:
@@ -239,7 +239,7 @@ def _finish_removal(
             session.send(line)  # parts already removed are refused: that is fine here
         for line in driver.leave_config():
             session.send(line)
-        left = {int(r["onu_id"]) for r in _records(session, driver.list_onus(pon))}
+        left = {int(r["onu_id"]) for r in read_records(session, driver.list_onus(pon))}
     except Exception as exc:  # noqa: BLE001 - reported with what to do next
         raise RuntimeError(
             f"{task.host.name}: {lost}; finishing the removal on a new session failed too "
@@ -281,7 +281,7 @@ def status(task: Task, port: str) -> Result:
     lines = driver.list_onus(PonPort.parse(port))
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": lines})
-    return Result(host=task.host, result=_records(_session(task, driver), lines))
+    return Result(host=task.host, result=read_records(olt_session(task, driver), lines))
 
 
 @task("onu.optical")
@@ -312,7 +312,7 @@ def optical(
         steps = driver.optical_ports(pons)
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": [step.line for step in steps]})
-    session = _session(task, driver)
+    session = olt_session(task, driver)
     readings = []
     for step, (line, output) in zip(steps, session.read([s.line for s in steps]), strict=True):
         if step.pon is None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.services import NETBOX, REQUEST_TRACKER
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("ISPFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -136,72 +138,22 @@ def sqlite_cli(tmp_path: Path, inventory: Path) -> Cli:
     return Cli(tmp_path, f"sqlite:///{tmp_path / 'ispflow.db'}", inventory)
 
 
-# -- Request Tracker 5 (lab/services/request-tracker.sh) --------------------------------------
-
-RT_SCRIPT = ROOT / "lab" / "services" / "request-tracker.sh"
-RT_STATE = Path(os.environ.get("ISPFLOW_RT_STATE", "/tmp/ispflow-rt"))
-# A first start installs the Debian packages (about a minute, more on a slow mirror).
-RT_START_TIMEOUT_S = 600
-_rt_start: dict[str, object] = {}
-
-
-def _needs_rt(item: pytest.Item) -> bool:
-    return item.get_closest_marker("rt") is not None or "request_tracker" in getattr(
-        item, "fixturenames", ()
-    )
-
-
-def _start_rt() -> None:
-    """`up`, then `reset` so the session starts with no tickets; in the background."""
-    if "process" in _rt_start:
-        return
-    RT_STATE.mkdir(parents=True, exist_ok=True)
-    log = RT_STATE / f"pytest-start-{os.getpid()}.log"
-    with log.open("wb") as out:
-        _rt_start["process"] = subprocess.Popen(
-            ["bash", "-c", 'bash "$0" up && bash "$0" reset', str(RT_SCRIPT)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    _rt_start["log"] = log
+# -- real services (lab/services/*.sh), started in the background ---------------------------
+NETBOX_RESET_TIMEOUT_S = 120
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Start RT as soon as a selected test needs it; the tests before it run meanwhile."""
-    if os.environ.get("ISPFLOW_SKIP_RT") == "1" or config.option.collectonly:
-        return
-    wanting = [item for item in items if _needs_rt(item)]
-    if not wanting:
-        return
-    _start_rt()
-    if config.pluginmanager.hasplugin("timeout"):
-        # The first of them waits for the start inside its setup.
-        wanting[0].add_marker(pytest.mark.timeout(RT_START_TIMEOUT_S + 60))
+    """Start each service a selected test needs now; the tests before it run meanwhile."""
+    for service in (NETBOX, REQUEST_TRACKER):
+        service.schedule(config, items)
 
 
 @pytest.fixture(scope="session")
 def request_tracker() -> dict[str, str]:
     """A running Request Tracker 5 with the lab's queues, custom fields and staff, emptied of
     tickets at the start of the session: {"url", "token", "user", "password"}."""
-    if os.environ.get("ISPFLOW_SKIP_RT") == "1":
-        pytest.skip("ISPFLOW_SKIP_RT=1")
-    _start_rt()
-    process = _rt_start["process"]
-    log = _rt_start["log"]
-    assert isinstance(process, subprocess.Popen) and isinstance(log, Path)
-    try:
-        code = process.wait(timeout=RT_START_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"Request Tracker did not start within {RT_START_TIMEOUT_S} s:\n{_tail(log)}")
-    if code != 0:
-        pytest.fail(f"{RT_SCRIPT.name} up/reset failed (exit {code}):\n{_tail(log)}")
-    log.unlink(missing_ok=True)
-    env = dict(
-        line.split("=", 1) for line in (RT_STATE / "rt.env").read_text().splitlines() if "=" in line
-    )
+    env = REQUEST_TRACKER.ready()
     return {
         "url": env["RT_URL"],
         "token": env["RT_TOKEN"],
@@ -210,8 +162,29 @@ def request_tracker() -> dict[str, str]:
     }
 
 
-def _tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError as exc:
-        return f"(no log: {exc})"
+@pytest.fixture(scope="session")
+def netbox_service() -> dict[str, str]:
+    """A running NetBox with its superuser and API tokens, emptied at the start of the
+    session: {"url", "token" (v2, sent as Bearer), "token_v1"}."""
+    env = NETBOX.ready()
+    return {
+        "url": env["NETBOX_URL"],
+        "token": env["NETBOX_TOKEN"],
+        "token_v1": env.get("NETBOX_TOKEN_V1", ""),
+    }
+
+
+@pytest.fixture
+def netbox(netbox_service: dict[str, str]) -> dict[str, str]:
+    """The session's NetBox emptied back to its bootstrapped state (tokens kept) for this
+    test. A reset costs about 3 s: group checks that can share one NetBox in one test."""
+    proc = subprocess.run(
+        ["bash", str(NETBOX.script), "reset"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=NETBOX_RESET_TIMEOUT_S,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"{NETBOX.script.name} reset failed (exit {proc.returncode}):\n{proc.stderr}")
+    return dict(netbox_service)

@@ -173,7 +173,17 @@ RT_PASSWORD=${ROOT_PASSWORD}
 ENV
 }
 
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$RT_PORT") 2>/dev/null; }
+
 start_server() {
+  # A server this script did not start (an older install, another program) would answer in
+  # its place, with other users and tokens: refuse rather than report it ready.
+  if port_taken; then
+    say "port $RT_PORT is already in use by a process this script did not start:"
+    ss -ltnp "sport = :$RT_PORT" >&2 2>/dev/null || true
+    say "stop it, or choose another port with ISPFLOW_RT_PORT"
+    exit 1
+  fi
   say "starting rt-server on $RT_URL"
   # fd 8 holds this script's lock: the server must not inherit it.
   nohup "$SERVER" --port "$RT_PORT" --host 127.0.0.1 --max-workers 2 >"$RT_STATE/rt-server.log" 2>&1 8>&- &

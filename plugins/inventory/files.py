@@ -1,16 +1,25 @@
-"""The YAML inventory (hosts.yaml, groups.yaml, defaults.yaml) as a Nornir object."""
+"""The inventory as a Nornir object: YAML files (hosts.yaml, groups.yaml, defaults.yaml) by
+default, else NetBox or the store, as `--source` or the configuration's `inventory:` section
+says."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from nornir import InitNornir
 from nornir.core import Nornir
+from nornir.core.plugins.inventory import InventoryPluginRegister
 
 from engine.errors import UsageError
 from engine.paths import INVENTORY_DIR
+from engine.settings import load_section
+from engine.suggest import did_you_mean
 from plugins.inventory.credentials import apply_credentials, load_secrets_file
+
+SOURCES = ("files", "netbox", "store")
+SOURCE_ENV = "ISPFLOW_INVENTORY_SOURCE"
 
 # What `ispflow lab up` leaves in the folder it was started from.
 LAB_STATE_DIR = Path(".ispflow-lab")
@@ -31,7 +40,58 @@ def inventory_dir(path: str | Path | None = None) -> Path:
     return chosen
 
 
-def open_nornir(path: str | Path | None = None) -> Nornir:
+def inventory_source(source: str | None = None, path: str | Path | None = None) -> str:
+    """--source, else files when --inventory names a folder, else ISPFLOW_INVENTORY_SOURCE,
+    else the configuration's `inventory: {source: ...}`, else files."""
+    if source is None and path is not None:
+        return "files"
+    chosen = source or os.environ.get(SOURCE_ENV)
+    if not chosen:
+        section, _ = load_section("inventory", ("source",))
+        chosen = section.get("source") or "files"
+    if chosen not in SOURCES:
+        raise UsageError(
+            f"inventory source '{chosen}'{did_you_mean(str(chosen), SOURCES)} is not one of "
+            f"{', '.join(SOURCES)}"
+        )
+    return str(chosen)
+
+
+def open_nornir(
+    path: str | Path | None = None,
+    source: str | None = None,
+    *,
+    refresh: bool = False,
+    db: str | None = None,
+) -> Nornir:
+    """The inventory with credentials applied. `refresh` skips NetBox's cached device list;
+    `db` is the store the `store` source reads."""
+    chosen = inventory_source(source, path)
+    if chosen == "netbox":
+        from plugins.inventory.netbox import NetBoxInventory
+
+        return _plugin_nornir("ispflow_netbox", NetBoxInventory, {"refresh": refresh})
+    if chosen == "store":
+        from plugins.inventory.store import StoreInventory
+
+        return _plugin_nornir("ispflow_store", StoreInventory, {"db": db})
+    return _files_nornir(path)
+
+
+def _plugin_nornir(name: str, plugin: type, options: dict[str, Any]) -> Nornir:
+    # The entry points register these too; registering here keeps a source usable from a
+    # checkout whose package metadata predates it.
+    InventoryPluginRegister.register(name, plugin)
+    nornir = InitNornir(
+        runner={"plugin": "threaded"},
+        inventory={"plugin": name, "options": options},
+        logging={"enabled": False},
+    )
+    apply_credentials(nornir.inventory, load_secrets_file())
+    return nornir
+
+
+def _files_nornir(path: str | Path | None) -> Nornir:
     folder = inventory_dir(path)
     options = {"host_file": str(folder / "hosts.yaml")}
     for name in ("groups", "defaults"):

@@ -94,6 +94,10 @@ class OltDriver:
     def autofind(self) -> list[str]:
         return self.render("autofind")
 
+    def version(self) -> list[str]:
+        """Commands whose answer names the OLT's model and software version."""
+        return self.render("version")
+
     def authorize(self, request: AuthorizeRequest) -> list[str]:
         return self.render("authorize", **self.authorize_context(request))
 
@@ -138,6 +142,10 @@ class OltDriver:
 
     def list_onus(self, port: PonPort) -> list[str]:
         return self.render("list_onus", **self.port_context(port))
+
+    def onu_serials(self, port: PonPort) -> list[str]:
+        """Commands whose answer lists every ONU configured on the PON with its serial."""
+        return self.render("onu_serials", **self.port_context(port))
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
         """Bulk reads of several PONs as one sequence; read lines carry their PON."""

@@ -116,6 +116,24 @@ class MikrotikDriver:
     def pool_used(self, name: str) -> ApiOp:
         return self.op("pool_used_print", pool=checked_name(name, "pool"))
 
+    def resource(self) -> ApiOp:
+        """The router's board (model), platform and RouterOS version."""
+        return self.op("resource_print")
+
+    @staticmethod
+    def identity(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+        """Vendor, model and version from `/system/resource/print`; None if it is no RouterOS."""
+        row = rows[0] if rows else {}
+        if str(row.get("platform", "")).lower() != "mikrotik" and "board-name" not in row:
+            return None
+        return {
+            "vendor": "mikrotik",
+            "model": row.get("board-name"),
+            # "7.16.2 (stable)": the number is the version, the word the release channel.
+            "software": str(row.get("version", "")).split(" ")[0] or None,
+            "uptime": row.get("uptime"),
+        }
+
     # -- changes --------------------------------------------------------------------------
     def pool_add(self, name: str, ranges: str, next_pool: str | None = None) -> ApiOp:
         return self.op("pool_add", **self._pool(name, ranges, next_pool))

@@ -32,6 +32,7 @@ _SUMMARY_PORT = re.compile(rf"In port\s+({_PORT})\s*,", re.IGNORECASE)
 _SUMMARY_STATE_ROW = re.compile(r"^\s*(\d+)\s+([A-Za-z]\S*)\s*(.*?)\s*$")
 _SUMMARY_ONT_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/(\S+)(?:\s+(.*?))?\s*$")
 _ADDED = re.compile(r"PortID\s*:\s*(\d+)\s*,\s*ONTID\s*:\s*(\d+)", re.IGNORECASE)
+_UPTIME = re.compile(r"^\s*Uptime is\s+(.*?)\s*$", re.IGNORECASE)
 
 
 class HuaweiParsers(VendorParsers):
@@ -45,6 +46,7 @@ class HuaweiParsers(VendorParsers):
         (r"display ont optical-info \d+ all", "optical_table"),
         (r"display ont optical-info \d+ \d+", "optical_one"),
         (r"ont add .*", "ont_add"),
+        (r"display version", "version"),
         (
             r"(ont (delete|modify|reset|activate|deactivate)|(undo )?service-port|config|"
             r"interface gpon|quit|return|enable|disable|(undo )?smart|scroll|(undo )?interactive|"
@@ -254,6 +256,30 @@ class HuaweiParsers(VendorParsers):
             )
         # The answer names the port number only; the board is the interface entered.
         return [{"port": None, "port_number": int(added[1]), "onu_id": int(added[2])}]
+
+    # -- the chassis -------------------------------------------------------------------------
+    def version(self, command: str, output: str) -> list[Record]:
+        """The active main board's block: PRODUCT is the chassis model."""
+        fields: dict[str, str] = {}
+        uptime = None
+        for line in clean_lines(output, command):
+            key, sep, value = line.partition(":")
+            if sep and key.strip() in ("VERSION", "PATCH", "PRODUCT"):
+                fields.setdefault(key.strip(), value.strip())
+            found = _UPTIME.match(line)
+            if found:
+                uptime = found[1].strip()
+        if not fields.get("PRODUCT"):
+            return []
+        return [
+            {
+                "vendor": self.vendor,
+                "model": fields["PRODUCT"],
+                "software": text_or_none(fields.get("VERSION")),
+                "patch": text_or_none(fields.get("PATCH")),
+                "uptime": uptime,
+            }
+        ]
 
     def no_records(self, command: str, output: str) -> list[Record]:
         return []

@@ -29,6 +29,13 @@ _ATTENUATION = re.compile(
     r"^\s*(up|down)\s+(?:Rx|Tx)\s*:\s*(\S+)\s+(?:Rx|Tx)\s*:\s*(\S+)\s+(\S+)\s*$", re.IGNORECASE
 )
 _COMMAND_ONU = re.compile(_ONU, re.IGNORECASE)
+# The chassis line of `show version`; some releases say "System Description: ZXA10 C300 ...".
+_VERSION = re.compile(
+    r"\bZXA10\s+(?P<model>C\d{3}\S*)\b.*?\bVersion:?\s*(?P<software>[^,\s]+)", re.IGNORECASE
+)
+_UPTIME = re.compile(r"^\s*System uptime is\s+(.*?)\s*$", re.IGNORECASE)
+_COMMAND_PON = re.compile(r"gpon[-_]olt[-_](\d+/\d+/\d+)", re.IGNORECASE)
+_CONFIG_ONU = re.compile(r"^\s*onu\s+(\d+)\s+type\s+(\S+)\s+(sn|mac)\s+(\S+)", re.IGNORECASE)
 
 
 class ZteParsers(VendorParsers):
@@ -40,7 +47,9 @@ class ZteParsers(VendorParsers):
         (rf"show pon power onu-rx {_ONU_IF}", "onu_rx"),
         (rf"show pon power attenuation {_ONU_IF}", "attenuation"),
         (r"show gpon onu by sn \S+", "by_sn"),
+        (r"show version", "version"),
         (rf"show gpon onu detail-info {_ONU_IF}", "detail"),
+        (rf"show running-config interface {_OLT_IF}", "pon_config"),
         (
             r"(configure terminal|conf t|interface .*|onu \d+ .*|no onu \d+|exit|end|"
             r"terminal length \d+|name .*|description .*|tcont .*|gemport .*|switchport .*|"
@@ -86,6 +95,26 @@ class ZteParsers(VendorParsers):
                         "o7_state": text_or_none(row[5]),
                         "phase_state": phase,
                         "run_state": "online" if (phase or "").lower() == "working" else "offline",
+                    }
+                )
+        return records
+
+    def pon_config(self, command: str, output: str) -> list[Record]:
+        """`onu N type T sn S` (or `mac M`) lines of a PON's running configuration."""
+        pon = _COMMAND_PON.search(command)
+        assert pon is not None  # the command pattern requires it
+        records = []
+        for line in clean_lines(output, command):
+            row = _CONFIG_ONU.match(line)
+            if row:
+                key, value = row[3].lower(), row[4]
+                records.append(
+                    {
+                        "port": pon[1],
+                        "onu_id": int(row[1]),
+                        "onu_type": row[2],
+                        "serial": gpon_serial(value) if key == "sn" else None,
+                        "mac": value.lower() if key == "mac" else None,
                     }
                 )
         return records
@@ -152,6 +181,24 @@ class ZteParsers(VendorParsers):
                 "distance_m": integer(fields.get("ONU Distance")),
             }
         ]
+
+    def version(self, command: str, output: str) -> list[Record]:
+        """`ZXA10 C320 Software, Version: V2.1.0P3, ...`: the chassis model and software."""
+        record: Record | None = None
+        uptime = None
+        for line in clean_lines(output, command):
+            found = _VERSION.search(line)
+            if found and record is None:
+                record = {
+                    "vendor": self.vendor,
+                    "model": found["model"],
+                    "software": found["software"],
+                    "patch": None,
+                }
+            up = _UPTIME.match(line)
+            if up:
+                uptime = up[1].strip()
+        return [] if record is None else [{**record, "uptime": uptime}]
 
     def no_records(self, command: str, output: str) -> list[Record]:
         return []

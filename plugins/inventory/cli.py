@@ -1,0 +1,332 @@
+"""`ispflow inventory list | check | sync`: see, test and store the inventory, whatever its source.
+
+Tables for people, `--json` for scripts. Exit codes: 0 done, 1 some device failed its check
+(or some OLT could not be synced), 2 bad input or an unusable source (nothing done).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from engine.errors import UsageError
+
+# Nornir, pynetbox and the store load inside the commands: every `ispflow` command builds
+# this app.
+if TYPE_CHECKING:
+    from nornir.core import Nornir
+
+    from plugins.inventory.sync import SyncReport
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+inventory_app = typer.Typer(
+    help=(
+        "The inventory, from YAML files, NetBox or the store: list it, test every device's "
+        "connection, and copy NetBox's OLTs into the store.\n\n"
+        "Examples:\n\n"
+        "* `ispflow inventory list --source netbox --limit site=poa`\n"
+        "* `ispflow inventory check --limit role=olt`\n"
+        "* `ispflow inventory sync --dry-run`"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+
+err = Console(stderr=True, highlight=False)
+SourceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="files, netbox or store (default: inventory.source in ispflow.yaml, else files).",
+    ),
+]
+InventoryOption = Annotated[
+    Path | None,
+    typer.Option("--inventory", "-i", help="Inventory folder, for the files source."),
+]
+LimitOption = Annotated[
+    str | None,
+    typer.Option("--limit", "-l", help="Only these hosts: `site=poa&role=olt`, `olt-poa-*`."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON on standard output, for scripts.")]
+RefreshOption = Annotated[
+    bool, typer.Option("--refresh", help="Read NetBox now, not its cached device list.")
+]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
+]
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _out() -> Console:
+    return Console(highlight=False, markup=False, width=max(120, Console().width))
+
+
+def _json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _open(
+    inventory: Path | None, source: str | None, refresh: bool, db: str | None
+) -> tuple[Nornir, str]:
+    from plugins.inventory.files import inventory_source, open_nornir
+
+    chosen = inventory_source(source, inventory)
+    return open_nornir(inventory, chosen, refresh=refresh, db=db), chosen
+
+
+def _limit_filter(limit: str | None) -> Any:
+    from engine.filters import FilterError, parse_filter
+
+    try:
+        return parse_filter(limit)
+    except FilterError as exc:
+        raise UsageError(f"--limit '{limit}': {exc}") from None
+
+
+def _selected(nornir: Nornir, limit: str | None) -> list[str]:
+    return sorted(_limit_filter(limit).select(nornir.inventory.hosts))
+
+
+# -- list -----------------------------------------------------------------------------------
+@inventory_app.command("list")
+def list_hosts(
+    source: SourceOption = None,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
+    inventory: InventoryOption = None,
+    refresh: RefreshOption = False,
+    db: DbOption = None,
+) -> None:
+    """The hosts: name, role, vendor, platform, site, address and model."""
+    from store.db import StoreError
+
+    try:
+        nornir, chosen = _open(inventory, source, refresh, db)
+        names = _selected(nornir, limit)
+    except (UsageError, StoreError) as exc:
+        raise _fail(str(exc)) from None
+    hosts = [_host_row(nornir.inventory.hosts[name]) for name in names]
+    if as_json:
+        _json(hosts)
+        return
+    table = Table(title=f"{len(hosts)} hosts ({chosen})", title_justify="left")
+    for column in ("name", "role", "vendor", "platform", "site", "address", "model"):
+        table.add_column(column)
+    for row in hosts:
+        table.add_row(
+            row["name"],
+            row["role"] or "",
+            row["vendor"] or "",
+            row["platform"] or "",
+            row["site"] or "",
+            row["address"],
+            row["model"] or "",
+        )
+    _out().print(table)
+
+
+def _host_row(host: Any) -> dict[str, Any]:
+    return {
+        "name": host.name,
+        "role": host.get("role"),
+        "vendor": host.get("vendor"),
+        "platform": host.platform,
+        "site": host.get("site"),
+        "hostname": host.hostname,
+        "port": host.port,
+        "address": f"{host.hostname or '-'}:{host.port or 'default'}",
+        "model": host.get("model"),
+        "groups": [group.name for group in host.groups],
+    }
+
+
+# -- check ----------------------------------------------------------------------------------
+@inventory_app.command("check")
+def check(
+    source: SourceOption = None,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Devices checked at once.")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for a TCP connection.")
+    ] = 5.0,
+    inventory: InventoryOption = None,
+    refresh: RefreshOption = False,
+    db: DbOption = None,
+) -> None:
+    """Connect to every device, like an ERP's "test connection" button.
+
+    One line per device: ok, or what failed (unreachable, login refused, vendor or model
+    mismatch: expected X, device says Y). The checks run in parallel as the
+    `inventory-probe` runbook, so they are recorded with the other runs (`ispflow runs`).
+    Exit 1 if any device failed.
+    """
+    from engine.errors import RunbookError
+    from engine.model import RunOptions
+    from engine.vartypes import VarErrors
+    from ispflow import run_runbook
+    from store.db import StoreError
+
+    try:
+        outcome = run_runbook(
+            "inventory-probe",
+            {"timeout": timeout},
+            RunOptions(workers=workers, limit=_limit_filter(limit) if limit else None),
+            inventory=inventory,
+            source=source,
+            refresh=refresh,
+            db=db,
+        )
+    except (UsageError, StoreError, RunbookError, VarErrors) as exc:
+        raise _fail(str(exc)) from None
+    rows = [_check_row(o) for o in outcome.outcomes if not o.rollback]
+    failed = [row for row in rows if not row["ok"]]
+    if as_json:
+        _json(rows)
+    else:
+        _print_checks(rows)
+    raise typer.Exit(EXIT_FAILED if failed else 0)
+
+
+def _check_row(outcome: Any) -> dict[str, Any]:
+    result = outcome.result if isinstance(outcome.result, dict) else {}
+    ok = outcome.status in ("ok", "changed")
+    return {
+        "host": outcome.host,
+        "ok": ok,
+        "status": result.get("status") or ("ok" if ok else "error"),
+        "message": None if ok else (result.get("message") or outcome.error),
+        "address": result.get("address"),
+        "vendor": result.get("vendor"),
+        "model": result.get("model"),
+        "software": result.get("software"),
+        "expected": result.get("expected"),
+    }
+
+
+def _print_checks(rows: list[dict[str, Any]]) -> None:
+    out = _out()
+    width = max((len(row["host"]) for row in rows), default=4)
+    for row in rows:
+        if row["ok"]:
+            what = " ".join(str(row[k]) for k in ("vendor", "model") if row[k])
+            if row["software"]:
+                what += f" ({row['software']})"
+            line = Text(f"{'ok':<6}", style="green") + Text(
+                f"{row['host']:<{width}}  {what}  {row['address']}"
+            )
+        else:
+            line = Text(f"{'FAIL':<6}", style="bold red") + Text(
+                f"{row['host']:<{width}}  {row['message']}"
+            )
+        out.print(line, soft_wrap=True)
+    failed = sum(1 for row in rows if not row["ok"])
+    err.print(f"{len(rows) - failed} ok, {failed} failed")
+
+
+# -- sync -----------------------------------------------------------------------------------
+@inventory_app.command("sync")
+def sync(
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="Where the OLTs come from (netbox or files).")
+    ] = "netbox",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Report what would change; change nothing.")
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="Delete OLTs the source no longer has, with their PON ports and ONUs."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+    inventory: InventoryOption = None,
+    refresh: RefreshOption = False,
+    db: DbOption = None,
+) -> None:
+    """Copy the source's OLTs into the store: name, vendor, model, site, address, PON ports.
+
+    Reports what was created, updated and unchanged, and the store's OLTs the source no
+    longer has (kept unless --prune). Concentrators are not stored. One transaction.
+    """
+    from plugins.inventory.sync import onus_on, sync_olts
+    from store.db import StoreError, open_database
+
+    if source == "store":
+        raise _fail("sync copies an inventory into the store; --source is netbox or files")
+    try:
+        nornir, chosen = _open(inventory, source, refresh, None)
+        sites: tuple[str, ...] = ()
+        if chosen == "netbox":
+            from plugins.inventory.netbox_settings import netbox_settings
+
+            sites = netbox_settings().filters.get("site", ())
+        database = open_database(db)
+        try:
+            report = sync_olts(
+                database,
+                nornir.inventory.hosts.values(),
+                dry_run=dry_run,
+                prune=prune,
+                sites=sites,
+            )
+            kept_onus = 0 if prune else onus_on(database, report.gone)
+        finally:
+            database.close()
+    except (UsageError, StoreError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        _json({"source": chosen, **report.to_dict()})
+    else:
+        _print_sync(report, chosen, kept_onus)
+    raise typer.Exit(EXIT_FAILED if report.problems else 0)
+
+
+def _print_sync(report: SyncReport, source: str, gone_onus: int) -> None:
+    out = _out()
+
+    def line(label: str, names: list[str], note: str = "", shown: int = 20) -> None:
+        listed = ", ".join(names[:shown])
+        if len(names) > shown:
+            listed += f" and {len(names) - shown} more" if shown else ""
+        out.print(f"{label:<10} {len(names):>5}  {listed}{note}", soft_wrap=True)
+
+    dry = " (dry run: nothing written)" if report.dry_run else ""
+    out.print(f"OLTs from {source} into the store{dry}")
+    line("created", report.created)
+    updated = [
+        f"{name} ({'; '.join(_change_text(k, v) for k, v in changes.items())})"
+        for name, changes in report.updated.items()
+    ]
+    line("updated", updated)
+    line("unchanged", report.unchanged, shown=5)
+    if report.pruned:
+        line("pruned", report.pruned, " (deleted with their PON ports and ONUs)")
+    elif report.gone:
+        line("gone", report.gone, f" (kept; --prune deletes them and their {gone_onus} ONUs)")
+    out.print(f"{'pon ports':<10} {report.pon_ports_added:>5}  added")
+    for name, problem in report.problems.items():
+        err.print(Text(f"not synced: {name}: {problem}", style="yellow"), soft_wrap=True)
+
+
+def _change_text(key: str, change: dict[str, Any]) -> str:
+    if "added" in change:
+        return f"{key} +{change['added']}"
+    return f"{key} {change['from']} -> {change['to']}"

@@ -1,0 +1,191 @@
+"""Checking an inventory against the devices themselves: the "test connection" button.
+
+`inventory.probe` connects to a host the way every other task would, and says which of these
+held: the address answers (TCP), the login is accepted, and the device is the vendor and model
+the inventory says. OLTs are asked their version through their driver; concentrators their
+`/system/resource`. Each host gets one verdict: ok, unreachable, login refused, login failed,
+mismatch or error.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from engine.registry import task
+from plugins.concentrator.mikrotik.driver import MikrotikDriver
+from plugins.olt.drivers import driver_for
+from plugins.olt.parsing import DeviceError, ParseError
+from plugins.olt.session import CliSession, DeviceRefused
+
+OLT_CONNECTION = "olt_cli"
+CONCENTRATOR_CONNECTION = "routeros_api"
+# The ports the connection plugins use when the inventory gives none.
+DEFAULT_PORTS = {OLT_CONNECTION: 22, CONCENTRATOR_CONNECTION: 8728}
+ROUTEROS_TLS_PORT = 8729
+
+
+class ProbeFailed(Exception):
+    def __init__(self, status: str, message: str, **found: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.found = found
+
+
+@task("inventory.probe")
+def probe(task: Task, timeout: float = 5.0, disconnect: bool = True) -> Result:
+    """Reach the host, log in, and compare its vendor and model with the inventory's."""
+    host = task.host
+    role = host.get("role")
+    connection = CONCENTRATOR_CONNECTION if role == "concentrator" else OLT_CONNECTION
+    port = host.port or _default_port(task, connection)
+    expected = {"vendor": host.get("vendor"), "model": host.get("model")}
+    report: dict[str, Any] = {
+        "address": f"{host.hostname}:{port}",
+        "role": role,
+        "expected": expected,
+    }
+    if task.is_dry_run():
+        return Result(host=host, result={**report, "would": f"connect over {connection}"})
+    try:
+        _reach(host.hostname, port, timeout)
+        found = _identify(task, connection)
+        report.update(found)
+        _compare(expected, found)
+    except ProbeFailed as failed:
+        report.update(failed.found, status=failed.status, message=failed.message)
+        return Result(host=host, result=report, failed=True)
+    finally:
+        if disconnect and connection in host.connections:
+            _close(task, connection)
+    return Result(host=host, result={**report, "status": "ok", "message": None})
+
+
+def _default_port(task: Task, connection: str) -> int:
+    extras = task.host.get_connection_parameters(connection).extras or {}
+    if connection == CONCENTRATOR_CONNECTION and extras.get("tls"):
+        return ROUTEROS_TLS_PORT
+    return DEFAULT_PORTS[connection]
+
+
+def _reach(hostname: str | None, port: int, timeout: float) -> None:
+    if not hostname:
+        raise ProbeFailed("unreachable", "unreachable: the inventory gives no address")
+    try:
+        with socket.create_connection((hostname, port), timeout=timeout):
+            pass
+    except TimeoutError:
+        raise ProbeFailed(
+            "unreachable", f"unreachable: {hostname}:{port} did not answer in {timeout:g} s"
+        ) from None
+    except socket.gaierror as exc:
+        raise ProbeFailed("unreachable", f"unreachable: {hostname}: {exc.strerror}") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ProbeFailed("unreachable", f"unreachable: {hostname}:{port}: {reason}") from None
+
+
+def _identify(task: Task, connection: str) -> dict[str, Any]:
+    """Log in and ask the device what it is: vendor, model, software."""
+    try:
+        session = task.host.get_connection(connection, task.nornir.config)
+    except Exception as exc:  # each connection library has its own family of errors
+        if _refused(exc):
+            raise ProbeFailed("login refused", f"login refused: {_first_line(exc)}") from None
+        raise ProbeFailed("login failed", f"login failed: {_first_line(exc)}") from None
+    try:
+        if connection == CONCENTRATOR_CONNECTION:
+            return _concentrator_identity(session)
+        return _olt_identity(task, session)
+    except ProbeFailed:
+        raise
+    except Exception as exc:  # the session broke after the login
+        raise ProbeFailed("error", f"the session failed: {_first_line(exc)}") from None
+
+
+def _olt_identity(task: Task, connection: Any) -> dict[str, Any]:
+    driver = driver_for(task.host)
+    lines = driver.version()
+    try:
+        command, output = CliSession(connection, driver).run(lines)[-1]
+        records = driver.parse(command, output)
+    except (DeviceRefused, DeviceError, ParseError):
+        records = []  # another vendor's CLI refusing this one's command
+    if not records:
+        raise ProbeFailed(
+            "mismatch",
+            f"vendor mismatch: expected {driver.vendor}, the device does not answer "
+            f"'{lines[-1]}' as a {driver.vendor} OLT does",
+        )
+    return _identity(records[0])
+
+
+def _concentrator_identity(session: Any) -> dict[str, Any]:
+    driver = MikrotikDriver()
+    [answer] = session.run([driver.resource()])
+    found = None if answer.error else driver.identity(answer.rows)
+    if found is None:
+        raise ProbeFailed(
+            "mismatch",
+            f"vendor mismatch: expected {driver.vendor}, the device does not answer "
+            "/system/resource/print as RouterOS does",
+        )
+    return _identity(found)
+
+
+def _identity(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record.get(key) for key in ("vendor", "model", "software", "uptime")}
+
+
+def _compare(expected: dict[str, Any], found: dict[str, Any]) -> None:
+    vendor, model = expected.get("vendor"), expected.get("model")
+    if vendor and found.get("vendor") and str(vendor).lower() != str(found["vendor"]).lower():
+        raise ProbeFailed(
+            "mismatch", f"vendor mismatch: expected {vendor}, device says {found['vendor']}"
+        )
+    if model and found.get("model") and not same_model(str(model), str(found["model"])):
+        raise ProbeFailed(
+            "mismatch", f"model mismatch: expected {model}, device says {found['model']}"
+        )
+
+
+def same_model(expected: str, seen: str) -> bool:
+    """Model names as people write them: case, spaces and dashes aside, and a vendor prefix
+    allowed on either side ("ZXA10 C320" is a "C320")."""
+    a, b = _plain(expected), _plain(seen)
+    return bool(a and b) and (a == b or a.endswith(b) or b.endswith(a))
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def _refused(exc: BaseException) -> bool:
+    """A login the device turned down, as opposed to one that never got that far."""
+    from librouteros.exceptions import TrapError
+    from netmiko.exceptions import NetmikoAuthenticationException
+    from paramiko.ssh_exception import AuthenticationException
+
+    refused = (NetmikoAuthenticationException, AuthenticationException, TrapError)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, refused):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _close(task: Task, connection: str) -> None:
+    try:
+        task.host.close_connection(connection)
+    except Exception:  # noqa: BLE001 - a session that broke is closed all the same
+        task.host.connections.pop(connection, None)
