@@ -22,12 +22,14 @@ from rich.table import Table
 from engine.errors import RunbookError, UsageError
 from engine.loader import load_runbook
 from engine.registry import task
+from engine.reports.audit_cli import report
 from engine.vartypes import VarErrors
 from lab.cli import lab_app
 from plugins.inventory.cli import inventory_app
 from plugins.olt.parse_command import parse
 from store.cli.customers import contract_app, customer_app
 from store.cli.field import cto_app, seal_app
+from store.cli.schedules import schedule_app, scheduler
 from store.cli.tickets import ticket_app
 
 __all__ = ["load_runbook", "main", "run_runbook", "task"]
@@ -65,7 +67,10 @@ app.add_typer(ticket_app, name="ticket")
 app.add_typer(cto_app, name="cto")
 app.add_typer(seal_app, name="seal")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(schedule_app, name="schedule")
+app.command("scheduler")(scheduler)
 app.command("parse")(parse)
+app.command("report")(report)
 
 err = Console(stderr=True, highlight=False)
 

@@ -108,9 +108,9 @@ class Runbook:
 
     @property
     def runs_locally(self) -> bool:
-        """`targets: local`: the runbook works on the store or a ticket system, on no device;
-        it runs once, as the host `local`."""
-        return str(self.targets).strip() == LOCAL_HOST
+        """`local` among the targets (`targets: local`, or `[role=olt, local]`): steps that
+        work on the store or a ticket system, on no device, run once, as the host `local`."""
+        return LOCAL_HOST in (term.strip() for term in str(self.targets).split(","))
 
     def step_by_index(self, index: int) -> Step:
         for step in self.all_steps:

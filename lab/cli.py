@@ -237,16 +237,35 @@ def fault_command(
     slow_ms: Annotated[
         float, typer.Option("--slow-ms", min=0, help="Extra delay on every command.")
     ] = 0.0,
+    cut_cto: Annotated[
+        list[str] | None,
+        typer.Option("--cut-cto", help="The fibre to this CTO is cut: its ONUs go offline."),
+    ] = None,
+    down_pon: Annotated[
+        list[str] | None,
+        typer.Option("--down-pon", help="This OLT port stops lighting its PON (e.g. 0/1/3)."),
+    ] = None,
+    attenuate: Annotated[
+        list[str] | None,
+        typer.Option("--attenuate", help="SERIAL=DB: extra loss on one drop (dirt, a bend)."),
+    ] = None,
+    flap: Annotated[
+        list[str] | None,
+        typer.Option("--flap", help="This ONU (serial) goes offline and online on every read."),
+    ] = None,
     clear: Annotated[
         bool, typer.Option("--clear", help="Clear the faults (of OLT, or all).")
     ] = False,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
-    """Break a lab OLT on purpose, while it runs: drop sessions, refuse logins, go slow.
+    """Break a lab OLT or its outside plant on purpose, while it runs: drop sessions, refuse
+    logins, go slow; cut a CTO's fibre, kill a PON, attenuate a drop, make an ONU flap.
 
     ispflow lab fault olt-poa-01 --drop-on service-port   (cut mid-authorize)
 
     ispflow lab fault olt-poa-02 --refuse-logins
+
+    ispflow lab fault olt-poa-01 --cut-cto CTO-POA01-0101 --attenuate HWTC12345678=4
 
     ispflow lab fault --clear
     """
@@ -276,15 +295,35 @@ def fault_command(
         "drop_after": drop_after,
         "refuse_logins": refuse_logins,
         "slow_ms": slow_ms,
+        "cut_ctos": cut_cto,
+        "down_pons": down_pon,
+        "attenuate": _attenuations(attenuate or []),
+        "flapping": flap,
     }
-    fault = {key: value for key, value in fault.items() if value not in (None, False, 0.0)}
+    fault = {key: value for key, value in fault.items() if value not in (None, False, 0.0, [], {})}
     if not fault:
-        raise _fail("say which fault: --drop-on, --drop-after, --refuse-logins or --slow-ms")
+        raise _fail(
+            "say which fault: --drop-on, --drop-after, --refuse-logins, --slow-ms, --cut-cto, "
+            "--down-pon, --attenuate or --flap"
+        )
     faults[olt] = fault
     write_faults(paths.root, faults)
     # The server polls the file; wait one period so the fault holds when this returns.
     time.sleep(POLL_SECONDS * 2)
     out.print(f"lab: {olt} now has {', '.join(f'{k}={v}' for k, v in fault.items())}")
+
+
+def _attenuations(items: list[str]) -> dict[str, float]:
+    found = {}
+    for item in items:
+        serial, sep, db = item.partition("=")
+        try:
+            found[serial.strip().upper()] = float(db)
+        except ValueError:
+            raise _fail(f"--attenuate {item!r}: give SERIAL=DB, e.g. HWTC12345678=4.5") from None
+        if not sep or not serial.strip():
+            raise _fail(f"--attenuate {item!r}: give SERIAL=DB, e.g. HWTC12345678=4.5")
+    return found
 
 
 @lab_app.command("down")

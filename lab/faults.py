@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lab.behaviour import Behaviour
+from lab.model import PlantFaults
 
 
 class Faultable(Protocol):
@@ -27,6 +28,7 @@ class Faultable(Protocol):
 
 
 FAULT_KEYS = ("drop_after", "drop_on", "refuse_logins", "slow_ms")
+PLANT_KEYS = ("cut_ctos", "down_pons", "attenuate", "flapping")
 POLL_SECONDS = 0.2
 
 
@@ -57,6 +59,18 @@ def apply_faults(devices: Sequence[Faultable], faults: dict[str, dict[str, Any]]
         behaviour.drop_on = fault.get("drop_on")
         behaviour.refuse_logins = bool(fault.get("refuse_logins", False))
         behaviour.slow_extra = float(fault.get("slow_ms", 0)) / 1000
+        olt = getattr(device, "olt", None)
+        if olt is not None:  # concentrators have no outside plant
+            olt.plant = plant_faults(fault)
+
+
+def plant_faults(fault: dict[str, Any]) -> PlantFaults:
+    return PlantFaults(
+        cut_ctos=frozenset(fault.get("cut_ctos", ())),
+        down_pons=frozenset(fault.get("down_pons", ())),
+        extra_db=tuple((str(s), float(db)) for s, db in (fault.get("attenuate") or {}).items()),
+        flapping=frozenset(fault.get("flapping", ())),
+    )
 
 
 async def watch_faults(root: Path, devices: Sequence[Faultable]) -> None:

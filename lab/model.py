@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import wraps
 from typing import Literal, NamedTuple, ParamSpec, TypeVar
 
@@ -205,6 +205,20 @@ def _locked(method: Callable[P, R]) -> Callable[P, R]:
 
 
 # -- the OLT --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlantFaults:
+    """Faults in the outside plant, set while the lab runs (`ispflow lab fault --cut-cto`):
+    a cut fibre behind a CTO, a dead OLT port, a dirty connector on one drop, a flapping ONU."""
+
+    cut_ctos: frozenset[str] = frozenset()
+    down_pons: frozenset[str] = frozenset()
+    extra_db: tuple[tuple[str, float], ...] = ()  # (serial, dB) pairs
+    flapping: frozenset[str] = frozenset()
+
+    def extra_for(self, serial: str | None) -> float:
+        return sum(db for s, db in self.extra_db if s == serial)
+
+
 class LabOlt:
     def __init__(
         self,
@@ -222,6 +236,7 @@ class LabOlt:
         self.clock = clock
         self.started_at = clock()
         self.lock = threading.RLock()
+        self.plant = PlantFaults()
         self.frame = (0 if model.vendor == "huawei" else 1) if frame is None else frame
         first_port = 0 if model.vendor == "huawei" else 1
         self.slots = [model.first_slot + n for n in range(boards)]
@@ -451,8 +466,8 @@ class LabOlt:
         for onu_id in sorted(port.onts):
             ont = port.onts[onu_id]
             device = self._device(port, ont, devices)
-            online = self._observe(device, ont)
-            reading = read(port.launch_dbm, device.path, device.unit) if online and device else None
+            online = self._observe(device, ont, port.name)
+            reading = self._read(port, device) if online and device else None
             found.append(OnuReading(port.name, onu_id, reading))
         return found
 
@@ -494,8 +509,8 @@ class LabOlt:
             service_ports = tuple(grouped.get((port.name, ont.onu_id), ()))
         else:
             service_ports = tuple(self.service_ports_of(port.name, ont.onu_id))
-        online = self._observe(device, ont)
-        reading = read(port.launch_dbm, device.path, device.unit) if online and device else None
+        online = self._observe(device, ont, port.name)
+        reading = self._read(port, device) if online and device else None
         return OnuView(
             pon=port.name,
             onu_id=ont.onu_id,
@@ -533,10 +548,19 @@ class LabOlt:
             or None
         )
 
-    def _observe(self, device: Device | None, ont: Ont) -> bool:
+    def _read(self, port: PonPort, device: Device) -> Reading:
+        extra = self.plant.extra_for(device.serial)
+        path = replace(device.path, extra_db=device.path.extra_db + extra) if extra else device.path
+        return read(port.launch_dbm, path, device.unit)
+
+    def _observe(self, device: Device | None, ont: Ont, pon: str) -> bool:
         if device is None or device.condition == "offline":
             return False
-        if device.condition == "ok":
+        plant = self.plant
+        if pon in plant.down_pons or (device.cto and device.cto in plant.cut_ctos):
+            ont.last_down = self.clock()
+            return False
+        if device.condition == "ok" and device.serial not in plant.flapping:
             return True
         # A flapping unit alternates with every read, and its history says so.
         device.flaps += 1

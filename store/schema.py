@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    true,
 )
 
 from store.columns import UTCDateTime
@@ -338,4 +339,29 @@ optical_readings = Table(
     Index(
         "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
     ),
+)
+
+# -- schedules ----------------------------------------------------------------------------
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("runbook", Text, nullable=False, comment="shipped runbook name or file path"),
+    Column("vars", JSON, nullable=False, comment="as given with -e, checked when added"),
+    Column("options", JSON, nullable=False, comment="limit, workers"),
+    Column("every_seconds", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("next_run_at", UTCDateTime(), nullable=False),
+    Column("last_run_at", UTCDateTime()),
+    Column("last_run_id", ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("last_status", String(16)),
+    # A lease, not a flag: a scheduler that dies stops renewing it, and another may take over
+    # once it lapses.
+    Column("locked_by", String(255), comment="host:pid of the scheduler running it"),
+    Column("locked_until", UTCDateTime()),
+    _created(),
+    _updated(),
+    CheckConstraint("every_seconds > 0", name="every_seconds"),
+    Index("ix_schedules_enabled_next_run_at", "enabled", "next_run_at"),
 )

@@ -1,0 +1,152 @@
+"""`signal.analyze`: the findings of a signal audit, and one service order per fault.
+
+Runs once per audit (on the host `local`) after the OLTs' readings of the same run are in the
+store. Tickets are keyed by the finding's `key` (kept in the order's cause), so a fault found
+again is the same order (commented when it changed), and an order whose fault a later audit
+no longer finds, where that audit read the ONUs concerned, is closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from engine import run_context
+from engine.registry import task
+from engine.signal_analysis import AuditSettings, analyze, onu_key
+from store.signal_history import earlier_readings, run_readings
+from store.tickets.model import NewTicket, TicketQuery
+
+KEY_PREFIX = "signal:"
+QUEUES = {
+    "pon_fault": "hardware-maintenance",
+    "cto_fault": "on-site-visit",
+    "onu_down": "on-site-visit",
+    "onu_overload": "remote-support",
+    "onu_degraded": "remote-support",
+    "onu_flapping": "remote-support",
+}
+RECOVERED = "SIGNAL-RECOVERED"
+
+
+def summary(finding: dict[str, Any]) -> str:
+    """One line a technician reads first: what, where, whom it affects."""
+    kind = finding["kind"]
+    customers = ", ".join(finding.get("contracts", [])[:10])
+    more = len(finding.get("contracts", [])) - 10
+    customers += f" and {more} more" if more > 0 else ""
+    if kind in ("pon_fault", "cto_fault"):
+        where = f"CTO {finding['cto']}" if kind == "cto_fault" else "PON"
+        return (
+            f"{where} {finding['olt']} {finding['port']}: {finding['down']} of "
+            f"{finding['onus']} ONUs down ({customers})"
+        )
+    place = f"ONU {finding['olt']} {finding['port']} id {finding.get('onu_id')}"
+    if finding.get("serial"):
+        place += f" ({finding['serial']})"
+    if kind == "onu_degraded":
+        return (
+            f"{place}: RX dropped {finding['drop_db']} dB to {finding['rx_dbm']} dBm ({customers})"
+        )
+    if kind == "onu_flapping":
+        return f"{place}: {finding['changes']} online/offline changes ({customers})"
+    rx = finding.get("rx_dbm")
+    level = f" at {rx} dBm" if rx is not None else ""
+    return f"{place}: {finding.get('signal') or kind}{level} ({customers})"
+
+
+def scope_keys(readings: list[dict[str, Any]]) -> set[str]:
+    """Keys an audit over these readings can confirm or clear."""
+    keys = set()
+    for reading in readings:
+        key = onu_key(reading)
+        keys |= {f"signal:onu:{key}", f"signal:degraded:{key}", f"signal:flapping:{key}"}
+        keys.add(f"signal:pon:{reading['olt']}:{reading['port']}")
+        if reading.get("cto"):
+            keys.add(f"signal:cto:{reading['cto']}")
+    return keys
+
+
+def sync_tickets(
+    backend: Any, findings: list[dict[str, Any]], scope: set[str], author: str
+) -> dict[str, list[str]]:
+    """Open, comment and close service orders so each fault has exactly one open order."""
+    open_orders = {
+        t.cause: t
+        for t in backend.search(TicketQuery(cause=KEY_PREFIX, limit=100_000))
+        if t.cause and t.cause.startswith(KEY_PREFIX)
+    }
+    done: dict[str, list[str]] = {"opened": [], "updated": [], "closed": []}
+    found = {f["key"] for f in findings}
+    for finding in findings:
+        text = summary(finding)
+        existing = open_orders.get(finding["key"])
+        if existing is None:
+            contracts = finding.get("contracts", [])
+            ticket = backend.open(
+                NewTicket(
+                    subject=text[:200],
+                    queue=QUEUES.get(finding["kind"], "remote-support"),
+                    contract=contracts[0] if len(contracts) == 1 else None,
+                    cause=finding["key"],
+                    channel="audit",
+                    urgent=finding["severity"] == "critical",
+                    text=text,
+                ),
+                author=author,
+            )
+            done["opened"].append(ticket.protocol)
+        elif text != existing.subject and _last_text(backend, existing) != text:
+            backend.comment(existing.ref, author, text)
+            done["updated"].append(existing.protocol)
+    for key, ticket in open_orders.items():
+        if key not in found and key in scope:
+            if ticket.owner:
+                backend.release(ticket.ref, author, force=True)
+            backend.close(ticket.ref, author, RECOVERED, "a later signal audit no longer finds it")
+            done["closed"].append(ticket.protocol)
+    return done
+
+
+def _last_text(backend: Any, ticket: Any) -> str | None:
+    actions = backend.get(ticket.ref).actions
+    return actions[-1].text if actions else None
+
+
+@task("signal.analyze", dry_run=True)
+def analyze_audit(
+    task: Task,
+    tickets: bool = True,
+    drop_db: float = 3.0,
+    group_share: float = 0.6,
+    group_min: int = 3,
+    flap_changes: int = 3,
+) -> Result:
+    """Find faults in this run's readings (PON, CTO, ONU; degradation, flapping) and keep
+    one service order per fault."""
+    context = run_context.current()
+    if context is None:
+        raise RuntimeError("signal.analyze reads the readings of a run; there is no run")
+    settings = AuditSettings(
+        group_share=float(group_share),
+        group_min=int(group_min),
+        drop_db=float(drop_db),
+        flap_changes=int(flap_changes),
+    )
+    if task.is_dry_run():
+        return Result(host=task.host, result={"would_analyze": context.run_id})
+    readings = run_readings(context.database, context.run_id)
+    history = earlier_readings(context.database, context.run_id, runs=settings.history)
+    findings = analyze(readings, history, settings)
+    result: dict[str, Any] = {"readings": len(readings), "findings": findings}
+    if tickets and readings:
+        from tasks.tickets import _author, _backend
+
+        result["tickets"] = sync_tickets(
+            _backend("signal.analyze"),
+            findings,
+            scope_keys(readings),
+            _author("signal.analyze", None),
+        )
+    return Result(host=task.host, result=result, changed=bool(result.get("tickets")))
