@@ -187,6 +187,6 @@ def analyze(
         key = onu_key(reading)
         own = onu_findings(reading, history.get(position_key(reading), ()), settings)
         if key in explained:
-            own = [f for f in own if f["kind"] not in ("onu_down",)]
+            own = [f for f in own if f["kind"] != "onu_down"]
         findings += own
     return findings

@@ -141,12 +141,12 @@ def analyze_audit(
     findings = analyze(readings, history, settings)
     result: dict[str, Any] = {"readings": len(readings), "findings": findings}
     if tickets and readings:
-        from tasks.tickets import _author, _backend
+        from tasks.tickets import run_author, ticket_backend
 
         result["tickets"] = sync_tickets(
-            _backend("signal.analyze"),
+            ticket_backend("signal.analyze"),
             findings,
             scope_keys(readings),
-            _author("signal.analyze", None),
+            run_author("signal.analyze", None),
         )
     return Result(host=task.host, result=result, changed=bool(result.get("tickets")))

@@ -34,7 +34,7 @@ def _run(task_name: str) -> run_context.RunContext:
     return context
 
 
-def _backend(task_name: str) -> TicketBackend:
+def ticket_backend(task_name: str) -> TicketBackend:
     context = _run(task_name)
 
     def make() -> _SharedBackend:
@@ -45,7 +45,7 @@ def _backend(task_name: str) -> TicketBackend:
     return context.share("tickets", make).backend
 
 
-def _author(task_name: str, author: str | None) -> str:
+def run_author(task_name: str, author: str | None) -> str:
     return author or f"ispflow run {_run(task_name).run_id}"
 
 
@@ -91,7 +91,7 @@ def open_ticket(
     )
     if task.is_dry_run():
         return Result(host=task.host, result={"would_open": {"subject": subject, "queue": queue}})
-    ticket = _backend("ticket.open").open(new, author=_author("ticket.open", author))
+    ticket = ticket_backend("ticket.open").open(new, author=run_author("ticket.open", author))
     return Result(host=task.host, result=_short(ticket), changed=True)
 
 
@@ -99,7 +99,7 @@ def _targets(
     task_name: str, ticket: str | None, contract: str | None, queue: str | None
 ) -> list[Any]:
     """The order named, or the open/waiting orders of a contract (in a queue)."""
-    backend = _backend(task_name)
+    backend = ticket_backend(task_name)
     if ticket:
         return [backend.get(str(ticket))]
     if not contract:
@@ -119,8 +119,8 @@ def comment(
     """Add an action to a service order (or to the open orders of a contract)."""
     if task.is_dry_run():
         return Result(host=task.host, result={"would_comment": ticket or contract, "text": text})
-    backend = _backend("ticket.comment")
-    who = _author("ticket.comment", author)
+    backend = ticket_backend("ticket.comment")
+    who = run_author("ticket.comment", author)
     done = [
         _short(backend.comment(t.ref, who, text))
         for t in _targets("ticket.comment", ticket, contract, queue)
@@ -140,8 +140,8 @@ def move(
     """Move a service order (or a contract's open orders in `queue`) to the queue `to`."""
     if task.is_dry_run():
         return Result(host=task.host, result={"would_move": ticket or contract, "to": to})
-    backend = _backend("ticket.move")
-    who = _author("ticket.move", author)
+    backend = ticket_backend("ticket.move")
+    who = run_author("ticket.move", author)
     done = [
         _short(backend.move(t.ref, who, to))
         for t in _targets("ticket.move", ticket, contract, queue)
@@ -168,8 +168,8 @@ def close(
         return Result(
             host=task.host, result={"would_close": ticket or contract, "code": code, "text": text}
         )
-    backend = _backend("ticket.close")
-    who = _author("ticket.close", author)
+    backend = ticket_backend("ticket.close")
+    who = run_author("ticket.close", author)
     targets = _targets("ticket.close", ticket, contract, queue)
     done = [_short(backend.close(t.ref, who, code, text)) for t in targets]
     return Result(host=task.host, result={"closed": done}, changed=bool(done))
@@ -177,8 +177,8 @@ def close(
 
 def close_contract_orders(contract: str, queue: str, code: str, text: str) -> list[dict[str, Any]]:
     """For tasks that finish a job: close the contract's open orders in `queue`."""
-    backend = _backend("ticket.close")
-    who = _author("ticket.close", None)
+    backend = ticket_backend("ticket.close")
+    who = run_author("ticket.close", None)
     found = _targets("ticket.close", None, contract, queue)
     return [_short(backend.close(t.ref, who, code, text)) for t in found]
 
@@ -198,13 +198,13 @@ def auto_close(
     when = datetime.fromisoformat(now) if now else datetime.now(UTC)
     if when.tzinfo is None:
         raise ValueError(f"now={now!r} needs a time zone, e.g. 2026-12-01T12:00:00-03:00")
-    backend = _backend("ticket.auto_close")
+    backend = ticket_backend("ticket.auto_close")
     due, waiting = due_for_auto_close(backend, int(business_days), when, queue=queue or None)
     if task.is_dry_run():
         return Result(
             host=task.host, result={"would_close": [_short(t) for t in due], "waiting": waiting}
         )
-    who = _author("ticket.auto_close", author)
+    who = run_author("ticket.auto_close", author)
     done, failed = close_due(backend, due, author=who, code=code, text=text)
     closed = [_short(t) for t in done]
     result = {"closed": closed, "failed": failed, "waiting": waiting}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,7 +100,7 @@ def test_faults_become_one_ticket_each_and_close_when_fixed(plant_lab: RunningLa
     assert shown["status"] == "closed" and shown["solution_code"] == "SIGNAL-RECOVERED"
 
 
-def test_an_audit_without_tickets_only_reports(plant_lab: RunningLab, tmp_path: Path) -> None:
+def test_an_audit_without_tickets_only_reports(plant_lab: RunningLab) -> None:
     result = audit(plant_lab, "-e", "tickets=false")
     assert "tickets" not in result and result["readings"] > 0
 
