@@ -19,10 +19,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from engine.compliance_cli import compliance
 from engine.errors import RunbookError, UsageError
 from engine.loader import load_runbook
 from engine.registry import task
 from engine.reports.audit_cli import report
+from engine.reports.findings import check_threshold, failing
 from engine.vartypes import VarErrors
 from lab.cli import lab_app
 from plugins.inventory.cli import inventory_app
@@ -71,6 +73,7 @@ app.add_typer(schedule_app, name="schedule")
 app.command("scheduler")(scheduler)
 app.command("parse")(parse)
 app.command("report")(report)
+app.command("compliance")(compliance)
 
 err = Console(stderr=True, highlight=False)
 
@@ -172,6 +175,15 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Per-step counts in the summary.")
     ] = False,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            metavar="SEVERITY",
+            help="Audits: exit 1 (and JUnit failures) for findings this severe or worse: "
+            "critical, major, minor or info.",
+        ),
+    ] = None,
 ) -> None:
     """Run a runbook across the inventory, in parallel, journaled in the store.
 
@@ -179,7 +191,7 @@ def run(
 
     * `ispflow run inventory-check`
     * `ispflow run onu-authorize -e contract=1042 -e serial=HWTC1A2B3C4D --dry-run`
-    * `ispflow run signal-audit --limit site=poa --output junit --out audit.xml`
+    * `ispflow run signal-audit --limit site=poa --output junit --out audit.xml --fail-on major`
     * `ispflow run --resume 20261124T110355-7f3a`
     """
     from engine.model import RunOptions
@@ -190,11 +202,15 @@ def run(
     if resume and rerun_failed:
         raise _fail("use either --resume or --rerun-failed, not both")
     try:
+        check_threshold(fail_on)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    try:
         given = parse_extra_vars(extra_vars or [])
         options = RunOptions(
             dry_run=dry_run,
             workers=workers,
-            limit=_parse_limit(limit),
+            limit=parse_limit(limit),
             tags=_tag_set(tags),
             skip_tags=_tag_set(skip_tags),
             max_connecting=max_connecting,
@@ -228,8 +244,13 @@ def run(
             EXIT_ABORTED,
         ) from None
 
-    _emit(result, output, out, verbose)
-    raise typer.Exit(_exit_code(result.status))
+    _emit(result, output, out, verbose, fail_on, audit_db=db or True)
+    code = _exit_code(result.status)
+    over = failing(result, fail_on)
+    if over and code == EXIT_OK:
+        err.print(f"{len(over)} finding(s) at or above {fail_on}: failing (--fail-on {fail_on})")
+        code = EXIT_FAILED
+    raise typer.Exit(code)
 
 
 def run_runbook(
@@ -291,19 +312,47 @@ def run_runbook(
         database.close()
 
 
-def _emit(result: Any, output: str, out: Path | None, verbose: bool) -> None:
-    from engine.reports import render_report
+def _emit(
+    result: Any,
+    output: str,
+    out: Path | None,
+    verbose: bool,
+    fail_on: str | None = None,
+    *,
+    audit_db: str | None | bool = False,
+) -> None:
+    """Print or write the report; with `audit_db` (the run's store), an audit run's HTML is
+    the audit page."""
     from engine.reports.text import print_summary
 
     if out is not None:
-        out.write_text(render_report(result, output, verbose=verbose), encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(_rendered(result, output, verbose, fail_on, audit_db), encoding="utf-8")
         print_summary(result, err, verbose=verbose)
         err.print(f"report written to {out}")
     elif output == "text":
         print_summary(result, Console(highlight=False), verbose=verbose)
     else:
-        sys.stdout.write(render_report(result, output, verbose=verbose))
+        sys.stdout.write(_rendered(result, output, verbose, fail_on, audit_db))
         sys.stdout.write("\n")
+
+
+def _rendered(
+    result: Any, output: str, verbose: bool, fail_on: str | None, audit_db: str | None | bool
+) -> str:
+    """The report; an audit run's HTML is the audit page (plots, worst CTOs, trend)."""
+    from engine.reports import render_report
+
+    if output == "html" and audit_db is not False and not result.dry_run:
+        from engine.reports.audit import build_audit, render_audit_html
+        from store.db import open_database
+
+        db = audit_db if isinstance(audit_db, str) else None
+        with open_database(db) as database:
+            audit = build_audit(database, result.run_id)
+        if audit.onus_read or audit.findings_total:
+            return render_audit_html(audit)
+    return render_report(result, output, verbose=verbose, fail_on=fail_on)
 
 
 def _exit_code(status: str) -> int:
@@ -336,7 +385,7 @@ def parse_extra_vars(items: list[str]) -> dict[str, Any]:
     return values
 
 
-def _parse_limit(limit: str | None) -> Any:
+def parse_limit(limit: str | None) -> Any:
     if limit is None:
         return None
     from engine.filters import FilterError, parse_filter
@@ -582,7 +631,7 @@ def reconcile(
     if apply and not fix:
         raise _fail("--apply goes with --fix")
     try:
-        options = RunOptions(limit=_parse_limit(limit), workers=workers)
+        options = RunOptions(limit=parse_limit(limit), workers=workers)
         outcome = run_runbook("reconcile", {}, options, inventory=inventory, db=db, progress=err)
         findings, devices = device_findings(outcome.to_dict()["results"])
         if netbox:

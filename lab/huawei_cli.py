@@ -17,7 +17,7 @@ from typing import Literal
 
 from lab import huawei_render as render
 from lab.alarms import huawei_alarm
-from lab.model import LabError, canonical_mac, canonical_serial
+from lab.model import LabError, ServicePort, canonical_mac, canonical_serial
 from lab.shell import SessionEnd, Shell, split_filter
 from lab.timefmt import stamp
 from lab.tokens import CliSyntaxError, Token, Words
@@ -26,6 +26,9 @@ Level = Literal["user", "enable", "config", "gpon"]
 
 SMART_PLAIN = "{ <cr>||<K> }:"
 SMART_SERVICE_PORT = "{ <cr>|gemport<K>|sort-by<K> }:"
+# After `display service-port port F/S/P` without `ont` (no transcript; the optional words
+# that may follow there).
+SMART_SERVICE_PORT_PON = "{ <cr>|ont<K>|sort-by<K> }:"
 
 ERROR_TEXT = {
     "unknown": "% Unknown command, the error locates at '^'",
@@ -455,32 +458,45 @@ class HuaweiCli(Shell):
         lowered = token.text.lower()
         if lowered == "all":
             w.done()
-            return Action(_later(lambda: self._service_port_table(None, None, None)), SMART_PLAIN)
+            return Action(_later(self._all_service_ports), SMART_PLAIN)
         if lowered.isdigit():
             index = int(lowered)
             w.done()
-            return Action(_later(lambda: self._service_port_table(None, None, index)), SMART_PLAIN)
+            return Action(_later(lambda: self._service_port_table(index)), SMART_PLAIN)
         if lowered != "port":
             raise CliSyntaxError("parameter", token.col)
         pon = self._fsp(w.next())
-        w.keyword("ont")
-        onu_id = w.integer(self.olt.id_range.start, self.olt.id_range.stop - 1)
-        gemport = w.integer(0, 1023) if w.maybe("gemport") else None
+        onu_id = gemport = None
+        if w.maybe("ont"):
+            onu_id = w.integer(self.olt.id_range.start, self.olt.id_range.stop - 1)
+            gemport = w.integer(0, 1023) if w.maybe("gemport") else None
         w.done()
-        smart = SMART_SERVICE_PORT if gemport is None else SMART_PLAIN
-        return Action(_later(lambda: self._service_port_table(pon, onu_id, None, gemport)), smart)
+        if onu_id is None:
+            smart = SMART_SERVICE_PORT_PON
+        else:
+            smart = SMART_SERVICE_PORT if gemport is None else SMART_PLAIN
+        return Action(_later(lambda: self._pon_service_ports(pon, onu_id, gemport)), smart)
 
-    def _service_port_table(
-        self, pon: str | None, onu_id: int | None, index: int | None, gemport: int | None = None
-    ) -> list[str]:
+    def _pon_service_ports(self, pon: str, onu_id: int | None, gemport: int | None) -> list[str]:
+        rows = self.olt.pon_service_ports(pon, onu_id)
+        if gemport is not None:
+            rows = [(sp, online) for sp, online in rows if sp.gemport == gemport]
+        return self._service_port_rows(rows)
+
+    def _all_service_ports(self) -> list[str]:
+        rows = [row for pon in self.olt.pons for row in self.olt.pon_service_ports(pon)]
+        return self._service_port_rows(sorted(rows, key=lambda row: row[0].index))
+
+    @staticmethod
+    def _service_port_rows(rows: list[tuple[ServicePort, bool]]) -> list[str]:
+        if not rows:
+            return render.failure("No service virtual port can be operated")
+        online = {(sp.pon, sp.onu_id): up for sp, up in rows}
+        return render.service_ports([sp for sp, _ in rows], online)
+
+    def _service_port_table(self, index: int) -> list[str]:
         with self.olt.lock:
-            ports = sorted(self.olt.service_ports.values(), key=lambda sp: sp.index)
-            if pon is not None:
-                ports = [sp for sp in ports if sp.pon == pon and sp.onu_id == onu_id]
-            if index is not None:
-                ports = [sp for sp in ports if sp.index == index]
-            if gemport is not None:
-                ports = [sp for sp in ports if sp.gemport == gemport]
+            ports = [sp for sp in self.olt.service_ports.values() if sp.index == index]
             online = {}
             for key in {(sp.pon, sp.onu_id) for sp in ports}:
                 online[key] = self.olt.snapshot_onu(*key).online
@@ -490,12 +506,14 @@ class HuaweiCli(Shell):
 
     # provisioning ----------------------------------------------------------------------------
     def _ont(self, w: Words) -> Action:
-        verb = w.keyword("add", "delete")
+        verb = w.keyword("add", "delete", "modify")
         port_token = w.next()
         pon = self._board_port(port_token)
         port = int(port_token.text)
         if verb == "delete":
             return self._ont_delete(w, pon)
+        if verb == "modify":
+            return self._ont_modify(w, pon)
         onu_id = None
         peek = w.peek()
         if peek is not None and peek.text.isdigit():
@@ -540,10 +558,7 @@ class HuaweiCli(Shell):
                 else:
                     srv_profile = value
             else:
-                token = w.next()
-                if len(token.text) > 64:
-                    raise CliSyntaxError("parameter", token.col)
-                description = token.text
+                description = self._description(w.next())
         if management is None or line_profile is None or srv_profile is None:
             raise CliSyntaxError("incomplete", w.end_col)
 
@@ -563,6 +578,28 @@ class HuaweiCli(Shell):
             return render.ont_added(port, new_id)
 
         return Action(_later(add))
+
+    def _ont_modify(self, w: Words, pon: str) -> Action:
+        """`ont modify P N desc "TEXT"`: the lab models only the description."""
+        onu_id = w.integer(self.olt.id_range.start, self.olt.id_range.stop - 1)
+        w.keyword("desc", kind="parameter")
+        description = self._description(w.next())
+        w.done()
+
+        def modify() -> list[str]:
+            try:
+                self.olt.set_description(pon, onu_id, description)
+            except LabError as error:
+                return failure(error)
+            return []
+
+        return Action(_later(modify))
+
+    @staticmethod
+    def _description(token: Token) -> str:
+        if len(token.text) > 64:
+            raise CliSyntaxError("parameter", token.col)
+        return token.text
 
     def _ont_delete(self, w: Words, pon: str) -> Action:
         token = w.next()

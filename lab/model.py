@@ -444,18 +444,40 @@ class LabOlt:
     @_locked
     def snapshot(self, pon: str) -> list[OnuView]:
         port = self.pon(pon)
-        # Huawei keeps one service-port table per OLT: grouped once, not searched per ONU.
-        grouped: dict[tuple[str, int], list[ServicePort]] | None = None
-        if self.vendor == "huawei":
-            if self._grouped_service_ports is None:
-                self._grouped_service_ports = {}
-                for sp in sorted(self.service_ports.values(), key=lambda sp: sp.index):
-                    self._grouped_service_ports.setdefault((sp.pon, sp.onu_id), []).append(sp)
-            grouped = self._grouped_service_ports
+        grouped = self._service_ports_by_onu() if self.vendor == "huawei" else None
         devices = port.devices_by_id()
         return [
             self._view(port, port.onts[onu_id], grouped, devices) for onu_id in sorted(port.onts)
         ]
+
+    @_locked
+    def pon_service_ports(
+        self, pon: str, onu_id: int | None = None
+    ) -> list[tuple[ServicePort, bool]]:
+        """Huawei: the service ports of one PON (or of one ONU on it) by index, each with
+        whether its ONU is online (the table's STATE); every ONU is observed once."""
+        port = self.pon(pon)
+        grouped = self._service_ports_by_onu()
+        devices = port.devices_by_id()
+        rows: list[tuple[ServicePort, bool]] = []
+        for number in sorted(port.onts) if onu_id is None else [onu_id]:
+            ont = port.onts.get(number)
+            ports = grouped.get((pon, number))
+            if ont is None or not ports:
+                continue
+            online = self._observe(self._device(port, ont, devices), ont, pon)
+            rows += [(sp, online) for sp in ports]
+        return sorted(rows, key=lambda row: row[0].index)
+
+    def _service_ports_by_onu(self) -> dict[tuple[str, int], list[ServicePort]]:
+        # Huawei keeps one service-port table per OLT: grouped once per change, so reads of a
+        # PON or of all its ONUs never search the whole table per ONU.
+        if self._grouped_service_ports is None:
+            grouped: dict[tuple[str, int], list[ServicePort]] = {}
+            for sp in sorted(self.service_ports.values(), key=lambda sp: sp.index):
+                grouped.setdefault((sp.pon, sp.onu_id), []).append(sp)
+            self._grouped_service_ports = grouped
+        return self._grouped_service_ports
 
     @_locked
     def readings(self, pon: str) -> list[OnuReading]:

@@ -51,6 +51,7 @@ class LabOnu:
     cto_port: int | None = None
     vlan: int = 100
     model: str = ""
+    description: str = ""  # as configured on the OLT
 
 
 def cpf(rng: random.Random) -> str:
@@ -168,6 +169,7 @@ def seed_lab(
                     "serial": onu.serial,
                     "vlan": onu.vlan,
                     "onu_type": onu.model or None,
+                    "description": onu.description or None,
                     "state": "authorized" if onu.onu_id is not None else "pending",
                 }
                 for onu in lab_onus
@@ -276,6 +278,7 @@ def seed_from_fleet(db: Database, fleet: Mapping[str, Any]) -> dict[str, int]:
             cto_port=row.get("cto_port"),
             vlan=int(row.get("vlan") or 100),
             model=row.get("model") or "",
+            description=row.get("description") or "",
         )
         for row in fleet.get("onus", [])
     ]

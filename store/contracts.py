@@ -220,3 +220,25 @@ def forget_onu(
             return 0
         conn.execute(update(onus).where(onus.c.id.in_(ids)).values(onu_index=None, state="removed"))
     return len(ids)
+
+
+def record_description(db: Database, *, olt: str, port: str, onu_id: int, description: str) -> int:
+    """Keep the description an authorized ONU was given on its OLT; rows changed (0 or 1)."""
+    frame, slot, number = port_numbers(port)
+    with db.engine.begin() as conn:
+        found = conn.execute(
+            select(onus.c.id)
+            .join(olts, olts.c.id == onus.c.olt_id)
+            .where(
+                olts.c.name == olt,
+                onus.c.frame == frame,
+                onus.c.slot == slot,
+                onus.c.port == number,
+                onus.c.onu_index == onu_id,
+                onus.c.state == "authorized",
+            )
+        ).scalar()
+        if found is None:
+            return 0
+        conn.execute(update(onus).where(onus.c.id == found).values(description=description))
+    return 1

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from store.db import Database
-from store.schema import contracts, olts, onus
+from store.schema import contracts, cto_ports, ctos, customers, olts, onus
 
 # SQLite's limit on bound parameters per statement, with room to spare.
 IN_CHUNK = 900
@@ -26,11 +26,19 @@ def _onu_rows() -> Any:
             onus.c.serial,
             onus.c.mac,
             onus.c.state,
+            onus.c.vlan,
+            onus.c.description,
             contracts.c.code.label("contract"),
             contracts.c.status.label("contract_status"),
+            customers.c.name.label("customer"),
+            ctos.c.code.label("cto"),
+            cto_ports.c.number.label("cto_port"),
         )
         .join(olts, olts.c.id == onus.c.olt_id)
         .outerjoin(contracts, contracts.c.onu_id == onus.c.id)
+        .outerjoin(customers, customers.c.id == contracts.c.customer_id)
+        .outerjoin(cto_ports, cto_ports.c.id == contracts.c.cto_port_id)
+        .outerjoin(ctos, ctos.c.id == cto_ports.c.cto_id)
     )
 
 
@@ -44,6 +52,11 @@ def _shaped(row: Any) -> dict[str, Any]:
         "state": row.state,
         "contract": row.contract,
         "contract_status": row.contract_status,
+        "customer": row.customer,
+        "vlan": row.vlan,
+        "description": row.description,
+        "cto": row.cto,
+        "cto_port": row.cto_port,
     }
 
 
@@ -76,3 +89,25 @@ def ppp_logins(db: Database) -> dict[str, dict[str, Any]]:
             r.pppoe_login: {"contract": r.code, "status": r.status, "concentrator": r.concentrator}
             for r in conn.execute(query)
         }
+
+
+def concentrator_contracts(db: Database, concentrator: str) -> list[dict[str, Any]]:
+    """The contracts the store puts on one concentrator: login, status and block state."""
+    query = select(
+        contracts.c.code,
+        contracts.c.pppoe_login,
+        contracts.c.status,
+        contracts.c.blocked,
+        contracts.c.ip_address,
+    ).where(contracts.c.concentrator == concentrator, contracts.c.pppoe_login.is_not(None))
+    with db.engine.connect() as conn:
+        return [
+            {
+                "contract": r.code,
+                "login": r.pppoe_login,
+                "status": r.status,
+                "blocked": bool(r.blocked),
+                "ip_address": r.ip_address,
+            }
+            for r in conn.execute(query.order_by(contracts.c.code))
+        ]

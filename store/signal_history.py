@@ -70,5 +70,6 @@ def earlier_readings(db: Database, run_id: str, *, runs: int) -> dict[str, list[
             return {}
         query = select(r).where(r.c.run_id.in_(earlier)).order_by(r.c.read_at.desc())
         for row in conn.execute(query):
-            found[position_key(_shaped(row))].append(_shaped(row))
+            reading = _shaped(row)
+            found[position_key(reading)].append(reading)
     return dict(found)

@@ -111,7 +111,7 @@ def run_store() -> Database:
     return context.database
 
 
-def _block_settings(task: Task) -> tuple[str, str, str]:
+def block_settings(task: Task) -> tuple[str, str, str]:
     missing = [k for k in ("block_profile", "block_pool", "block_list") if not task.host.get(k)]
     if missing:
         raise ValueError(
@@ -164,7 +164,7 @@ def _prepare(
     task: Task, codes: Sequence[str]
 ) -> tuple[tuple[str, str, str], Database, list[Subscriber], list[dict[str, Any]]]:
     """The host's block settings, the store, its contracts, and the ones nobody takes."""
-    settings = _block_settings(task)
+    settings = block_settings(task)
     db = run_store()
     mine, orphans = _mine(task, codes, db)
     return settings, db, [Subscriber(c) for c in mine], orphans
@@ -334,7 +334,7 @@ def _on_device(
     method: str,
     settle: float,
 ) -> None:
-    block_profile, block_pool, block_list = _block_settings(task)
+    block_profile, block_pool, block_list = block_settings(task)
     session = task.host.get_connection(CONNECTION, task.nornir.config)
     ranges = _read(session, driver, subs, block_pool, block_list)
     for sub in subs:

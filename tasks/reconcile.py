@@ -34,7 +34,7 @@ from tasks.onu import host_pons, olt_session, read_records
 FIXABLE = {"missing", "moved"}
 
 
-def _database(task_name: str) -> Any:
+def run_database(task_name: str) -> Any:
     context = run_context.current()
     if context is None:
         raise RuntimeError(f"{task_name} compares with the store of a run; there is no run")
@@ -125,7 +125,7 @@ def onus(task: Task, ports: list[str] | None = None) -> Result:
             continue
         read_ports.add(str(pon))
         on_device += [r for r in records if "onu_id" in r]
-    db = _database("reconcile.onus")
+    db = run_database("reconcile.onus")
     findings = compare_onus(
         task.host.name,
         read_ports,
@@ -176,5 +176,5 @@ def ppp(task: Task) -> Result:
     if answer.error:
         raise RuntimeError(f"reading the PPP secrets failed: {answer.error}")
     names = [str(row["name"]) for row in answer.rows if row.get("name")]
-    findings = compare_logins(task.host.name, names, ppp_logins(_database("reconcile.ppp")))
+    findings = compare_logins(task.host.name, names, ppp_logins(run_database("reconcile.ppp")))
     return Result(host=task.host, result={"secrets": len(names), "findings": findings})

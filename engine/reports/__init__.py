@@ -13,8 +13,11 @@ from engine.outcome import RunOutcome
 FORMATS: tuple[str, ...] = ("text", "json", "junit", "html")
 
 
-def render_report(run: RunOutcome, fmt: str, *, verbose: bool = False) -> str:
-    """The run in format `fmt` (one of FORMATS); `verbose` only changes the text summary."""
+def render_report(
+    run: RunOutcome, fmt: str, *, verbose: bool = False, fail_on: str | None = None
+) -> str:
+    """The run in format `fmt` (one of FORMATS); `verbose` only changes the text summary;
+    `fail_on` makes findings at least that severe JUnit failures."""
     # Imported lazily: the CLI renders one format per run, and only HTML needs Jinja2.
     if fmt == "text":
         from engine.reports.text import render_text
@@ -27,7 +30,7 @@ def render_report(run: RunOutcome, fmt: str, *, verbose: bool = False) -> str:
     if fmt == "junit":
         from engine.reports.junit import render_junit
 
-        return render_junit(run)
+        return render_junit(run, fail_on)
     if fmt == "html":
         from engine.reports.html import render_html
 
@@ -35,9 +38,16 @@ def render_report(run: RunOutcome, fmt: str, *, verbose: bool = False) -> str:
     raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def write_report(run: RunOutcome, fmt: str, path: str | Path, *, verbose: bool = False) -> None:
+def write_report(
+    run: RunOutcome,
+    fmt: str,
+    path: str | Path,
+    *,
+    verbose: bool = False,
+    fail_on: str | None = None,
+) -> None:
     """Write the report to `path` as UTF-8, creating missing parent folders."""
-    text = render_report(run, fmt, verbose=verbose)
+    text = render_report(run, fmt, verbose=verbose, fail_on=fail_on)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")

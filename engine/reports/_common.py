@@ -184,7 +184,11 @@ def tallies(run: RunOutcome) -> list[Tally]:
         for outcome in run.outcomes:
             if outcome.step_index != index or outcome.rollback:
                 continue
-            records = outcome.result if isinstance(outcome.result, list) else []
+            records = outcome.result
+            if isinstance(records, dict):
+                records = records.get("findings")  # an audit step's findings
+            if not isinstance(records, list):
+                records = []
             counts = per_host.setdefault(outcome.host, {})
             for record in records:
                 if isinstance(record, dict) and key in record:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -23,15 +23,13 @@ from sqlalchemy import select
 
 from engine.outcome import RunOutcome
 from engine.reports._common import dumps, human_duration, run_duration, when
+from engine.reports.findings import rank, run_findings
 from store.db import Database
 from store.journal import Journal
 from store.schema import contracts, cto_ports, ctos, optical_readings, runs
 
 # Worst first: the order of the summary tiles, the stacked bars and the table's class sort.
 SIGNAL_CLASSES: tuple[str, ...] = ("offline", "critical", "overload", "warning", "good", "unknown")
-SEVERITIES: tuple[str, ...] = (
-    "critical", "high", "error", "major", "warning", "medium", "minor", "low", "info", "unrated",
-)  # fmt: skip
 CLASS_COLOURS = {
     "good": "#2da44e",
     "warning": "#d4a72c",
@@ -130,11 +128,13 @@ class Audit:
     findings_total: int
     findings: list[Finding] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
+    outcome: RunOutcome | None = field(default=None, repr=False)  # the run as journaled
 
     def as_dict(self) -> dict[str, Any]:
         """The aggregates for machines: everything but the per-ONU readings."""
-        data = asdict(self)
+        data = asdict(replace(self, readings=[], outcome=None))
         data.pop("readings")
+        data.pop("outcome")
         return data
 
 
@@ -268,11 +268,12 @@ def aggregate(run: RunOutcome, readings: Sequence[Reading], trend: list[TrendPoi
         rx_by_pon=[spread(name, by_pon[name]) for name in sorted(by_pon)],
         worst=worst_groups(readings),
         trend=trend,
-        findings_by_severity=dict(sorted(severities.items(), key=lambda i: _rank(i[0]))),
+        findings_by_severity=dict(sorted(severities.items(), key=lambda i: rank(i[0]))),
         findings_by_kind=dict(Counter(f.kind for f in findings).most_common()),
         findings_total=len(findings),
-        findings=sorted(findings, key=lambda f: (_rank(f.severity), f.kind))[:FINDINGS_LIMIT],
+        findings=sorted(findings, key=lambda f: (rank(f.severity), f.kind))[:FINDINGS_LIMIT],
         readings=list(readings),
+        outcome=run,
     )
 
 
@@ -318,36 +319,21 @@ def worst_groups(readings: Iterable[Reading], limit: int = WORST_LIMIT) -> list[
 
 
 def collect_findings(run: RunOutcome) -> Iterable[Finding]:
-    """Items with a `kind` in any step result: a list of them, or a mapping's `findings`
-    list (as signal.analyze and the reconcile tasks return them)."""
-    for outcome in run.outcomes:
-        items = outcome.result
-        if isinstance(items, dict):
-            items = items.get("findings")
-        if not isinstance(items, list):
-            continue
-        for item in items:
-            if not isinstance(item, dict) or not item.get("kind"):
-                continue
-            rest = {k: v for k, v in item.items() if k not in ("kind", "severity")}
-            yield Finding(
-                severity=str(item.get("severity") or "unrated").lower(),
-                kind=str(item["kind"]),
-                host=outcome.host,
-                step=outcome.step_name,
-                detail=" · ".join(
-                    f"{k}={_short(v)}" for k, v in rest.items() if v not in (None, "")
-                ),
-            )
+    """The run's findings (engine/reports/findings.py) as the page's table rows."""
+    for found in run_findings(run):
+        rest = {k: v for k, v in found.fields.items() if k not in ("kind", "severity")}
+        yield Finding(
+            severity=found.severity,
+            kind=found.kind,
+            host=found.host,
+            step=found.step,
+            detail=" · ".join(f"{k}={_short(v)}" for k, v in rest.items() if v not in (None, "")),
+        )
 
 
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else dumps(value, indent=None)
     return text if len(text) <= 120 else text[:119] + "…"
-
-
-def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def _mean(values: Sequence[float]) -> float | None:

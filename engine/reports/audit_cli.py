@@ -18,20 +18,45 @@ def report(
         Path | None, typer.Option("--html", help="Write the audit as one HTML page to this file.")
     ] = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="text (a summary) or json (the aggregates).")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="text (a summary), json (the aggregates) or junit (the run with its findings).",
+        ),
     ] = "text",
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            metavar="SEVERITY",
+            help="Exit 1 (and JUnit failures) for findings this severe or worse: critical, "
+            "major, minor or info.",
+        ),
+    ] = None,
     trend: Annotated[
         int, typer.Option("--trend", min=1, max=500, help="Runs of the same runbook in the trend.")
     ] = 10,
     db: Annotated[str | None, typer.Option("--db", help="Store URL.")] = None,
 ) -> None:
-    """Audit report of a signal run: rx per OLT/PON, worst CTOs, trend, findings, readings."""
+    """Audit report of a stored run: rx per OLT/PON, worst CTOs, trend, findings, readings.
+
+    `ispflow report RUN_ID -o junit --fail-on major > audit.xml` fails a CI job (exit 1) when
+    the audit found something at least that severe.
+    """
     from engine.reports.audit import build_audit, render_audit_html, render_audit_json
+    from engine.reports.findings import check_threshold, failing
+    from engine.reports.junit import render_junit
     from store.db import StoreError, open_database
 
-    if output not in ("text", "json"):
-        err.print(f"[bold red]error:[/] --output '{output}' is not one of text, json")
+    if output not in ("text", "json", "junit"):
+        err.print(f"[bold red]error:[/] --output '{output}' is not one of text, json, junit")
         raise typer.Exit(2)
+    try:
+        check_threshold(fail_on)
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     database = open_database(db)
     try:
         audit = build_audit(database, run_id, trend_runs=trend)
@@ -43,10 +68,15 @@ def report(
     if html is not None:
         html.parent.mkdir(parents=True, exist_ok=True)
         html.write_text(render_audit_html(audit), encoding="utf-8")
-    if output == "json":
-        sys.stdout.write(render_audit_json(audit))
+    over = failing(audit.outcome, fail_on) if audit.outcome else []
+    if output in ("json", "junit"):
+        if output == "json":
+            sys.stdout.write(render_audit_json(audit))
+        else:
+            sys.stdout.write(render_junit(audit.outcome, fail_on) if audit.outcome else "")
         if html is not None:
             err.print(f"report written to {html}")
+        _fail_on(over, fail_on)
         return
     classes = " · ".join(f"{n:,} {name}" for name, n in audit.classes.items() if n)
     out = Console(highlight=False)
@@ -58,3 +88,10 @@ def report(
     out.print(f"findings: {audit.findings_total}")
     if html is not None:
         out.print(f"report written to {html}")
+    _fail_on(over, fail_on)
+
+
+def _fail_on(over: list, fail_on: str | None) -> None:
+    if over:
+        err.print(f"{len(over)} finding(s) at or above {fail_on}: failing (--fail-on {fail_on})")
+        raise typer.Exit(1)

@@ -1,4 +1,9 @@
-"""The run as JUnit XML, one test case per host × step, for Jenkins and GitLab test reports."""
+"""The run as JUnit XML, one test case per host × step, for Jenkins and GitLab test reports.
+
+An audit run (signal, compliance, reconcile) adds a second suite, `findings`: one case per
+finding, failed when it is at least as severe as `fail_on` and skipped (listed, not
+failing) otherwise; each compliance rule a device passed is a passing case of its own.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from datetime import UTC, datetime
 
 from engine.outcome import RunOutcome, StepOutcome
 from engine.reports._common import dumps, first_line, host_names, run_duration, shorten
+from engine.reports.findings import at_least, rules_checked, run_findings
 
 # Bigger <system-out> blocks make CI test pages unusable and some parsers choke.
 SYSTEM_OUT_LIMIT = 64 * 1024
@@ -19,8 +25,9 @@ _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _NOT_RUN = {"skipped", "aborted", "pending"}
 
 
-def render_junit(run: RunOutcome) -> str:
-    """JUnit XML text (with XML declaration) for the run."""
+def render_junit(run: RunOutcome, fail_on: str | None = None) -> str:
+    """JUnit XML text (with XML declaration) for the run; findings at least as severe as
+    `fail_on` are failures."""
     cases = _ordered(run)
     failures = sum(1 for o in cases if o.status == "failed")
     skipped = sum(1 for o in cases if o.status in _NOT_RUN)
@@ -60,10 +67,54 @@ def render_junit(run: RunOutcome) -> str:
 
     for outcome in cases:
         _testcase(suite, outcome, run)
+    _findings_suite(root, run, fail_on)
 
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _findings_suite(root: ET.Element, run: RunOutcome, fail_on: str | None) -> None:
+    findings = list(run_findings(run))
+    flagged = {(f.host, f.step_index, f.rule) for f in findings if f.rule}
+    passed = [r for r in rules_checked(run) if (r[0], r[1], r[3]) not in flagged]
+    if not findings and not passed:
+        return
+    failures = [f for f in findings if fail_on is not None and at_least(f.severity, fail_on)]
+    failed_ids = {id(f) for f in failures}
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": _clean(f"ispflow.{run.runbook}.findings"),
+            "tests": str(len(findings) + len(passed)),
+            "failures": str(len(failures)),
+            "errors": "0",
+            "skipped": str(len(findings) - len(failures)),
+            "time": "0.000",
+            "timestamp": _timestamp(run.started_at),
+        },
+    )
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", {"name": "fail_on", "value": fail_on or "none"})
+    for host, _, _, rule in passed:
+        ET.SubElement(
+            suite, "testcase", {"classname": _clean(host), "name": _clean(rule), "time": "0"}
+        )
+    for found in findings:
+        name = f"{found.rule or found.kind}: {found.subject}"
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": _clean(found.host), "name": _clean(shorten(name, 300)), "time": "0"},
+        )
+        message = _clean(shorten(f"{found.severity}: {found.subject}", 500))
+        if id(found) in failed_ids:
+            failure = ET.SubElement(case, "failure", {"message": message, "type": found.severity})
+            failure.text = _clean(_truncate(dumps(found.fields)))
+        else:
+            below = f" (below --fail-on {fail_on})" if fail_on else ""
+            ET.SubElement(case, "skipped", {"message": message + below})
 
 
 def _ordered(run: RunOutcome) -> list[StepOutcome]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.command_render import CommandRenderer
+from engine.guard import check_cli_value
 from engine.paths import TEMPLATES_DIR
 
 PORT_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{1,3})$")
@@ -69,6 +70,8 @@ class OltDriver:
     error_pattern: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     # A refusal, during a removal, that says the thing to remove is not there (already done).
     nothing_to_remove: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # A refusal, to a read, that only says there is nothing to list (no service ports).
+    nothing_to_show: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     _renderers: ClassVar[dict[str, CommandRenderer]] = {}
 
     def __init__(self, model: str | None = None) -> None:
@@ -89,6 +92,19 @@ class OltDriver:
     def port_context(self, port: PonPort) -> dict[str, Any]:
         """Names the templates use for a PON port; vendors add their interface names."""
         return {"frame": port.a, "slot": port.b, "port": port.c}
+
+    def onu_context(self, port: PonPort, onu_id: int) -> dict[str, Any]:
+        """Names the templates use for one ONU; vendors add their interface names."""
+        return {"onu_id": int(onu_id)}
+
+    def onu_description(self, description: str) -> str:
+        """The description as the templates write it, refused when it could end the command.
+
+        The raw text is checked before any vendor rewriting, so a rewrite (ZTE turns blanks
+        into `_`) can never hide a newline or a quote that was in the value.
+        """
+        check_cli_value(description, "description")
+        return description
 
     # -- requests -> CLI lines -----------------------------------------------------------
     def autofind(self) -> list[str]:
@@ -111,9 +127,18 @@ class OltDriver:
             "line_profile": request.line_profile,
             "service_profile": request.service_profile,
             "onu_type": request.onu_type,
-            "description": request.description,
+            "description": self.onu_description(request.description),
             "gemport": request.gemport,
         }
+
+    def describe(self, port: PonPort, onu_id: int, description: str) -> list[str]:
+        """Commands that set an authorized ONU's description, ending where authorize ends."""
+        return self.render(
+            "describe",
+            **self.port_context(port),
+            **self.onu_context(port, onu_id),
+            description=self.onu_description(description),
+        )
 
     def deauthorize(self, port: PonPort, onu_id: int) -> list[str]:
         return self.render("deauthorize", **self.port_context(port), onu_id=onu_id)
@@ -146,6 +171,17 @@ class OltDriver:
     def onu_serials(self, port: PonPort) -> list[str]:
         """Commands whose answer lists every ONU configured on the PON with its serial."""
         return self.render("onu_serials", **self.port_context(port))
+
+    def onu_services(self, port: PonPort, onu_ids: list[int]) -> list[str]:
+        """Commands whose answers give the service ports of these ONUs on one PON.
+
+        Vendors read a whole PON at once or one ONU at a time, so callers merge the parsed
+        records per (port, onu_id): a record with a "vlan" key is one service port, a record
+        with a "description" key carries the ONU's description where the vendor keeps it
+        in the same place.
+        """
+        onus = [self.onu_context(port, onu_id) for onu_id in onu_ids]
+        return self.render("onu_services", **self.port_context(port), onus=onus)
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
         """Bulk reads of several PONs as one sequence; read lines carry their PON."""

@@ -66,15 +66,17 @@ class CliSession:
             raise RuntimeError("this session cannot be reopened")
         self._use(self._reopen())
 
-    def read(self, lines: list[str]) -> list[tuple[str, str]]:
+    def read(
+        self, lines: list[str], tolerate: re.Pattern[str] | None = None
+    ) -> list[tuple[str, str]]:
         """`run` for lines that change nothing: a lost session is reopened and tried once more."""
         try:
-            return self.run(lines)
+            return self.run(lines, tolerate)
         except SessionLost:
             if self._reopen is None:
                 raise
             self.reconnect()
-            return self.run(lines)
+            return self.run(lines, tolerate)
 
     def send(self, line: str) -> str:
         """One line and its answer; a lost session raises SessionLost."""

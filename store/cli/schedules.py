@@ -143,7 +143,7 @@ def add_schedule(
 
 def _check_runbook(runbook: str, given: dict[str, Any], limit: str | None) -> Any:
     from engine.vartypes import resolve_vars
-    from ispflow import _parse_limit, load_runbook
+    from ispflow import load_runbook, parse_limit
 
     book = load_runbook(runbook)
     resolve_vars(book.var_specs, given)
@@ -151,7 +151,7 @@ def _check_runbook(runbook: str, given: dict[str, Any], limit: str | None) -> An
     secret = sorted(n for n, spec in book.var_specs.items() if spec.secret and n in given)
     if secret:
         raise UsageError(f"secret vars are not kept in schedules: {', '.join(secret)}")
-    _parse_limit(limit)
+    parse_limit(limit)
     return book
 
 
@@ -344,13 +344,13 @@ class _Scheduler:
 
     def _execute(self, active: _Active) -> None:
         from engine.model import RunOptions
-        from ispflow import _parse_limit, run_runbook
+        from ispflow import parse_limit, run_runbook
 
         schedule = active.schedule
         try:
             options = RunOptions(
                 workers=schedule.options.get("workers"),
-                limit=_parse_limit(schedule.options.get("limit")),
+                limit=parse_limit(schedule.options.get("limit")),
             )
             result = run_runbook(schedule.runbook, dict(schedule.vars), options, db=self.url)
             active.run_id, active.status = result.run_id, result.status

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from engine.guard import UnsafeValueError
-from plugins.olt.driver import AuthorizeRequest, PonPort
+from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
 from plugins.olt.huawei.driver import HuaweiDriver, mac_dotted, serial_hex
 from plugins.olt.zte.driver import ZteDriver
 from tasks.signal import classify
@@ -98,6 +98,58 @@ def test_injection_in_description_is_refused(bad: str) -> None:
     with pytest.raises(UnsafeValueError) as caught:
         HuaweiDriver().authorize(request(description=bad))
     assert caught.value.name == "description"
+
+
+def test_huawei_onu_services_reads_the_whole_pon_once() -> None:
+    driver = HuaweiDriver("MA5608T")
+    expected = ["display service-port port 0/2/15"]
+    assert driver.onu_services(PonPort.parse("0/2/15"), [0, 3, 9]) == expected
+    assert driver.onu_services(PonPort.parse("0/2/15"), []) == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "onu_if"), [("C320", "gpon-onu_1/1/3:{}"), ("C600", "gpon_onu-1/1/3:{}")]
+)
+def test_zte_onu_services_reads_each_onu(model: str, onu_if: str) -> None:
+    lines = ZteDriver(model).onu_services(PonPort.parse("1/1/3"), [2, 5])
+    assert lines == [
+        f"show running-config interface {onu_if.format(2)}",
+        f"show running-config interface {onu_if.format(5)}",
+    ]
+
+
+def test_huawei_describe_ends_where_authorize_ends() -> None:
+    lines = HuaweiDriver().describe(PonPort.parse("0/1/3"), 7, "C-1007 Joao da Silva")
+    assert lines == [
+        "config",
+        "interface gpon 0/1",
+        'ont modify 3 7 desc "C-1007 Joao da Silva"',
+        "return",
+    ]
+    assert lines[-1] == HuaweiDriver().authorize(request())[-1]
+
+
+@pytest.mark.parametrize(
+    ("model", "onu_if"), [("C320", "gpon-onu_1/1/3:7"), ("C600", "gpon_onu-1/1/3:7")]
+)
+def test_zte_describe_names_the_onu_as_authorize_does(model: str, onu_if: str) -> None:
+    driver = ZteDriver(model)
+    lines = driver.describe(PonPort.parse("1/1/3"), 7, "Joao da Silva")
+    assert lines == ["configure terminal", f"interface {onu_if}", "name Joao_da_Silva", "end"]
+    authorize = driver.authorize(request(port=PonPort.parse("1/1/3"), serial="ZTEGC0000001"))
+    assert "name Joao_da_Silva" in authorize and authorize[-1] == lines[-1]
+
+
+@pytest.mark.parametrize("driver", [HuaweiDriver(), ZteDriver("C320"), ZteDriver("C600")])
+@pytest.mark.parametrize("bad", ['x"\nundo ont 0', "a\nb", "a;b", "x\rdelete", "what?", "t\tab"])
+def test_injection_in_a_new_description_is_refused(driver: OltDriver, bad: str) -> None:
+    # ZTE turns blanks into "_": the raw text is checked first, so a newline never slips by.
+    with pytest.raises(UnsafeValueError) as caught:
+        driver.describe(PonPort.parse("1/1/3"), 7, bad)
+    assert caught.value.name == "description"
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(UnsafeValueError):
+        driver.authorize(request(port=PonPort.parse("1/1/3"), description=bad))
 
 
 def test_errors_are_recognised_per_vendor() -> None:

@@ -118,3 +118,45 @@ def test_a_command_without_a_parser_is_named() -> None:
 def test_unknown_vendor() -> None:
     with pytest.raises(ValueError, match="fiberhome"):
         parsers_for("fiberhome")
+
+
+def test_service_ports_of_a_pon_after_a_smart_prompt_and_an_alarm() -> None:
+    rows = parse("display service-port port 0/2/5", "service_port_pon.txt")
+    assert [(r["index"], r["port"], r["onu_id"], r["gemport"]) for r in rows] == [
+        (7, "0/2/5", 0, 1),
+        (12, "0/2/5", 1, 1),
+        (13, "0/2/5", 1, 2),
+        (140, "0/2/5", 17, 1),
+    ]
+    assert [(r["vlan"], r["user_vlan"], r["state"]) for r in rows] == [
+        (305, 305, "up"),
+        (305, 305, "down"),
+        (830, None, "down"),  # no user VLAN when the flow is not a VLAN match
+        (305, 42, "up"),
+    ]
+
+
+def test_service_ports_of_one_ont_with_a_two_digit_slot_and_the_note() -> None:
+    [row] = parse("display service-port port 0/12/3 ont 9 | no-more", "service_port_ont.txt")
+    assert row == {
+        "port": "0/12/3",
+        "onu_id": 9,
+        "vlan": 1200,
+        "user_vlan": 1200,
+        "gemport": 1,
+        "index": 2051,
+        "state": "up",
+    }
+
+
+def test_a_pon_without_service_ports_is_the_device_refusing() -> None:
+    with pytest.raises(DeviceError, match="No service virtual port"):
+        parse("display service-port port 0/2/6", "service_port_none.txt")
+
+
+def test_describe_lines_have_no_records_and_a_missing_ont_is_refused() -> None:
+    huawei = parsers_for("huawei")
+    for line in ("config", "interface gpon 0/2", 'ont modify 5 4 desc "C-2004_Joana"', "return"):
+        assert huawei.parse(line, "OLT-NORTE-01(config-if-gpon-0/2)#") == []
+    with pytest.raises(DeviceError, match="The ONT does not exist"):
+        parse('ont modify 5 40 desc "C-2040_Maria"', "ont_modify_missing.txt")

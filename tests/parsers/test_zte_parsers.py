@@ -82,3 +82,46 @@ def test_an_empty_answer_to_a_change_is_still_a_refusal() -> None:
         parsers_for("zte").parse(
             "no onu 9", "%Code 32310-GPONSRV : No related information to show.\n"
         )
+
+
+def test_onu_config_gives_the_name_then_each_service_port() -> None:
+    rows = parse("show running-config interface gpon-onu_1/2/3:4", "onu_config_c320.txt")
+    assert rows == [
+        {"port": "1/2/3", "onu_id": 4, "description": "C-2004_Joana"},
+        {"port": "1/2/3", "onu_id": 4, "vlan": 210, "user_vlan": 210, "index": 1, "vport": 1},
+        # masked VLANs, as in shared configurations
+        {"port": "1/2/3", "onu_id": 4, "vlan": None, "user_vlan": None, "index": 2, "vport": 2},
+    ]
+
+
+def test_onu_config_with_c600_naming_and_no_vport_on_the_line() -> None:
+    rows = parse("show running-config interface gpon_onu-1/1/2:7", "onu_config_c600.txt")
+    assert rows == [
+        {"port": "1/1/2", "onu_id": 7, "description": "CTO-01_P03"},
+        {"port": "1/1/2", "onu_id": 7, "vlan": 102, "user_vlan": 102, "index": 1, "vport": None},
+    ]
+
+
+def test_c600_vport_interface_names_the_onu_and_the_vport() -> None:
+    rows = parse("show running-config interface vport-1/1/2.7:1", "vport_config_c600.txt")
+    assert rows == [
+        {"port": "1/1/2", "onu_id": 7, "vlan": 1102, "user_vlan": 102, "index": 3, "vport": 1}
+    ]
+
+
+def test_onu_config_without_a_name_or_service_port() -> None:
+    rows = parse("show running-config interface gpon-onu_1/2/3:6", "onu_config_unnamed.txt")
+    assert rows == [{"port": "1/2/3", "onu_id": 6, "description": None}]
+
+
+def test_onu_config_of_a_missing_onu_has_no_records() -> None:
+    answer = "%Code 32310-GPONSRV : No related information to show.\n"
+    assert parsers_for("zte").parse("show running-config interface gpon-onu_1/2/3:9", answer) == []
+
+
+def test_describe_lines_have_no_records_and_a_refused_name_is_an_error() -> None:
+    zte = parsers_for("zte")
+    for line in ("configure terminal", "interface gpon_onu-1/1/2:7", "name C-2004_Joana", "end"):
+        assert zte.parse(line, "OLT-C600(config)#") == []
+    with pytest.raises(DeviceError, match="140303"):
+        zte.parse("name C-2004_Joana", "%Error 140303: Invalid input detected at '^' marker.\n")

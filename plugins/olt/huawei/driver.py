@@ -30,6 +30,7 @@ class HuaweiDriver(OltDriver):
         r"No service virtual port can be operated|The service virtual port does not exist|"
         r"The ONT does not exist"
     )
+    nothing_to_show = re.compile(r"No service virtual port can be operated")
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
         """Bulk reads run inside `interface gpon F/S`: each board is entered once."""

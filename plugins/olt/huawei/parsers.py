@@ -31,6 +31,14 @@ _OPTICAL_ROW = re.compile(r"^\s*(\d+)" + r"\s+(\S+)" * 7 + r"\s*$")
 _SUMMARY_PORT = re.compile(rf"In port\s+({_PORT})\s*,", re.IGNORECASE)
 _SUMMARY_STATE_ROW = re.compile(r"^\s*(\d+)\s+([A-Za-z]\S*)\s*(.*?)\s*$")
 _SUMMARY_ONT_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/(\S+)(?:\s+(.*?))?\s*$")
+# A row of the Switch-Oriented Flow List: INDEX, VLAN ID, VLAN ATTR, PORT TYPE, F/ S/ P,
+# VPI (the ONT id on a PON), VCI (the GEM index), FLOW TYPE, FLOW PARA, RX, TX, STATE.
+# Searched, not anchored at the start: a row is recognised by its shape wherever it sits.
+_SERVICE_PORT_ROW = re.compile(
+    r"(?:^|\s)(\d+)\s+(\d+)\s+(\S+)\s+([A-Za-z]+)\s+(\d+\s*/\s*\d+\s*/\s*\d+)"
+    + r"\s+(\S+)" * 7
+    + r"\s*$"
+)
 _ADDED = re.compile(r"PortID\s*:\s*(\d+)\s*,\s*ONTID\s*:\s*(\d+)", re.IGNORECASE)
 _UPTIME = re.compile(r"^\s*Uptime is\s+(.*?)\s*$", re.IGNORECASE)
 
@@ -45,6 +53,10 @@ class HuaweiParsers(VendorParsers):
         (r"display ont info \d+( \d+)*", "info_detail_or_table"),
         (r"display ont optical-info \d+ all", "optical_table"),
         (r"display ont optical-info \d+ \d+", "optical_one"),
+        (
+            r"display service-port (all|\d+|port \d+/\d+/\d+( ont \d+( gemport \d+)?)?)",
+            "service_ports",
+        ),
         (r"ont add .*", "ont_add"),
         (r"display version", "version"),
         (
@@ -245,6 +257,28 @@ class HuaweiParsers(VendorParsers):
                     }
                 ]
         return []
+
+    # -- service ports ----------------------------------------------------------------------
+    def service_ports(self, command: str, output: str) -> list[Record]:
+        """One record per row of the flow list; the F/S/P column names each row's PON."""
+        records = []
+        for line in clean_lines(output, command):
+            row = _SERVICE_PORT_ROW.search(line)
+            if row is None:
+                continue
+            flow_type, flow_para = row[8].lower(), row[9]
+            records.append(
+                {
+                    "port": port_text(row[5]),
+                    "onu_id": integer(row[6]),
+                    "vlan": int(row[2]),
+                    "user_vlan": integer(flow_para) if flow_type == "vlan" else None,
+                    "gemport": integer(row[7]),
+                    "index": int(row[1]),
+                    "state": row[12],
+                }
+            )
+        return records
 
     # -- changes ----------------------------------------------------------------------------
     def ont_add(self, command: str, output: str) -> list[Record]:

@@ -35,13 +35,18 @@ class ZteDriver(OltDriver):
     def port_context(self, port: PonPort) -> dict[str, Any]:
         return {**super().port_context(port), "olt_if": self.olt_interface(port)}
 
+    def onu_context(self, port: PonPort, onu_id: int) -> dict[str, Any]:
+        return {**super().onu_context(port, onu_id), "onu_if": self.onu_interface(port, onu_id)}
+
+    def onu_description(self, description: str) -> str:
+        # ZXROS takes the ONU name as one word.
+        return re.sub(r"\s+", "_", super().onu_description(description).strip()) or "onu"
+
     def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
         context = super().authorize_context(request)
         context["onu_if"] = self.onu_interface(request.port, request.onu_id)
         context["onu_type"] = request.onu_type or DEFAULT_ONU_TYPE
         context["tcont_profile"] = DEFAULT_TCONT_PROFILE
-        # ZXROS takes the ONU name as one word.
-        context["description"] = re.sub(r"\s+", "_", request.description.strip()) or "onu"
         return context
 
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:

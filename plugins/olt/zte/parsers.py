@@ -35,6 +35,18 @@ _VERSION = re.compile(
 )
 _UPTIME = re.compile(r"^\s*System uptime is\s+(.*?)\s*$", re.IGNORECASE)
 _COMMAND_PON = re.compile(r"gpon[-_]olt[-_](\d+/\d+/\d+)", re.IGNORECASE)
+# C600 keeps an ONU's service ports under `interface vport-1/1/1.5:1` (ONU 5, vport 1).
+_VPORT_IF = r"vport-\d+/\d+/\d+\.\d+:\d+"
+_COMMAND_VPORT = re.compile(r"vport-(\d+/\d+/\d+)\.(\d+):(\d+)", re.IGNORECASE)
+_CONFIG_NAME = re.compile(r"^\s*name\s+(.*?)\s*$", re.IGNORECASE)
+_CONFIG_INTERFACE = re.compile(r"^\s*interface\s+\S+\s*$", re.IGNORECASE)
+# `service-port 1 vport 1 user-vlan 100 vlan 100` (C300/C320, in the ONU interface) or
+# `service-port 1 user-vlan 100 vlan 100` (C600, in its vport interface); VLANs may be
+# masked (`xxx`) in shared configurations.
+_CONFIG_SERVICE_PORT = re.compile(
+    r"^\s*service-port\s+(\d+)(?:\s+vport\s+(\d+))?(?:\s+user-vlan\s+(\S+))?.*?\s+vlan\s+(\S+)",
+    re.IGNORECASE,
+)
 _CONFIG_ONU = re.compile(r"^\s*onu\s+(\d+)\s+type\s+(\S+)\s+(sn|mac)\s+(\S+)", re.IGNORECASE)
 
 
@@ -50,6 +62,7 @@ class ZteParsers(VendorParsers):
         (r"show version", "version"),
         (rf"show gpon onu detail-info {_ONU_IF}", "detail"),
         (rf"show running-config interface {_OLT_IF}", "pon_config"),
+        (rf"show running-config interface ({_ONU_IF}|{_VPORT_IF})", "onu_config"),
         (
             r"(configure terminal|conf t|interface .*|onu \d+ .*|no onu \d+|exit|end|"
             r"terminal length \d+|name .*|description .*|tcont .*|gemport .*|switchport .*|"
@@ -118,6 +131,38 @@ class ZteParsers(VendorParsers):
                     }
                 )
         return records
+
+    def onu_config(self, command: str, output: str) -> list[Record]:
+        """An ONU's running configuration: its name, then one record per service port."""
+        vport = _COMMAND_VPORT.search(command)
+        onu = vport or _COMMAND_ONU.search(command)
+        assert onu is not None  # the command pattern requires one of them
+        port, onu_id = onu[1], int(onu[2])
+        lines = clean_lines(output, command)
+        if not any(_CONFIG_INTERFACE.match(line) for line in lines):
+            return []  # no configuration came back for that interface
+        description: str | None = None
+        services: list[Record] = []
+        for line in lines:
+            name = _CONFIG_NAME.match(line)
+            if name:
+                description = text_or_none(name[1])
+                continue
+            row = _CONFIG_SERVICE_PORT.match(line)
+            if row:
+                services.append(
+                    {
+                        "port": port,
+                        "onu_id": onu_id,
+                        "vlan": _vlan(row[4]),
+                        "user_vlan": _vlan(row[3]),
+                        "index": int(row[1]),
+                        "vport": int(row[2]) if row[2] else (int(vport[3]) if vport else None),
+                    }
+                )
+        if vport:
+            return services  # a vport interface has no name of its own
+        return [{"port": port, "onu_id": onu_id, "description": description}, *services]
 
     def onu_rx(self, command: str, output: str) -> list[Record]:
         records = []
@@ -202,3 +247,8 @@ class ZteParsers(VendorParsers):
 
     def no_records(self, command: str, output: str) -> list[Record]:
         return []
+
+
+def _vlan(value: str | None) -> int | None:
+    """A VLAN id; None for one not given or masked (`xxx`)."""
+    return int(value) if value and value.isdigit() else None

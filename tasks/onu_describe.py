@@ -1,0 +1,55 @@
+"""`onu.describe`: give an authorized ONU its description on the OLT, and keep it in the store."""
+
+from __future__ import annotations
+
+from nornir.core.task import Result, Task
+
+from engine import run_context
+from engine.registry import task
+from plugins.olt.driver import PonPort
+from plugins.olt.drivers import driver_for
+from store.contracts import record_description
+from tasks.compliance import read_pon
+from tasks.onu import olt_session
+
+
+@task("onu.describe", changes_device=True)
+def describe(task: Task, port: str, onu_id: int, description: str, store: bool = True) -> Result:
+    """Set the description of ONU `onu_id` on PON `port`, read it back, record it."""
+    driver = driver_for(task.host)
+    pon = PonPort.parse(port)
+    if not str(description).strip():
+        raise ValueError("the description is empty: give one (or a contract)")
+    lines = driver.describe(pon, int(onu_id), description)  # refuses unsafe text first
+    # What the OLT will show: some vendors write blanks in names as "_".
+    description = driver.onu_description(description)
+    if task.is_dry_run():
+        return Result(host=task.host, result={"commands": lines})
+    session = olt_session(task, driver)
+    onus = read_pon(session, driver, pon, services=False)
+    onu = onus.get((str(pon), int(onu_id)))
+    if onu is None:
+        raise ValueError(f"no ONU id {onu_id} on PON {pon} of {task.host.name}")
+    if (onu.get("description") or "") == description:
+        return Result(host=task.host, result={"port": str(pon), "onu_id": int(onu_id)})
+    session.run(lines)
+    after = read_pon(session, driver, pon, services=True).get((str(pon), int(onu_id)), {})
+    if (after.get("description") or "") != description:
+        raise RuntimeError(
+            f"the OLT accepted the description but shows {after.get('description')!r} for "
+            f"ONU id {onu_id} on PON {pon}"
+        )
+    context = run_context.current()
+    if store and context is not None and not context.dry_run:
+        record_description(
+            context.database,
+            olt=task.host.name,
+            port=str(pon),
+            onu_id=int(onu_id),
+            description=description,
+        )
+    return Result(
+        host=task.host,
+        result={"port": str(pon), "onu_id": int(onu_id), "description": description},
+        changed=True,
+    )

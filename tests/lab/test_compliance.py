@@ -1,0 +1,185 @@
+"""`ispflow compliance` against the lab: a clean fleet passes; the store and the devices made
+to disagree on purpose give exactly the expected findings per rule; remediation is a dry run
+that changes nothing until --apply, which fixes what has a remediation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import librouteros
+
+from tests.lab.conftest import RunningLab, pending_contract
+
+
+def compliance(lab: RunningLab, *args: str, expect: int) -> dict[str, Any]:
+    proc = lab.cli("compliance", "-o", "json", *args)
+    assert proc.returncode == expect, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def by_rule(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for finding in report["findings"]:
+        found.setdefault(finding["rule"], []).append(finding)
+    return found
+
+
+def installed(lab: RunningLab, vendor: str) -> list[dict[str, Any]]:
+    return lab.query(
+        "SELECT o.id, o.serial, o.onu_index, o.vlan, o.description, c.code, c.pppoe_login, "
+        "t.name AS olt FROM onus o JOIN contracts c ON c.onu_id = o.id "
+        "JOIN olts t ON t.id = o.olt_id WHERE o.state = 'authorized' AND t.vendor = :v "
+        "ORDER BY t.name, o.id",
+        v=vendor,
+    )
+
+
+@contextmanager
+def api(lab: RunningLab, name: str = "bras-01") -> Iterator[Any]:
+    router = next(r for r in lab.fleet()["concentrators"] if r["name"] == name)
+    session = librouteros.connect("127.0.0.1", "lab", lab.password(), port=router["port"])
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def online_contracts(lab: RunningLab) -> list[dict[str, Any]]:
+    with api(lab) as router:
+        logins = {s["name"] for s in router.path("ppp", "active")}
+    rows = lab.query(
+        "SELECT code, pppoe_login FROM contracts WHERE concentrator = 'bras-01' "
+        "AND status = 'active' AND blocked = 0 ORDER BY code"
+    )
+    return [r for r in rows if r["pppoe_login"] in logins]
+
+
+def break_everything(lab: RunningLab) -> dict[str, Any]:
+    huawei, zte = installed(lab, "huawei"), installed(lab, "zte")
+    ghost, described, vlan = huawei[0], huawei[1], huawei[2]
+    zte_described, zte_vlan = zte[0], zte[1]
+    lab.query("UPDATE contracts SET onu_id = NULL WHERE code = :c", c=ghost["code"])
+    for row in (described, zte_described):
+        lab.query("UPDATE onus SET description = 'WRONG_NAME' WHERE id = :i", i=row["id"])
+    for row in (vlan, zte_vlan):
+        lab.query("UPDATE onus SET vlan = 999 WHERE id = :i", i=row["id"])
+    # The store says this contract's ONU is on the OLT; it is still waiting in autofind.
+    waiting = pending_contract(lab, lab.fleet()["olts"][0]["name"])
+    free_id = 100
+    lab.query(
+        "UPDATE onus SET state = 'authorized', onu_index = :i WHERE serial = :s",
+        i=free_id,
+        s=waiting["serial"],
+    )
+    lab.query("UPDATE contracts SET status = 'active' WHERE code = :c", c=waiting["contract"])
+    blocked, unblocked = online_contracts(lab)[:2]
+    lab.query("UPDATE contracts SET blocked = 1 WHERE code = :c", c=blocked["code"])
+    # Blocked for real, then the store forgets it: still blocked on the concentrator.
+    lab.run_json("ppp-block", "-e", f"contract={unblocked['code']}", "-e", "settle=5")
+    lab.query("UPDATE contracts SET blocked = 0 WHERE code = :c", c=unblocked["code"])
+    with api(lab) as router:
+        tuple(router.path("ip", "pool").add(name="sobreposto", ranges="100.64.0.10-100.64.0.20"))
+    return {
+        "ghost": ghost,
+        "described": [described, zte_described],
+        "vlan": [vlan, zte_vlan],
+        "missing": waiting,
+        "blocked": blocked,
+        "unblocked": unblocked,
+    }
+
+
+def test_clean_fleet_then_every_rule_then_remediation(lab: RunningLab, tmp_path: Path) -> None:
+    clean = compliance(lab, expect=0)
+    assert clean["findings"] == [] and clean["unread"] == []
+    assert clean["devices"] == len(lab.fleet()["olts"]) + len(lab.fleet()["concentrators"])
+
+    broken = break_everything(lab)
+    report = compliance(lab, expect=1)
+    found = by_rule(report)
+    assert report["unread"] == []
+    assert [(f["olt"], f["serial"]) for f in found["onu-without-contract"]] == [
+        (broken["ghost"]["olt"], broken["ghost"]["serial"])
+    ]
+    assert [f["contract"] for f in found["contract-onu-missing"]] == [broken["missing"]["contract"]]
+    assert sorted(f["serial"] for f in found["onu-description"]) == sorted(
+        r["serial"] for r in broken["described"]
+    )
+    assert {f["expected"] for f in found["onu-description"]} == {"WRONG_NAME"}
+    vlans = {f["serial"]: f for f in found["service-port-vlan"]}
+    assert sorted(vlans) == sorted(r["serial"] for r in broken["vlan"])
+    assert all(
+        f["expected"] == 999 and f["vlans"] and 999 not in f["vlans"] for f in vlans.values()
+    )
+    assert [f["contract"] for f in found["blocked-not-enforced"]] == [broken["blocked"]["code"]]
+    assert [f["contract"] for f in found["unblocked-still-listed"]] == [broken["unblocked"]["code"]]
+    [overlap] = found["pool-overlap"]
+    assert {overlap["pool"], overlap["other_pool"]} == {"clientes", "sobreposto"}
+    assert "pool-nearly-full" not in found
+    assert report["counts"] == {"critical": 4, "major": 3, "minor": 2}
+
+    # A threshold: only critical findings fail; JUnit says which.
+    junit = lab.cli("compliance", "-o", "junit", "--fail-on", "critical")
+    assert junit.returncode == 1
+    assert junit.stdout.count("<failure ") == 4 and 'type="critical"' in junit.stdout
+    assert "<skipped " in junit.stdout
+
+    # Remediation as a dry run changes nothing: the same findings again.
+    preview = compliance(lab, "--remediate", expect=1)
+    runs = {r["runbook"]: r for r in preview["remediation"]["runs"]}
+    assert [(r["runbook"], r["error"]) for r in runs.values() if r["status"] != "previewed"] == []
+    assert set(runs) == {
+        "onu-deauthorize",
+        "onu-authorize",
+        "onu-describe",
+        "ppp-block",
+        "ppp-unblock",
+    }
+    sent = [
+        line
+        for run in preview["remediation"]["runs"]
+        if run["runbook"] == "onu-describe"
+        for lines in run["commands"].values()
+        for line in lines
+    ]
+    assert 'ont modify 0 1 desc "WRONG_NAME"' in sent or any("ont modify" in s for s in sent)
+    assert "name WRONG_NAME" in sent  # the ZTE one
+    assert by_rule(compliance(lab, expect=1)).keys() == found.keys()
+
+    applied = compliance(lab, "--remediate", "--apply", expect=1)  # VLANs and the pool stay
+    failed = [r for r in applied["remediation"]["runs"] if r["status"] != "done"]
+    assert failed == [], failed
+    after = by_rule(compliance(lab, expect=1))
+    assert sorted(after) == ["pool-overlap", "service-port-vlan"]
+    assert lab.query("SELECT state FROM onus WHERE serial = :s", s=broken["ghost"]["serial"]) == [
+        {"state": "removed"}
+    ]
+
+
+def test_rules_file_params_and_errors(lab: RunningLab, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: pool-in-use\n"
+        "    check: pool_usage\n"
+        "    severity: info\n"
+        "    params: {full_at: 0.00001}\n",
+        encoding="utf-8",
+    )
+    report = compliance(lab, "--rules", str(rules), "--fail-on", "minor", expect=0)
+    pools = {(f["concentrator"], f["pool"]): f for f in report["findings"]}
+    with api(lab) as router:
+        used = sum(1 for u in router.path("ip", "pool", "used") if u.get("pool") == "clientes")
+    assert pools[("bras-01", "clientes")]["used"] == used > 0
+    assert pools[("bras-01", "clientes")]["size"] == 64 * 256 - 3
+    assert {f["severity"] for f in report["findings"]} == {"info"}
+
+    rules.write_text("rules:\n  - id: x\n    check: pool_usage\n    severity: bad\n")
+    proc = lab.cli("compliance", "--rules", str(rules))
+    assert proc.returncode == 2
+    assert f"{rules}:4:" in proc.stderr and "severity must be one of" in proc.stderr
+    assert "nothing was run" in proc.stderr
