@@ -29,6 +29,7 @@ from engine.vartypes import VarErrors
 from lab.cli import lab_app
 from plugins.inventory.cli import inventory_app
 from plugins.olt.parse_command import parse
+from plugins.runners.worker_cli import worker
 from store.cli.customers import contract_app, customer_app
 from store.cli.field import cto_app, seal_app
 from store.cli.schedules import schedule_app, scheduler
@@ -74,6 +75,7 @@ app.command("scheduler")(scheduler)
 app.command("parse")(parse)
 app.command("report")(report)
 app.command("compliance")(compliance)
+app.command("worker")(worker)
 
 err = Console(stderr=True, highlight=False)
 
@@ -184,6 +186,17 @@ def run(
             "critical, major, minor or info.",
         ),
     ] = None,
+    runner: Annotated[
+        str,
+        typer.Option(
+            "--runner",
+            help="local (this machine), or celery: each step's hosts go as shards to workers "
+            "(`ispflow worker`) on their site's queue; needs a PostgreSQL store.",
+        ),
+    ] = "local",
+    shard_by: Annotated[
+        str, typer.Option("--shard-by", help="With --runner celery: a shard per site or per host.")
+    ] = "site",
 ) -> None:
     """Run a runbook across the inventory, in parallel, journaled in the store.
 
@@ -193,6 +206,7 @@ def run(
     * `ispflow run onu-authorize -e contract=1042 -e serial=HWTC1A2B3C4D --dry-run`
     * `ispflow run signal-audit --limit site=poa --output junit --out audit.xml --fail-on major`
     * `ispflow run --resume 20261124T110355-7f3a`
+    * `ispflow run signal-audit --runner celery --db postgresql://ispflow@db/ispflow`
     """
     from engine.model import RunOptions
     from store.db import StoreError
@@ -227,6 +241,8 @@ def run(
             resume=resume,
             rerun_failed=rerun_failed,
             progress=None if quiet else progress_console,
+            runner=runner,
+            shard_by=shard_by,
         )
     except RunbookError as exc:
         for problem in exc.problems:
@@ -265,11 +281,14 @@ def run_runbook(
     resume: str | None = None,
     rerun_failed: str | None = None,
     progress: Console | None = None,
+    runner: str = "local",
+    shard_by: str = "site",
 ) -> Any:
     """Run a runbook and return its :class:`engine.outcome.RunOutcome` (the API behind `run`).
 
     `source` is the inventory source (files, netbox, store); `refresh` skips NetBox's cached
-    device list."""
+    device list; `runner` is local or celery (steps' hosts sent to workers, in shards per
+    site or per host as `shard_by` says)."""
     from engine.executor import Executor
     from engine.model import RunOptions
     from plugins.inventory.files import open_nornir
@@ -299,7 +318,8 @@ def run_runbook(
             _check_secrets_given(book, prior, given_vars or {})
         nornir = open_nornir(inventory, source, refresh=refresh, db=db)
         processors = [RunProgress(progress)] if progress is not None else []
-        executor = Executor(nornir, journal, processors)
+        dispatcher = _dispatcher(runner, shard_by, book, given, options, processors)
+        executor = Executor(nornir, journal, processors, dispatcher)
         return executor.run(
             book,
             given,
@@ -310,6 +330,32 @@ def run_runbook(
     finally:
         journal.close()
         database.close()
+
+
+RUNNERS = ("local", "celery")
+
+
+def _dispatcher(
+    runner: str, shard_by: str, book: Any, given: dict[str, Any], options: Any, processors: list
+) -> Any:
+    """Who runs each step's hosts: None for this process, or the Celery workers."""
+    if runner not in RUNNERS:
+        raise UsageError(f"--runner '{runner}': choose {' or '.join(RUNNERS)}")
+    if runner == "local":
+        return None
+    from engine.paths import RUNBOOKS_DIR
+    from plugins.runners.celery_dispatch import CeleryDispatcher
+
+    path = Path(book.path) if book.path else None
+    # A shipped runbook goes by name (every worker has it); another by its path.
+    reference = path.stem if path and path.parent == RUNBOOKS_DIR else str(path or book.name)
+    shard_options = {
+        "dry_run": options.dry_run,
+        "workers": options.workers,
+        "max_connecting": options.max_connecting,
+        "connect_rate": options.connect_rate,
+    }
+    return CeleryDispatcher(reference, given, shard_options, shard_by=shard_by, progress=processors)
 
 
 def _emit(

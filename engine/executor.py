@@ -16,7 +16,7 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from nornir.core import Nornir
 from nornir.core.inventory import Host, Hosts, Inventory
@@ -38,16 +38,28 @@ DEFAULT_WORKERS = 20
 log = logging.getLogger(__name__)
 
 
+class StepDispatcher(Protocol):
+    """Runs a step's hosts somewhere else (workers) and puts their results into `state`."""
+
+    def check_store(self, db: Any) -> None: ...
+
+    def run_step(
+        self, step: Step, hosts: list[str], state: RunState, inventory: Any, *, rollback: bool
+    ) -> None: ...
+
+
 class Executor:
     def __init__(
         self,
         nornir: Nornir,
         journal: Journal,
         processors: Sequence[Processor] = (),
+        dispatcher: StepDispatcher | None = None,
     ) -> None:
         self.nornir = nornir
         self.journal = journal
         self.processors = list(processors)
+        self.dispatcher = dispatcher
         connections.install()
 
     def run(
@@ -70,6 +82,8 @@ class Executor:
         host_names = self._select_hosts(runbook, options, prior, rerun=rerun_of is not None)
         steps = [s for s in runbook.steps if _tag_selected(s, options)]
         self._preflight(steps)
+        if self.dispatcher is not None:
+            self.dispatcher.check_store(self.journal.db)
 
         run_info = {"dry_run": options.dry_run}
         if resume_of is not None:
@@ -152,6 +166,60 @@ class Executor:
             | _tallies(runbook),
         )
 
+    def run_shard(
+        self,
+        runbook: Runbook,
+        given_vars: dict[str, Any],
+        options: RunOptions,
+        *,
+        run_id: str,
+        step_index: int,
+        rollback: bool,
+        hosts: list[str],
+    ) -> dict[str, list[str]]:
+        """A worker's part of a distributed run: one step on these hosts, journaled under the
+        coordinator's run. Host/steps the journal already has are not run again, and each
+        host's registered values come back from the journal first."""
+        values = resolve_vars(runbook.var_specs, given_vars)
+        inventory = self.nornir.inventory.hosts
+        missing = [h for h in hosts if h not in inventory]
+        if missing:
+            raise UsageError(
+                "hosts not in this worker's inventory: " + ", ".join(sorted(missing)[:10])
+            )
+        secrets = Secrets(
+            [values[n] for n, spec in runbook.var_specs.items() if spec.secret]
+            + [inventory[h].password for h in hosts if inventory[h].password]
+        )
+        run_info = {"dry_run": options.dry_run, "id": run_id}
+        state = RunState(
+            run_id=run_id,
+            journal=self.journal,
+            hosts={name: HostState(inventory[name], values, run_info) for name in hosts},
+            dry_run=options.dry_run,
+            limiter=connections.ConnectLimiter(options.max_connecting, options.connect_rate),
+            secrets=secrets,
+            max_fail_percent=None,  # the coordinator keeps the budget of the whole run
+        )
+        self._restore(runbook, state, self.journal.load_run(run_id, hosts), rerun=False)
+        step = runbook.step_by_index(step_index)
+        todo = [
+            h
+            for h in hosts
+            if (h, step.index, rollback) not in state.outcomes
+            and (rollback or state.hosts[h].failed_at is None)
+        ]
+        self.nornir.data.dry_run = options.dry_run
+        context = run_context.RunContext(run_id, self.journal.db, options.dry_run)
+        run_context.set_current(context)
+        try:
+            self._run_here(step, todo, state, runbook, options, rollback=rollback)
+        finally:
+            run_context.set_current(None)
+            context.close()
+            self.journal.flush()
+        return {"ran": todo, "already_done": [h for h in hosts if h not in todo]}
+
     # -- selection and checks ------------------------------------------------------------
     def _select_hosts(
         self, runbook: Runbook, options: RunOptions, prior: RunOutcome | None, *, rerun: bool
@@ -229,6 +297,32 @@ class Executor:
         *,
         rollback: bool = False,
     ) -> None:
+        if not hosts:
+            return
+        if self.dispatcher is None:
+            self._run_here(step, hosts, state, runbook, options, rollback=rollback)
+            return
+        # The stand-in host `local` (an analysis over the run's results) stays here.
+        remote = [h for h in hosts if h != LOCAL_HOST]
+        if remote:
+            self.journal.plan_step(state.run_id, step.index, step.name, remote, rollback=rollback)
+            self.dispatcher.run_step(
+                step, remote, state, self.nornir.inventory.hosts, rollback=rollback
+            )
+        if LOCAL_HOST in hosts and not state.aborted:
+            self._run_here(step, [LOCAL_HOST], state, runbook, options, rollback=rollback)
+
+    def _run_here(
+        self,
+        step: Step,
+        hosts: list[str],
+        state: RunState,
+        runbook: Runbook,
+        options: RunOptions,
+        *,
+        rollback: bool = False,
+    ) -> None:
+        """The step on these hosts in this process, with Nornir's threads."""
         if not hosts:
             return
         self.journal.plan_step(state.run_id, step.index, step.name, hosts, rollback=rollback)

@@ -244,15 +244,19 @@ class Journal:
         return sorted(r for r in run_ids if now - self._beats.get(r, 0.0) >= _HEARTBEAT_EVERY_S)
 
     # -- reading --------------------------------------------------------------------------
-    def load_run(self, run_id: str) -> RunOutcome:
-        """A run with all its results (by host, then step); `run_id` may be a unique prefix."""
+    def load_run(self, run_id: str, hosts: Sequence[str] | None = None) -> RunOutcome:
+        """A run with all its results (by host, then step), or only those of `hosts` (a
+        worker's shard); `run_id` may be a unique prefix."""
         self._flush_pending()
         run = self._run_row(run_id)
+        query = select(step_results).where(step_results.c.run_id == run.id)
+        if hosts is not None:
+            query = query.where(step_results.c.host.in_(list(hosts)))
         with _failing_as(f"read run {run.id}"), self._engine.connect() as conn:
             rows = conn.execute(
-                select(step_results)
-                .where(step_results.c.run_id == run.id)
-                .order_by(step_results.c.host, step_results.c.step_index, step_results.c.rollback)
+                query.order_by(
+                    step_results.c.host, step_results.c.step_index, step_results.c.rollback
+                )
             ).all()
         return run_from_row(run, _status(run), [outcome_from_row(r) for r in rows])
 
@@ -268,6 +272,39 @@ class Journal:
                 )
             ).all()
         return {(r.host, r.step_index): outcome_from_row(r) for r in rows}
+
+    def step_counts(self, run_id: str, step_index: int, rollback: bool) -> dict[str, int]:
+        """How many hosts have finished one step, by status (a distributed run's progress)."""
+        self._flush_pending()
+        query = (
+            select(step_results.c.status, func.count())
+            .where(
+                step_results.c.run_id == run_id,
+                step_results.c.step_index == step_index,
+                step_results.c.rollback.is_(rollback),
+                step_results.c.status.in_(sorted(DONE_STATUSES)),
+            )
+            .group_by(step_results.c.status)
+        )
+        with _failing_as(f"read run {run_id}"), self._engine.connect() as conn:
+            return {status: int(count) for status, count in conn.execute(query)}
+
+    def step_outcomes(
+        self, run_id: str, step_index: int, rollback: bool, hosts: Sequence[str]
+    ) -> dict[str, StepOutcome]:
+        """host -> its finished result of one step (what workers journaled)."""
+        self._flush_pending()
+        wanted = set(hosts)
+        with _failing_as(f"read run {run_id}"), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(step_results).where(
+                    step_results.c.run_id == run_id,
+                    step_results.c.step_index == step_index,
+                    step_results.c.rollback.is_(rollback),
+                    step_results.c.status.in_(sorted(DONE_STATUSES)),
+                )
+            ).all()
+        return {r.host: outcome_from_row(r) for r in rows if r.host in wanted}
 
     def list_runs(self, limit: int = 20, status: str | None = None) -> list[RunOutcome]:
         """The newest runs first, without their results (see `run_counts`)."""

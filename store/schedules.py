@@ -171,6 +171,11 @@ def get(db: Database, name: str) -> Schedule:
     return found
 
 
+def get_by_id(db: Database, schedule_id: int) -> Schedule:
+    """A schedule by its id (as a task message names it); ScheduleNotFound if gone."""
+    return _schedule_by_id(db, schedule_id)
+
+
 def list_schedules(db: Database) -> list[Schedule]:
     """Every schedule, soonest due first."""
     query = select(schedules).order_by(schedules.c.next_run_at, schedules.c.name)

@@ -365,3 +365,34 @@ schedules = Table(
     CheckConstraint("every_seconds > 0", name="every_seconds"),
     Index("ix_schedules_enabled_next_run_at", "enabled", "next_run_at"),
 )
+
+# -- distributed runs ---------------------------------------------------------------------
+SHARD_STATUSES = ("queued", "running", "done", "failed")
+
+run_shards = Table(
+    "run_shards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("rollback", Boolean, nullable=False, server_default=false()),
+    Column("shard", String(200), nullable=False, comment="site or host group name"),
+    Column("queue", String(200), nullable=False),
+    Column("hosts", JSON, nullable=False),
+    Column("status", String(16), nullable=False, server_default="queued"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # A lease like the schedules': a worker that dies stops renewing it.
+    Column("worker", String(255), comment="host:pid running it"),
+    Column("lease_until", UTCDateTime()),
+    Column("error", Text),
+    Column(
+        "history",
+        JSON,
+        nullable=False,
+        comment="per finished attempt: worker, hosts run, hosts already done",
+    ),
+    _created(),
+    _updated(),
+    UniqueConstraint("run_id", "step_index", "rollback", "shard"),
+    _one_of("status", SHARD_STATUSES, "status"),
+)

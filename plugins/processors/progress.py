@@ -37,8 +37,27 @@ class RunProgress:
 
     # -- Nornir processor hooks ----------------------------------------------------------
     def task_started(self, task: Task) -> None:
-        self._step = task.name
-        self._total = len(task.nornir.inventory.hosts)
+        self.begin(task.name, len(task.nornir.inventory.hosts))
+
+    def task_instance_started(self, task: Task, host: Host) -> None:
+        return None
+
+    def task_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
+        self.advance(getattr(result[0].result, "status", "failed"))
+
+    def task_completed(self, task: Task, result: AggregatedResult) -> None:
+        self.end()
+
+    def subtask_instance_started(self, task: Task, host: Host) -> None:
+        return None
+
+    def subtask_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
+        return None
+
+    # -- the same from anywhere (a distributed run reads progress from the journal) ------
+    def begin(self, step: str, total: int) -> None:
+        self._step = step
+        self._total = total
         self._counts = dict.fromkeys(STATUSES, 0)
         self._started = time.monotonic()
         if self.live:
@@ -54,18 +73,13 @@ class RunProgress:
             self._task_id = self._progress.add_task(self._step, total=self._total, counts="")
             self._progress.start()
 
-    def task_instance_started(self, task: Task, host: Host) -> None:
-        return None
-
-    def task_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
-        outcome = result[0].result
-        status = getattr(outcome, "status", "failed")
+    def advance(self, status: str) -> None:
         with self._lock:
             self._counts[status] = self._counts.get(status, 0) + 1
             if self._progress is not None:
                 self._progress.update(self._task_id, advance=1, counts=self._format())
 
-    def task_completed(self, task: Task, result: AggregatedResult) -> None:
+    def end(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
@@ -75,12 +89,6 @@ class RunProgress:
                 f"step '{self._step}': {self._total} hosts, {self._format()} ({seconds:.1f} s)",
                 highlight=False,
             )
-
-    def subtask_instance_started(self, task: Task, host: Host) -> None:
-        return None
-
-    def subtask_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
-        return None
 
     def _format(self) -> str:
         parts = []

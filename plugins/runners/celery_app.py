@@ -1,0 +1,97 @@
+"""The Celery application of `--runner celery` and its tasks.
+
+`ispflow.shard` runs one step of a run for the hosts of one shard (a site, or one host) in a
+worker; `ispflow.schedule` runs a store schedule that Celery beat found due. Messages carry
+names and values, never connections: a worker opens its own inventory (its POP's devices and
+credentials) and the shared store.
+
+Delivery is at least once (late acknowledgement, requeue when a worker dies); the shard's
+lease in the store and the journal make the work itself run once: a second copy of a message
+finds its shard taken or done, and a shard run again skips the host/steps already journaled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from celery import Celery
+
+from plugins.runners.celery_settings import DEFAULT_QUEUE, load_settings
+
+log = logging.getLogger("ispflow.worker")
+# Set by `ispflow worker` for its processes: where this worker's inventory and store are.
+WORKER_INVENTORY = "ISPFLOW_WORKER_INVENTORY"
+WORKER_SOURCE = "ISPFLOW_WORKER_SOURCE"
+
+
+def make_app() -> Celery:
+    settings = load_settings()
+    app = Celery("ispflow", broker=settings.broker, backend=settings.backend)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_default_queue=DEFAULT_QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        result_expires=3600,
+        broker_connection_retry_on_startup=True,
+        # A dead worker's messages come back after this; the coordinator does not wait for it
+        # (it sends a shard whose lease lapsed again), so it only has to outlast long shards.
+        broker_transport_options={"visibility_timeout": 3600},
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+app = make_app()
+_database: Any = None
+_database_lock = threading.Lock()
+
+
+def worker_database() -> Any:
+    """This worker process's store (opened once: each shard reuses its pool)."""
+    global _database
+    with _database_lock:
+        if _database is None:
+            from store.db import open_database
+
+            _database = open_database(None)
+        return _database
+
+
+@app.task(name="ispflow.shard", bind=True)
+def shard(
+    self: Any,
+    shard_id: int,
+    run_id: str,
+    runbook: str,
+    given_vars: dict[str, Any],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """Run one shard of one step; its hosts' results go to the journal."""
+    from plugins.runners.shard_worker import run_shard
+
+    return run_shard(
+        worker_database(),
+        shard_id=shard_id,
+        run_id=run_id,
+        runbook=runbook,
+        given_vars=given_vars,
+        options=options,
+        inventory=os.environ.get(WORKER_INVENTORY) or None,
+        source=os.environ.get(WORKER_SOURCE) or None,
+        worker=f"{self.request.hostname}:{os.getpid()}",
+    )
+
+
+@app.task(name="ispflow.schedule")
+def run_schedule(schedule_id: int) -> dict[str, Any]:
+    """A due schedule of the store, run once even if beat (or a redelivery) sends it twice."""
+    from plugins.runners.celery_beat import run_due_schedule
+
+    return run_due_schedule(worker_database(), schedule_id)
