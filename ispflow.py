@@ -33,6 +33,7 @@ from plugins.runners.worker_cli import worker
 from store.cli.customers import contract_app, customer_app
 from store.cli.field import cto_app, seal_app
 from store.cli.schedules import schedule_app, scheduler
+from store.cli.stock import stock_app
 from store.cli.tickets import ticket_app
 
 __all__ = ["load_runbook", "main", "run_runbook", "task"]
@@ -71,6 +72,7 @@ app.add_typer(cto_app, name="cto")
 app.add_typer(seal_app, name="seal")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(stock_app, name="stock")
 app.command("scheduler")(scheduler)
 app.command("parse")(parse)
 app.command("report")(report)

@@ -238,3 +238,17 @@ def register_seal(
     except IntegrityError:
         raise FieldError(f"seal {code} is already registered") from None
     return {"contract": contract, "seal": code, "changed": True}
+
+
+def cto_pon(db: Database, cto: str) -> tuple[str, str] | None:
+    """The OLT and PON a CTO hangs on, if the store knows it."""
+    query = (
+        select(olts.c.name, pon_ports.c.frame, pon_ports.c.slot, pon_ports.c.port)
+        .select_from(ctos)
+        .join(pon_ports, pon_ports.c.id == ctos.c.pon_port_id)
+        .join(olts, olts.c.id == pon_ports.c.olt_id)
+        .where(ctos.c.code == cto)
+    )
+    with db.engine.connect() as conn:
+        row = conn.execute(query).first()
+    return (row.name, f"{row.frame}/{row.slot}/{row.port}") if row else None

@@ -16,7 +16,6 @@ unless the bad rows are to be skipped.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from store.csv_files import CsvImportError, read_file, unknown_or_twice
 from store.db import Database
 from store.documents import DocumentError, format_document, parse_document
 from store.normalize import digits, phone_key, search_key
@@ -44,14 +44,6 @@ PHONE_DIGITS = (8, 15)  # a number without area code .. an international one (E.
 _PHONE_TEXT = re.compile(r"[\d\s()+.-]+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ZIP_TEXT = re.compile(r"[\d\s.-]+")
-
-
-class CsvImportError(ValueError):
-    """The file cannot be imported; `errors` holds every problem as FILE:LINE: column: message."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__(f"{len(errors)} error(s); nothing was imported\n" + "\n".join(errors))
 
 
 @dataclass
@@ -185,57 +177,8 @@ class _Row:
         return None
 
 
-def _decode(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CsvImportError(
-            [f"{source}:{line}: not UTF-8 text (in Excel: save as 'CSV UTF-8')"]
-        ) from None
-
-
-def sniff_delimiter(text: str) -> str:
-    """`,`, `;` or tab: whichever the header line holds most of (column names hold none)."""
-    header = text.split("\n", 1)[0]
-    counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _read(text: str, source: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    records: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    start = 1
-    try:
-        for values in reader:
-            line, start = start, reader.line_num + 1
-            if not any(v.strip() for v in values):
-                continue
-            if header is None:
-                header = [v.strip().lower() for v in values]
-                _check_header(header, source, line)
-            else:
-                records.append((line, values))
-    except csv.Error as exc:
-        raise CsvImportError([f"{source}:{reader.line_num}: {exc}"]) from None
-    if header is None:
-        raise CsvImportError([f"{source}:1: empty file; the first line names the columns"])
-    return header, records
-
-
-def _check_header(header: list[str], source: str, line: int) -> None:
-    problems = []
-    unknown = [name for name in header if name not in COLUMNS]
-    if unknown:
-        problems.append(
-            f"unknown column(s) {', '.join(repr(n) for n in unknown)}; "
-            f"the columns are {', '.join(COLUMNS)}"
-        )
-    twice = sorted({name for name in header if header.count(name) > 1})
-    if twice:
-        problems.append(f"column(s) given twice: {', '.join(twice)}")
+def _header_problems(header: list[str]) -> list[str]:
+    problems = unknown_or_twice(header, COLUMNS)
     if "name" not in header:
         problems.append("no 'name' column")
     if "customer_code" not in header and "doc" not in header:
@@ -243,8 +186,7 @@ def _check_header(header: list[str], source: str, line: int) -> None:
     orphans = [n for n in CONTRACT_COLUMNS[1:] if n in header]
     if orphans and "contract" not in header:
         problems.append(f"{', '.join(orphans)} without a 'contract' column")
-    if problems:
-        raise CsvImportError([f"{source}:{line}: {problem}" for problem in problems])
+    return problems
 
 
 def _clean(header: list[str], line: int, values: list[str]) -> _Row:
@@ -480,11 +422,7 @@ def import_customers(
     checks and counts without writing.
     """
     source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise CsvImportError([f"{source}: cannot read: {exc.strerror or exc}"]) from None
-    header, records = _read(_decode(data, source), source)
+    header, records = read_file(path, _header_problems)
     rows = [_clean(header, line, values) for line, values in records]
     _check_file(rows)
     summary = ImportSummary(rows=len(rows), dry_run=dry_run)

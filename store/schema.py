@@ -396,3 +396,44 @@ run_shards = Table(
     UniqueConstraint("run_id", "step_index", "rollback", "shard"),
     _one_of("status", SHARD_STATUSES, "status"),
 )
+
+# -- ONU stock ----------------------------------------------------------------------------
+STOCK_STATES = ("in_stock", "reserved", "installed", "returned", "defective")
+STOCK_TECHNOLOGIES = ("GPON", "EPON")
+
+stock_items = Table(
+    "stock_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Unique only when given: an EPON ONU may be known by its MAC alone, a GPON one by its
+    # serial alone (both databases let a UNIQUE column hold many NULLs).
+    Column("serial", String(16), unique=True, comment="GPON serial, HWTC1A2B3C4D"),
+    Column("mac", String(17), unique=True, comment="aa:bb:cc:dd:ee:ff"),
+    Column("model", String(64), nullable=False),
+    Column("vendor", String(32), comment="lower-case: huawei, zte, ..."),
+    Column("technology", String(4), nullable=False, server_default="GPON"),
+    Column("received_on", Date, nullable=False),
+    Column("state", String(16), nullable=False, server_default="in_stock"),
+    Column("contract_id", ForeignKey("contracts.id", ondelete="SET NULL"), index=True),
+    Column("service_order_id", ForeignKey("service_orders.id", ondelete="SET NULL"), index=True),
+    Column("note", Text),
+    _created(),
+    _updated(),
+    CheckConstraint("serial IS NOT NULL OR mac IS NOT NULL", name="serial_or_mac"),
+    _one_of("technology", STOCK_TECHNOLOGIES, "technology"),
+    _one_of("state", STOCK_STATES, "state"),
+    # "how many HG8245H are in stock" is the question the warehouse asks most.
+    Index("ix_stock_items_state_model", "state", "model"),
+)
+
+# -- provisioning -------------------------------------------------------------------------
+contract_secrets = Table(
+    "contract_secrets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("contract_id", ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("ciphertext", Text, nullable=False, comment="Fernet token; the key is not here"),
+    _created(),
+    UniqueConstraint("contract_id", "name"),
+)
