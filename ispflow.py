@@ -22,6 +22,7 @@ from rich.table import Table
 from engine.compliance_cli import compliance
 from engine.errors import RunbookError, UsageError
 from engine.loader import load_runbook
+from engine.onu_cli import onu_app
 from engine.registry import task
 from engine.reports.audit_cli import report
 from engine.reports.findings import check_threshold, failing
@@ -78,6 +79,7 @@ app.command("parse")(parse)
 app.command("report")(report)
 app.command("compliance")(compliance)
 app.command("worker")(worker)
+app.add_typer(onu_app, name="onu")
 
 err = Console(stderr=True, highlight=False)
 
@@ -263,7 +265,7 @@ def run(
         ) from None
 
     _emit(result, output, out, verbose, fail_on, audit_db=db or True)
-    code = _exit_code(result.status)
+    code = exit_code(result.status)
     over = failing(result, fail_on)
     if over and code == EXIT_OK:
         err.print(f"{len(over)} finding(s) at or above {fail_on}: failing (--fail-on {fail_on})")
@@ -403,7 +405,7 @@ def _rendered(
     return render_report(result, output, verbose=verbose, fail_on=fail_on)
 
 
-def _exit_code(status: str) -> int:
+def exit_code(status: str) -> int:
     return {"ok": EXIT_OK, "failed": EXIT_FAILED, "aborted": EXIT_ABORTED}.get(status, EXIT_FAILED)
 
 
