@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import string
+import threading
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -42,11 +43,24 @@ def secret_key() -> bytes:
         return os.environ[KEY_ENV].encode()
     path = Path(os.environ.get("ISPFLOW_SECRET_KEY_FILE") or DEFAULT_KEY_FILE)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(Fernet.generate_key())
+        _make_key_file(path)
     return path.read_bytes().strip()
+
+
+def _make_key_file(path: Path) -> None:
+    """Write a new key where none is; of two processes (or threads) doing it at once, the
+    first one's key is the key: it is written whole elsewhere and linked into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(Fernet.generate_key())
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another made it first: theirs is the key
+    finally:
+        draft.unlink()
 
 
 def _fernet() -> Fernet:
