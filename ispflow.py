@@ -31,6 +31,7 @@ from lab.cli import lab_app
 from plugins.inventory.cli import inventory_app
 from plugins.olt.parse_command import parse
 from plugins.runners.worker_cli import worker
+from store.cli.configs import config_app
 from store.cli.customers import contract_app, customer_app
 from store.cli.field import cto_app, seal_app
 from store.cli.schedules import schedule_app, scheduler
@@ -74,6 +75,7 @@ app.add_typer(seal_app, name="seal")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(stock_app, name="stock")
+app.add_typer(config_app, name="config")
 app.command("scheduler")(scheduler)
 app.command("parse")(parse)
 app.command("report")(report)

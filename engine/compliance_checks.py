@@ -10,12 +10,15 @@ tasks/compliance.py reads the devices and calls these.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateError
 
 from engine.compliance_rules import Rule, remediation_for, render_value
+from engine.config_drift import Drift
 from store.contracts import onu_description
 
 ACTIVE = ("active",)
@@ -345,3 +348,74 @@ def pool_checks(
                     )
                 )
     return found
+
+
+def account_checks(
+    rules: Iterable[Rule],
+    concentrator: str,
+    users: Iterable[str],
+    pppoe_interfaces: Mapping[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """User-account and PPPoE-interface findings for one concentrator.
+
+    `users` are its router accounts (NAPALM get_users); `pppoe_interfaces` maps each
+    interface a PPPoE server listens on to its state (is_up, is_enabled; None when the
+    interface does not exist)."""
+    found: list[dict[str, Any]] = []
+    for rule in rules:
+        if rule.check == "user_not_allowed":
+            allowed = re.compile(str(rule.params["allowed"]))
+            for user in sorted(users):
+                if not allowed.fullmatch(user):
+                    found.append(
+                        finding(
+                            rule,
+                            f"{concentrator}: user account '{user}' is not an allowed one",
+                            concentrator=concentrator,
+                            user=user,
+                        )
+                    )
+        elif rule.check == "pppoe_interface_down":
+            for name, state in sorted(pppoe_interfaces.items()):
+                reason = _interface_trouble(state)
+                if reason:
+                    found.append(
+                        finding(
+                            rule,
+                            f"{concentrator}: PPPoE interface {name} {reason}",
+                            concentrator=concentrator,
+                            interface=name,
+                        )
+                    )
+    return found
+
+
+def _interface_trouble(state: dict[str, Any] | None) -> str | None:
+    if state is None:
+        return "does not exist"
+    if not state.get("is_enabled"):
+        return "is disabled: no customer can dial in on it"
+    if not state.get("is_up"):
+        return "is down: no customer can dial in on it"
+    return None
+
+
+def drift_findings(rule: Rule, host: str, path: str, drift: Drift) -> list[dict[str, Any]]:
+    """One finding per device whose running configuration drifted from the intended one."""
+    if not drift:
+        return []
+    parts = []
+    if drift.missing:
+        parts.append(f"{len(drift.missing)} line{'s' * (len(drift.missing) != 1)} missing")
+    if drift.extra:
+        parts.append(f"{len(drift.extra)} extra")
+    return [
+        finding(
+            rule,
+            f"{host}: configuration differs from {Path(path).name}: {', '.join(parts)}",
+            device=host,
+            intended=path,
+            missing=drift.missing,
+            extra=drift.extra,
+        )
+    ]

@@ -48,12 +48,13 @@ class Param:
     low: float | None = None
     high: float | None = None
     help: str = ""
+    regex: bool = False  # a regular expression: refused when it does not compile
 
 
 @dataclasses.dataclass(frozen=True)
 class Check:
     title: str
-    device: str  # "olt" or "concentrator": which devices it reads
+    device: str  # "olt", "concentrator" or "any": which devices it reads
     params: dict[str, Param] = dataclasses.field(default_factory=dict)
 
 
@@ -87,6 +88,42 @@ CHECKS: dict[str, Check] = {
         "concentrator",
         {"full_at": Param(float, 0.9, 0.0, 1.0, help="share of the pool in use that counts")},
     ),
+    "user_not_allowed": Check(
+        "router user account that should not exist",
+        "concentrator",
+        {
+            "allowed": Param(
+                str,
+                "admin",
+                help="regular expression (whole name) of the user accounts allowed",
+                regex=True,
+            )
+        },
+    ),
+    "pppoe_interface_down": Check(
+        "interface a PPPoE server listens on is down or disabled", "concentrator"
+    ),
+    "config_drift": Check(
+        "running configuration differs from the intended one",
+        "any",
+        {
+            "template": Param(
+                str,
+                "intended/{{ vendor }}.j2",
+                help="intended-configuration template per platform, relative to the rules "
+                "file; a template over the host (name, platform, vendor, model, site)",
+            ),
+            "key_words": Param(
+                int,
+                2,
+                1,
+                10,
+                help="lines with the same first words as an intended line are of its kind: "
+                "such a line the intended configuration lacks is extra (a template may set "
+                "its own: {% set key_words = 3 %})",
+            ),
+        },
+    ),
 }
 
 
@@ -117,7 +154,12 @@ class RuleSet:
     rules: tuple[Rule, ...]
 
     def for_device(self, device: str) -> list[Rule]:
-        return [r for r in self.rules if r.device == device]
+        return [r for r in self.rules if r.device in (device, "any")]
+
+    @property
+    def folder(self) -> Path:
+        """Where the rules file is: the base of the paths its rules name."""
+        return Path(self.source).parent
 
     def wants(self, check: str) -> list[Rule]:
         return [r for r in self.rules if r.check == check]
@@ -259,7 +301,13 @@ def _params(name: str, node: Any, check: Any, problems: list[Problem]) -> dict[s
         if param.low is not None and not param.low <= value <= (param.high or value):
             problems.append(Problem(at, f"'{key}' must be between {param.low} and {param.high}"))
             continue
-        if isinstance(value, str):
+        if param.regex:
+            try:
+                re.compile(str(value))
+            except re.error as exc:
+                problems.append(Problem(at, f"'{key}' is not a regular expression: {exc}"))
+                continue
+        elif isinstance(value, str):
             try:
                 _templates.parse(value)
             except TemplateError as exc:

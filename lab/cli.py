@@ -253,13 +253,21 @@ def fault_command(
         list[str] | None,
         typer.Option("--flap", help="This ONU (serial) goes offline and online on every read."),
     ] = None,
+    unplug: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unplug",
+            help="This ONU (serial) is not plugged in: not in autofind, offline if authorized.",
+        ),
+    ] = None,
     clear: Annotated[
         bool, typer.Option("--clear", help="Clear the faults (of OLT, or all).")
     ] = False,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
     """Break a lab OLT or its outside plant on purpose, while it runs: drop sessions, refuse
-    logins, go slow; cut a CTO's fibre, kill a PON, attenuate a drop, make an ONU flap.
+    logins, go slow; cut a CTO's fibre, kill a PON, attenuate a drop, make an ONU flap,
+    keep an ONU unplugged (it appears once the fault is cleared).
 
     ispflow lab fault olt-poa-01 --drop-on service-port   (cut mid-authorize)
 
@@ -299,12 +307,13 @@ def fault_command(
         "down_pons": down_pon,
         "attenuate": _attenuations(attenuate or []),
         "flapping": flap,
+        "unplugged": [serial.strip().upper() for serial in unplug or []],
     }
     fault = {key: value for key, value in fault.items() if value not in (None, False, 0.0, [], {})}
     if not fault:
         raise _fail(
             "say which fault: --drop-on, --drop-after, --refuse-logins, --slow-ms, --cut-cto, "
-            "--down-pon, --attenuate or --flap"
+            "--down-pon, --attenuate, --flap or --unplug"
         )
     faults[olt] = fault
     write_faults(paths.root, faults)

@@ -28,7 +28,7 @@ class Faultable(Protocol):
 
 
 FAULT_KEYS = ("drop_after", "drop_on", "refuse_logins", "slow_ms")
-PLANT_KEYS = ("cut_ctos", "down_pons", "attenuate", "flapping")
+PLANT_KEYS = ("cut_ctos", "down_pons", "attenuate", "flapping", "unplugged")
 POLL_SECONDS = 0.2
 
 
@@ -70,6 +70,7 @@ def plant_faults(fault: dict[str, Any]) -> PlantFaults:
         down_pons=frozenset(fault.get("down_pons", ())),
         extra_db=tuple((str(s), float(db)) for s, db in (fault.get("attenuate") or {}).items()),
         flapping=frozenset(fault.get("flapping", ())),
+        unplugged=frozenset(str(s).upper() for s in fault.get("unplugged", ())),
     )
 
 

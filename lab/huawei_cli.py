@@ -17,6 +17,7 @@ from typing import Literal
 
 from lab import huawei_render as render
 from lab.alarms import huawei_alarm
+from lab.huawei_config import current_configuration
 from lab.model import LabError, ServicePort, canonical_mac, canonical_serial
 from lab.shell import SessionEnd, Shell, split_filter
 from lab.timefmt import stamp
@@ -29,6 +30,8 @@ SMART_SERVICE_PORT = "{ <cr>|gemport<K>|sort-by<K> }:"
 # After `display service-port port F/S/P` without `ont` (no transcript; the optional words
 # that may follow there).
 SMART_SERVICE_PORT_PON = "{ <cr>|ont<K>|sort-by<K> }:"
+# After `display current-configuration` (real, netmiko #609).
+SMART_CURRENT_CONFIG = "{ <cr>|ont<K>|port<K>|section<K>|service-port<K>|simple<K>||<K> }:"
 
 ERROR_TEXT = {
     "unknown": "% Unknown command, the error locates at '^'",
@@ -311,7 +314,10 @@ class HuaweiCli(Shell):
 
     # display ---------------------------------------------------------------------------------
     def _display(self, w: Words) -> Action:
-        what = w.keyword("ont", "service-port", "version", "board", "time")
+        what = w.keyword("ont", "service-port", "version", "board", "time", "current-configuration")
+        if what == "current-configuration":
+            w.done()
+            return Action(_later(lambda: current_configuration(self.olt)), SMART_CURRENT_CONFIG)
         if what == "version":
             w.done()
             return Action(_later(lambda: render.version(self.olt, self.olt.clock())), SMART_PLAIN)

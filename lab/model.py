@@ -208,12 +208,14 @@ def _locked(method: Callable[P, R]) -> Callable[P, R]:
 @dataclass(frozen=True)
 class PlantFaults:
     """Faults in the outside plant, set while the lab runs (`ispflow lab fault --cut-cto`):
-    a cut fibre behind a CTO, a dead OLT port, a dirty connector on one drop, a flapping ONU."""
+    a cut fibre behind a CTO, a dead OLT port, a dirty connector on one drop, a flapping ONU,
+    an ONU not plugged in yet (the technician has not got there)."""
 
     cut_ctos: frozenset[str] = frozenset()
     down_pons: frozenset[str] = frozenset()
     extra_db: tuple[tuple[str, float], ...] = ()  # (serial, dB) pairs
     flapping: frozenset[str] = frozenset()
+    unplugged: frozenset[str] = frozenset()
 
     def extra_for(self, serial: str | None) -> float:
         return sum(db for s, db in self.extra_db if s == serial)
@@ -279,6 +281,8 @@ class LabOlt:
         entries = []
         for port in ports:
             for device in port.devices:
+                if device.serial in self.plant.unplugged:
+                    continue
                 if device.condition != "offline" and not port.configured(device):
                     entries.append(AutofindEntry(port.name, device))
         return entries
@@ -579,6 +583,8 @@ class LabOlt:
         if device is None or device.condition == "offline":
             return False
         plant = self.plant
+        if device.serial in plant.unplugged:
+            return False
         if pon in plant.down_pons or (device.cto and device.cto in plant.cut_ctos):
             ont.last_down = self.clock()
             return False

@@ -18,6 +18,7 @@ from lab.alarms import zte_alarm
 from lab.model import LabError, OnuView
 from lab.shell import SessionEnd, Shell, split_filter
 from lab.tokens import CliSyntaxError, Token, Words
+from lab.zte_config import card, running_config
 
 Level = Literal["exec", "config", "olt-if", "onu-if", "mng"]
 
@@ -120,7 +121,16 @@ class ZteCli(Shell):
                     "interface",
                     "pon-onu-mng",
                 ),
-                "mng": ("service", "vlan", "wan-ip", "security-mng", "ssid", "no", "pon-onu-mng"),
+                "mng": (
+                    "service",
+                    "vlan",
+                    "wan-ip",
+                    "security-mng",
+                    "ssid",
+                    "sip-service",
+                    "no",
+                    "pon-onu-mng",
+                ),
             }[self.level]
         )
 
@@ -265,7 +275,7 @@ class ZteCli(Shell):
     def _mng(self, verb: str, w: Words) -> list[str]:
         pon, onu_id = self.pon, self.onu_id
         if verb == "no":
-            what = w.keyword("service", "vlan", "wan-ip", "security-mng", "ssid")
+            what = w.keyword("service", "vlan", "wan-ip", "security-mng", "ssid", "sip-service")
             rest = _rest(w)
             self.olt.set_onu_config(pon, onu_id, "mng", _mng_key(what, rest), None)
             return []
@@ -277,11 +287,16 @@ class ZteCli(Shell):
 
     # show ------------------------------------------------------------------------------------
     def _show(self, w: Words) -> list[str]:
-        what = w.keyword("gpon", "pon", "running-config", "onu", "version")
+        what = w.keyword("gpon", "pon", "running-config", "onu", "version", "card")
         if what == "version":
             w.done()
             return render.version(self.olt, self.olt.clock())
+        if what == "card":
+            w.done()
+            return card(self.olt)
         if what == "running-config":
+            if w.at_end():
+                return running_config(self.olt, self.naming)
             w.keyword("interface")
             token = w.next()
             if self.naming.parse_olt(token.text) is not None:

@@ -437,3 +437,31 @@ contract_secrets = Table(
     _created(),
     UniqueConstraint("contract_id", "name"),
 )
+
+# -- device configurations ----------------------------------------------------------------
+# Content-addressed: a configuration text is kept once (by its SHA-256), however many devices
+# or versions share it; a version is a change on one device, not a backup run.
+config_blobs = Table(
+    "config_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content", Text, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("masked", Boolean, nullable=False, comment="secrets replaced by *** before storing"),
+    _created(),
+)
+
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("host", String(128), nullable=False),
+    Column("number", Integer, nullable=False, comment="1, 2, 3 ... per host"),
+    Column("sha256", ForeignKey("config_blobs.sha256"), nullable=False),
+    Column("platform", String(32)),
+    Column("first_seen", UTCDateTime(), nullable=False, comment="the backup that found it"),
+    Column("last_seen", UTCDateTime(), nullable=False, comment="the last backup that found it"),
+    Column("run_id", String(64), comment="the run that found it"),
+    UniqueConstraint("host", "number"),
+    Index("ix_config_versions_host_first_seen", "host", "first_seen"),
+)

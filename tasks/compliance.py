@@ -13,8 +13,15 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.compliance_checks import onu_checks, pool_checks, ppp_checks
+from engine.compliance_checks import (
+    account_checks,
+    drift_findings,
+    onu_checks,
+    pool_checks,
+    ppp_checks,
+)
 from engine.compliance_rules import Rule, load_rules
+from engine.config_drift import IntendedMissing, compare, render_intended
 from engine.registry import task
 from plugins.olt.driver import OltDriver, PonPort
 from plugins.olt.drivers import driver_for
@@ -27,10 +34,49 @@ from tasks.reconcile import compare_onus, run_database
 SERVICE_CHECKS = ("onu_description", "service_port_vlan")
 BLOCK_CHECKS = ("blocked_not_enforced", "unblocked_still_listed")
 POOL_CHECKS = ("pool_overlap", "pool_usage")
+ACCOUNT_CHECKS = ("user_not_allowed", "pppoe_interface_down")
+DRIFT_CHECK = "config_drift"
 
 
 def _rules(path: str | None, device: str) -> list[Rule]:
     return load_rules(path or None).for_device(device)
+
+
+def _drift(task: Task, path: str | None, wanted: list[Rule]) -> tuple[list, list]:
+    """Findings of the drift rules for this host, and the rules it has no intended
+    configuration for (`unchecked`, with the reason)."""
+    from tasks.config_backup import running_config
+
+    rules = [r for r in wanted if r.check == DRIFT_CHECK]
+    if not rules:
+        return [], []
+    host = task.host
+    fields = {
+        "name": host.name,
+        "hostname": host.hostname,
+        "platform": host.platform,
+        "vendor": host.get("vendor"),
+        "model": host.get("model"),
+        "site": host.get("site"),
+        "role": host.get("role"),
+        "data": dict(host.data),
+    }
+    base = load_rules(path or None).folder
+    running: str | None = None
+    findings: list[dict[str, Any]] = []
+    unchecked: list[dict[str, str]] = []
+    for rule in rules:
+        try:
+            intended = render_intended(rule.params["template"], base, fields)
+        except IntendedMissing as missing:
+            unchecked.append({"rule": rule.id, "reason": str(missing)})
+            continue
+        if running is None:
+            running = running_config(task)
+        key_words = intended.key_words or int(rule.params["key_words"])
+        drift = compare(running, intended.text, key_words)
+        findings += drift_findings(rule, host.name, str(intended.path), drift)
+    return findings, unchecked
 
 
 # -- OLTs -----------------------------------------------------------------------------------
@@ -77,13 +123,21 @@ def onus(task: Task, rules: str | None = None) -> Result:
     driver = driver_for(task.host)
     pons = host_pons(task.host, driver)
     services = any(r.check in SERVICE_CHECKS for r in wanted)
+    onu_rules = [r for r in wanted if r.device == "olt"]
+    drifts = any(r.check == DRIFT_CHECK for r in wanted)
     if task.is_dry_run():
-        lines = [line for pon in pons for line in driver.onu_serials(pon)]
+        lines = [line for pon in pons for line in driver.onu_serials(pon)] if onu_rules else []
         if services:
             lines += [line for pon in pons for line in driver.onu_services(pon, [])]
+        if drifts:
+            lines += driver.running_config_command()
         return Result(host=task.host, result={"commands": lines, "rules": [r.id for r in wanted]})
     if not wanted:
         return Result(host=task.host, result={"findings": [], "rules": []})
+    drift, unchecked = _drift(task, rules, wanted)
+    if not onu_rules:
+        result = {"rules": [r.id for r in wanted], "findings": drift, "unchecked": unchecked}
+        return Result(host=task.host, result=result)
     session = olt_session(task, driver)
     on_device: dict[tuple[str, int], dict[str, Any]] = {}
     unread: list[dict[str, str]] = []
@@ -103,15 +157,17 @@ def onus(task: Task, rules: str | None = None) -> Result:
     # A missing ONU is one recorded here and not read: the store's record of it counts too.
     recorded = {r["serial"]: r for r in here if r.get("serial")} | recorded
     findings = onu_checks(
-        wanted, task.host.name, reconciled, on_device, recorded, driver.onu_description
+        onu_rules, task.host.name, reconciled, on_device, recorded, driver.onu_description
     )
     result = {
         "rules": [r.id for r in wanted],
         "onus_on_device": len(on_device),
         "ports_read": sorted(read_ports),
         "unread_ports": unread,
-        "findings": findings,
+        "findings": findings + drift,
     }
+    if unchecked:
+        result["unchecked"] = unchecked
     return Result(host=task.host, result=result, failed=bool(unread))
 
 
@@ -126,6 +182,8 @@ def ppp(task: Task, rules: str | None = None) -> Result:
     driver = MikrotikDriver()
     blocks = any(r.check in BLOCK_CHECKS for r in wanted)
     pools_wanted = any(r.check in POOL_CHECKS for r in wanted)
+    accounts = any(r.check in ACCOUNT_CHECKS for r in wanted)
+    drifts = any(r.check == DRIFT_CHECK for r in wanted)
     profile, pool, listname = block_settings(task) if blocks else ("", "", "")
     ops = []
     if blocks:
@@ -133,19 +191,28 @@ def ppp(task: Task, rules: str | None = None) -> Result:
     if blocks or pools_wanted:
         ops.append(driver.pools())
     if task.is_dry_run():
+        commands = [op.text() for op in ops]
+        if accounts:
+            commands += [driver.pppoe_servers().text(), "NAPALM get_interfaces, get_users"]
+        if drifts:
+            commands.append("NAPALM get_config (the running configuration)")
         return Result(
-            host=task.host,
-            result={"commands": [op.text() for op in ops], "rules": [r.id for r in wanted]},
+            host=task.host, result={"commands": commands, "rules": [r.id for r in wanted]}
         )
+    findings, unchecked = _drift(task, rules, wanted)
+    if accounts:
+        findings += _account_findings(task, driver, wanted)
     if not ops:
-        return Result(host=task.host, result={"findings": [], "rules": []})
+        result = {"rules": [r.id for r in wanted], "findings": findings}
+        if unchecked:
+            result["unchecked"] = unchecked
+        return Result(host=task.host, result=result)
     session = task.host.get_connection(CONNECTION, task.nornir.config)
     answers = session.run(ops)
     for answer in answers:
         if answer.error:
             raise RuntimeError(f"reading the concentrator failed: {answer.error}")
     pools = answers[-1].rows
-    findings: list[dict[str, Any]] = []
     if blocks:
         secrets, sessions, entries = answers[0].rows, answers[1].rows, answers[2].rows
         block_ranges = next((str(p.get("ranges")) for p in pools if p.get("name") == pool), None)
@@ -165,7 +232,34 @@ def ppp(task: Task, rules: str | None = None) -> Result:
         facts, overlaps = _pool_facts(session, driver, pools)
         findings += pool_checks(wanted, task.host.name, facts, overlaps)
     result = {"rules": [r.id for r in wanted], "pools": len(pools), "findings": findings}
+    if unchecked:
+        result["unchecked"] = unchecked
     return Result(host=task.host, result=result)
+
+
+def _account_findings(task: Task, driver: Any, wanted: list[Rule]) -> list[dict[str, Any]]:
+    """User accounts and PPPoE interfaces: NAPALM's users and interfaces, and the interfaces
+    the PPPoE servers listen on (read over the API: NAPALM does not say)."""
+    from plugins.concentrator.mikrotik.napalm_device import concentrator_facts
+    from tasks.ppp import CONNECTION
+
+    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    [servers] = session.run([driver.pppoe_servers()])
+    if servers.error:
+        raise RuntimeError(f"reading the PPPoE servers failed: {servers.error}")
+    read = concentrator_facts(task)
+    interfaces = read["interfaces"]
+    listening = {
+        str(row["interface"]): interfaces.get(str(row["interface"]))
+        for row in servers.rows
+        if row.get("interface") and str(row.get("disabled", "false")).lower() not in ("true", "yes")
+    }
+    return account_checks(
+        [r for r in wanted if r.check in ACCOUNT_CHECKS],
+        task.host.name,
+        read["users"],
+        listening,
+    )
 
 
 def _pool_facts(session: Any, driver: Any, pools: list[dict[str, Any]]) -> tuple[list, list]:

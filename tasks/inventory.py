@@ -37,8 +37,10 @@ class ProbeFailed(Exception):
 
 
 @task("inventory.probe")
-def probe(task: Task, timeout: float = 5.0, disconnect: bool = True) -> Result:
-    """Reach the host, log in, and compare its vendor and model with the inventory's."""
+def probe(task: Task, timeout: float = 5.0, disconnect: bool = True, facts: bool = True) -> Result:
+    """Reach the host, log in, and compare its vendor and model with the inventory's; with
+    `facts`, also read what is worth a look: OLT boards not in service, a concentrator's
+    serial, interfaces down or disabled and user accounts (through NAPALM)."""
     host = task.host
     role = host.get("role")
     connection = CONCENTRATOR_CONNECTION if role == "concentrator" else OLT_CONNECTION
@@ -56,6 +58,8 @@ def probe(task: Task, timeout: float = 5.0, disconnect: bool = True) -> Result:
         found = _identify(task, connection)
         report.update(found)
         _compare(expected, found)
+        if facts:
+            report.update(_facts(task, role))
     except ProbeFailed as failed:
         report.update(failed.found, status=failed.status, message=failed.message)
         return Result(host=host, result=report, failed=True)
@@ -63,6 +67,39 @@ def probe(task: Task, timeout: float = 5.0, disconnect: bool = True) -> Result:
         if disconnect and connection in host.connections:
             _close(task, connection)
     return Result(host=host, result={**report, "status": "ok", "message": None})
+
+
+def _facts(task: Task, role: str | None) -> dict[str, Any]:
+    """The facts the check shows; a device that logged in but cannot give them fails."""
+    try:
+        if role == "concentrator":
+            from tasks.concentrator_facts import facts as concentrator_facts
+
+            read = concentrator_facts(task).result
+            keys = ("hostname", "serial", "os_version", "interfaces_disabled", "pppoe_sessions")
+            # A port nobody plugged is down too; one with a comment is in use and should not be.
+            interfaces = read.get("interfaces") or {}
+            in_use_down = [
+                name
+                for name in read.get("interfaces_down") or []
+                if (interfaces.get(name) or {}).get("description")
+            ]
+            return {
+                **{k: read.get(k) for k in keys},
+                "interfaces_down": in_use_down,
+                "users": sorted(read.get("users") or {}),
+            }
+        from tasks.olt_facts import facts as olt_facts
+
+        read = olt_facts(task).result
+        return {
+            "os_version": read.get("os_version"),
+            "patch": read.get("patch"),
+            "boards": len(read.get("boards") or []),
+            "boards_in_trouble": read.get("boards_in_trouble") or [],
+        }
+    except Exception as exc:  # noqa: BLE001 - each reader has its own family of errors
+        raise ProbeFailed("error", f"facts not read: {_first_line(exc)}") from None
 
 
 def _default_port(task: Task, connection: str) -> int:

@@ -6,11 +6,14 @@ tasks only decide what to do with the answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nornir.core.task import Result, Task
 
 from engine import run_context
+from engine.provisioning import SECRET_SETTINGS as SECRETS
+from engine.provisioning import Secret
 from engine.registry import task
 from plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 from plugins.olt.drivers import driver_for
@@ -73,8 +76,10 @@ def authorize(
     service_profile: int | str = 1,
     onu_type: str = "",
     description: str = "",
+    settings: Mapping[str, str] | None = None,
 ) -> Result:
-    """Authorize an ONU by serial (GPON) or MAC (EPON-style) on a PON, with its VLAN.
+    """Authorize an ONU by serial (GPON) or MAC (EPON-style) on a PON, with its VLAN (and,
+    from a provisioning template, the `settings` this OLT can send: secrets never shown).
 
     The ONU id is the lowest free one on the PON unless given, chosen under a per-PON lock.
     Already authorized on this PON: ok, nothing changed. Refused half-way: the ONU is
@@ -94,12 +99,14 @@ def authorize(
         service_profile=service_profile,
         onu_type=onu_type,
         description=description,
+        settings=dict(settings or {}),
     )
     # Rendered before any connection: a value the guard refuses never reaches the device.
     preview = driver.authorize(request)
+    hide = secret_hider(request.settings)
     if task.is_dry_run():
         note = None if onu_id is not None else "onu id: the lowest free one on the PON at run time"
-        return Result(host=task.host, result={"commands": preview, "note": note})
+        return Result(host=task.host, result={"commands": hide(preview), "note": note})
 
     session = olt_session(task, driver)
     with pon_lock(task.host.name, str(pon)):
@@ -123,20 +130,50 @@ def authorize(
         lines = driver.authorize(request)
         try:
             session.run(lines)
-        except DeviceRefused:
+        except DeviceRefused as refused:
             _undo_partial(session, driver, pon, request)
+            if hide([refused.line]) != [refused.line]:
+                raise DeviceRefused(hide([refused.line])[0], refused.message) from None
             raise
         except SessionLost as lost:
-            raise _lost_while_authorizing(task, session, pon, request, lines, lost) from lost
+            shown = SessionLost(hide([lost.line])[0], hide(lost.sent), RuntimeError(lost.reason))
+            raise _lost_while_authorizing(task, session, pon, request, lines, shown) from None
     result = {
         "port": str(pon),
         "onu_id": request.onu_id,
         "serial": serial,
         "mac": mac,
         "vlan": request.vlan,
-        "commands": lines,
+        "commands": hide(lines),
     }
+    sent = sorted(driver.onu_settings(request.settings))
+    if request.settings:
+        result |= {
+            "settings_sent": sent,
+            "settings_not_sent": sorted(set(request.settings) - set(sent)),
+        }
     return Result(host=task.host, result=result, changed=True)
+
+
+def secret_hider(settings: Mapping[str, str]) -> Callable[[list[str]], list[str]]:
+    """Command lines as they may be shown: every secret setting's value written as ***."""
+    secrets = sorted(
+        (str(v) for k, v in settings.items() if v and (isinstance(v, Secret) or k in SECRETS)),
+        key=len,
+        reverse=True,
+    )
+    if not secrets:
+        return list
+
+    def hide(lines: list[str]) -> list[str]:
+        shown = []
+        for line in lines:
+            for secret in secrets:
+                line = line.replace(secret, "***")
+            shown.append(line)
+        return shown
+
+    return hide
 
 
 def _find_serial(session: CliSession, serial: str) -> dict[str, Any] | None:

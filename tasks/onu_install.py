@@ -36,6 +36,7 @@ def install(
     signal_delay: float = 2.0,
     close_code: str = "",
     close_queue: str = "installation",
+    settings: dict[str, str] | None = None,
 ) -> Result:
     """Authorize an ONU, read its signal until it is in `accept`, else remove it; record it.
     With `close_code`, the contract's open order in `close_queue` is closed with that
@@ -49,6 +50,7 @@ def install(
         description=description,
         line_profile=line_profile,
         service_profile=service_profile,
+        settings=settings,
     )
     if task.is_dry_run():
         return added
@@ -97,6 +99,9 @@ def install(
         "already": bool(added.result.get("already")),
         "orders_closed": [c["protocol"] for c in closed],
     }
+    for key in ("settings_sent", "settings_not_sent"):
+        if key in added.result:
+            result[key] = added.result[key]
     return Result(host=task.host, result=result, changed=bool(added.changed))
 
 

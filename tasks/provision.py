@@ -6,11 +6,14 @@ CTO, pick the provisioning template of the contract's plan and the item's model,
 install it (authorize with the template's profiles and VLAN, check the signal, record it
 on the contract, close the installation order); the stock item becomes installed. ONUs that
 match nothing are listed and left alone; matched ones that cannot be installed are reported
-with the reason. Run on a schedule, an ONU plugged in later is installed by a later run.
+with the reason. Run on a schedule, an ONU plugged in later is installed by a later run;
+a reservation older than `expire_days` is no longer installed (the monitoring of that order
+ends, as in the ERPs' provisioning cycles): its ONU is listed as expired, untouched.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nornir.core.task import Result, Task
@@ -47,6 +50,26 @@ def _match(onu: dict[str, Any], by_serial: dict, by_mac: dict) -> dict[str, Any]
     return None
 
 
+class ReservationExpired(ValueError):
+    pass
+
+
+def _check_reservation(item: dict[str, Any], expire_days: int, now: datetime) -> None:
+    """A reservation is kept `expire_days` after it was made (0: for ever)."""
+    reserved_at = item["updated_at"]
+    if not expire_days or reserved_at is None:
+        return
+    if reserved_at.tzinfo is None:  # SQLite hands timestamps back naive, in UTC
+        reserved_at = reserved_at.replace(tzinfo=UTC)
+    if now - reserved_at > timedelta(days=expire_days):
+        raise ReservationExpired(
+            f"reservation for contract {item['contract']} expired: made "
+            f"{reserved_at:%Y-%m-%d %H:%M} UTC, kept {expire_days} days; "
+            f"release it (`ispflow stock release {item['serial'] or item['mac']}`) and reserve "
+            "it again for a new period, or run with -e expire_days=N"
+        )
+
+
 def _plan(db: Any, olt: str, onu: dict[str, Any], item: dict[str, Any], templates: Any) -> Any:
     """What to install for this ONU and stock item; ValueError says why not."""
     contract = find_contract(db, item["contract"])
@@ -74,6 +97,7 @@ def auto(
     close_code: str = "INSTALLED",
     signal_tries: int = 3,
     signal_delay: float = 2.0,
+    expire_days: int = 30,
 ) -> Result:
     """Install the ONUs waiting on this OLT that reserved stock items of open installation
     orders name; list the others."""
@@ -86,6 +110,8 @@ def auto(
     done: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
+    expired: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
     for onu in waiting:
         item = _match(onu, by_serial, by_mac)
         who = {"port": onu["port"], "serial": onu.get("serial"), "mac": onu.get("mac")}
@@ -93,6 +119,11 @@ def auto(
             unmatched.append({**who, "reason": "no reserved stock item for it"})
             continue
         who |= {"contract": item["contract"], "model": item["model"]}
+        try:
+            _check_reservation(item, expire_days, now)
+        except ReservationExpired as exc:
+            expired.append({**who, "reason": str(exc)})
+            continue
         try:
             contract, filled = _plan(db, task.host.name, onu, item, chosen)
             installed = install(
@@ -109,11 +140,76 @@ def auto(
                 signal_tries=signal_tries,
                 signal_delay=signal_delay,
                 close_code=close_code,
+                settings=filled.settings,
             )
             mark_installed(db, item["serial"] or item["mac"], note=f"installed on {task.host.name}")
         except (ProvisioningError, ContractError, ValueError, RuntimeError) as exc:
             failed.append({**who, "reason": str(exc)})
             continue
         done.append({**who, **installed.result, "provisioning": filled.shown()})
-    result = {"installed": done, "failed": failed, "unmatched": unmatched}
+    result = {"installed": done, "failed": failed, "unmatched": unmatched, "expired": expired}
     return Result(host=task.host, result=result, changed=bool(done), failed=bool(failed))
+
+
+@task("provision.contract", dry_run=True, changes_device=True)
+def for_contract(
+    task: Task,
+    contract: str,
+    port: str,
+    serial: str,
+    description: str = "",
+    vlan: int | None = None,
+    model: str = "",
+    templates: str | None = None,
+    accept: list[str] | tuple[str, ...] = ACCEPT,
+    signal_tries: int = 3,
+    signal_delay: float = 2.0,
+) -> Result:
+    """Install one ONU for a contract with its plan's template (profiles, VLAN, settings:
+    the contract's generated WiFi key is the same one, so a replaced ONU keeps the customer's
+    WiFi). The model is the stock item's, else `model`; with neither, the ONU is installed
+    with `vlan` and no template, and the result says its settings were not sent."""
+    chosen = load_templates(templates)
+    found_model = model or _stock_model(task, serial)
+    if task.is_dry_run():
+        return Result(host=task.host, result={"contract": contract, "model": found_model})
+    db = run_database("provision.contract")
+    record = find_contract(db, contract)
+    common = {"port": port, "serial": serial, "contract": contract, "accept": accept,
+              "signal_tries": signal_tries, "signal_delay": signal_delay,
+              "description": description or onu_description(contract, record["customer"])}  # fmt: skip
+    if not found_model:
+        if vlan is None:
+            raise ValueError(f"ONU {serial}: model unknown (not in stock) and no VLAN given")
+        installed = install(task, vlan=vlan, **common)
+        note = "model unknown (not in stock, no model given): template settings not sent"
+        return Result(
+            host=task.host, result={**installed.result, "note": note}, changed=installed.changed
+        )
+    template = chosen.template_for(record["plan"] or "", found_model)
+    filled = fill(
+        template, record, lambda name, length: contract_secret(db, contract, name, length)
+    )
+    installed = install(
+        task,
+        vlan=filled.vlan,
+        line_profile=filled.line_profile,
+        service_profile=filled.service_profile,
+        settings=filled.settings,
+        **common,
+    )
+    return Result(
+        host=task.host,
+        result={**installed.result, "provisioning": filled.shown()},
+        changed=installed.changed,
+    )
+
+
+def _stock_model(task: Task, serial: str) -> str:
+    """The model the stock has for this ONU; empty when it has no record of it."""
+    from store.stock import StockError, get_item
+
+    try:
+        return str(get_item(run_database("provision.contract"), serial)["model"])
+    except StockError:
+        return ""

@@ -186,7 +186,8 @@ def tallies(run: RunOutcome) -> list[Tally]:
                 continue
             records = outcome.result
             if isinstance(records, dict):
-                records = records.get("findings")  # an audit step's findings
+                # An audit step's findings; any other single record counts as one.
+                records = records.get("findings", [records])
             if not isinstance(records, list):
                 records = []
             counts = per_host.setdefault(outcome.host, {})

@@ -76,6 +76,13 @@ def render_text(report: ComplianceReport, width: int = 120) -> str:
                 fix.get("error") or fix.get("runbook") or "",
             )
         out.print(table)
+    drifted = [f for f in report.findings if "missing" in f.fields and "extra" in f.fields]
+    for found in sorted(drifted, key=lambda f: f.host):
+        out.print(f"\nconfiguration drift on {found.host} (against {found.fields['intended']}):")
+        for line in found.fields["missing"]:
+            out.print(f"  - {line}   (missing)", soft_wrap=True, markup=False)
+        for line in found.fields["extra"]:
+            out.print(f"  + {line}   (extra)", soft_wrap=True, markup=False)
     for item in report.unread:
         out.print(f"NOT READ {item['host']}: {item['error']}", soft_wrap=True)
     if report.remedies:

@@ -19,20 +19,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from lab.routeros.menus import MENUS, BadValue, Menu
+from lab.routeros.menus import BadValue, Menu, RouterError
 from lab.routeros.query import QueryError, matches
+from lab.routeros.system import RouterSystem
+from lab.routeros.system_menus import ALL_MENUS as MENUS
 
 Sentence = list[str]
 WRITE_VERBS = {"add", "set", "remove", "enable", "disable"}
 NO_PERMISSION = "not enough permissions (9)"
+
 DUPLICATE = "failure: already have such entry"
-
-
-class RouterError(Exception):
-    def __init__(self, message: str, category: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.category = category
 
 
 @dataclass
@@ -55,7 +51,7 @@ def uptime_text(seconds: float) -> str:
     return "".join(parts)
 
 
-class Concentrator:
+class Concentrator(RouterSystem):
     def __init__(
         self,
         name: str,
@@ -63,12 +59,13 @@ class Concentrator:
         version: str = "7.16.2",
         redial_s: float = 0.05,
         clock: Callable[[], float] = time.time,
+        up_for_s: float = 0.0,
     ) -> None:
         self.name = name
         self.version = version
         self.redial_s = redial_s
         self.clock = clock
-        self.started_at = clock()
+        self.started_at = clock() - up_for_s  # booted before the lab started, if asked
         self.loop: asyncio.AbstractEventLoop | None = None
         self.items: dict[str, dict[int, dict[str, str]]] = {path: {} for path in MENUS}
         self.next_id: dict[str, int] = {path: menu.id_base for path, menu in MENUS.items()}
@@ -83,8 +80,12 @@ class Concentrator:
         self.leased: set[str] = set()
         self.pool_cursor: dict[str, int] = {}
         self.session_counter = 0x81B00001
+        self.session_iface: dict[int, int] = {}  # session key -> its <pppoe-...> interface
         self.items["/system/identity"][0] = {"name": name}
         self.items["/system/resource"][0] = {}
+        self.items["/system/package/update"][0] = {"channel": "stable"}
+        self.items["/snmp"][0] = {}
+        self.items["/system/routerboard"][0] = self.routerboard()
         for profile in ("default", "default-encryption"):
             self._insert("/ppp/profile", {"name": profile})
 
@@ -92,6 +93,15 @@ class Concentrator:
     def add(self, path: str, **values: str) -> str:
         """Add an item as an operator would (checked like an API `add`); returns its .id."""
         return self._add(MENUS[path], {k.replace("_", "-"): v for k, v in values.items()})
+
+    def seed(self, path: str, **values: str) -> str:
+        """Put an item in as the router itself would (read-only fields too); returns its .id.
+        On a one-item menu (/snmp), set its values."""
+        values = {k.replace("_", "-"): v for k, v in values.items()}
+        if MENUS[path].singleton:
+            self.items[path][0].update(values)
+            return ""
+        return f"*{self._insert(path, values):X}"
 
     def plug(self, login: str, mac: str, online: bool = True) -> None:
         """A CPE dialing with `login`; online ones get a session now."""
@@ -112,7 +122,6 @@ class Concentrator:
 
     def _execute(self, words: Sentence, can_write: bool) -> list[Sentence]:
         command = words[0]
-        menu, verb = self._route(command)
         attributes: dict[str, str] = {}
         queries: list[str] = []
         for word in words[1:]:
@@ -122,12 +131,22 @@ class Concentrator:
             elif word.startswith("?"):
                 queries.append(word)
             # API attribute words (.tag) are the server's business; others are ignored.
+        if command == "/export" or command.endswith("/export"):
+            if "file" in attributes and not can_write:
+                raise RouterError(NO_PERMISSION)
+            return self._export(command.removesuffix("/export"), attributes)
+        menu, verb = self._route(command)
         if verb in WRITE_VERBS and not can_write:
             raise RouterError(NO_PERMISSION)
         if verb in ("print", "getall"):
             return self._print(menu, attributes, queries)
-        if verb == "add" and menu.writable:
+        if menu.path == "/file" and verb == "read":
+            return self._read_file(attributes)
+        if verb == "add" and menu.writable and menu.addable:
             return [["!done", f"=ret={self._add(menu, attributes)}"]]
+        if verb in ("enable", "disable") and menu.writable and "disabled" in menu.fields:
+            self._set(menu, {**attributes, "disabled": "true" if verb == "disable" else "false"})
+            return [["!done"]]
         if verb == "set" and menu.writable:
             self._set(menu, attributes)
             return [["!done"]]
@@ -209,8 +228,10 @@ class Concentrator:
             }
         for name, spec in menu.fields.items():
             value = item.get(name, spec.default)
-            if value is not None and (value != "" or name in item):
+            if value is not None and (value != "" or name in item) and not spec.write_only:
                 row[name] = value
+        if menu.path in ("/system/package/update", "/interface", "/file"):
+            self._live_values(menu.path, key, item, row)
         return row
 
     # -- add / set / remove ------------------------------------------------------------------
@@ -241,6 +262,8 @@ class Concentrator:
             self._unindex(menu.path, key, item)
             item.update(values)
             self._index(menu.path, key, item)
+        if menu.path in ("/interface", "/interface/pppoe-server/server"):
+            self.interfaces_changed()
 
     def _remove(self, menu: Menu, attributes: dict[str, str]) -> None:
         targets = self._targets(menu, attributes)
@@ -358,7 +381,7 @@ class Concentrator:
         secret = self._secret(login)
         if cpe is None or not cpe.online or secret is None or secret.get("disabled") == "true":
             return
-        if login in self.active_by_login:
+        if login in self.active_by_login or not self.access_up():
             return
         profile = self._profile(secret.get("profile", "default"))
         address = secret.get("remote-address") or ""
@@ -385,6 +408,7 @@ class Concentrator:
             },
         )
         self.session_started[key] = self.clock()
+        self.session_iface[key] = self.session_interface(login)
         if lease is not None:
             self.session_lease[key] = lease
         listed = profile.get("address-list")
@@ -404,6 +428,9 @@ class Concentrator:
         session = self.items["/ppp/active"][key]
         self._delete("/ppp/active", key)
         self.session_started.pop(key, None)
+        iface = self.session_iface.pop(key, None)
+        if iface is not None and iface in self.items["/interface"]:
+            self._delete("/interface", iface)
         lease = self.session_lease.pop(key, None)
         if lease is not None and lease in self.items["/ip/pool/used"]:
             self._delete("/ip/pool/used", lease)

@@ -1,7 +1,8 @@
 """The RouterOS menus the lab models: their fields, defaults and what each value must be.
 
-Only what a PPPoE concentrator's billing work touches: PPP secrets, profiles and active
+Here, what a PPPoE concentrator's billing work touches: PPP secrets, profiles and active
 sessions, IP pools, firewall address lists, NAT and filter rules, identity and resources.
+The router's own menus (interfaces, ARP, users, files...) are in system_menus.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ BOOL_FALSE = {"no", "false"}
 
 class BadValue(ValueError):
     """A value RouterOS would answer with `input does not match any value of <field>`."""
+
+
+class RouterError(Exception):
+    """What the router answers with `!trap =message=...` (and a category, when it gives one)."""
+
+    def __init__(self, message: str, category: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.category = category
 
 
 def boolean(value: str) -> str:
@@ -74,6 +84,8 @@ class Field:
     default: str | None = None
     required: bool = False
     read_only: bool = False
+    write_only: bool = False  # accepted by add/set, never printed (a user's password)
+    sensitive: bool = False  # left out of an export without show-sensitive (RouterOS 7)
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,7 @@ class Menu:
     unique: tuple[str, ...] = ()  # fields whose combination must be unique
     writable: bool = True
     singleton: bool = False  # one item, printed without .id (identity, resource)
+    addable: bool = True  # False: items come from elsewhere (/interface), `add` is no command
     id_base: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -97,7 +110,7 @@ MENUS: dict[str, Menu] = {
             "/ppp/secret",
             {
                 "name": Field(required=True),
-                "password": Field(default=""),
+                "password": Field(default="", sensitive=True),
                 "service": Field(SERVICES, default="any"),
                 "profile": Field(default="default"),
                 "local-address": Field(default=""),

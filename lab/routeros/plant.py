@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.behaviour import Behaviour
+from lab.routeros.base_config import configure_base, serve_pppoe
 from lab.routeros.device import Concentrator
 from lab.routeros.server import ApiDevice
 
@@ -89,7 +90,11 @@ def build_concentrators(
     olt_index = {olt["name"]: i for i, olt in enumerate(olts)}
     devices = []
     for i, name in enumerate(names):
-        router = Concentrator(name, redial_s=redial_s)
+        # Up for some weeks already, each its own time, as routers in the field are.
+        up_for = (23 + 4 * i) * 86400 + 10 * 3600 + 5 * 60 + 17 * i
+        router = Concentrator(name, redial_s=redial_s, up_for_s=up_for)
+        community = f"isp{random.Random(f'{seed}:{name}').getrandbits(40):010x}"
+        configure_base(router, i, community=community)
         _configure(router, i)
         behaviour = Behaviour(command_latency=latency_ms / 1000, login_latency=login_ms / 1000)
         # A concentrator stands where the first OLT it serves does.
@@ -136,6 +141,7 @@ def _configure(router: Concentrator, i: int) -> None:
         rate_limit="1M/1M",
         only_one="yes",
     )
+    serve_pppoe(router, "default")
     # The usual walled garden: web to the warning page, DNS allowed, the rest dropped.
     router.add(
         "/ip/firewall/nat",

@@ -52,6 +52,11 @@ class ApiServer:
         self.host = host
         self.tls_context = tls_context
         self._servers: list[asyncio.AbstractServer] = []
+        for device in devices:  # the API's logins, as /user lists them
+            router = device.concentrator
+            for name, group in ((username, "full"), (username + READ_ONLY_SUFFIX, "read")):
+                if router.unique["/user"].get((name,)) is None:
+                    router.seed("/user", name=name, group=group, comment="ispflow")
 
     @property
     def ports(self) -> dict[str, int]:

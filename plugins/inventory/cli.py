@@ -218,7 +218,26 @@ def _check_row(outcome: Any) -> dict[str, Any]:
         "model": result.get("model"),
         "software": result.get("software"),
         "expected": result.get("expected"),
+        "serial": result.get("serial"),
+        "notes": _notes(result) if ok else [],
+        "facts": {key: result[key] for key in FACT_KEYS if key in result},
     }
+
+
+FACT_KEYS = ("hostname", "serial", "os_version", "patch", "boards", "boards_in_trouble",
+             "interfaces_down", "interfaces_disabled", "pppoe_sessions", "users")  # fmt: skip
+
+
+def _notes(result: dict[str, Any]) -> list[str]:
+    """What the device's facts say is worth a look (it logged in and is what it should be)."""
+    notes = []
+    if result.get("boards_in_trouble"):
+        notes.append("boards: " + "; ".join(result["boards_in_trouble"]))
+    if result.get("interfaces_down"):
+        notes.append("down: " + ", ".join(result["interfaces_down"]))
+    if result.get("interfaces_disabled"):
+        notes.append("disabled: " + ", ".join(result["interfaces_disabled"]))
+    return notes
 
 
 def _print_checks(rows: list[dict[str, Any]]) -> None:
@@ -229,9 +248,13 @@ def _print_checks(rows: list[dict[str, Any]]) -> None:
             what = " ".join(str(row[k]) for k in ("vendor", "model") if row[k])
             if row["software"]:
                 what += f" ({row['software']})"
+            if row["serial"]:
+                what += f" serial {row['serial']}"
             line = Text(f"{'ok':<6}", style="green") + Text(
                 f"{row['host']:<{width}}  {what}  {row['address']}"
             )
+            for note in row["notes"]:
+                line += Text(f"\n{'':<6}{'':<{width}}  {note}", style="yellow")
         else:
             line = Text(f"{'FAIL':<6}", style="bold red") + Text(
                 f"{row['host']:<{width}}  {row['message']}"

@@ -10,7 +10,8 @@ is the same code path minus the sending.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,6 +53,8 @@ class AuthorizeRequest:
     onu_type: str = ""
     description: str = ""
     gemport: int = 1
+    # The ONU's own settings (WiFi, VoIP) from a provisioning template; secrets among them.
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,6 +117,14 @@ class OltDriver:
         """Commands whose answer names the OLT's model and software version."""
         return self.render("version")
 
+    def facts_commands(self) -> list[str]:
+        """Commands whose answers give the chassis facts: version, model, boards."""
+        return self.render("facts", frame=self.first_pon[0])
+
+    def running_config_command(self) -> list[str]:
+        """Commands whose last answer is the whole running configuration."""
+        return self.render("running_config")
+
     def authorize(self, request: AuthorizeRequest) -> list[str]:
         return self.render("authorize", **self.authorize_context(request))
 
@@ -129,7 +140,26 @@ class OltDriver:
             "onu_type": request.onu_type,
             "description": self.onu_description(request.description),
             "gemport": request.gemport,
+            "settings": self.onu_settings(request.settings),
         }
+
+    # Board states that are fine (an active or standby board in service); any other state of
+    # a present board is worth a look.
+    healthy_board_states: tuple[str, ...] = ()
+
+    # The provisioning settings this vendor's OLT can send to the ONU (over OMCI); the rest
+    # (an ONU's admin login on most models) is the ACS's job (TR-069), not the OLT's.
+    sent_settings: tuple[str, ...] = ()
+
+    def onu_settings(self, settings: Mapping[str, str]) -> dict[str, str]:
+        """The settings the authorize template sends, each refused when it could end the
+        command or add another; settings this OLT cannot send are left out."""
+        chosen = {}
+        for name, value in settings.items():
+            if name in self.sent_settings and value not in (None, ""):
+                check_cli_value(str(value), name)
+                chosen[name] = value
+        return chosen
 
     def describe(self, port: PonPort, onu_id: int, description: str) -> list[str]:
         """Commands that set an authorized ONU's description, ending where authorize ends."""
@@ -207,6 +237,103 @@ class OltDriver:
 
         return parsers_for(self.vendor).parse(command, output)
 
+    def facts(self, answers: list[tuple[str, str]]) -> dict[str, Any]:
+        """The chassis facts from the answers to `facts_commands()`, in one record.
+
+        Keys: vendor, model, os_version, patch, uptime, boards (slot, board_name, status and
+        the vendor's own columns). An answer that names no model leaves model None.
+        """
+        facts: dict[str, Any] = {
+            "vendor": self.vendor,
+            "model": None,
+            "os_version": None,
+            "patch": None,
+            "uptime": None,
+            "boards": [],
+        }
+        for command, output in answers:
+            for record in self.parse(command, output):
+                if "slot" in record:
+                    facts["boards"].append(record)
+                elif record.get("model"):
+                    facts.update(
+                        model=record["model"],
+                        os_version=record.get("software"),
+                        patch=record.get("patch"),
+                        uptime=record.get("uptime"),
+                    )
+        facts["boards_in_trouble"] = [
+            " ".join(str(part) for part in ("slot", b["slot"], b.get("board_name")) if part)
+            + f": {b['status']}"
+            for b in facts["boards"]
+            if b.get("status") and b["status"] not in self.healthy_board_states
+        ]
+        return facts
+
+    def running_config(self, command: str, output: str) -> str:
+        """The configuration text of a `running_config_command()` answer: no pager stops,
+        echo, prompts or alarm lines, and no line that changes by itself (timestamps)."""
+        [record] = self.parse(command, output) or [{"config": ""}]
+        return str(record["config"])
+
+    # Patterns whose `secret` group is a secret in this vendor's configuration.
+    secret_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
+
+    def mask_config(self, text: str) -> str:
+        """The configuration with every password, cipher, community and key written as ***,
+        each line otherwise as it was, so a diff still shows which line changed."""
+        return mask_secrets(text, (*self.secret_patterns, SECRET_AFTER_KEYWORD))
+
     def records_port(self, port: PonPort) -> str:
         """How this vendor's parsed records write the PON port."""
         return str(port)
+
+
+# -- configuration text ------------------------------------------------------------------
+# Words after which a configuration line carries a secret, and the qualifiers that may sit
+# between the word and the secret (`password 5 …`, `community read cipher …`,
+# `enable secret level 15 5 …`, `password encrypted …`). `strong-password`, `once-password`
+# and the like are settings, not secrets: a keyword must not follow a letter or a dash.
+SECRET_AFTER_KEYWORD = re.compile(
+    r"(?<![\w-])(?:password|passwd|pwd|secret|key|shared-key|pre-shared-key|community)"
+    r"(?:\s+(?:cipher|simple|irreversible-cipher|encrypted|read|write|level\s+\d+|\d))*"
+    r"\s+(?P<secret>\"[^\"]*\"|\S+)",
+    re.IGNORECASE,
+)
+MASK = "***"
+
+
+def mask_secrets(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
+    """Every `secret` group of every pattern replaced by ***, the rest of each line kept.
+
+    A keyword inside a quoted text (an ONU description that says "password") is text.
+    """
+
+    def masked(match: re.Match[str]) -> str:
+        if match.string.count('"', 0, match.start()) % 2:
+            return match.group(0)
+        start, end = match.span("secret")
+        whole = match.group(0)
+        offset = match.start()
+        return whole[: start - offset] + MASK + whole[end - offset :]
+
+    lines = []
+    for line in text.split("\n"):
+        for pattern in patterns:
+            line = pattern.sub(masked, line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def config_text(
+    lines: list[str], *, volatile: re.Pattern[str] | None = None, drop: tuple[str, ...] = ()
+) -> str:
+    """Configuration lines as one text: blank lines, lines in `drop` and volatile lines out."""
+    kept = [
+        line
+        for line in lines
+        if line.strip()
+        and line.strip() not in drop
+        and not (volatile is not None and volatile.search(line))
+    ]
+    return "\n".join(kept) + ("\n" if kept else "")

@@ -6,9 +6,8 @@ with --skip-bad, some rows skipped), 2 bad input or an unusable store (nothing w
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from store.cli.common import fail, print_json
 
 # The store's modules load inside the commands: every `ispflow` command builds these apps.
 if TYPE_CHECKING:
@@ -69,11 +70,6 @@ class SearchKey(StrEnum):
     phone = "phone"
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _out() -> Console:
     # Names and addresses are data: "[ME]" in a company name is not Rich markup.
     return Console(highlight=False, markup=False, width=max(120, Console().width))
@@ -85,16 +81,7 @@ def _open(db: str | None) -> Any:
     try:
         return open_database(db)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _json(value: Any) -> None:
-    def default(item: Any) -> str:
-        if isinstance(item, datetime | date):
-            return item.isoformat()
-        raise TypeError(f"{type(item).__name__} is not JSON")
-
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=default) + "\n")
+        raise fail(str(exc)) from None
 
 
 # -- find -----------------------------------------------------------------------------------
@@ -142,21 +129,21 @@ def find_command(
     try:
         found = find_customers(database, query, by=by.value if by else None, limit=limit + 1)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
-        raise _fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
+        raise fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         database.close()
     more = len(found) > limit
     found = found[:limit]
     if as_json:
-        _json(found)
+        print_json(found)
     elif found:
         _out().print(_customers_table(found))
     if more:
         err.print(f"only the first {limit} shown; narrow the search or raise --limit")
     if not found:
-        raise _fail(f"no customer matches {query!r}", EXIT_NOT_FOUND)
+        raise fail(f"no customer matches {query!r}", EXIT_NOT_FOUND)
 
 
 def _customers_table(found: list[dict[str, Any]]) -> Table:
@@ -267,17 +254,17 @@ def import_command(
         summary = import_customers(database, file, skip_bad=skip_bad, dry_run=dry_run)
     except CsvImportError as exc:
         if as_json:
-            _json({"imported": False, "errors": exc.errors})
+            print_json({"imported": False, "errors": exc.errors})
         else:
             for line in exc.errors:
                 err.print(line, soft_wrap=True, markup=False)
-        raise _fail(f"{len(exc.errors)} problem(s) in {file}; nothing was imported") from None
+        raise fail(f"{len(exc.errors)} problem(s) in {file}; nothing was imported") from None
     except SQLAlchemyError as exc:
-        raise _fail(f"cannot write the store: {getattr(exc, 'orig', None) or exc}") from None
+        raise fail(f"cannot write the store: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         database.close()
     if as_json:
-        _json({"imported": not dry_run} | summary.to_dict())
+        print_json({"imported": not dry_run} | summary.to_dict())
     else:
         for line in summary.errors:
             err.print(line, soft_wrap=True, markup=False)
@@ -335,9 +322,9 @@ def export_command(
             with open(file, "w", encoding="utf-8-sig", newline="") as out:
                 rows = export_customers(database, out)
     except OSError as exc:
-        raise _fail(f"cannot write {file}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write {file}: {exc.strerror or exc}") from None
     except SQLAlchemyError as exc:
-        raise _fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
+        raise fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         database.close()
     if file != "-":
@@ -367,13 +354,13 @@ def show_command(
     try:
         contract = contract_details(database, ref)
     except ContractError as exc:
-        raise _fail(str(exc), EXIT_NOT_FOUND) from None
+        raise fail(str(exc), EXIT_NOT_FOUND) from None
     except SQLAlchemyError as exc:
-        raise _fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
+        raise fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         database.close()
     if as_json:
-        _json(contract)
+        print_json(contract)
         return
     _out().print(_contract_view(contract))
 

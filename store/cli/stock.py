@@ -6,11 +6,8 @@ or an unusable store (nothing written).
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sys
-from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from store.cli.common import fail, open_store, print_json
 
 # The store's modules load inside the commands: every `ispflow` command builds this app.
 if TYPE_CHECKING:
@@ -74,40 +73,6 @@ class State(StrEnum):
     defective = "defective"
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
-    return typer.Exit(code)
-
-
-@contextlib.contextmanager
-def _store(db: str | None) -> Iterator[Database]:
-    """The open store; any refusal or store problem becomes a message and exit 2."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from store.db import StoreError, open_database
-
-    database = None
-    try:
-        database = open_database(db)
-        yield database
-    except (StoreError, ValueError) as exc:
-        raise _fail(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise _fail(f"cannot use the store: {getattr(exc, 'orig', None) or exc}") from None
-    finally:
-        if database is not None:
-            database.close()
-
-
-def _json(value: Any) -> None:
-    def default(item: Any) -> str:
-        if isinstance(item, datetime | date):
-            return item.isoformat()
-        raise TypeError(f"{type(item).__name__} is not JSON")
-
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=default) + "\n")
-
-
 def _out() -> Console:
     # Notes are data: "[box 3]" is not Rich markup.
     return Console(highlight=False, markup=False, width=max(120, Console().width))
@@ -149,18 +114,18 @@ def import_command(
     """
     from store.stock_csv import CsvImportError, import_items
 
-    with _store(db) as database:
+    with open_store(db) as database:
         try:
             summary = import_items(database, file, skip_bad=skip_bad, dry_run=dry_run)
         except CsvImportError as exc:
             if as_json:
-                _json({"imported": False, "errors": exc.errors})
+                print_json({"imported": False, "errors": exc.errors})
             else:
                 for line in exc.errors:
                     err.print(line, soft_wrap=True, markup=False)
-            raise _fail(f"{len(exc.errors)} problem(s) in {file}; nothing was imported") from None
+            raise fail(f"{len(exc.errors)} problem(s) in {file}; nothing was imported") from None
     if as_json:
-        _json({"imported": not dry_run} | summary.to_dict())
+        print_json({"imported": not dry_run} | summary.to_dict())
     else:
         for line in summary.errors:
             err.print(line, soft_wrap=True, markup=False)
@@ -191,7 +156,7 @@ def export_command(
     """
     from store.stock_csv import export_items
 
-    with _store(db) as database:
+    with open_store(db) as database:
         try:
             if file == "-":
                 rows = export_items(database, sys.stdout, state=state.value if state else None)
@@ -199,7 +164,7 @@ def export_command(
                 with open(file, "w", encoding="utf-8-sig", newline="") as out:
                     rows = export_items(database, out, state=state.value if state else None)
         except OSError as exc:
-            raise _fail(f"cannot write {file}: {exc.strerror or exc}") from None
+            raise fail(f"cannot write {file}: {exc.strerror or exc}") from None
     if file != "-":
         err.print(f"{rows} ONU(s) written to {file}")
 
@@ -235,7 +200,7 @@ def list_command(
     """
     from store.stock import list_items
 
-    with _store(db) as database:
+    with open_store(db) as database:
         found = list_items(
             database,
             state=state.value if state else None,
@@ -247,7 +212,7 @@ def list_command(
             limit=limit,
         )
     if as_json:
-        _json(found)
+        print_json(found)
         return
     if not found:
         err.print("no ONU matches")
@@ -285,10 +250,10 @@ def show_command(ref: RefArgument, as_json: JsonOption = False, db: DbOption = N
     """
     from store.stock import get_item
 
-    with _store(db) as database:
+    with open_store(db) as database:
         item = get_item(database, ref)
     if as_json:
-        _json(item)
+        print_json(item)
         return
     _print_item(item)
 
@@ -316,10 +281,10 @@ def _print_item(item: dict[str, Any]) -> None:
 
 # -- state changes --------------------------------------------------------------------------
 def _changed(as_json: bool, db: str | None, change: Callable[[Database], dict[str, Any]]) -> None:
-    with _store(db) as database:
+    with open_store(db) as database:
         item = change(database)
     if as_json:
-        _json(item)
+        print_json(item)
         return
     held = f" for contract {item['contract']}" if item["contract"] else ""
     order = f" (service order {item['service_order']})" if item["service_order"] else ""

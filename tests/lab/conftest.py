@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nornir import InitNornir
+from nornir.core import Nornir
 from ruamel.yaml import YAML
 from sqlalchemy import create_engine, text
 
@@ -84,6 +86,26 @@ class RunningLab:
                 return [dict(r) for r in result.mappings()] if result.returns_rows else []
         finally:
             engine.dispose()
+
+    def nornir(self, workers: int = 4) -> Nornir:
+        """Plain Nornir (SimpleInventory) on the lab's inventory files, logged in as the lab's
+        user: what a script of one's own would open."""
+        inventory = self.state / "inventory"
+        nornir = InitNornir(
+            runner={"plugin": "threaded", "options": {"num_workers": workers}},
+            inventory={
+                "plugin": "SimpleInventory",
+                "options": {
+                    "host_file": str(inventory / "hosts.yaml"),
+                    "group_file": str(inventory / "groups.yaml"),
+                    "defaults_file": str(inventory / "defaults.yaml"),
+                },
+            },
+            logging={"enabled": False},
+        )
+        nornir.inventory.defaults.username = "lab"
+        nornir.inventory.defaults.password = self.password()
+        return nornir
 
     def run_json(self, *args: str, expect: int | None = 0) -> dict[str, Any]:
         proc = self.cli("run", *args, "-o", "json", "-q")

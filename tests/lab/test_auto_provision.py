@@ -6,6 +6,8 @@ generated WiFi keys never show."""
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +107,132 @@ def test_one_run_installs_matched_onus_on_several_olts(lab: RunningLab, tmp_path
     keys = lab.query("SELECT ciphertext FROM contract_secrets")
     assert len(keys) >= 2
     assert '"wifi_key": "***"' in proc.stdout
+    # The ZTE OLT sent the WiFi settings to its ONU (OMCI); Huawei's leave them to the ACS.
+    by_contract = {i["contract"]: i for i in installed}
+    assert set(by_contract[zte["contract"]]["settings_sent"]) == {"wifi_ssid", "wifi_key"}
+    assert by_contract[huawei["contract"]]["settings_sent"] == []
+    assert "wifi_key" in by_contract[huawei["contract"]]["settings_not_sent"]
+    lab.run_json("config-backup", "--limit", zte["olt"], "-e", "keep_secrets=true")
+    config = lab.cli("config", "show", zte["olt"]).stdout
+    [key_line] = [line for line in config.splitlines() if "wpa2-psk" in line]
+    key = key_line.split()[-1]
+    assert len(key) == 12 and key not in proc.stdout + proc.stderr
+    assert any(line.strip().startswith("ssid ctrl wifi_0/1 name") for line in config.splitlines())
 
     again = lab.cli("run", "onu-auto-provision", "-o", "json", "-q")
     again_report = json.loads(again.stdout)
     assert not [
         i for r in again_report["results"] for i in (r["result"] or {}).get("installed", [])
     ]
+
+
+def run_results(lab: RunningLab, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """installed/failed/unmatched/expired of a stored run, over all OLTs."""
+    shown = lab.cli("runs", "show", run_id, "-o", "json")
+    assert shown.returncode in (0, 1), shown.stderr
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in json.loads(shown.stdout)["results"]:
+        for key, items in (row["result"] or {}).items():
+            if isinstance(items, list):
+                found.setdefault(key, []).extend(items)
+    return found
+
+
+def scheduled_cycle(lab: RunningLab) -> str:
+    """One provisioning cycle as cron would start it; the run's id."""
+    proc = lab.cli("scheduler", "--once")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "start onu-auto-provision" in proc.stderr, proc.stderr
+    [schedule] = json.loads(lab.cli("schedule", "list", "--json").stdout)
+    return schedule["last_run_id"]
+
+
+def test_scheduled_cycles_install_a_batch_and_an_onu_plugged_in_later(
+    lab: RunningLab, tmp_path: Path
+) -> None:
+    waiting = pending(lab)
+    olts = {o["olt"] for o in waiting}
+    assert len(olts) >= 2, "the lab seed should have installs waiting on several OLTs"
+    # One install per OLT, and a late one the technician has not plugged in yet.
+    batch = [next(o for o in waiting if o["olt"] == olt) for olt in sorted(olts)]
+    late = next(o for o in waiting if o not in batch)
+    stock(lab, tmp_path, [(o["serial"], o["model"], o["vendor"]) for o in [*batch, late]])
+    for onu in [*batch, late]:
+        reserve(lab, onu["serial"], onu["contract"])
+    fault = lab.cli("lab", "fault", late["olt"], "--unplug", late["serial"])
+    assert fault.returncode == 0, fault.stderr
+    added = lab.cli("schedule", "add", "onu-auto-provision", "--every", "2s")
+    assert added.returncode == 0, added.stderr
+
+    first = run_results(lab, scheduled_cycle(lab))
+    assert sorted(i["contract"] for i in first["installed"]) == sorted(
+        o["contract"] for o in batch
+    ), first.get("failed")
+    assert late["serial"] not in {u["serial"] for u in first["unmatched"]}  # not there at all
+    for onu in batch:
+        assert onu_row(lab, onu["serial"])["state"] == "authorized"
+
+    time.sleep(2.2)
+    second = run_results(lab, scheduled_cycle(lab))
+    assert not second["installed"] and not second["failed"]
+    assert onu_row(lab, late["serial"])["state"] == "pending"
+
+    # The technician plugs it in: the next cycle finds and installs it.
+    assert lab.cli("lab", "fault", "--clear").returncode == 0
+    time.sleep(2.2)
+    third = run_results(lab, scheduled_cycle(lab))
+    assert [i["contract"] for i in third["installed"]] == [late["contract"]]
+    assert onu_row(lab, late["serial"])["contract_status"] == "active"
+    states = lab.query("SELECT serial, state FROM stock_items")
+    assert {s["state"] for s in states} == {"installed"} and len(states) == len(batch) + 1
+
+
+def test_an_expired_reservation_is_listed_and_not_installed(
+    lab: RunningLab, tmp_path: Path
+) -> None:
+    onu = pending(lab)[0]
+    stock(lab, tmp_path, [(onu["serial"], onu["model"], onu["vendor"])])
+    reserve(lab, onu["serial"], onu["contract"])
+    lab.query(
+        "UPDATE stock_items SET updated_at = :old WHERE serial = :s",
+        old=datetime.now(UTC) - timedelta(days=45),
+        s=onu["serial"],
+    )
+    proc = lab.cli("run", "onu-auto-provision", "-o", "json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    results = [r["result"] or {} for r in json.loads(proc.stdout)["results"]]
+    [expired] = [e for r in results for e in r.get("expired", [])]
+    assert expired["serial"] == onu["serial"] and expired["contract"] == onu["contract"]
+    assert "expired" in expired["reason"] and "kept 30 days" in expired["reason"]
+    assert not [i for r in results for i in r.get("installed", [])]
+    assert onu_row(lab, onu["serial"])["state"] == "pending"
+
+    # A longer wait, asked for: installed.
+    longer = lab.run_json("onu-auto-provision", "-e", "expire_days=60")
+    installed = [i for r in longer["results"] for i in (r["result"] or {}).get("installed", [])]
+    assert [i["serial"] for i in installed] == [onu["serial"]]
+
+
+def test_a_serial_twice_in_stock_is_refused_and_the_reserved_one_installs(
+    lab: RunningLab, tmp_path: Path
+) -> None:
+    onu = pending(lab)[0]
+    stock(lab, tmp_path, [(onu["serial"], onu["model"], onu["vendor"])])
+    # The same ONU again, written the way the OLT shows it (all hex): refused, nothing added.
+    vendor_id, rest = onu["serial"][:4], onu["serial"][4:]
+    hex_form = vendor_id.encode().hex().upper() + rest
+    again = tmp_path / "again.csv"
+    again.write_text(
+        "serial,model,vendor,technology,received_on\n"
+        f"{hex_form},{onu['model']},{onu['vendor']},GPON,2026-11-21\n",
+        encoding="utf-8",
+    )
+    proc = lab.cli("stock", "import", str(again))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{again}:2" in proc.stderr and "is already in the stock" in proc.stderr
+    assert len(lab.query("SELECT id FROM stock_items")) == 1
+
+    reserve(lab, onu["serial"], onu["contract"])
+    report = lab.run_json("onu-auto-provision")
+    installed = [i for r in report["results"] for i in (r["result"] or {}).get("installed", [])]
+    assert [i["contract"] for i in installed] == [onu["contract"]]

@@ -183,3 +183,59 @@ def test_rules_file_params_and_errors(lab: RunningLab, tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert f"{rules}:4:" in proc.stderr and "severity must be one of" in proc.stderr
     assert "nothing was run" in proc.stderr
+
+
+def test_accounts_pppoe_interfaces_and_configuration_drift(lab: RunningLab, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - {id: users, check: user_not_allowed, severity: major,\n"
+        "     params: {allowed: 'admin|lab|lab-ro'}}\n"
+        "  - {id: pppoe-down, check: pppoe_interface_down, severity: critical}\n"
+        "  - {id: drift, check: config_drift, severity: minor,\n"
+        "     params: {template: 'golden/{{ vendor }}.j2'}}\n",
+        encoding="utf-8",
+    )
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    # Huawei OLTs should use another NTP server; the concentrators have only the two
+    # blocking filter rules.
+    (golden / "huawei.j2").write_text(
+        "sysname {{ name }}\nntp-service unicast-server 10.0.0.2\n", encoding="utf-8"
+    )
+    (golden / "mikrotik.j2").write_text(
+        "{% set key_words = 3 %}\n"
+        '/ip firewall filter add chain=forward comment="bloqueados: DNS" dst-port=53 '
+        "protocol=udp src-address-list=bloqueados\n"
+        '/ip firewall filter add action=drop chain=forward comment="bloqueados: resto" '
+        "src-address-list=bloqueados\n",
+        encoding="utf-8",
+    )
+    report = compliance(lab, "--rules", str(rules), expect=1)
+    found = by_rule(report)
+    huawei = sorted(o["name"] for o in lab.fleet()["olts"] if o["vendor"] == "huawei")
+    assert sorted(f["device"] for f in found["drift"]) == huawei
+    for finding in found["drift"]:
+        assert finding["missing"] == ["ntp-service unicast-server 10.0.0.2"]
+        assert finding["extra"] == ["ntp-service unicast-server 10.0.0.1"]
+    assert set(found) == {"drift"}  # accounts and PPPoE interfaces are fine on a clean lab
+    text = lab.cli("compliance", "--rules", str(rules)).stdout
+    assert "  - ntp-service unicast-server 10.0.0.2   (missing)" in text
+    assert "  + ntp-service unicast-server 10.0.0.1   (extra)" in text
+
+    # On bras-01: an intern's account, the PPPoE VLAN shut, a firewall rule nobody planned.
+    with api(lab) as router:
+        tuple(router("/user/add", name="estagiario", group="full", password="x"))
+        tuple(router("/ip/firewall/filter/add", chain="forward", comment="teste"))
+        [vlan] = [i for i in router("/interface/print") if i["name"] == "vlan100-pppoe"]
+        tuple(router("/interface/set", **{".id": vlan[".id"], "disabled": True}))
+    again = by_rule(compliance(lab, "--rules", str(rules), expect=1))
+    [user] = again["users"]
+    assert (user["concentrator"], user["user"]) == ("bras-01", "estagiario")
+    [down] = again["pppoe-down"]
+    assert (down["concentrator"], down["interface"]) == ("bras-01", "vlan100-pppoe")
+    assert "is disabled" in down["subject"]
+    [drifted] = [f for f in again["drift"] if f["device"] == "bras-01"]
+    assert drifted["missing"] == []
+    assert drifted["extra"] == ["/ip firewall filter add chain=forward comment=teste"]
+    assert len(again["drift"]) == len(huawei) + 1

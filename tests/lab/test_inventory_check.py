@@ -58,6 +58,14 @@ def test_every_device_answers_as_the_inventory_says(lab: RunningLab) -> None:
         row = found[router["name"]]
         assert (row["status"], row["vendor"]) == ("ok", "mikrotik")
         assert row["model"]  # the board name
+        # Through NAPALM: the serial, the accounts, the sessions; nothing in use is down.
+        assert row["serial"] and row["facts"]["hostname"] == router["name"]
+        assert "lab" in row["facts"]["users"]
+        assert row["facts"]["pppoe_sessions"] > 0
+        assert row["notes"] == []
+    for olt in fleet["olts"]:
+        facts = found[olt["name"]]["facts"]
+        assert facts["boards"] >= 2 and facts["boards_in_trouble"] == []
 
     proc = lab.cli("inventory", "check", "--limit", "role=olt")
     assert proc.returncode == 0, proc.stderr
@@ -100,3 +108,20 @@ def test_each_failure_is_told_apart(lab: RunningLab, tmp_path: Path) -> None:
     olts = {row["name"]: row for row in json.loads(listed.stdout)}
     assert set(olts) == {o["name"] for o in lab.fleet()["olts"]}
     assert olts[huawei]["platform"] == "huawei_smartax" and olts[zte]["platform"] == "zte_zxros"
+
+
+def test_an_interface_shut_on_a_concentrator_is_noted(lab: RunningLab) -> None:
+    import librouteros
+
+    router = lab.fleet()["concentrators"][0]
+    api = librouteros.connect("127.0.0.1", "lab", lab.password(), port=router["port"])
+    try:
+        [vlan] = [i for i in api("/interface/print") if i["name"] == "vlan100-pppoe"]
+        tuple(api("/interface/set", **{".id": vlan[".id"], "disabled": True}))
+    finally:
+        api.close()
+    row = checks(lab, "--limit", router["name"], expect=0)[router["name"]]
+    assert row["notes"] == ["disabled: vlan100-pppoe"]
+    assert row["facts"]["pppoe_sessions"] == 0
+    text = lab.cli("inventory", "check", "--limit", router["name"]).stdout
+    assert "disabled: vlan100-pppoe" in text

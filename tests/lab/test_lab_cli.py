@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from netmiko import ConnectHandler
-from nornir import InitNornir
 from nornir_netmiko.tasks import netmiko_send_command
 
 from tests.lab.conftest import RunningLab
@@ -88,21 +87,7 @@ def test_plain_netmiko_connects_to_both_vendors(lab: RunningLab) -> None:
 
 
 def test_nornir_netmiko_unchanged_runs_on_the_lab_inventory(lab: RunningLab) -> None:
-    inventory = lab.state / "inventory"
-    nr = InitNornir(
-        runner={"plugin": "threaded", "options": {"num_workers": 4}},
-        inventory={
-            "plugin": "SimpleInventory",
-            "options": {
-                "host_file": str(inventory / "hosts.yaml"),
-                "group_file": str(inventory / "groups.yaml"),
-                "defaults_file": str(inventory / "defaults.yaml"),
-            },
-        },
-        logging={"enabled": False},
-    )
-    nr.inventory.defaults.username = "lab"
-    nr.inventory.defaults.password = lab.password()
+    nr = lab.nornir()
     zte = nr.filter(vendor="zte")
     result = zte.run(task=netmiko_send_command, command_string="show gpon onu uncfg")
     assert not result.failed, {h: r.exception for h, r in result.items()}

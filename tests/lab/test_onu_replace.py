@@ -4,16 +4,18 @@ again and the old one is put back as it was."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from tests.lab.conftest import RunningLab, onu_row
 
 
-def installed_with_spare(lab: RunningLab) -> tuple[dict[str, Any], dict[str, Any]]:
+def installed_with_spare(lab: RunningLab, **match: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """A contract's working ONU and an ONU waiting in autofind on the same PON."""
-    for spare in lab.onus(autofind=True, condition="good"):
+    for spare in lab.onus(autofind=True, condition="good", **match):
         rows = lab.query(
             "SELECT c.code, o.serial, o.vlan FROM contracts c JOIN onus o ON o.id = c.onu_id "
             "JOIN olts t ON t.id = o.olt_id WHERE o.state = 'authorized' AND t.name = :olt "
@@ -92,3 +94,46 @@ def test_a_new_onu_with_bad_signal_puts_the_old_one_back(lab: RunningLab, tmp_pa
     assert onu_row(lab, new["serial"])["state"] != "authorized"
     assert stock_state(lab, old["serial"]) == "installed"  # nothing changed in the stock
     assert stock_state(lab, new["serial"]) == "in_stock"
+
+
+def wifi_key_on_device(lab: RunningLab, olt: str, port: str, onu_id: int) -> str:
+    """The WiFi key the OLT holds for one ONU (a backup that keeps secrets, read back)."""
+    lab.run_json("config-backup", "--limit", olt, "-e", "keep_secrets=true")
+    lines = iter(lab.cli("config", "show", olt).stdout.splitlines())
+    heading = re.compile(rf"^pon-onu-mng gpon[-_]onu[-_]{re.escape(port)}:{onu_id}$")
+    next(line for line in lines if heading.match(line))
+    block = [line for line in itertools.takewhile(lambda line: line != "!", lines)]
+    return next(line for line in block if "wpa2-psk" in line).split()[-1]
+
+
+def test_a_replaced_zte_onu_gets_the_plan_template_and_keeps_the_wifi(
+    lab: RunningLab, tmp_path: Path
+) -> None:
+    old, new = installed_with_spare(lab, vendor="zte")
+    # Both on the stock's books as a WiFi router model, so the plan's template has WiFi.
+    stock_both(lab, tmp_path, {**old, "model": "F670L"}, {**new, "model": "F670L"})
+    first = lab.cli(
+        "run", "onu-replace", "-e", f"contract={old['contract']}", "-e", f"serial={new['serial']}",
+        "-o", "json", "-q",
+    )  # fmt: skip
+    assert first.returncode == 0, first.stdout + first.stderr
+    [installed] = [
+        r["result"] for r in json.loads(first.stdout)["results"]
+        if r["step"] == "install the new ONU" and r["status"] == "changed"
+    ]  # fmt: skip
+    assert set(installed["settings_sent"]) == {"wifi_ssid", "wifi_key"}
+    assert installed["provisioning"]["settings"]["wifi_key"] == "***"
+    key = wifi_key_on_device(lab, old["olt"], old["port"], installed["onu_id"])
+    assert key not in first.stdout + first.stderr
+
+    # Back to the first ONU (it was fine after all): the customer's WiFi key is the same.
+    second = lab.cli(
+        "run", "onu-replace", "-e", f"contract={old['contract']}", "-e", f"serial={old['serial']}",
+        "-e", "old_state=returned", "-o", "json", "-q",
+    )  # fmt: skip
+    assert second.returncode == 0, second.stdout + second.stderr
+    [back] = [
+        r["result"] for r in json.loads(second.stdout)["results"]
+        if r["step"] == "install the new ONU" and r["status"] == "changed"
+    ]  # fmt: skip
+    assert wifi_key_on_device(lab, old["olt"], old["port"], back["onu_id"]) == key

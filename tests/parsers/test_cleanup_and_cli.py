@@ -95,7 +95,7 @@ def test_cli_device_refusal_exits_1_with_the_message() -> None:
     ("args", "message"),
     [
         (["--vendor", "nokia", "--command", "x", "-"], "nokia"),
-        (["--vendor", "zte", "--command", "show card", "-"], "no zte parser"),
+        (["--vendor", "zte", "--command", "show fan", "-"], "no zte parser"),
         (["--vendor", "zte", "--command", "show gpon onu uncfg", "/nonexistent"], "cannot read"),
     ],
 )

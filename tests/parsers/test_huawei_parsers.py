@@ -111,8 +111,8 @@ def test_mode_changes_have_no_records() -> None:
 
 
 def test_a_command_without_a_parser_is_named() -> None:
-    with pytest.raises(ParseError, match="display board 0"):
-        parsers_for("huawei").parse("display board 0", "")
+    with pytest.raises(ParseError, match="display temperature 0"):
+        parsers_for("huawei").parse("display temperature 0", "")
 
 
 def test_unknown_vendor() -> None:

@@ -20,7 +20,7 @@ def test_shipped_rules_cover_every_check() -> None:
     rules = load_rules()
     assert rules.source == str(DEFAULT_RULES)
     assert {r.check for r in rules.rules} == set(CHECKS)
-    assert {r.device for r in rules.rules} == {"olt", "concentrator"}
+    assert {r.device for r in rules.rules} == {"olt", "concentrator", "any"}
     usage = rules.wants("pool_usage")[0]
     assert usage.params == {"full_at": 0.9}
     assert usage.severity == "major"
@@ -116,3 +116,33 @@ def test_a_bad_template_is_an_error_at_load(tmp_path: Path) -> None:
     )
     with pytest.raises(RunbookError, match=r"rules.yaml:5:.*'expect' is not a valid template"):
         load_rules(path)
+
+
+def test_a_regex_param_must_compile_and_an_int_param_be_in_range(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "rules:\n"
+        "  - id: users\n"
+        "    check: user_not_allowed\n"
+        "    severity: major\n"
+        "    params: {allowed: 'admin|(noc'}\n"  # line 5
+        "  - id: drift\n"
+        "    check: config_drift\n"
+        "    severity: minor\n"
+        "    params: {key_words: 0}\n",  # line 9
+    )
+    with pytest.raises(RunbookError) as caught:
+        load_rules(path)
+    text = str(caught.value)
+    assert f"{path}:5:" in text and "'allowed' is not a regular expression" in text
+    assert f"{path}:9:" in text and "'key_words' must be between 1 and 10" in text
+
+
+def test_drift_rules_apply_to_every_device_and_keep_their_folder(tmp_path: Path) -> None:
+    rules = load_rules(
+        write(tmp_path, "rules:\n  - {id: drift, check: config_drift, severity: minor}\n")
+    )
+    assert [r.id for r in rules.for_device("olt")] == ["drift"]
+    assert [r.id for r in rules.for_device("concentrator")] == ["drift"]
+    assert rules.folder == tmp_path
+    assert rules.rules[0].params == {"template": "intended/{{ vendor }}.j2", "key_words": 2}

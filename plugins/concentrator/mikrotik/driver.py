@@ -113,6 +113,9 @@ class MikrotikDriver:
     def pools(self) -> ApiOp:
         return self.op("pools_print")
 
+    def pppoe_servers(self) -> ApiOp:
+        return self.op("pppoe_servers_print")
+
     def pool_used(self, name: str) -> ApiOp:
         return self.op("pool_used_print", pool=checked_name(name, "pool"))
 

@@ -23,6 +23,7 @@ def mac_dotted(mac: str) -> str:
 
 class HuaweiDriver(OltDriver):
     vendor = "huawei"
+    healthy_board_states = ("Normal", "Active_normal", "Standby_normal")
     error_pattern = re.compile(
         r"^\s*(Failure:|% ?(Unknown command|Parameter error|Incomplete command|Too many parameters))"
     )
@@ -31,6 +32,10 @@ class HuaweiDriver(OltDriver):
         r"The ONT does not exist"
     )
     nothing_to_show = re.compile(r"No service virtual port can be operated")
+    # `terminal user name buildrun_new_password USER "CIPHER" …`: the cipher after the user.
+    secret_patterns = (
+        re.compile(r"(?<![\w-])buildrun_new_password\s+\S+\s+(?P<secret>\"[^\"]*\"|\S+)"),
+    )
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
         """Bulk reads run inside `interface gpon F/S`: each board is entered once."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from plugins.olt.cleanup import clean_lines
+from plugins.olt.driver import config_text
 from plugins.olt.parsing import (
     DeviceError,
     Record,
@@ -41,6 +42,17 @@ _SERVICE_PORT_ROW = re.compile(
 )
 _ADDED = re.compile(r"PortID\s*:\s*(\d+)\s*,\s*ONTID\s*:\s*(\d+)", re.IGNORECASE)
 _UPTIME = re.compile(r"^\s*Uptime is\s+(.*?)\s*$", re.IGNORECASE)
+# What a pager stop leaves behind once answered: the cursor sent back over the prompt, the
+# prompt overwritten with blanks, the cursor sent back again (ESC[37D, 37 blanks, ESC[37D).
+# netmiko drops the sequences together with the blank before each (SmartAX's own space +
+# ESC[1D quirk), so 36 blanks are left in front of the next line; no configuration line is
+# indented that far.
+PAGER_TEXT = "---- More ( Press 'Q' to break ) ----"
+_PAGER_ERASE = re.compile(r"\x1b\[(\d+)D *\x1b\[\1D")
+_PAGER_BLANKS = re.compile(rf"^ {{{len(PAGER_TEXT) - 1}}}", re.MULTILINE)
+# The first line of a configuration: [MA5600V800R018: 8103].
+_CONFIG_HEADER = re.compile(r"^\s*\[[A-Za-z0-9]+V\d+R\d+[^\]]*:\s*\d+\]\s*$")
+_BOARD_HEADER = re.compile(r"^\s*SlotID\s+BoardName\s+Status", re.IGNORECASE)
 
 
 class HuaweiParsers(VendorParsers):
@@ -59,6 +71,8 @@ class HuaweiParsers(VendorParsers):
         ),
         (r"ont add .*", "ont_add"),
         (r"display version", "version"),
+        (r"display board \d+", "board"),
+        (r"display current-configuration", "running_config"),
         (
             r"(ont (delete|modify|reset|activate|deactivate)|(undo )?service-port|config|"
             r"interface gpon|quit|return|enable|disable|(undo )?smart|scroll|(undo )?interactive|"
@@ -315,8 +329,64 @@ class HuaweiParsers(VendorParsers):
             }
         ]
 
+    def board(self, command: str, output: str) -> list[Record]:
+        """`display board F`: one record per slot with a board; empty slots are left out.
+
+        The sub-type and online columns are read by where the header puts them, since any of
+        them may be blank.
+        """
+        records = []
+        columns: list[tuple[str, int]] = []
+        for line in clean_lines(output, command):
+            if _BOARD_HEADER.match(line):
+                columns = [
+                    (name, line.index(name))
+                    for name in ("SubType0", "SubType1", "Online/Offline")
+                    if name in line
+                ]
+                continue
+            words = line.split()
+            if not columns or len(words) < 2 or not words[0].isdigit():
+                continue
+            cells = {
+                name: text_or_none(line[start:next_start].strip() if start < len(line) else "")
+                for (name, start), next_start in zip(
+                    columns, [start for _, start in columns[1:]] + [len(line)], strict=True
+                )
+            }
+            records.append(
+                {
+                    "slot": int(words[0]),
+                    "board_name": words[1],
+                    "status": words[2] if len(words) > 2 else None,
+                    "subtype0": cells.get("SubType0"),
+                    "subtype1": cells.get("SubType1"),
+                    "online": cells.get("Online/Offline"),
+                }
+            )
+        return records
+
+    def running_config(self, command: str, output: str) -> list[Record]:
+        """The configuration as text, from its `[…: build]` header to `return`."""
+        output = _PAGER_ERASE.sub("", output).replace(PAGER_TEXT, "")
+        output = _PAGER_BLANKS.sub("", output.replace("\r\n", "\n"))
+        lines = clean_lines(output, command)
+        start = next((n for n, line in enumerate(lines) if _CONFIG_HEADER.match(line)), None)
+        if start is None:
+            raise DeviceError(_first_words(lines) or "no configuration in the answer", command)
+        lines = lines[start:]
+        if "return" in (line.strip() for line in lines):
+            lines = lines[: [line.strip() for line in lines].index("return") + 1]
+        text = config_text(lines)
+        return [{"config": text, "lines": text.count("\n")}]
+
     def no_records(self, command: str, output: str) -> list[Record]:
         return []
+
+
+def _first_words(lines: list[str]) -> str:
+    """What the device said instead of a configuration: its first non-blank lines."""
+    return "; ".join(line.strip() for line in lines if line.strip().strip("^"))[:200]
 
 
 def _hex_part(value: str | None) -> str | None:

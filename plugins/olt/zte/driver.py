@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
@@ -16,6 +17,7 @@ DEFAULT_TCONT_PROFILE = "1G"
 
 class ZteDriver(OltDriver):
     vendor = "zte"
+    healthy_board_states = ("INSERVICE", "STANDBY")
     first_onu_id = 1
     first_pon = (1, 1, 1)
     # "%Code 32310-GPONSRV : No related information to show." is an empty list, not a refusal.
@@ -37,6 +39,20 @@ class ZteDriver(OltDriver):
 
     def onu_context(self, port: PonPort, onu_id: int) -> dict[str, Any]:
         return {**super().onu_context(port, onu_id), "onu_if": self.onu_interface(port, onu_id)}
+
+    # Sent in the ONU's pon-onu-mng block (OMCI); the admin login is the ACS's (TR-069).
+    sent_settings = ("wifi_ssid", "wifi_key", "voip_number", "voip_user", "voip_password")
+
+    def onu_settings(self, settings: Mapping[str, str]) -> dict[str, str]:
+        chosen = super().onu_settings(settings)
+        for name, value in chosen.items():
+            # ZXROS reads each value as one word: a blank would start another argument.
+            if re.search(r"\s", str(value)):
+                raise ValueError(
+                    f"setting {name!r} has a blank; the ZTE CLI takes it as one word "
+                    "(use _ instead)"
+                )
+        return chosen
 
     def onu_description(self, description: str) -> str:
         # ZXROS takes the ONU name as one word.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from plugins.olt.cleanup import clean_lines
+from plugins.olt.driver import config_text
 from plugins.olt.parsing import (
     DeviceError,
     Record,
@@ -47,6 +48,22 @@ _CONFIG_SERVICE_PORT = re.compile(
     r"^\s*service-port\s+(\d+)(?:\s+vport\s+(\d+))?(?:\s+user-vlan\s+(\S+))?.*?\s+vlan\s+(\S+)",
     re.IGNORECASE,
 )
+# What a `--More--` stop leaves once answered: backspaces over it, blanks, backspaces; read
+# through netmiko the backspaces are gone and 8 blanks are left in front of the next line
+# (configuration lines are indented by 2 or 4 at most).
+PAGER_TEXT = "--More--"
+_PAGER_ERASE = re.compile(r"\x08+ *\x08+")
+_PAGER_BLANKS = re.compile(rf"^ {{{len(PAGER_TEXT)}}}", re.MULTILINE)
+# Lines of the whole configuration that change by themselves: when it was saved, loaded and
+# last changed (C600's `!<mim>` block). They say nothing about the configuration itself.
+_VOLATILE = re.compile(
+    r"^\s*!\s*(?:configuration (?:saved at|has not been saved|was loaded)|"
+    r"last configuration change at)\b",
+    re.IGNORECASE,
+)
+# Lines only a configuration has: its host name, a section tag, an interface block.
+_CONFIG_LINE = re.compile(r"^(?:hostname\s|!<|interface\s)", re.IGNORECASE)
+_CARD_HEADER = re.compile(r"^\s*Rack\s+Shelf\s+Slot\s+CfgType", re.IGNORECASE)
 _CONFIG_ONU = re.compile(r"^\s*onu\s+(\d+)\s+type\s+(\S+)\s+(sn|mac)\s+(\S+)", re.IGNORECASE)
 
 
@@ -60,6 +77,8 @@ class ZteParsers(VendorParsers):
         (rf"show pon power attenuation {_ONU_IF}", "attenuation"),
         (r"show gpon onu by sn \S+", "by_sn"),
         (r"show version", "version"),
+        (r"show card", "card"),
+        (r"show running-config", "running_config"),
         (rf"show gpon onu detail-info {_ONU_IF}", "detail"),
         (rf"show running-config interface {_OLT_IF}", "pon_config"),
         (rf"show running-config interface ({_ONU_IF}|{_VPORT_IF})", "onu_config"),
@@ -244,6 +263,57 @@ class ZteParsers(VendorParsers):
             if up:
                 uptime = up[1].strip()
         return [] if record is None else [{**record, "uptime": uptime}]
+
+    def card(self, command: str, output: str) -> list[Record]:
+        """`show card`: one record per slot, columns read where the header puts them (a slot
+        with no card has blank RealType, HardVer and SoftVer)."""
+        records = []
+        columns: list[tuple[str, int]] = []
+        for line in clean_lines(output, command):
+            if _CARD_HEADER.match(line):
+                names = line.split()
+                starts, position = [], 0
+                for name in names:
+                    position = line.index(name, position)
+                    starts.append(position)
+                    position += len(name)
+                columns = list(zip(names, starts, strict=True))
+                continue
+            words = line.split()
+            if not columns or len(words) < 4 or not all(w.isdigit() for w in words[:3]):
+                continue
+            ends = [start for _, start in columns[1:]] + [len(line)]
+            cells = {
+                name.lower(): text_or_none(line[start:end].strip()) if start < len(line) else None
+                for (name, start), end in zip(columns, ends, strict=True)
+            }
+            real = cells.get("realtype")
+            records.append(
+                {
+                    "rack": int(words[0]),
+                    "shelf": int(words[1]),
+                    "slot": int(words[2]),
+                    "board_name": real or cells.get("cfgtype"),
+                    "config_type": cells.get("cfgtype"),
+                    "status": cells.get("status"),
+                    "ports": integer(cells.get("port")),
+                    "hardware": cells.get("hardver"),
+                    "software": cells.get("softver"),
+                }
+            )
+        return records
+
+    def running_config(self, command: str, output: str) -> list[Record]:
+        """The configuration as text, without `Building configuration...` and without the
+        lines that change by themselves (when it was saved or last changed)."""
+        output = _PAGER_ERASE.sub("", output).replace(PAGER_TEXT, "").replace("\r\n", "\n")
+        output = _PAGER_BLANKS.sub("", output)
+        lines = clean_lines(output, command)
+        if not any(_CONFIG_LINE.match(line) for line in lines):
+            said = "; ".join(line.strip() for line in lines if line.strip().strip("^"))[:200]
+            raise DeviceError(said or "no configuration in the answer", command)
+        text = config_text(lines, volatile=_VOLATILE, drop=("Building configuration...",))
+        return [{"config": text, "lines": text.count("\n")}]
 
     def no_records(self, command: str, output: str) -> list[Record]:
         return []

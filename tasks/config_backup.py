@@ -1,0 +1,76 @@
+"""`config.backup`: keep each device's running configuration, one version per change.
+
+OLTs are read through their CLI (the vendor driver's command, paging and all); concentrators
+through NAPALM (napalm-ros: a RouterOS export over the API). Secrets are masked by the
+vendor's rules before anything is kept, unless the run says `keep_secrets`: then the text is
+stored as the device gave it (RouterOS asked to show sensitive values too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from engine import run_context
+from engine.registry import task
+from store.config_versions import record_config
+from tasks.reconcile import run_database
+
+
+def running_config(task: Task, *, keep_secrets: bool = False) -> str:
+    """The host's running configuration, secrets masked unless `keep_secrets`."""
+    if task.host.get("role") == "concentrator":
+        from plugins.concentrator.mikrotik.napalm_device import concentrator_config
+
+        return concentrator_config(task, sanitized=not keep_secrets)
+    from plugins.olt.drivers import driver_for
+    from tasks.olt_facts import read_olt_config
+
+    text = read_olt_config(task)
+    return text if keep_secrets else driver_for(task.host).mask_config(text)
+
+
+def _what_is_read(task: Task) -> str:
+    if task.host.get("role") == "concentrator":
+        return "the RouterOS export through NAPALM (napalm-ros)"
+    from plugins.olt.drivers import driver_for
+
+    return "; ".join(driver_for(task.host).running_config_command())
+
+
+@task("config.backup", dry_run=True)
+def backup(task: Task, keep_secrets: bool = False) -> Result:
+    """Read the running configuration and keep it if it changed since the last backup."""
+    if task.is_dry_run():
+        return Result(host=task.host, result={"would_read": _what_is_read(task)})
+    text = running_config(task, keep_secrets=keep_secrets)
+    context = run_context.current()
+    version: dict[str, Any] = record_config(
+        run_database("config.backup"),
+        task.host.name,
+        text,
+        platform=task.host.platform,
+        masked=not keep_secrets,
+        run_id=context.run_id if context else None,
+    )
+    if not version["changed"]:
+        news = "unchanged"
+    else:
+        news = "first version" if version["previous"] is None else "new version"
+    result = {
+        "config": news,
+        "version": version["number"],
+        "sha256": version["sha256"][:12],
+        "lines": version["lines"],
+        "changed": version["changed"],
+        "masked": version["masked"],
+    }
+    if version["changed"]:
+        result |= {
+            "previous": version["previous"],
+            "added": version["added"],
+            "removed": version["removed"],
+        }
+    # A new version is news, not a change made to the device: the run reports it as "ok".
+    return Result(host=task.host, result=result)

@@ -1,0 +1,118 @@
+"""Configuration versions: one per change (not per backup), texts kept once by their hash,
+found by number, hash prefix or time; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from store.config_versions import (
+    find_version,
+    latest_by_host,
+    normalize,
+    parse_time,
+    record_config,
+    unified_diff,
+    versions,
+)
+from store.db import Database
+from store.errors import StoreError
+from store.schema import config_blobs, config_versions
+
+T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
+V1 = "sysname olt-a\nvlan 101 smart\n"
+V2 = "sysname olt-a\nvlan 101 smart\nvlan 102 smart\n"
+
+
+def count(db: Database, table: object) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_a_version_per_change_not_per_backup(db: Database) -> None:
+    first = record_config(db, "olt-a", V1, platform="huawei_smartax", run_id="r1", now=T0)
+    assert (first["number"], first["changed"], first["previous"]) == (1, True, None)
+    # The same text again, with other line ends and trailing blanks: not a change.
+    same = record_config(db, "olt-a", V1.replace("\n", "  \r\n"), now=T0 + timedelta(days=1))
+    assert (same["number"], same["changed"]) == (1, False)
+    second = record_config(db, "olt-a", V2, run_id="r3", now=T0 + timedelta(days=2))
+    assert (second["number"], second["changed"], second["previous"]) == (2, True, 1)
+    assert (second["added"], second["removed"]) == (1, 0)
+    # Back to the first text: a change again (v3), its text stored once all the same.
+    back = record_config(db, "olt-a", V1, now=T0 + timedelta(days=3))
+    assert (back["number"], back["sha256"], back["removed"]) == (3, first["sha256"], 1)
+    assert count(db, config_versions) == 3 and count(db, config_blobs) == 2
+    listed = versions(db, "olt-a")
+    assert [v["number"] for v in listed] == [1, 2, 3]
+    assert listed[0]["last_seen"] == T0 + timedelta(days=1)
+    assert listed[0]["run_id"] == "r1" and listed[1]["run_id"] == "r3"
+
+
+def test_the_same_text_on_two_devices_is_kept_once(db: Database) -> None:
+    record_config(db, "bras-01", "/system identity set name=x\n", now=T0)
+    record_config(db, "bras-02", "/system identity set name=x\n", now=T0)
+    assert count(db, config_blobs) == 1
+    assert [r["host"] for r in latest_by_host(db)] == ["bras-01", "bras-02"]
+
+
+def test_found_by_number_hash_prefix_and_time(db: Database) -> None:
+    one = record_config(db, "olt-a", V1, now=T0)
+    two = record_config(db, "olt-a", V2, now=T0 + timedelta(hours=5))
+    assert find_version(db, "olt-a")["number"] == 2
+    assert find_version(db, "olt-a", "1")["content"] == normalize(V1)
+    assert find_version(db, "olt-a", "v2")["content"] == normalize(V2)
+    assert find_version(db, "olt-a", one["sha256"][:8])["number"] == 1
+    assert find_version(db, "olt-a", at=T0 + timedelta(hours=4))["number"] == 1
+    assert find_version(db, "olt-a", "2026-11-01 09:00")["number"] == 2
+    assert find_version(db, "olt-a", "2026-11-01")["number"] == 2  # the end of that day
+    diff = unified_diff(find_version(db, "olt-a", "1"), find_version(db, "olt-a", "2"))
+    assert "+vlan 102 smart" in diff and "-vlan" not in diff
+    assert f"olt-a v2 (2026-11-01 08:00:00 UTC, {two['sha256'][:12]})" in diff
+    assert unified_diff(find_version(db, "olt-a", "1"), find_version(db, "olt-a", "1")) == ""
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("9", "olt-a has no version 9 (versions 1 to 1)"),
+        ("abcdef12", "no version of olt-a has a SHA-256 starting abcdef12"),
+        ("last tuesday", "'last tuesday' is not a time"),
+        ("2020-01-01", "olt-a had no stored configuration at 2020-01-01 23:59:59 UTC"),
+    ],
+)
+def test_a_version_that_is_not_there_is_a_clear_error(db: Database, ref: str, message: str) -> None:
+    record_config(db, "olt-a", V1, now=T0)
+    with pytest.raises(StoreError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        find_version(db, "olt-a", ref)
+    with pytest.raises(StoreError, match="no configuration of olt-b is stored"):
+        find_version(db, "olt-b")
+
+
+def test_times_without_an_offset_are_utc() -> None:
+    assert parse_time("2026-11-30 14:05") == datetime(2026, 11, 30, 14, 5, tzinfo=UTC)
+    assert parse_time("2026-11-30T14:05:00-03:00").astimezone(UTC).hour == 17
+
+
+def test_concurrent_backups_of_one_host_make_one_version(db: Database) -> None:
+    barrier = threading.Barrier(6)
+    results: list[dict] = []
+    errors: list[BaseException] = []
+
+    def backup() -> None:
+        barrier.wait()
+        try:
+            results.append(record_config(db, "olt-a", V2))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=backup) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sum(r["changed"] for r in results) == 1
+    assert [v["number"] for v in versions(db, "olt-a")] == [1]
