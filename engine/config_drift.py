@@ -2,7 +2,8 @@
 
 The intended configuration is a Jinja2 template per platform (the compliance rule names it),
 rendered over the host. Both texts are compared as sets of lines, indentation, repeated
-blanks and order aside, comment and separator lines (`#`, `!`) and section markers left out:
+blanks and order aside, the platform's structure lines (comments, separators, section
+headings: its driver's `config_structure`) left out:
 
 - missing: an intended line the device does not have;
 - extra: a device line of a kind the intended configuration speaks of (the same first
@@ -25,9 +26,6 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 _BLANKS = re.compile(r"\s+")
-# A comment or a separator (`#`, `!`), a ZTE section marker (`!<xpon>`), a Huawei section
-# heading (`[gpon]`, `<gpon-lineprofile>`): structure, not configuration.
-_STRUCTURE = re.compile(r"^(?:[#!].*|\[[\w-]+\]|<[\w-]+>)$")
 
 
 @dataclass(frozen=True)
@@ -39,12 +37,13 @@ class Drift:
         return bool(self.missing or self.extra)
 
 
-def config_lines(text: str) -> list[str]:
-    """The configuration lines of a text, blanks squeezed, in order, each once."""
+def config_lines(text: str, structure: re.Pattern[str] | None = None) -> list[str]:
+    """The configuration lines of a text, blanks squeezed, in order, each once; lines that
+    `structure` matches whole (after squeezing) are left out."""
     seen: dict[str, None] = {}
     for raw in text.splitlines():
         line = _BLANKS.sub(" ", raw).strip()
-        if line and not _STRUCTURE.match(line):
+        if line and not (structure is not None and structure.fullmatch(line)):
             seen.setdefault(line, None)
     return list(seen)
 
@@ -53,10 +52,12 @@ def _key(line: str, key_words: int) -> str:
     return " ".join(line.split(" ")[:key_words])
 
 
-def compare(running: str, intended: str, key_words: int = 3) -> Drift:
+def compare(
+    running: str, intended: str, key_words: int = 3, structure: re.Pattern[str] | None = None
+) -> Drift:
     """What the running configuration lacks and has too many, against the intended one."""
-    have = config_lines(running)
-    want = config_lines(intended)
+    have = config_lines(running, structure)
+    want = config_lines(intended, structure)
     have_set, want_set = set(have), set(want)
     kinds = {_key(line, key_words) for line in want}
     return Drift(

@@ -45,7 +45,7 @@ def _rules(path: str | None, device: str) -> list[Rule]:
 def _drift(task: Task, path: str | None, wanted: list[Rule]) -> tuple[list, list]:
     """Findings of the drift rules for this host, and the rules it has no intended
     configuration for (`unchecked`, with the reason)."""
-    from tasks.config_backup import running_config
+    from tasks.config_backup import config_structure, running_config
 
     rules = [r for r in wanted if r.check == DRIFT_CHECK]
     if not rules:
@@ -74,7 +74,7 @@ def _drift(task: Task, path: str | None, wanted: list[Rule]) -> tuple[list, list
         if running is None:
             running = running_config(task)
         key_words = intended.key_words or int(rule.params["key_words"])
-        drift = compare(running, intended.text, key_words)
+        drift = compare(running, intended.text, key_words, config_structure(task))
         findings += drift_findings(rule, host.name, str(intended.path), drift)
     return findings, unchecked
 

@@ -8,6 +8,7 @@ stored as the device gave it (RouterOS asked to show sensitive values too).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nornir.core.task import Result, Task
@@ -29,6 +30,17 @@ def running_config(task: Task, *, keep_secrets: bool = False) -> str:
 
     text = read_olt_config(task)
     return text if keep_secrets else driver_for(task.host).mask_config(text)
+
+
+def config_structure(task: Task) -> re.Pattern[str] | None:
+    """The host's configuration layout lines (comments, separators), from its vendor code."""
+    if task.host.get("role") == "concentrator":
+        from plugins.concentrator.mikrotik.napalm_device import CONFIG_STRUCTURE
+
+        return CONFIG_STRUCTURE
+    from plugins.olt.drivers import driver_for
+
+    return driver_for(task.host).config_structure
 
 
 def _what_is_read(task: Task) -> str:

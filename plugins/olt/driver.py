@@ -276,6 +276,10 @@ class OltDriver:
         [record] = self.parse(command, output) or [{"config": ""}]
         return str(record["config"])
 
+    # Lines of a configuration that are its layout, not settings (comments, separators,
+    # section headings), as a drift comparison should skip them; matched whole.
+    config_structure: ClassVar[re.Pattern[str] | None] = None
+
     # Patterns whose `secret` group is a secret in this vendor's configuration.
     secret_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
 

@@ -9,6 +9,7 @@ import pytest
 from engine.compliance_checks import account_checks, drift_findings
 from engine.compliance_rules import load_rules
 from engine.config_drift import IntendedMissing, compare, config_lines, render_intended
+from plugins.olt.huawei.driver import HuaweiDriver
 
 RUNNING = """\
 [MA5800V100R019: 8106]
@@ -26,11 +27,12 @@ RUNNING = """\
 return
 """
 
+LAYOUT = HuaweiDriver.config_structure
 HOST = {"name": "olt-poa-01", "vendor": "huawei", "site": "poa", "model": "MA5800-X7"}
 
 
 def test_structure_lines_are_left_out_and_blanks_squeezed() -> None:
-    lines = config_lines(RUNNING)
+    lines = config_lines(RUNNING, LAYOUT)
     assert "sysname olt-poa-01" in lines and "#" not in lines
     assert "[gpon]" not in lines and "<global-config>" not in lines
     assert 'ont add 0 1 sn-auth "4857544317AB7C0A" omci desc "C-1001"' in lines
@@ -43,7 +45,7 @@ def test_missing_and_extra_lines_of_the_kinds_the_intended_config_names() -> Non
         "ntp-service unicast-server 10.0.0.2\n"
         "undo telnet server enable\n"
     )
-    drift = compare(RUNNING, intended, key_words=2)
+    drift = compare(RUNNING, intended, key_words=2, structure=LAYOUT)
     assert drift.missing == ["ntp-service unicast-server 10.0.0.2", "undo telnet server enable"]
     # Same first two words as intended lines, not listed: extra. The ONU lines are not of
     # a kind the intended configuration speaks of.
@@ -52,8 +54,8 @@ def test_missing_and_extra_lines_of_the_kinds_the_intended_config_names() -> Non
         "ntp-service unicast-server 10.0.0.1",
     ]
     # With three words a kind, the write community and the other NTP server are other kinds.
-    assert compare(RUNNING, intended, key_words=3).extra == []
-    assert not compare(RUNNING, "  sysname   olt-poa-01 \n", key_words=2)
+    assert compare(RUNNING, intended, key_words=3, structure=LAYOUT).extra == []
+    assert not compare(RUNNING, "  sysname   olt-poa-01 \n", key_words=2, structure=LAYOUT)
 
 
 def test_intended_template_path_key_words_and_errors(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ NAPALM_DRIVER = "ros"  # napalm-ros
 DEFAULT_PORT, TLS_PORT = 8728, 8729
 DEFAULT_TIMEOUT_S = 10.0
 MASK = "***"
+# An export's comment lines (`# by RouterOS 7.16.2`, `# model = …`): not configuration.
+CONFIG_STRUCTURE = re.compile(r"#.*")
 
 
 class ConcentratorConnectError(ConnectionError):

@@ -32,6 +32,8 @@ class HuaweiDriver(OltDriver):
         r"The ONT does not exist"
     )
     nothing_to_show = re.compile(r"No service virtual port can be operated")
+    # `#` separators, `[gpon]` section headings and their `<gpon-lineprofile>` echoes.
+    config_structure = re.compile(r"#.*|\[[\w-]+\]|<[\w-]+>")
     # `terminal user name buildrun_new_password USER "CIPHER" …`: the cipher after the user.
     secret_patterns = (
         re.compile(r"(?<![\w-])buildrun_new_password\s+\S+\s+(?P<secret>\"[^\"]*\"|\S+)"),

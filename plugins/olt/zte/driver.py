@@ -18,6 +18,8 @@ DEFAULT_TCONT_PROFILE = "1G"
 class ZteDriver(OltDriver):
     vendor = "zte"
     healthy_board_states = ("INSERVICE", "STANDBY")
+    # `!` separators, `!<xpon>` section markers and C600's `$` block ends.
+    config_structure = re.compile(r"!.*|\$")
     first_onu_id = 1
     first_pon = (1, 1, 1)
     # "%Code 32310-GPONSRV : No related information to show." is an empty list, not a refusal.
