@@ -37,6 +37,27 @@ OLT_MODELS: dict[str, OltModel] = {
 
 DEFAULT_MODELS = {"huawei": ("MA5800-X7", "MA5608T", "MA5683T"), "zte": ("C320", "C600", "C300")}
 
+# The software generations each chassis runs in the field, newest first; the first is what a
+# lab OLT of that model runs unless told otherwise. Generations differ in output layout (see
+# the vendor's render module): Huawei R019 leaves dark ONTs out of bulk optics and words an
+# empty autofind differently from R018; ZTE V2.x prints a shorter `show gpon onu state` with
+# a channel column and `%Code 62310` for empty answers; C600 (TITAN) has its own state table.
+FIRMWARE: dict[str, tuple[str, ...]] = {
+    "MA5800-X7": ("r019", "r018"),
+    "MA5800-X2": ("r019", "r018"),
+    "MA5608T": ("r018",),
+    "MA5683T": ("r018",),
+    "MA5600T": ("r018",),
+    "C320": ("v2", "v1"),
+    "C300": ("v2", "v1"),
+    "C600": ("titan",),
+}
+
+
+def firmware_generations(model: str) -> tuple[str, ...]:
+    """The generations an OLT model runs, newest (and default) first."""
+    return FIRMWARE[model]
+
 
 @dataclass(frozen=True)
 class OnuModel:

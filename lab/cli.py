@@ -1,6 +1,7 @@
 """`ispflow lab up | status | down`: a fleet of simulated OLTs on this machine.
 
 ispflow lab up --olts 4 --vendors huawei,zte --pons 4 --onus 16 --autofind 2
+ispflow lab up --firmware C320=v1,MA5800-X7=r018   # which software generation each model runs
 ispflow run onu-signal          # from the same folder: the lab's inventory is the default
 ispflow lab down
 """
@@ -11,7 +12,7 @@ import json
 import secrets
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -95,6 +96,16 @@ def up_command(
             "one of them.",
         ),
     ] = 2,
+    firmware: Annotated[
+        str,
+        typer.Option(
+            "--firmware",
+            help="Software generation of the OLTs, which decides their output layouts: mixed "
+            "(each model's generations in turn), newest, oldest, one generation (r019, r018, "
+            "v2, v1, titan) for every model that has it, or MODEL=GEN pairs such as "
+            "C320=v1,MA5800-X7=r018.",
+        ),
+    ] = "mixed",
     username: Annotated[str, typer.Option("--username", help="Login of every lab OLT.")] = "lab",
     password: Annotated[
         str | None, typer.Option("--password", help="Password (default: a new random one).")
@@ -141,6 +152,7 @@ def up_command(
         alarms=alarms,
         concentrators=concentrators,
         api_tls=api_tls,
+        firmware=firmware.strip(),
     )
     paths = StatePaths(state_dir.resolve())
     try:
@@ -208,12 +220,27 @@ def status_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
         stale = " (a stale pid file was left behind)" if read_server_info(paths) else ""
         out.print(f"lab: not running from {paths.root}{stale}")
         raise typer.Exit(1)
+    olts = _fleet_olts(paths)
     table = Table(title=f"lab running, pid {running.pid}, up {_duration(running.uptime)}")
     table.add_column("OLT")
     table.add_column("address")
+    table.add_column("model")
+    table.add_column("firmware")
     for name, number in sorted(running.ports.items(), key=lambda item: item[1]):
-        table.add_row(name, f"{running.host}:{number}")
+        olt = olts.get(name, {})
+        table.add_row(
+            name, f"{running.host}:{number}", olt.get("model", ""), olt.get("firmware", "")
+        )
     out.print(table)
+
+
+def _fleet_olts(paths: StatePaths) -> dict[str, dict[str, Any]]:
+    """The OLTs lab.json describes, by name (empty if it cannot be read)."""
+    try:
+        fleet = json.loads(paths.lab_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(olt.get("name")): olt for olt in fleet.get("olts", []) if isinstance(olt, dict)}
 
 
 @lab_app.command("fault")
@@ -251,7 +278,10 @@ def fault_command(
     ] = None,
     flap: Annotated[
         list[str] | None,
-        typer.Option("--flap", help="This ONU (serial) goes offline and online on every read."),
+        typer.Option(
+            "--flap",
+            help="This ONU (serial) goes offline and online on every optical read of its PON.",
+        ),
     ] = None,
     unplug: Annotated[
         list[str] | None,

@@ -138,6 +138,8 @@ def server_command(spec: FleetSpec, paths: StatePaths) -> list[str]:
         "--concentrators",
         str(spec.concentrators),
         "--api-tls" if spec.api_tls else "--no-api-tls",
+        "--firmware",
+        spec.firmware,
     ]
 
 

@@ -4,16 +4,20 @@ OLT names follow the bundled inventory (`olt-poa-01`, `olt-poa-02`, `olt-cwb-01`
 OLTs per site), vendors alternate in the order given, models cycle through each vendor's
 usual boxes that have room for the requested PON count. Every OLT draws from its own
 generator seeded with (seed, name), so adding an OLT does not reshuffle the others.
+
+Each OLT runs one of its model's firmware generations (`--firmware`): a real fleet mixes
+them, so by default the OLTs of one model take its generations in turn.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lab.behaviour import Behaviour
-from lab.catalog import DEFAULT_MODELS, OLT_MODELS, SITES
+from lab.catalog import DEFAULT_MODELS, FIRMWARE, OLT_MODELS, SITES
 from lab.model import LabOlt
 from lab.optics import read, signal_class
 from lab.populate import PlantSpec, boards_needed, populate
@@ -44,6 +48,7 @@ class FleetSpec:
     alarms: bool = False
     concentrators: int = 2  # MikroTik PPPoE concentrators (RouterOS API), after the OLTs' ports
     api_tls: bool = False  # the concentrators' API over TLS (RouterOS api-ssl)
+    firmware: str = "mixed"  # mixed | newest | oldest | GENERATION | MODEL=GEN,MODEL=GEN
 
     @property
     def ports_needed(self) -> int:
@@ -68,6 +73,7 @@ class FleetSpec:
                 f"--port {self.base_port}: choose a base port between 1024 and "
                 f"{65535 - self.ports_needed}"
             )
+        assign_firmware(self.firmware, plan_models(self))
 
 
 def _names(count: int) -> list[tuple[str, str]]:
@@ -91,16 +97,108 @@ def _model(vendor: str, turn: int, pons: int) -> str:
     return fitting[turn % len(fitting)]
 
 
+def plan_models(spec: FleetSpec) -> list[str]:
+    """The model of every OLT, in fleet order."""
+    turns: dict[str, int] = {}
+    models = []
+    for index in range(spec.olts):
+        vendor = spec.vendors[index % len(spec.vendors)]
+        models.append(_model(vendor, turns.get(vendor, 0), spec.pons))
+        turns[vendor] = turns.get(vendor, 0) + 1
+    return models
+
+
+FIRMWARE_WORDS = ("mixed", "newest", "oldest")
+
+
+def assign_firmware(text: str, models: Sequence[str]) -> list[str]:
+    """The firmware generation of every OLT (by position) from a `--firmware` value."""
+    text = text.strip()
+    if text.lower() in FIRMWARE_WORDS:
+        return _by_word(text.lower(), models)
+    if "=" in text:
+        chosen = _pairs(text)
+        return [chosen.get(model, FIRMWARE[model][0]) for model in models]
+    return _one_generation(text, models)
+
+
+def _by_word(word: str, models: Sequence[str]) -> list[str]:
+    if word == "newest":
+        return [FIRMWARE[model][0] for model in models]
+    if word == "oldest":
+        return [FIRMWARE[model][-1] for model in models]
+    turns: dict[str, int] = {}
+    found = []
+    for model in models:
+        generations = FIRMWARE[model]
+        found.append(generations[turns.get(model, 0) % len(generations)])
+        turns[model] = turns.get(model, 0) + 1
+    return found
+
+
+def _pairs(text: str) -> dict[str, str]:
+    chosen = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        model_text, sep, generation = (part.strip() for part in item.partition("="))
+        model = _model_named(model_text)
+        generation = generation.lower()
+        if not sep or model is None:
+            raise FleetError(
+                f"--firmware {item!r}: give MODEL=GENERATION with a model of {', '.join(FIRMWARE)}"
+            )
+        if generation not in FIRMWARE[model]:
+            raise FleetError(_not_run_by(model, generation))
+        chosen[model] = generation
+    return chosen
+
+
+def _model_named(text: str) -> str | None:
+    return next((name for name in FIRMWARE if name.lower() == text.lower()), None)
+
+
+def _one_generation(text: str, models: Sequence[str]) -> list[str]:
+    model = _model_named(text)
+    if model is not None:
+        raise FleetError(
+            f"--firmware {text}: name the generation too, e.g. {model}={FIRMWARE[model][0]} "
+            f"(its generations are {', '.join(FIRMWARE[model])})"
+        )
+    generation = text.lower()
+    known = sorted({name for names in FIRMWARE.values() for name in names})
+    if generation not in known:
+        raise FleetError(
+            f"--firmware {text!r}: choose {', '.join(FIRMWARE_WORDS)}, a generation "
+            f"({', '.join(known)}) or MODEL=GENERATION pairs"
+        )
+    if not any(generation in FIRMWARE[name] for name in models):
+        present = ", ".join(sorted(set(models)))
+        raise FleetError(f"--firmware {generation}: no OLT in this lab runs it (models: {present})")
+    # Models that never ran this generation keep their default.
+    return [generation if generation in FIRMWARE[name] else FIRMWARE[name][0] for name in models]
+
+
+def _not_run_by(model: str, generation: str) -> str:
+    return (
+        f"--firmware: {model} does not run {generation!r}; "
+        f"its generations are {', '.join(FIRMWARE[model])}"
+    )
+
+
 def build_fleet(spec: FleetSpec) -> list[LabDevice]:
     spec.check()
+    models = plan_models(spec)
+    firmware = assign_firmware(spec.firmware, models)
     taken: set[str] = set()
-    turns: dict[str, int] = {}
     devices = []
     for index, (name, site) in enumerate(_names(spec.olts)):
-        vendor = spec.vendors[index % len(spec.vendors)]
-        model = OLT_MODELS[_model(vendor, turns.get(vendor, 0), spec.pons)]
-        turns[vendor] = turns.get(vendor, 0) + 1
-        olt = LabOlt(name, model, site=site, boards=boards_needed(spec.pons, model.ports_per_board))
+        model = OLT_MODELS[models[index]]
+        olt = LabOlt(
+            name,
+            model,
+            site=site,
+            boards=boards_needed(spec.pons, model.ports_per_board),
+            firmware=firmware[index],
+        )
         plant = PlantSpec(spec.pons, spec.onus, spec.autofind, olt_number=index + 1, site=site)
         populate(olt, plant, random.Random(f"{spec.seed}:{name}"), taken)
         behaviour = Behaviour(
@@ -133,6 +231,7 @@ def describe(devices: list[LabDevice], spec: FleetSpec) -> dict[str, Any]:
                 "name": olt.name,
                 "vendor": olt.vendor,
                 "model": olt.model.name,
+                "firmware": olt.firmware,
                 "site": olt.site,
                 "city": SITES.get(olt.site, ""),
                 "platform": PLATFORMS[olt.vendor],

@@ -441,7 +441,7 @@ class HuaweiCli(Shell):
             def bulk() -> list[str]:
                 readings = self.olt.readings(pon)
                 return (
-                    render.optical_all(readings)
+                    render.optical_all(readings, render.firmware(self.olt))
                     if readings
                     else render.failure("The ONT does not exist")
                 )

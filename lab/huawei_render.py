@@ -2,11 +2,13 @@
 
 Column widths, separators, `0/ 1/0` port spelling, two-decimal dBm and `-` for dark ONTs
 follow what the real boxes print, so parsers written against real transcripts read these.
+Where software generations print differently (`Firmware`), the OLT's generation decides.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from lab.model import AutofindEntry, LabOlt, OnuReading, OnuView, ServicePort
 from lab.timefmt import huawei_duration, stamp
@@ -44,6 +46,24 @@ def failure(text: str) -> list[str]:
     return [f"  Failure: {text}"]
 
 
+@dataclass(frozen=True)
+class Firmware:
+    """What one SmartAX software generation changes in the layouts the lab serves."""
+
+    no_autofind: str  # the failure text of an empty `display ont autofind`
+    dark_optics_rows: bool  # bulk optical-info prints `-` rows for offline ONTs (else omits them)
+
+
+FIRMWARE: dict[str, Firmware] = {
+    "r018": Firmware("Automatically found ONTs do not exist", dark_optics_rows=True),
+    "r019": Firmware("The automatically found ONTs do not exist", dark_optics_rows=False),
+}
+
+
+def firmware(olt: LabOlt) -> Firmware:
+    return FIRMWARE[olt.firmware]
+
+
 def _spread(seed: str, low: int, high: int) -> int:
     """A stable per-ONU number (memory, CPU): the same ONU answers the same way every time."""
     digest = hashlib.blake2s(seed.encode(), digest_size=4).digest()
@@ -53,7 +73,7 @@ def _spread(seed: str, low: int, high: int) -> int:
 # -- discovery and provisioning ----------------------------------------------------------
 def autofind(entries: list[AutofindEntry], olt: LabOlt) -> list[str]:
     if not entries:
-        return failure("Automatically found ONTs do not exist")
+        return failure(firmware(olt).no_autofind)
     nni = olt.model.name.startswith("MA5800")
     lines = [SEP_AUTOFIND]
     for number, entry in enumerate(entries, start=1):
@@ -248,8 +268,10 @@ def ont_summary(pon: str, views: list[OnuView]) -> list[str]:
 
 
 # -- optics ------------------------------------------------------------------------------
-def optical_all(views: list[OnuReading]) -> list[str]:
+def optical_all(views: list[OnuReading], generation: Firmware = FIRMWARE["r018"]) -> list[str]:
     """`display ont optical-info P all` inside `interface gpon F/S`."""
+    if not generation.dark_optics_rows:
+        return _optical_online(views)
     lines = [
         SEP + " " + CURSOR_QUIRK,
         "  ONT  Rx power  Tx power  OLT Rx ONT  Temperature  Voltage  Current  Distance  ",
@@ -273,6 +295,30 @@ def optical_all(views: list[OnuReading]) -> list[str]:
         rx, tx, olt_rx, temp, volt, cur, dist = cells
         lines.append(
             f"  {view.onu_id:>3}  {rx:<10}{tx:<10}{olt_rx:<12}{temp:<13}{volt:<9}{cur:<9}{dist:<10}"
+        )
+    lines.append(SEP)
+    return lines
+
+
+def _optical_online(views: list[OnuReading]) -> list[str]:
+    """R019 lists only the ONTs that answer: a dark ONT has no row at all, its id is skipped.
+
+    Its header and separators carry no trailing padding, and the distance column is narrower.
+    A port whose ONTs are all dark prints the bare table.
+    """
+    lines = [
+        SEP,
+        "  ONT  Rx power  Tx power  OLT Rx ONT  Temperature  Voltage  Current  Distance",
+        "  ID   (dBm)     (dBm)     power(dBm)  (C)          (V)      (mA)     (m)",
+        SEP,
+    ]
+    for view in views:
+        r = view.reading
+        if r is None:
+            continue
+        lines.append(
+            f"  {view.onu_id:>3}  {r.onu_rx_dbm:<10.2f}{r.onu_tx_dbm:<10.2f}{r.olt_rx_dbm:<12.2f}"
+            f"{r.temperature_c:<13}{r.voltage_v:<9.3f}{r.bias_ma:<9}{r.distance_m:<8}"
         )
     lines.append(SEP)
     return lines

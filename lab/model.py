@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import wraps
 from typing import Literal, NamedTuple, ParamSpec, TypeVar
 
-from lab.catalog import OltModel, OnuModel
+from lab.catalog import OltModel, OnuModel, firmware_generations
 from lab.optics import Path, Reading, Transceiver, read
 
 Vendor = Literal["huawei", "zte"]
@@ -231,9 +231,15 @@ class LabOlt:
         boards: int = 1,
         frame: int | None = None,
         clock: Callable[[], float] = time.time,
+        firmware: str | None = None,
     ) -> None:
         self.name = name
         self.model = model
+        generations = firmware_generations(model.name)
+        if firmware is not None and firmware not in generations:
+            raise LabError("bad-firmware", f"{model.name} runs {', '.join(generations)}")
+        # The software generation decides which of the vendor's output layouts it prints.
+        self.firmware = firmware or generations[0]
         self.site = site
         self.clock = clock
         self.started_at = clock()
@@ -492,7 +498,7 @@ class LabOlt:
         for onu_id in sorted(port.onts):
             ont = port.onts[onu_id]
             device = self._device(port, ont, devices)
-            online = self._observe(device, ont, port.name)
+            online = self._observe(device, ont, port.name, advance=True)
             reading = self._read(port, device) if online and device else None
             found.append(OnuReading(port.name, onu_id, reading))
         return found
@@ -579,7 +585,7 @@ class LabOlt:
         path = replace(device.path, extra_db=device.path.extra_db + extra) if extra else device.path
         return read(port.launch_dbm, path, device.unit)
 
-    def _observe(self, device: Device | None, ont: Ont, pon: str) -> bool:
+    def _observe(self, device: Device | None, ont: Ont, pon: str, *, advance: bool = False) -> bool:
         if device is None or device.condition == "offline":
             return False
         plant = self.plant
@@ -590,7 +596,11 @@ class LabOlt:
             return False
         if device.condition == "ok" and device.serial not in plant.flapping:
             return True
-        # A flapping unit alternates with every read, and its history says so.
+        # A flapping unit alternates with every optical read of its PON (one per audit, as a
+        # poll every few minutes sees it), and its history says so; other reads in between
+        # (the PON's ONU list, say) see it as the last optical read left it.
+        if not advance:
+            return device.flaps % 2 == 0
         device.flaps += 1
         online = device.flaps % 2 == 0
         now = self.clock()

@@ -51,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FleetSpec, StatePaths]:
     parser.add_argument("--alarms", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--concentrators", type=int, default=FleetSpec.concentrators)
     parser.add_argument("--api-tls", action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument("--firmware", default=FleetSpec.firmware)
     args = parser.parse_args(argv)
     spec = FleetSpec(
         olts=args.olts,
@@ -67,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FleetSpec, StatePaths]:
         alarms=args.alarms,
         concentrators=args.concentrators,
         api_tls=args.api_tls,
+        firmware=args.firmware,
     )
     return spec, StatePaths(args.state_dir.resolve())
 

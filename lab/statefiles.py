@@ -101,6 +101,7 @@ def write_inventory(
                 "role": "olt",
                 "vendor": olt.vendor,
                 "model": olt.model.name,
+                "firmware": olt.firmware,
                 "pon_ports": len(olt.populated()),
                 "pons": [pon.name for pon in olt.populated()],
                 "lab": True,

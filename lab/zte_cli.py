@@ -51,6 +51,7 @@ class ZteCli(Shell):
         self.pon = ""
         self.onu_id = 0
         self.naming = render.Naming(c600=self.olt.model.name == "C600")
+        self.firmware = render.firmware(self.olt)
 
     # prompts ---------------------------------------------------------------------------------
     def prompt(self) -> str:
@@ -327,26 +328,41 @@ class ZteCli(Shell):
         if sub == "uncfg":
             return self._uncfg(w)
         if sub == "state":
-            pon = self._olt_target(w.next()) if not w.at_end() else None
-            w.done()
-            ports = [pon] if pon else list(self.olt.pons)
-            views = [view for port in ports for view in self.olt.snapshot(port)]
-            return render.state(views, self.naming)
+            return render.state(self._state_views(w), self.naming, self.firmware)
         if sub == "by":
             w.keyword("sn")
             serial = w.next()
             w.done()
-            return render.by_sn(self.olt.find(serial=serial.text.upper()), self.naming)
+            found = self.olt.find(serial=serial.text.upper())
+            return render.by_sn(found, self.naming, self.firmware.no_info)
         pon, onu_id = self._onu_target(w.next())
         w.done()
         return self._with_onu(
             pon, onu_id, lambda view: render.detail(view, self.naming, self.olt.clock())
         )
 
+    def _state_views(self, w: Words) -> list[OnuView]:
+        """`show gpon onu state [gpon-olt_P [N] | gpon-onu_P:N]`: every ONU, a port's, or one."""
+        if w.at_end():
+            return [view for port in self.olt.pons for view in self.olt.snapshot(port)]
+        token = w.next()
+        if self.naming.parse_olt(token.text) is None:
+            pon, onu_id = self._onu_target(token)
+        else:
+            pon = self._olt_target(token)
+            if w.at_end():
+                return self.olt.snapshot(pon)
+            onu_id = w.integer(1, 128)
+        w.done()
+        try:
+            return [self.olt.snapshot_onu(pon, onu_id)]
+        except LabError:
+            return []
+
     def _uncfg(self, w: Words) -> list[str]:
         pon = self._olt_target(w.next()) if not w.at_end() else None
         w.done()
-        return render.uncfg(self.olt.autofind(pon), self.naming)
+        return render.uncfg(self.olt.autofind(pon), self.naming, self.firmware.no_info)
 
     def _power(self, w: Words) -> list[str]:
         which = w.keyword("onu-rx", "onu-tx", "olt-rx", "attenuation")
@@ -356,21 +372,25 @@ class ZteCli(Shell):
         if pon is not None and which != "attenuation":
             if pon not in self.olt.pons:
                 raise CliSyntaxError("unknown", token.col)
-            return render.power_table(self.olt.readings(pon), self.naming, which)
+            return render.power_table(
+                self.olt.readings(pon), self.naming, which, self.firmware.no_info
+            )
         pon, onu_id = self._onu_target(token)
         if which == "attenuation":
             return self._with_onu(pon, onu_id, render.attenuation)
         if which == "olt-rx":
             return self._with_onu(pon, onu_id, render.olt_rx)
         return self._with_onu(
-            pon, onu_id, lambda view: render.power_table([view], self.naming, which)
+            pon,
+            onu_id,
+            lambda view: render.power_table([view], self.naming, which, self.firmware.no_info),
         )
 
     def _with_onu(self, pon: str, onu_id: int, make: Callable[[OnuView], list[str]]) -> list[str]:
         try:
             view = self.olt.snapshot_onu(pon, onu_id)
         except LabError:
-            return [render.NO_INFO]
+            return [self.firmware.no_info]
         return make(view)
 
     # interface names -------------------------------------------------------------------------

@@ -1,18 +1,22 @@
 """ZTE ZXA10 (C300/C320 and C600) output layouts, filled from the lab model.
 
 Three-decimal powers with a lowercase `(dbm)` suffix, `N/A` for dark ONUs, and the
-`%Code 32310-GPONSRV` answer for empty lists, as the real boxes print them.
+`%Code 32310-GPONSRV` answer for empty lists, as the real boxes print them. Where software
+generations print differently (`Firmware`), the OLT's generation decides.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from lab.model import AutofindEntry, LabOlt, OnuReading, OnuView
 from lab.timefmt import stamp, zte_duration
 
 NO_INFO = "%Code 32310-GPONSRV : No related information to show."
+# Newer software numbers the same answer differently; it still means "nothing to show".
+NO_INFO_NEW = "%Code 62310-GPONSRV : No related information to show."
 ZERO_TIME = "0000-00-00 00:00:00"
 
 
@@ -41,9 +45,9 @@ class Naming:
         return (match[1], int(match[2])) if match else None
 
 
-def uncfg(entries: list[AutofindEntry], naming: Naming) -> list[str]:
+def uncfg(entries: list[AutofindEntry], naming: Naming, no_info: str = NO_INFO) -> list[str]:
     if not entries:
-        return [NO_INFO]
+        return [no_info]
     lines = ["OnuIndex                 Sn                  State", "-" * 69]
     numbers: dict[str, int] = {}
     for entry in entries:
@@ -61,21 +65,75 @@ def _phase(view: OnuView) -> str:
     return "DyingGasp" if view.down_cause == "dying-gasp" else "LOS"
 
 
-def state(views: list[OnuView], naming: Naming) -> list[str]:
-    if not views:
-        return [NO_INFO]
+def _omcc(view: OnuView) -> str:
+    return "enable" if view.online else "disable"
+
+
+def _short_index(view: OnuView) -> str:
+    """Newer software writes the ONU as `1/1/1:5`, without the interface prefix."""
+    return f"{view.pon}:{view.onu_id}"
+
+
+def _state_o7(views: list[OnuView], naming: Naming) -> list[str]:
     lines = ["OnuIndex               Admin State  OMCC State   O7 State     Phase State", "-" * 76]
     for view in views:
-        omcc, o7 = ("enable", "operation") if view.online else ("disable", "unknown")
+        o7 = "operation" if view.online else "unknown"
         index = naming.onu_if(view.pon, view.onu_id)
-        lines.append(f"{index:<23}{'enable':<13}{omcc:<13}{o7:<13}{_phase(view)}")
+        lines.append(f"{index:<23}{'enable':<13}{_omcc(view):<13}{o7:<13}{_phase(view)}")
     return lines
 
 
-def power_table(views: Sequence[OnuReading | OnuView], naming: Naming, which: str) -> list[str]:
+def _state_channel(views: list[OnuView], naming: Naming) -> list[str]:
+    """V2.x: a channel column instead of O7 and a footer of online/listed ONUs; the rows
+    start one column to the right of the header, as the boxes print them."""
+    lines = ["OnuIndex   Admin State  OMCC State  Phase State  Channel    ", "-" * 62]
+    for view in views:
+        row = f"{_short_index(view):<12}{'enable':<13}{_omcc(view):<12}{_phase(view):<13}"
+        lines.append(row + "1(GPON)")
+    online = sum(view.online for view in views)
+    return lines + [f"ONU Number: {online}/{len(views)}"]
+
+
+def _state_speed(views: list[OnuView], naming: Naming) -> list[str]:
+    """TITAN (C600): lowercase column words and a speed-mode column, no footer."""
+    lines = ["OnuIndex     Admin state  OMCC state  Phase state  Speed mode", "-" * 65]
+    for view in views:
+        row = f"{_short_index(view):<13}{'enable':<13}{_omcc(view):<12}{_phase(view):<13}"
+        lines.append(row + "GPON")
+    return lines
+
+
+@dataclass(frozen=True)
+class Firmware:
+    """What one ZXA10 software generation changes in the layouts the lab serves."""
+
+    no_info: str  # the answer of a show command with nothing to show
+    state_table: Callable[[list[OnuView], Naming], list[str]]  # `show gpon onu state`
+
+
+FIRMWARE: dict[str, Firmware] = {
+    "v1": Firmware(NO_INFO, _state_o7),
+    "v2": Firmware(NO_INFO_NEW, _state_channel),
+    "titan": Firmware(NO_INFO_NEW, _state_speed),
+}
+
+
+def firmware(olt: LabOlt) -> Firmware:
+    return FIRMWARE[olt.firmware]
+
+
+def state(views: list[OnuView], naming: Naming, generation: Firmware = FIRMWARE["v1"]) -> list[str]:
+    if not views:
+        return [generation.no_info]
+    return generation.state_table(views, naming)
+
+
+def power_table(
+    views: Sequence[OnuReading | OnuView], naming: Naming, which: str, no_info: str = NO_INFO
+) -> list[str]:
     """`show pon power onu-rx|onu-tx|olt-rx` over a port or for one ONU."""
     if not views:
-        return [NO_INFO]
+        return [no_info]
     label = "Tx power" if which == "onu-tx" else "Rx power"
     lines = [f"Onu                 {label}   ", "-" * 36]
     for view in views:
@@ -181,9 +239,9 @@ def detail(view: OnuView, naming: Naming, now: float) -> list[str]:
     return [line + "\r" for line in lines]
 
 
-def by_sn(view: OnuView | None, naming: Naming) -> list[str]:
+def by_sn(view: OnuView | None, naming: Naming, no_info: str = NO_INFO) -> list[str]:
     if view is None:
-        return [NO_INFO]
+        return [no_info]
     return ["SearchResult          ", "-" * 17, naming.onu_if(view.pon, view.onu_id)]
 
 

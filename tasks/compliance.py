@@ -87,7 +87,7 @@ def _all_records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
     records = []
     for command, output in session.read(lines, tolerate=driver.nothing_to_show):
         if not driver.refused(output):
-            records += driver.parse(command, output)
+            records += driver.parse(command, output, session.host)
     return records
 
 

@@ -36,7 +36,10 @@ def olt_session(task: Task, driver: OltDriver) -> CliSession:
         return task.host.get_connection(CONNECTION, task.nornir.config)
 
     return CliSession(
-        task.host.get_connection(CONNECTION, task.nornir.config), driver, reopen=reopen
+        task.host.get_connection(CONNECTION, task.nornir.config),
+        driver,
+        reopen=reopen,
+        host=task.host.name,
     )
 
 
@@ -44,7 +47,7 @@ def read_records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
     """Send lines; parse the answer of the last one (the query; the others change mode)."""
     answers = session.read(lines)
     command, output = answers[-1]
-    return session.driver.parse(command, output)
+    return session.driver.parse(command, output, session.host)
 
 
 def _check_vlan(vlan: int) -> int:
@@ -177,10 +180,9 @@ def secret_hider(settings: Mapping[str, str]) -> Callable[[list[str]], list[str]
 
 
 def _find_serial(session: CliSession, serial: str) -> dict[str, Any] | None:
-    try:
-        records = read_records(session, session.driver.onu_by_serial(serial))
-    except DeviceRefused:
-        return None  # "ONT does not exist" and the like: not authorized anywhere
+    # "The ONT does not exist" is the vendor's empty answer (no record); any other refusal
+    # (a busy OLT) is an error, never "not authorized".
+    records = read_records(session, session.driver.onu_by_serial(serial))
     return records[0] if records else None
 
 
@@ -350,14 +352,15 @@ def optical(
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": [step.line for step in steps]})
     session = olt_session(task, driver)
-    readings = []
+    per_pon: dict[PonPort, list[dict[str, Any]]] = {}
     for step, (line, output) in zip(steps, session.read([s.line for s in steps]), strict=True):
-        if step.pon is None:
-            continue
-        for record in driver.parse(line, output):
-            record["port"] = str(step.pon)
-            record["signal"] = classify(record.get("rx_dbm"), limits)
-            readings.append(record)
+        if step.pon is not None:
+            per_pon.setdefault(step.pon, []).extend(driver.parse(line, output, task.host.name))
+    readings = []
+    for pon, records in per_pon.items():
+        for reading in driver.readings(pon, records):
+            reading["signal"] = classify(reading.get("rx_dbm"), limits)
+            readings.append(reading)
     context = run_context.current()
     if store and context is not None:
         # The worker goes on to its next OLT while one thread writes; the step does not end

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 from engine.command_render import CommandRenderer
 from engine.guard import check_cli_value
 from engine.paths import TEMPLATES_DIR
+from plugins.olt.parsing import UnreadableOutput, VendorParsers
+from plugins.olt.raw_answers import keep as keep_raw
 
 PORT_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{1,3})$")
 
@@ -214,28 +216,81 @@ class OltDriver:
         return self.render("onu_services", **self.port_context(port), onus=onus)
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
-        """Bulk reads of several PONs as one sequence; read lines carry their PON."""
+        """Bulk reads of several PONs as one sequence; read lines carry their PON.
+
+        Each PON's ONU list (serials) is read with its optical table: some firmware leaves
+        offline ONUs out of the table, and a reading names the ONU it is of. `readings()`
+        puts the two answers together.
+        """
         return [
             CliStep(line, pon=port)
             for port in ports
-            for line in self.render("optical_read", **self.port_context(port))
+            for template in ("onu_serials", "optical_read")
+            for line in self.render(template, **self.port_context(port))
         ]
+
+    def readings(self, port: PonPort, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One reading per ONU of a PON from the records of its `optical_ports()` answers.
+
+        Records with `rx_dbm` are optical rows; the others are the PON's ONU list. An ONU on
+        the list without an optical row is offline (MA5800-style tables print only online
+        ONUs), never left out; a row's serial comes from the list when the row has none.
+        """
+        listed = {r["onu_id"]: r for r in records if "rx_dbm" not in r and "onu_id" in r}
+        rows = {r["onu_id"]: r for r in records if "rx_dbm" in r}
+        readings = []
+        for onu_id in sorted(set(listed) | set(rows)):
+            row = rows.get(onu_id)
+            known = listed.get(onu_id, {})
+            if row is None:
+                row = {
+                    "onu_id": onu_id,
+                    "rx_dbm": None,
+                    "tx_dbm": None,
+                    "olt_rx_dbm": None,
+                    "optical_row": False,
+                }
+            reading = {**row, "port": str(port)}
+            if not reading.get("serial") and known.get("serial"):
+                reading["serial"] = known["serial"]
+            if known.get("run_state") and "run_state" not in reading:
+                reading["run_state"] = known["run_state"]
+            readings.append(reading)
+        return readings
 
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
         return self.render("optical_onu", **self.port_context(port), onu_id=onu_id)
 
     # -- answers -------------------------------------------------------------------------
-    def refused(self, output: str) -> str | None:
-        """The device's own error text when ``output`` says a command was refused."""
-        for line in output.splitlines():
-            if self.error_pattern.search(line):
-                return line.strip()
+    def refused(self, output: str, line: str | None = None) -> str | None:
+        """The device's own error text when ``output`` says a command was refused.
+
+        A read (``line``) answered only with the vendor's "nothing there" wording is an empty
+        list, not a refusal.
+        """
+        if line is not None:
+            parsers = self.parsers()
+            if parsers.is_read(line) and parsers.says_nothing_there(output, line):
+                return None
+        for text in output.splitlines():
+            if self.error_pattern.search(text):
+                return text.strip()
         return None
 
-    def parse(self, command: str, output: str) -> list[dict[str, Any]]:
+    def parsers(self) -> VendorParsers:
         from plugins.olt import parsers_for
 
-        return parsers_for(self.vendor).parse(command, output)
+        return parsers_for(self.vendor)
+
+    def parse(self, command: str, output: str, host: str = "") -> list[dict[str, Any]]:
+        """Records from a device answer; an answer in a layout not known raises
+        UnreadableOutput naming the model and where the raw answer was kept."""
+        try:
+            return self.parsers().parse(command, output)
+        except UnreadableOutput as exc:
+            raise exc.located(
+                self.model, keep_raw(self.vendor, self.model, command, output, host)
+            ) from None
 
     def facts(self, answers: list[tuple[str, str]]) -> dict[str, Any]:
         """The chassis facts from the answers to `facts_commands()`, in one record.

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from plugins.olt import parsers_for
-from plugins.olt.parsing import DeviceError, ParseError
+from plugins.olt.parsing import DeviceError, ParseError, UnreadableOutput
 
-EXIT_REFUSED, EXIT_USAGE = 1, 2
+EXIT_REFUSED, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
 
 
 def parse(
@@ -31,14 +31,19 @@ def parse(
     """Parse a captured OLT answer into records and print them as a JSON list.
 
     Prompts, the echoed command, pager stops, VT100 sequences and alarm lines in the middle of
-    the output are ignored, as they are when ispflow reads a device.
+    the output are ignored, as they are when ispflow reads a device. Commands may be typed
+    as on the device, abbreviated (`dis ont autofind all`, `sh gpon onu st gpon-olt_1/1/1`).
+    An answer that only says there is nothing to list ("The automatically found ONTs do not
+    exist", "%Code 62310-GPONSRV : No related information to show.") is an empty list.
 
     ispflow parse --vendor huawei --command "display ont optical-info 0 all" optical.txt
 
     ispflow parse --vendor zte --command "show pon power onu-rx gpon-olt_1/1/1" - < rx.txt
 
     Exit codes: 0 parsed, 1 the answer is the device refusing the command (its message on
-    stderr), 2 unknown vendor or command, unreadable file.
+    stderr), 2 unknown vendor or command, unreadable file, 3 the answer is in a layout
+    ispflow does not know (the first line it could not read on stderr: please send the file
+    with a bug report).
     """
     try:
         parsers = parsers_for(vendor)
@@ -52,6 +57,8 @@ def parse(
         records = parsers.parse(command, text)
     except DeviceError as exc:
         _fail(f"the device refused {command!r}: {exc.message}", EXIT_REFUSED)
+    except UnreadableOutput as exc:
+        _fail(str(exc), EXIT_UNREADABLE)
     except ParseError as exc:
         _fail(str(exc), EXIT_USAGE)
     typer.echo(json.dumps(records, indent=2, ensure_ascii=False))

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from plugins.olt.cleanup import clean_lines
+
 Record = dict[str, Any]
 Parser = Callable[[str, str], list[Record]]
 
@@ -28,31 +30,193 @@ class ParseError(ValueError):
     pass
 
 
+class UnreadableOutput(ParseError):
+    """A non-empty answer in a layout the parser does not know: never an empty list.
+
+    `line` is the first line it could not read; `model` and `saved_to` (where the raw answer
+    was kept for a bug report) are filled in by the layers that know them.
+    """
+
+    def __init__(self, vendor: str, command: str, line: str, why: str = "") -> None:
+        self.vendor = vendor
+        self.command = command
+        self.line = line
+        self.why = why
+        self.model = ""
+        self.saved_to = ""
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        device = " ".join(part for part in (self.vendor, self.model) if part)
+        text = (
+            f"{device}: cannot read the answer to {self.command!r}: "
+            f"{self.why or 'a line in a layout ispflow does not know'}: {self.line.strip()!r}"
+        )
+        if self.saved_to:
+            text += f" (raw answer kept in {self.saved_to}; attach it to a bug report)"
+        return text
+
+    def located(self, model: str = "", saved_to: str = "") -> UnreadableOutput:
+        self.model = model or self.model
+        self.saved_to = saved_to or self.saved_to
+        self.args = (self.describe(),)
+        return self
+
+
+class Nothing(list):  # type: ignore[type-arg]
+    """An empty result a parser recognised as such (a PON's configuration with no ONU in
+    it): not to be taken for an answer it could not read."""
+
+
 class VendorParsers:
     """A vendor's parsers, picked by the device command they read the answer of."""
 
     vendor: ClassVar[str] = ""
     # (command pattern, method name); the first pattern that matches the whole command wins.
     commands: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Parsers of commands that change or move through modes: an answer without records is
+    # what they expect. Every other parser reads something, and an answer it cannot turn
+    # into records is an error unless it is one of the vendor's "nothing there" answers.
+    change_parsers: ClassVar[frozenset[str]] = frozenset({"no_records"})
+    # Lines by which the device says a list is empty ("no ONTs found"), as a whole line.
+    nothing_there: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # Keywords typed in full by the read commands: what an abbreviation (`dis`, `sh`) can
+    # stand for, as the device's own CLI completes a unique prefix.
+    keywords: ClassVar[tuple[str, ...]] = ()
+    # Per table parser, a pattern matching its header lines: a table with a header and no
+    # row is an empty list, said in the table's own way.
+    table_headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
         self._table = [
-            (re.compile(pattern, re.IGNORECASE), getattr(self, name))
+            (re.compile(pattern, re.IGNORECASE), getattr(self, name), name)
             for pattern, name in self.commands
         ]
+        self._headers = {
+            name: re.compile(pattern, re.IGNORECASE) for name, pattern in self.table_headers.items()
+        }
+        # Most answers have no such line: one search of the whole text says so.
+        self._nothing_anywhere = re.compile(
+            self.nothing_there.pattern, self.nothing_there.flags | re.MULTILINE
+        )
 
     def parse(self, command: str, output: str) -> list[Record]:
-        wanted = " ".join(command.split())
-        # `| no-more`, `| include x`: the filter changes lines, not their format.
-        base = wanted.split("|")[0].strip()
-        self.check_refused(command, output)
-        for pattern, parser in self._table:
-            if pattern.fullmatch(base):
-                return parser(base, output)
+        try:
+            base, parser, name = self._parser(command)
+        except ParseError:
+            self.check_refused(command, output)  # a refusal says more than "no parser"
+            raise
+        reads = name not in self.change_parsers
+        output = _without_echo(output, command, base)
+        if reads and self.says_nothing_there(output, base):
+            return []
+        self.check_refused(base, output)
+        try:
+            records = parser(base, output)
+        except UnreadableOutput as exc:
+            exc.command = command  # as the user typed it, not as completed
+            raise exc.located() from None
+        if reads and not records and not isinstance(records, Nothing):
+            header = self._headers.get(name)
+            leftover = [
+                line
+                for line in self.unread_lines(base, output)
+                if not (header is not None and header.search(line))
+            ]
+            if leftover:
+                raise UnreadableOutput(
+                    self.vendor, command, leftover[0], "no record and no known empty answer"
+                )
+        return records
+
+    def is_read(self, command: str) -> bool:
+        """True for a command whose answer is read into records (not a change or mode move)."""
+        try:
+            return self._parser(command)[2] not in self.change_parsers
+        except ParseError:
+            return False
+
+    def _parser(self, command: str) -> tuple[str, Parser, str]:
+        """The command as the parsers know it (whole words), its parser and the parser's name.
+
+        `| no-more`, `| include x`: the filter changes lines, not their format. Typed
+        abbreviations (`dis ont`, `sh gpon onu st`) are completed the way the device's CLI
+        completes a unique prefix, when the command as typed matches nothing.
+        """
+        typed = " ".join(command.split()).split("|")[0].strip()
+        expanded = " ".join(self._complete(word) for word in typed.split())
+        for base in dict.fromkeys((typed, expanded)):
+            for pattern, parser, name in self._table:
+                if pattern.fullmatch(base):
+                    return base, parser, name
         raise ParseError(f"no {self.vendor} parser for command {command!r}")
+
+    def _complete(self, word: str) -> str:
+        lowered = word.lower()
+        if not lowered.replace("-", "").isalpha() or lowered in self.keywords:
+            return word
+        matches = [k for k in self.keywords if k.startswith(lowered)]
+        return matches[0] if len(matches) == 1 else word
+
+    def says_nothing_there(self, output: str, command: str | None = None) -> bool:
+        """True when the answer is only the device saying the list is empty."""
+        if not self._nothing_anywhere.search(output):
+            return False
+        lines = [line for line in clean_lines(output, command) if not is_layout(line)]
+        return bool(lines) and all(self.nothing_there.search(line) for line in lines)
+
+    def unread_lines(self, command: str, output: str) -> list[str]:
+        """Lines of an answer that say something: not blank, not rules, not the echo."""
+        return [line for line in clean_lines(output, command) if not is_layout(line)]
+
+    def unread(self, command: str, lines: list[str]) -> None:
+        """Raise for the first line a table parser could not place (a row in another
+        layout); the device's "nothing there" lines are not rows."""
+        lines = [line for line in lines if not self.nothing_there.search(line)]
+        if lines:
+            raise UnreadableOutput(
+                self.vendor, command, lines[0], f"{len(lines)} line(s) in a layout not known"
+            )
 
     def check_refused(self, command: str, output: str) -> None:
         """Raise DeviceError when the output is the device refusing the command."""
+
+
+def table_rows(
+    lines: list[str], row: re.Pattern[str], header: re.Pattern[str]
+) -> tuple[list[re.Match[str]], list[str]]:
+    """The rows of a table, and the lines under its header that are neither rows nor layout
+    (the lines the caller reports). Lines above the header (banners, notes) are not the
+    table's."""
+    rows: list[re.Match[str]] = []
+    stray: list[str] = []
+    in_table = False
+    for line in lines:
+        found = row.match(line)
+        if found:
+            rows.append(found)
+        elif header.search(line):
+            in_table = True
+        elif in_table and not is_layout(line):
+            stray.append(line)
+    return rows, stray
+
+
+def _without_echo(output: str, typed: str, base: str) -> str:
+    """The answer without the echo of an abbreviated command (Huawei repeats the command as
+    typed under `Command:`); the parsers know the command only in full words."""
+    typed = " ".join(typed.split()).split("|")[0].strip()
+    if typed.lower() == base.lower():
+        return output
+    wanted = typed.lower()
+    return "\n".join(
+        line for line in output.split("\n") if " ".join(line.split()).lower() != wanted
+    )
+
+
+def is_layout(line: str) -> bool:
+    """A blank line or a rule of dashes / equals signs: table layout, no content."""
+    return set(line.strip()) <= {"-", "=", " ", "+"}
 
 
 # -- values -----------------------------------------------------------------------------

@@ -47,8 +47,10 @@ class CliSession:
         driver: OltDriver,
         read_timeout: float = 60.0,
         reopen: Callable[[], Any] | None = None,
+        host: str = "",
     ) -> None:
         self.driver = driver
+        self.host = host  # the inventory name, for messages and kept raw answers
         self.read_timeout = read_timeout
         self._reopen = reopen
         self._use(connection)
@@ -106,7 +108,7 @@ class CliSession:
                 output = self._send(line)
             except _LOST as exc:
                 raise SessionLost(line, [sent for sent, _ in answers], exc) from exc
-            refused = self.driver.refused(output)
+            refused = self.driver.refused(output, line)
             if refused and not (tolerate is not None and tolerate.search(refused)):
                 raise DeviceRefused(line, refused)
             answers.append((line, output))

@@ -53,10 +53,13 @@ def test_huawei_bulk_reads_enter_each_board_once() -> None:
     assert [(s.line, str(s.pon) if s.pon else None) for s in steps] == [
         ("config", None),
         ("interface gpon 0/1", None),
+        ("display ont info 0 all", "0/1/0"),
         ("display ont optical-info 0 all", "0/1/0"),
+        ("display ont info 1 all", "0/1/1"),
         ("display ont optical-info 1 all", "0/1/1"),
         ("quit", None),
         ("interface gpon 0/2", None),
+        ("display ont info 5 all", "0/2/5"),
         ("display ont optical-info 5 all", "0/2/5"),
         ("quit", None),
         ("return", None),
@@ -89,7 +92,10 @@ def test_zte_naming_by_model(model: str, olt_if: str, onu_if: str) -> None:
     assert "name Joao_da_Silva" in lines
     assert "service-port 1 vport 1 user-vlan 120 vlan 120" in lines
     steps = driver.optical_ports([PonPort.parse("1/1/3")])
-    assert [(s.line, str(s.pon)) for s in steps] == [(f"show pon power onu-rx {olt_if}", "1/1/3")]
+    assert [(s.line, str(s.pon)) for s in steps] == [
+        (f"show running-config interface {olt_if}", "1/1/3"),
+        (f"show pon power onu-rx {olt_if}", "1/1/3"),
+    ]
     assert driver.optical_onu(PonPort.parse("1/1/3"), 7) == [f"show pon power attenuation {onu_if}"]
 
 

@@ -41,13 +41,16 @@ def test_a_paged_answer_is_read_whole(big_lab: RunningLab, model: str, paging: s
     finally:
         plugin.close()
     outputs = {line: output for line, output in answers}
-    [read] = [step.line for step in steps if step.pon is not None]
-    assert "More" not in outputs[read]
-    records = session.driver.parse(read, outputs[read])
+    reads = [step.line for step in steps if step.pon is not None]
+    assert len(reads) == 2  # the PON's ONU list, then its optical table
+    records = []
+    for read in reads:
+        assert "More" not in outputs[read]
+        records += session.driver.parse(read, outputs[read])
     port = olt["pons"][0]["port"]
     expected = {onu["onu_id"] for onu in big_lab.onus(olt=olt["name"], port=port, autofind=False)}
     assert len(expected) == ONUS
-    assert {record["onu_id"] for record in records} == expected
+    assert {reading["onu_id"] for reading in session.driver.readings(pon, records)} == expected
 
 
 def test_a_session_the_olt_closes_fails_at_once(big_lab: RunningLab) -> None:

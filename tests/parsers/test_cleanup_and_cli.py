@@ -12,7 +12,7 @@ import pytest
 from plugins.olt.cleanup import clean_lines, clean_text
 from plugins.olt.parsing import gpon_serial, number, port_text
 
-FIXTURES = Path(__file__).parent / "fixtures"
+CASES = Path(__file__).parent / "cases"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,14 +70,14 @@ def parse_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProce
 def test_cli_prints_json_records() -> None:
     proc = parse_cli(
         "--vendor", "zte", "--command", "show pon power onu-rx gpon-olt_1/2/3",
-        str(FIXTURES / "zte" / "onu_rx_pager.txt"),
+        str(CASES / "zte" / "show_pon_power_onu-rx" / "pager_stop_and_na.txt"),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert [r["rx_dbm"] for r in json.loads(proc.stdout)] == [-22.104, None, -28.35]
 
 
 def test_cli_reads_standard_input() -> None:
-    text = (FIXTURES / "zte" / "uncfg_empty.txt").read_text()
+    text = (CASES / "zte" / "show_gpon_onu_uncfg" / "empty_code_32310.txt").read_text()
     proc = parse_cli("--vendor", "zte", "--command", "show gpon onu uncfg", "-", stdin=text)
     assert (proc.returncode, json.loads(proc.stdout)) == (0, [])
 
@@ -85,7 +85,7 @@ def test_cli_reads_standard_input() -> None:
 def test_cli_device_refusal_exits_1_with_the_message() -> None:
     proc = parse_cli(
         "--vendor", "huawei", "--command", "ont add 5 sn-auth 48575443A1B2C3D4 omci",
-        str(FIXTURES / "huawei" / "ont_add_sn_exists.txt"),
+        str(CASES / "huawei" / "ont_add" / "sn_already_exists.txt"),
     )  # fmt: skip
     assert proc.returncode == 1
     assert "SN already exists" in proc.stderr and proc.stdout == ""

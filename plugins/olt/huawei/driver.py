@@ -49,7 +49,9 @@ class HuaweiDriver(OltDriver):
             steps += [CliStep(line) for line in self.render("enter_board", frame=frame, slot=slot)]
             for port in members:
                 steps += [
-                    CliStep(line, pon=port) for line in self.render("optical_read", port=port.c)
+                    CliStep(line, pon=port)
+                    for template in ("onu_list_in_board", "optical_read")
+                    for line in self.render(template, port=port.c)
                 ]
             steps += [CliStep(line) for line in self.render("leave_board")]
         return steps + [CliStep(line) for line in self.render("leave_config")]

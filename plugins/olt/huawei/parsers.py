@@ -31,7 +31,23 @@ _DESCRIPTION_ROW = re.compile(rf"^\s*({_PORT})\s+(\d+)\s+(.*?)\s*$")
 _OPTICAL_ROW = re.compile(r"^\s*(\d+)" + r"\s+(\S+)" * 7 + r"\s*$")
 _SUMMARY_PORT = re.compile(rf"In port\s+({_PORT})\s*,", re.IGNORECASE)
 _SUMMARY_STATE_ROW = re.compile(r"^\s*(\d+)\s+([A-Za-z]\S*)\s*(.*?)\s*$")
-_SUMMARY_ONT_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/(\S+)(?:\s+(.*?))?\s*$")
+# The ONT type may hold a blank (`Fiberlink 101`): it ends where distance and powers start.
+_SUMMARY_ONT_ROW = re.compile(
+    r"^\s*(\d+)\s+(\S+)\s+(.+?)\s+(-|\d+)\s+(-|[-+]?\d+(?:\.\d+)?)/(-|[-+]?\d+(?:\.\d+)?)"
+    r"(?:\s+(.*?))?\s*$"
+)
+# A line that starts the way a row does (an id, or a port and an id): if the row pattern
+# does not take it, it is a row in a layout not known, never a line to skip.
+_ROW_START = re.compile(r"^\s*\d+\s")
+_PORT_ROW_START = re.compile(rf"^\s*{_PORT}\s+\d+\s")
+# Answers that only say there is nothing to list: no ONT waiting (older firmware without
+# "The"), no ONT on the port or with that serial, no service port.
+_NOTHING_THERE = re.compile(
+    r"^\s*(?:Failure:\s*)?(?:(?:The\s+)?automatically found ONTs do not exist|"
+    r"The ONT does not exist|There is no ONT available|"
+    r"No service virtual port can be operated)\.?\s*$",
+    re.IGNORECASE,
+)
 # A row of the Switch-Oriented Flow List: INDEX, VLAN ID, VLAN ATTR, PORT TYPE, F/ S/ P,
 # VPI (the ONT id on a PON), VCI (the GEM index), FLOW TYPE, FLOW PARA, RX, TX, STATE.
 # Searched, not anchored at the start: a row is recognised by its shape wherever it sits.
@@ -57,6 +73,16 @@ _BOARD_HEADER = re.compile(r"^\s*SlotID\s+BoardName\s+Status", re.IGNORECASE)
 
 class HuaweiParsers(VendorParsers):
     vendor = "huawei"
+    nothing_there = _NOTHING_THERE
+    change_parsers = frozenset({"no_records", "ont_add"})
+    table_headers = {
+        "optical_table": r"^\s*(ONT\s+Rx power|ID\s+\(dBm\))",
+        "service_ports": r"^\s*(Switch-Oriented Flow List|INDEX\s+VLAN|ID\s+ATTR)",
+    }
+    keywords = (
+        "display", "ont", "info", "summary", "optical-info", "autofind", "all", "by-sn",
+        "service-port", "port", "gemport", "version", "board", "current-configuration",
+    )  # fmt: skip
     commands = (
         (r"display ont autofind( .*)?", "autofind"),
         (r"display ont info by-sn \S+", "info_detail"),
@@ -82,15 +108,21 @@ class HuaweiParsers(VendorParsers):
     )
 
     def check_refused(self, command: str, output: str) -> None:
-        errors = [m.group(1).strip() for m in map(_REFUSAL.match, output.splitlines()) if m]
+        lines = output.splitlines()
+        if self.is_read(command):
+            lines = [line for line in lines if not _NOTHING_THERE.match(line)]
+        errors = [m.group(1).strip() for m in map(_REFUSAL.match, lines) if m]
         if errors:
             raise DeviceError("; ".join(dict.fromkeys(errors)), command)
 
     # -- autofind ---------------------------------------------------------------------------
     def autofind(self, command: str, output: str) -> list[Record]:
         records = []
-        for block in key_values(clean_lines(output, command)):
+        lines = clean_lines(output, command)
+        for block in key_values(lines):
             if "Number" not in block or "F/S/P" not in block:
+                if "Ont SN" in block or "F/S/P" in block:
+                    self.unread(command, [f"{k} : {v}" for k, v in block.items()])
                 continue
             records.append(
                 {
@@ -113,17 +145,18 @@ class HuaweiParsers(VendorParsers):
     def info_detail_or_table(self, command: str, output: str) -> list[Record]:
         lines = clean_lines(output, command)
         if any(_INFO_ROW.match(line) for line in lines):
-            return self._info_table(lines)
+            return self._info_table(lines, command)
         return self._info_detail(lines)
 
     def info_table(self, command: str, output: str) -> list[Record]:
-        return self._info_table(clean_lines(output, command))
+        return self._info_table(clean_lines(output, command), command)
 
     def info_detail(self, command: str, output: str) -> list[Record]:
         return self._info_detail(clean_lines(output, command))
 
-    def _info_table(self, lines: list[str]) -> list[Record]:
+    def _info_table(self, lines: list[str], command: str) -> list[Record]:
         records: dict[tuple[str, int], Record] = {}
+        stray: list[str] = []
         section = None
         for line in lines:
             header = line.split()
@@ -148,12 +181,15 @@ class HuaweiParsers(VendorParsers):
                         "protect_side": text_or_none(row[8]),
                         "description": None,
                     }
+                elif _PORT_ROW_START.match(line):
+                    stray.append(line)
             elif section == "description":
                 row = _DESCRIPTION_ROW.match(line)
                 if row:
                     key = (port_text(row[1]), int(row[2]))
                     if key in records:
                         records[key]["description"] = text_or_none(row[3])
+        self.unread(command, stray)
         return list(records.values())
 
     def _info_detail(self, lines: list[str]) -> list[Record]:
@@ -192,6 +228,7 @@ class HuaweiParsers(VendorParsers):
         onts: dict[tuple[str | None, int], Record] = {}
         port = None
         section = None
+        stray: list[str] = []
         for line in clean_lines(output, command):
             found = _SUMMARY_PORT.search(line)
             if found:
@@ -214,6 +251,8 @@ class HuaweiParsers(VendorParsers):
                         if len(rest) > 4
                         else None,
                     }
+                elif _ROW_START.match(line):
+                    stray.append(line)
             elif section == "ont":
                 row = _SUMMARY_ONT_ROW.match(line)
                 if row:
@@ -227,16 +266,24 @@ class HuaweiParsers(VendorParsers):
                         "tx_dbm": number(row[6]),
                         "description": text_or_none(row[7]),
                     }
+                elif _ROW_START.match(line):
+                    stray.append(line)
+        self.unread(command, stray)
         if not onts:
             return [{"port": k[0], "onu_id": k[1], **v} for k, v in states.items()]
         return [{**ont, **states.get(key, {})} for key, ont in onts.items()]
 
     # -- optics -----------------------------------------------------------------------------
     def optical_table(self, command: str, output: str) -> list[Record]:
+        """Every ONT of the port (`-` for an offline one), or on MA5800 firmware only the
+        online ones: an ONT missing here is not known to be absent (see the driver)."""
         records = []
+        stray: list[str] = []
         for line in clean_lines(output, command):
             row = _OPTICAL_ROW.match(line)
             if not row:
+                if _ROW_START.match(line):
+                    stray.append(line)
                 continue
             records.append(
                 {
@@ -251,6 +298,7 @@ class HuaweiParsers(VendorParsers):
                     "distance_m": integer(row[8]),
                 }
             )
+        self.unread(command, stray)
         return records
 
     def optical_one(self, command: str, output: str) -> list[Record]:
@@ -276,9 +324,12 @@ class HuaweiParsers(VendorParsers):
     def service_ports(self, command: str, output: str) -> list[Record]:
         """One record per row of the flow list; the F/S/P column names each row's PON."""
         records = []
+        stray: list[str] = []
         for line in clean_lines(output, command):
             row = _SERVICE_PORT_ROW.search(line)
             if row is None:
+                if _ROW_START.match(line) and re.search(r"\d+\s*/\s*\d+\s*/\s*\d+", line):
+                    stray.append(line)
                 continue
             flow_type, flow_para = row[8].lower(), row[9]
             records.append(
@@ -292,6 +343,7 @@ class HuaweiParsers(VendorParsers):
                     "state": row[12],
                 }
             )
+        self.unread(command, stray)
         return records
 
     # -- changes ----------------------------------------------------------------------------

@@ -8,11 +8,15 @@ from plugins.olt.cleanup import clean_lines
 from plugins.olt.driver import config_text
 from plugins.olt.parsing import (
     DeviceError,
+    Nothing,
     Record,
+    UnreadableOutput,
     VendorParsers,
     gpon_serial,
     integer,
+    is_layout,
     number,
+    table_rows,
     text_or_none,
 )
 
@@ -20,11 +24,26 @@ from plugins.olt.parsing import (
 _ONU = r"gpon[-_]onu[-_](\d+/\d+/\d+):(\d+)"
 _OLT_IF = r"gpon[-_]olt[-_]\d+/\d+/\d+"
 _ONU_IF = r"gpon[-_]onu[-_]\d+/\d+/\d+:\d+"
-_NOTHING_TO_SHOW = re.compile(r"%Code 32310-GPONSRV\s*:", re.IGNORECASE)
+# "No related information to show": %Code 32310 on older firmware, 62310 on newer; an empty
+# list, not a refusal.
+_NOTHING_TO_SHOW = re.compile(
+    r"^\s*%Code \d+-GPONSRV\s*:\s*No related information to show", re.IGNORECASE
+)
 _REFUSAL = re.compile(r"^\s*(%(?:Error|Code)\b.*)$", re.IGNORECASE)
-_UNCFG_ROW = re.compile(rf"^\s*{_ONU}\s+(\S+)\s+(\S+)\s*$", re.IGNORECASE)
-_STATE_ROW = re.compile(rf"^\s*{_ONU}\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$", re.IGNORECASE)
-_POWER_ROW = re.compile(rf"^\s*{_ONU}\s+(\S+)\s*$", re.IGNORECASE)
+# Tables index ONUs as gpon-onu_1/1/1:5 (C300/C320 V1.x), gpon_onu-1/1/1:5 (C600 as some
+# releases print it) or just 1/1/1:5 (C300/C320 V2.x and C600 TITAN state tables).
+_ANY_ONU = r"(?:gpon[-_]onu[-_])?(\d+/\d+/\d+):(\d+)"
+_UNCFG_ROW = re.compile(rf"^\s*{_ANY_ONU}\s+(\S+)\s+(\S+)\s*$", re.IGNORECASE)
+_UNCFG_HEADER = re.compile(r"^\s*OnuIndex\s+Sn\s+State\b", re.IGNORECASE)
+_STATE_HEADER = re.compile(r"^\s*OnuIndex\s{2,}Admin\s+State\b", re.IGNORECASE)
+_STATE_ROW = re.compile(rf"^\s*{_ANY_ONU}((?:\s+\S+){{2,6}})\s*$", re.IGNORECASE)
+# V2.x and TITAN end the table with "ONU Number: shown/total".
+_STATE_FOOTER = re.compile(r"^\s*ONU Number\s*:\s*\d+\s*/\s*\d+\s*$", re.IGNORECASE)
+_POWER_ROW = re.compile(rf"^\s*{_ANY_ONU}\s+(\S+)\s*$", re.IGNORECASE)
+_POWER_HEADER = re.compile(r"^\s*Onu\s+(?:Rx|Tx) power\b", re.IGNORECASE)
+# The phases an ONU passes through on its way to `working` (it answers on the fibre, but
+# carries no traffic yet) and the ones it is in when it is down.
+ONLINE_PHASES = frozenset({"working"})
 _ONU_ONLY = re.compile(rf"^\s*{_ONU}\s*$", re.IGNORECASE)
 _ATTENUATION = re.compile(
     r"^\s*(up|down)\s+(?:Rx|Tx)\s*:\s*(\S+)\s+(?:Rx|Tx)\s*:\s*(\S+)\s+(\S+)\s*$", re.IGNORECASE
@@ -70,8 +89,8 @@ _CONFIG_ONU = re.compile(r"^\s*onu\s+(\d+)\s+type\s+(\S+)\s+(sn|mac)\s+(\S+)", r
 class ZteParsers(VendorParsers):
     vendor = "zte"
     commands = (
-        (rf"show gpon onu uncfg( {_OLT_IF})?", "uncfg"),
-        (rf"show gpon onu state( {_OLT_IF}| {_ONU_IF})?", "state"),
+        (rf"show (gpon|pon) onu uncfg( {_OLT_IF})?", "uncfg"),
+        (rf"show gpon onu state( {_OLT_IF}( \d+)?| {_ONU_IF})?", "state"),
         (rf"show pon power onu-rx {_OLT_IF}", "onu_rx"),
         (rf"show pon power onu-rx {_ONU_IF}", "onu_rx"),
         (rf"show pon power attenuation {_ONU_IF}", "attenuation"),
@@ -90,53 +109,71 @@ class ZteParsers(VendorParsers):
         ),
     )
 
+    nothing_there = _NOTHING_TO_SHOW
+    keywords = (
+        "show", "gpon", "pon", "onu", "uncfg", "state", "power", "onu-rx", "attenuation",
+        "by", "sn", "version", "card", "running-config", "interface", "detail-info",
+    )  # fmt: skip
+
+    table_headers = {
+        "uncfg": _UNCFG_HEADER.pattern,
+        "state": _STATE_HEADER.pattern,
+        "onu_rx": _POWER_HEADER.pattern,
+    }
+
     def check_refused(self, command: str, output: str) -> None:
-        if _NOTHING_TO_SHOW.search(output) and command.strip().lower().startswith("show"):
-            return  # an empty answer, said the ZTE way
-        errors = [m.group(1).strip() for m in map(_REFUSAL.match, output.splitlines()) if m]
+        lines = output.splitlines()
+        if command.strip().lower().startswith("show"):
+            lines = [line for line in lines if not _NOTHING_TO_SHOW.match(line)]
+        errors = [m.group(1).strip() for m in map(_REFUSAL.match, lines) if m]
         if errors:
             raise DeviceError("; ".join(dict.fromkeys(errors)), command)
 
     def uncfg(self, command: str, output: str) -> list[Record]:
-        records = []
-        for line in clean_lines(output, command):
-            row = _UNCFG_ROW.match(line)
-            if row:
-                records.append(
-                    {
-                        "port": row[1],
-                        "index": int(row[2]),  # its place in the list, not an ONU id
-                        "serial": gpon_serial(row[3]),
-                        "state": text_or_none(row[4]),
-                    }
-                )
-        return records
+        rows, stray = table_rows(clean_lines(output, command), _UNCFG_ROW, _UNCFG_HEADER)
+        self.unread(command, stray)
+        return [
+            {
+                "port": row[1],
+                "index": int(row[2]),  # its place in the list, not an ONU id
+                "serial": gpon_serial(row[3]),
+                "state": text_or_none(row[4]),
+            }
+            for row in rows
+        ]
 
     def state(self, command: str, output: str) -> list[Record]:
+        """`show gpon onu state` in each firmware's layout, read by its header's columns:
+        V1.x `… OMCC State  O7 State  Phase State`, V2.x `… Phase State  Channel` and C600
+        TITAN `… Phase state  Speed mode`."""
         records = []
+        columns: list[str] = []
+        stray: list[str] = []
         for line in clean_lines(output, command):
+            if _STATE_HEADER.match(line):
+                columns = [name.lower() for name in re.split(r"\s{2,}", line.strip())][1:]
+                continue
             row = _STATE_ROW.match(line)
-            if row:
-                phase = text_or_none(row[6])
-                records.append(
-                    {
-                        "port": row[1],
-                        "onu_id": int(row[2]),
-                        "admin_state": text_or_none(row[3]),
-                        "omcc_state": text_or_none(row[4]),
-                        "o7_state": text_or_none(row[5]),
-                        "phase_state": phase,
-                        "run_state": "online" if (phase or "").lower() == "working" else "offline",
-                    }
-                )
+            if row and columns and len(row[3].split()) == len(columns):
+                cells = dict(zip(columns, row[3].split(), strict=True))
+                records.append(_state_record(row[1], int(row[2]), cells))
+            elif columns and not is_layout(line) and not _STATE_FOOTER.match(line):
+                stray.append(line)
+        headless = [line for line in clean_lines(output, command) if _STATE_ROW.match(line)]
+        if not columns and headless:
+            raise UnreadableOutput(
+                self.vendor, command, headless[0], "rows without a header to name their columns"
+            )
+        self.unread(command, stray)
         return records
 
     def pon_config(self, command: str, output: str) -> list[Record]:
         """`onu N type T sn S` (or `mac M`) lines of a PON's running configuration."""
         pon = _COMMAND_PON.search(command)
         assert pon is not None  # the command pattern requires it
-        records = []
-        for line in clean_lines(output, command):
+        records: list[Record] = []
+        lines = clean_lines(output, command)
+        for line in lines:
             row = _CONFIG_ONU.match(line)
             if row:
                 key, value = row[3].lower(), row[4]
@@ -149,6 +186,8 @@ class ZteParsers(VendorParsers):
                         "mac": value.lower() if key == "mac" else None,
                     }
                 )
+        if not records and any(_COMMAND_PON.search(line) for line in lines):
+            return Nothing()  # the PON's interface block, with no ONU configured on it
         return records
 
     def onu_config(self, command: str, output: str) -> list[Record]:
@@ -184,12 +223,9 @@ class ZteParsers(VendorParsers):
         return [{"port": port, "onu_id": onu_id, "description": description}, *services]
 
     def onu_rx(self, command: str, output: str) -> list[Record]:
-        records = []
-        for line in clean_lines(output, command):
-            row = _POWER_ROW.match(line)
-            if row:
-                records.append({"port": row[1], "onu_id": int(row[2]), "rx_dbm": number(row[3])})
-        return records
+        rows, stray = table_rows(clean_lines(output, command), _POWER_ROW, _POWER_HEADER)
+        self.unread(command, stray)
+        return [{"port": row[1], "onu_id": int(row[2]), "rx_dbm": number(row[3])} for row in rows]
 
     def attenuation(self, command: str, output: str) -> list[Record]:
         onu = _COMMAND_ONU.search(command)
@@ -317,6 +353,19 @@ class ZteParsers(VendorParsers):
 
     def no_records(self, command: str, output: str) -> list[Record]:
         return []
+
+
+def _state_record(port: str, onu_id: int, cells: dict[str, str]) -> Record:
+    phase = text_or_none(cells.get("phase state"))
+    return {
+        "port": port,
+        "onu_id": onu_id,
+        "admin_state": text_or_none(cells.get("admin state")),
+        "omcc_state": text_or_none(cells.get("omcc state")),
+        "o7_state": text_or_none(cells.get("o7 state")),
+        "phase_state": phase,
+        "run_state": "online" if (phase or "").lower() in ONLINE_PHASES else "offline",
+    }
 
 
 def _vlan(value: str | None) -> int | None:

@@ -1,0 +1,178 @@
+"""Fail loud, never silently empty: unknown layouts, kept raw answers, "nothing there"
+answers, and readings that never drop an ONU the OLT lists."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plugins.olt import raw_answers
+from plugins.olt.driver import PonPort
+from plugins.olt.drivers import driver_class
+from plugins.olt.parsing import UnreadableOutput
+from plugins.olt.session import CliSession, DeviceRefused
+
+# A ZTE ONU-state table of a firmware not seen yet: a column more in every row.
+FUTURE_STATE = """\
+OnuIndex   Admin State  OMCC State  Phase State  Channel
+--------------------------------------------------------------
+1/1/1:1     enable       enable      working      1(GPON)   XGS
+1/1/1:2     enable       enable      working      1(GPON)   XGS
+ONU Number: 2/2
+"""
+
+
+@pytest.fixture
+def raw_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "raw"
+    monkeypatch.setenv("ISPFLOW_RAW_DIR", str(folder))
+    return folder
+
+
+def test_an_unknown_layout_names_vendor_model_command_line_and_the_kept_answer(
+    raw_dir: Path,
+) -> None:
+    driver = driver_class("zte")(model="C320")
+    command = "show gpon onu state gpon-olt_1/1/1"
+    with pytest.raises(UnreadableOutput) as caught:
+        driver.parse(command, FUTURE_STATE, host="olt-sul-01")
+    error = caught.value
+    text = str(error)
+    assert "zte C320" in text and repr(command) in text
+    assert error.line.strip() == "1/1/1:1     enable       enable      working      1(GPON)   XGS"
+    [kept] = raw_dir.iterdir()
+    assert str(kept) in text and "olt-sul-01" in kept.name
+    assert kept.read_text().endswith(FUTURE_STATE)
+    assert "# command: show gpon onu state gpon-olt_1/1/1" in kept.read_text()
+    assert oct(os.stat(kept).st_mode & 0o777) == "0o600"
+
+
+def test_kept_answers_are_bounded(raw_dir: Path) -> None:
+    for n in range(raw_answers.KEEP + 7):
+        raw_answers.keep("huawei", "MA5608T", f"display ont info 0 1 {n} all", "x")
+    assert len(list(raw_dir.iterdir())) == raw_answers.KEEP
+
+
+def test_an_unwritable_raw_folder_still_reports_the_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("ISPFLOW_RAW_DIR", str(blocker / "raw"))
+    with pytest.raises(UnreadableOutput, match="cannot read the answer") as caught:
+        driver_class("zte")(model="C320").parse("show gpon onu state", FUTURE_STATE)
+    assert "kept in" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("vendor", "line", "answer"),
+    [
+        ("huawei", "display ont autofind all", "  Failure: The automatically found ONTs do not exist"),
+        ("huawei", "display ont autofind all", "  Failure: Automatically found ONTs do not exist"),
+        ("huawei", "display ont info 0 1 3 all", "  Failure: The ONT does not exist"),
+        ("huawei", "display service-port port 0/1/3", "  Failure: No service virtual port can be operated"),
+        ("zte", "show gpon onu uncfg", "%Code 62310-GPONSRV : No related information to show."),
+        ("zte", "show gpon onu state gpon-olt_1/1/1", "%Code 32310-GPONSRV : No related information to show."),
+    ],
+)  # fmt: skip
+def test_nothing_there_answers_to_reads_are_empty_lists_not_refusals(
+    vendor: str, line: str, answer: str
+) -> None:
+    driver = driver_class(vendor)()
+    assert driver.refused(answer, line) is None
+    assert driver.parse(line, answer) == []
+
+
+def test_the_same_words_answering_a_change_are_a_refusal() -> None:
+    driver = driver_class("huawei")()
+    assert driver.refused("  Failure: The ONT does not exist", "ont delete 3 5") == (
+        "Failure: The ONT does not exist"
+    )
+    busy = "  Failure: System is busy, please retry after a while"
+    assert driver.refused(busy, "display ont info by-sn 485754430000AB01") == busy.strip()
+
+
+class ScriptedConnection:
+    """Stands in for an OLT session (netmiko) whose answers a test chooses: a firmware the
+    lab does not serve (a future layout, a busy OLT) cannot be produced on the lab."""
+
+    base_prompt = "OLT"
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.sent: list[str] = []
+
+    def send_command(self, line: str, **_: Any) -> str:
+        self.sent.append(line)
+        return self.answers.get(line, "")
+
+
+def test_a_busy_olt_is_not_taken_for_a_serial_that_is_not_there() -> None:
+    from tasks.onu import read_records
+
+    driver = driver_class("huawei")()
+    line = driver.onu_by_serial("HWTC0000AB01")[-1]
+    busy = ScriptedConnection({line: "  Failure: System is busy, please retry after a while"})
+    with pytest.raises(DeviceRefused, match="System is busy"):
+        read_records(CliSession(busy, driver), driver.onu_by_serial("HWTC0000AB01"))
+    gone = ScriptedConnection({line: "  Failure: The ONT does not exist"})
+    assert read_records(CliSession(gone, driver), driver.onu_by_serial("HWTC0000AB01")) == []
+
+
+def test_offline_onts_left_out_of_the_optical_table_are_read_as_offline() -> None:
+    """MA5800 firmware lists only online ONTs in `display ont optical-info P all`; the ONT
+    list of the same port names the others, which become offline readings."""
+    driver = driver_class("huawei")(model="MA5800-X7")
+    pon = PonPort(0, 2, 8)
+    steps = driver.optical_ports([pon])
+    reads = [step.line for step in steps if step.pon is not None]
+    assert reads == ["display ont info 8 all", "display ont optical-info 8 all"]
+    ont_list = (
+        "  F/S/P   ONT         SN         Control     Run      Config   Match    Protect\n"
+        "          ID                     flag        state    state    state    side\n"
+        "  0/ 2/8    0  48575443AA000001  active      online   normal   match    no\n"
+        "  0/ 2/8    1  48575443AA000002  active      offline  normal   initial  no\n"
+        "  0/ 2/8    2  48575443AA000003  active      online   normal   match    no\n"
+    )
+    optical = (
+        "  ONT  Rx power  Tx power  OLT Rx ONT  Temperature  Voltage  Current  Distance\n"
+        "  ID   (dBm)     (dBm)     power(dBm)  (C)          (V)      (mA)     (m)\n"
+        "    0  -21.30    2.30      -25.10      37           3.260    6        596\n"
+        "    2  -26.40    2.16      -27.20      37           3.340    7        500\n"
+    )
+    records = driver.parse(reads[0], ont_list) + driver.parse(reads[1], optical)
+    readings = driver.readings(pon, records)
+    assert [(r["onu_id"], r["serial"], r["rx_dbm"]) for r in readings] == [
+        (0, "HWTCAA000001", -21.3),
+        (1, "HWTCAA000002", None),
+        (2, "HWTCAA000003", -26.4),
+    ]
+    assert all(r["port"] == "0/2/8" for r in readings)
+    assert readings[1]["optical_row"] is False and readings[1]["run_state"] == "offline"
+
+
+def test_zte_reads_its_pon_list_with_the_optical_table() -> None:
+    driver = driver_class("zte")(model="C600")
+    reads = [s.line for s in driver.optical_ports([PonPort(1, 1, 2)]) if s.pon is not None]
+    assert reads == [
+        "show running-config interface gpon_olt-1/1/2",
+        "show pon power onu-rx gpon_olt-1/1/2",
+    ]
+
+
+def test_parse_command_exits_3_on_an_unknown_layout_and_reads_abbreviations(cli: Any) -> None:
+    unknown = cli.cwd / "state.txt"
+    unknown.write_text(FUTURE_STATE)
+    proc = cli(
+        "parse", "--vendor", "zte", "--command", "sh gpon onu st gpon-olt_1/1/1", str(unknown)
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "layout not known" in proc.stderr and "XGS" in proc.stderr
+    known = cli.cwd / "known.txt"
+    known.write_text(FUTURE_STATE.replace("   XGS", ""))
+    proc = cli("parse", "--vendor", "zte", "--command", "sh gpon onu st gpon-olt_1/1/1", str(known))
+    assert proc.returncode == 0, proc.stderr
+    assert '"phase_state": "working"' in proc.stdout and '"onu_id": 2' in proc.stdout
