@@ -4,8 +4,9 @@ Command line (``ispflow --help``) and the small public API:
 
     from ispflow import load_runbook, run_runbook, task
 
-Exit codes: 0 every host ok; 1 some host failed; 2 runbook, vars or usage error (nothing
-was run); 3 the run was aborted (failure budget, ``on_failure: abort``, or Ctrl-C).
+Exit codes: 0 every host ok; 1 some host failed; 2 runbook, vars, usage or store error
+(nothing was run); 3 the run was aborted (failure budget, ``on_failure: abort``, or Ctrl-C);
+4 the store failed after work was done (what ran is printed from memory).
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ from store.cli.tickets import ticket_app
 
 __all__ = ["load_runbook", "main", "run_runbook", "task"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED, EXIT_STORE_LOST = 0, 1, 2, 3, 4
 OUTPUTS = ("text", "json", "junit", "html")
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 every host ok, 1 some host failed, 2 runbook/vars/usage error "
-    "(nothing was run), 3 the run was aborted."
+    "Exit codes: 0 every host ok, 1 some host failed, 2 runbook/vars/usage/store error "
+    "(nothing was run), 3 the run was aborted, 4 the store failed after work was done "
+    "(what ran is printed; resume the run once the store is back)."
 )
 
 app = typer.Typer(
@@ -214,6 +216,7 @@ def run(
     * `ispflow run --resume 20261124T110355-7f3a`
     * `ispflow run signal-audit --runner celery --db postgresql://ispflow@db/ispflow`
     """
+    from engine.executor import StoreLost
     from engine.model import RunOptions
     from store.db import StoreError
 
@@ -252,12 +255,14 @@ def run(
         )
     except RunbookError as exc:
         for problem in exc.problems:
-            err.print(str(problem), soft_wrap=True, markup=False)
+            err.print(str(problem), soft_wrap=True, markup=False, emoji=False)
         raise _fail(f"{len(exc.problems)} problem(s); nothing was run") from None
     except VarErrors as exc:
         for item in exc.errors:
-            err.print(str(item), soft_wrap=True, markup=False)
+            err.print(str(item), soft_wrap=True, markup=False, emoji=False)
         raise _fail("bad vars; nothing was run") from None
+    except StoreLost as exc:
+        raise _store_lost(exc, output, out, verbose) from None
     except (UsageError, StoreError) as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -273,6 +278,78 @@ def run(
         err.print(f"{len(over)} finding(s) at or above {fail_on}: failing (--fail-on {fail_on})")
         code = EXIT_FAILED
     raise typer.Exit(code)
+
+
+# Result keys that name what a host/step acted on, in the order they are shown.
+_NAMING_KEYS = ("contract", "serial", "mac", "login", "address", "port", "onu_id")
+
+
+def _store_lost(exc: Any, output: str, out: Path | None, verbose: bool) -> typer.Exit:
+    """The store failed mid-run (`StoreLost`): the summary of what ran, from this process's
+    memory, and how to find out the rest once the store is back."""
+    from rich.text import Text
+
+    run_id = exc.outcome.run_id
+    if not exc.ran:
+        return _fail_text(f"the store failed before any host ran; nothing was run: {exc.cause}")
+    # The report must not reach for the store again (an audit's HTML page would).
+    _emit(exc.outcome, output, out, verbose, audit_db=False)
+    touched = [o for o in exc.ran if o.status in ("changed", "failed")]
+    if touched:
+        err.print(
+            Text("Done before the store failed (from memory; the store may lack it):", "bold")
+        )
+        for outcome in touched:
+            err.print(Text("  " + _work_line(outcome)), soft_wrap=True)
+    err.print(
+        Text.assemble(
+            ("error:", "bold red"), f" the store failed after work was done: {exc.cause}"
+        ),
+        soft_wrap=True,
+    )
+    err.print(
+        Text(
+            f"To find out what was changed, once the store is back: `ispflow runs show {run_id}` "
+            f"lists what it recorded, and `ispflow run --resume {run_id}` runs again only what "
+            "it has no result for."
+        ),
+        soft_wrap=True,
+    )
+    return typer.Exit(EXIT_STORE_LOST)
+
+
+def _fail_text(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """`_fail` for messages that may hold brackets (a database's error text)."""
+    from rich.text import Text
+
+    err.print(Text.assemble(("error:", "bold red"), f" {message}"), soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _work_line(outcome: Any) -> str:
+    """host · step · status · what it acted on (a failed one may be half-done)."""
+    parts = [outcome.host, outcome.step_name, outcome.status]
+    named = _named(outcome.result)
+    if named:
+        parts.append(named)
+    if outcome.status == "failed" and outcome.error:
+        # One line per host/step; the summary above has the whole error.
+        parts.append(outcome.error.strip().splitlines()[0][:160])
+    return " · ".join(parts)
+
+
+def _named(result: Any) -> str:
+    """The identifying values of a result, or of the items of a loop that changed or failed."""
+    if isinstance(result, dict):
+        return ", ".join(f"{k} {result[k]}" for k in _NAMING_KEYS if result.get(k) is not None)
+    if isinstance(result, list):
+        items = [
+            _named(entry.get("result")) or _named(entry.get("item"))
+            for entry in result
+            if isinstance(entry, dict) and entry.get("status") in ("changed", "failed")
+        ]
+        return "; ".join(item for item in items if item)
+    return ""
 
 
 def run_runbook(
@@ -294,7 +371,11 @@ def run_runbook(
 
     `source` is the inventory source (files, netbox, store); `refresh` skips NetBox's cached
     device list; `runner` is local or celery (steps' hosts sent to workers, in shards per
-    site or per host as `shard_by` says)."""
+    site or per host as `shard_by` says).
+
+    Threads of one process may call this at once: each call is a run of its own. A store
+    that fails once the run is recorded raises `engine.executor.StoreLost` (a StoreError)
+    holding the run as far as this process knows it."""
     from engine.executor import Executor
     from engine.model import RunOptions
     from plugins.inventory.files import open_nornir
@@ -326,16 +407,28 @@ def run_runbook(
         processors = [RunProgress(progress)] if progress is not None else []
         dispatcher = _dispatcher(runner, shard_by, book, given, options, processors)
         executor = Executor(nornir, journal, processors, dispatcher)
-        return executor.run(
+        outcome = executor.run(
             book,
             given,
             options,
             resume_of=prior if resume else None,
             rerun_of=prior if rerun_failed else None,
         )
-    finally:
-        journal.close()
-        database.close()
+    except BaseException:
+        # The error that stopped the run is the one to report, not one from closing after it.
+        _close_quietly(journal, database)
+        raise
+    journal.close()
+    database.close()
+    return outcome
+
+
+def _close_quietly(journal: Any, database: Any) -> None:
+    for close in (journal.close, database.close):
+        try:
+            close()
+        except Exception as exc:
+            logging.getLogger("ispflow").debug("closing the store after an error: %s", exc)
 
 
 RUNNERS = ("local", "celery")
@@ -512,17 +605,19 @@ def validate(
             book = load_runbook(source)
         except RunbookError as exc:
             for problem in exc.problems:
-                err.print(str(problem), soft_wrap=True, markup=False)
+                err.print(str(problem), soft_wrap=True, markup=False, emoji=False)
             problems += len(exc.problems)
             continue
         except UsageError as exc:
-            err.print(f"{source}: {exc}", soft_wrap=True, markup=False)
+            err.print(f"{source}: {exc}", soft_wrap=True, markup=False, emoji=False)
             problems += 1
             continue
         rollback = f", {len(book.rollback_steps)} rollback" if book.rollback_steps else ""
         Console(highlight=False).print(
             f"ok  {book.path}: '{book.name}', {len(book.steps)} steps{rollback}, "
-            f"{len(book.var_specs)} vars, targets '{book.targets}'"
+            f"{len(book.var_specs)} vars, targets '{book.targets}'",
+            markup=False,
+            emoji=False,
         )
     if problems:
         raise _fail(f"{problems} problem(s) found")
@@ -662,7 +757,8 @@ def reconcile(
 
     Reads every OLT's ONUs and every concentrator's PPP secrets (the `reconcile` runbook) and
     reports: ONUs on an OLT with no contract (ghost), contracts whose ONU is not on the OLT
-    (missing), ONUs on another PON/id than recorded (moved), PPP logins with no contract, and
+    (missing), ONUs on another PON/id than recorded (moved), one ONU linked to two or more
+    contracts in the store (onu_shared), PPP logins with no contract, and
     with --netbox devices in NetBox but not in the inventory and the other way round.
 
     `ispflow reconcile --fix` shows the store changes for the safe cases;
@@ -675,8 +771,10 @@ def reconcile(
         device_findings,
         inventory_findings,
         plan_fixes,
+        store_findings,
     )
     from engine.reports.reconcile import render
+    from store.db import StoreError
 
     if output not in ("text", "json", "html"):
         raise _fail(f"--output '{output}' is not one of text, json, html")
@@ -686,6 +784,10 @@ def reconcile(
         options = RunOptions(limit=parse_limit(limit), workers=workers)
         outcome = run_runbook("reconcile", {}, options, inventory=inventory, db=db, progress=err)
         findings, devices = device_findings(outcome.to_dict()["results"])
+        from store.db import open_database
+
+        with open_database(db) as database:
+            findings += store_findings(database)
         if netbox:
             from plugins.inventory.files import open_nornir
 
@@ -697,12 +799,10 @@ def reconcile(
         if fix:
             report.fixes = plan_fixes(findings)
             if apply and report.fixes:
-                from store.db import open_database
-
                 with open_database(db) as database:
                     report.fixes = apply_fixes(database, report.fixes)
                 report.applied = True
-    except (UsageError, RunbookError) as exc:
+    except (UsageError, RunbookError, StoreError) as exc:
         raise _fail(str(exc)) from None
     text = render(report, output)
     if out is not None:

@@ -6,6 +6,9 @@ host stops its own remaining steps, the failure budget can abort the rollout, an
 ``rollback`` steps of what succeeded run, newest first, on the hosts where a later step failed.
 ``--resume`` and ``--rerun-failed`` are the same loop with the journal's earlier results
 restored first, so nothing already done is done again.
+
+Once the run is recorded, a store that fails does not make the run look as if nothing had
+happened: `StoreLost` carries what this process did, from memory, for the caller to report.
 """
 
 from __future__ import annotations
@@ -30,12 +33,28 @@ from engine.outcome import DONE_STATUSES, RunOutcome, StepOutcome
 from engine.run_state import RunState
 from engine.secrets import Secrets
 from engine.step_runner import run_step
+from engine.var_names import check_names
 from engine.vartypes import mask_secrets, resolve_vars
 from plugins.runners.pool import PoolRunner
+from store.errors import StoreError
 from store.journal import Journal
 
 DEFAULT_WORKERS = 20
+# Host/step statuses that mean the task was called (and may have changed a device).
+_RAN = frozenset({"ok", "changed", "failed"})
 log = logging.getLogger(__name__)
+
+
+class StoreLost(StoreError):
+    """The store failed after the run had started. `outcome` is the run as this process
+    knows it (status `interrupted`: the journal may lack part of it); `ran` the host/steps
+    whose task was called here, an empty list when no host ran before the store failed."""
+
+    def __init__(self, outcome: RunOutcome, ran: list[StepOutcome], cause: StoreError) -> None:
+        super().__init__(f"the store failed during run {outcome.run_id}: {cause}")
+        self.outcome = outcome
+        self.ran = ran
+        self.cause = cause
 
 
 class StepDispatcher(Protocol):
@@ -71,8 +90,12 @@ class Executor:
         resume_of: RunOutcome | None = None,
         rerun_of: RunOutcome | None = None,
     ) -> RunOutcome:
-        """Run (or resume) a runbook; var and host-selection problems raise before any host."""
+        """Run (or resume) a runbook; var and host-selection problems raise before any host.
+
+        A store that fails before the run is recorded raises StoreError (nothing ran); after,
+        StoreLost with the run as far as this process knows it."""
         values = resolve_vars(runbook.var_specs, given_vars)
+        check_names(runbook.var_specs, values, self.nornir.inventory.hosts, self.journal.db)
         secrets = Secrets(
             [values[n] for n, spec in runbook.var_specs.items() if spec.secret]
             + [h.password for h in self.nornir.inventory.hosts.values() if h.password]
@@ -112,59 +135,68 @@ class Executor:
             max_fail_percent=runbook.max_fail_percent,
         )
         started_at = datetime.now(UTC)
-        if prior is not None:
-            self._restore(runbook, state, prior, rerun=rerun_of is not None)
-
-        self.nornir.data.dry_run = options.dry_run
-        context = run_context.RunContext(run_id, self.journal.db, options.dry_run)
-        run_context.set_current(context)
-        try:
-            for step in steps:
-                if state.aborted:
-                    break
-                hosts = [
-                    h.name
-                    for h in state.hosts.values()
-                    if h.failed_at is None
-                    and (h.name, step.index, False) not in state.outcomes
-                    and (step.hosts is None or step.hosts(h.host))
-                ]
-                self._run_step(step, hosts, state, runbook, options)
-            if state.aborted:
-                self._record_aborted(steps, state)
-            self._rollback(runbook, state, options)
-        except KeyboardInterrupt:
-            state.abort("interrupted by the user")
-            self.journal.flush()
-            self.journal.finish_run(run_id, "aborted", state.abort_reason)
-            raise
-        finally:
-            run_context.set_current(None)
-            try:
-                context.close()  # writes what tasks queued; every host's part was settled
-            except Exception as exc:
-                log.error("run %s: closing the run's shared writers: %s", run_id, exc)
-        self.journal.flush()
-
-        status, message = _run_status(state)
-        self.journal.finish_run(run_id, status, message)
-        return RunOutcome(
+        record = RunOutcome(
             run_id=run_id,
             runbook=runbook.name,
             runbook_path=str(runbook.path) if runbook.path else None,
             vars=masked,
-            status=status,
+            status="running",
             started_at=resume_of.started_at if resume_of else started_at,
-            finished_at=datetime.now(UTC),
             hosts=host_names,
             steps=[s.name for s in runbook.steps],
-            outcomes=_ordered(state, host_names),
             dry_run=options.dry_run,
             parent_run_id=rerun_of.run_id if rerun_of else None,
-            message=message,
             options=(resume_of.options if resume_of else _options_record(options))
             | _tallies(runbook),
         )
+        restored: dict[tuple[str, int, bool], StepOutcome] = {}
+        try:
+            if prior is not None:
+                self._restore(runbook, state, prior, rerun=rerun_of is not None)
+            restored = dict(state.outcomes)
+            self._drive(steps, state, runbook, options)
+            self.journal.flush()
+            status, message = _run_status(state)
+            self.journal.finish_run(run_id, status, message)
+        except StoreError as exc:
+            # Devices may have changed: hand back what ran instead of "nothing happened".
+            lost = _finished(record, state, "interrupted", f"the store failed: {exc}")
+            raise StoreLost(lost, _ran_here(state, restored), exc) from exc
+        return _finished(record, state, status, message)
+
+    def _drive(
+        self, steps: list[Step], state: RunState, runbook: Runbook, options: RunOptions
+    ) -> None:
+        """The steps, then the rollbacks, with the run's context current in this thread (the
+        runner's threads start from copies of it)."""
+        self.nornir.data.dry_run = options.dry_run
+        context = run_context.RunContext(state.run_id, self.journal.db, options.dry_run)
+        try:
+            with run_context.running(context):
+                for step in steps:
+                    if state.aborted:
+                        break
+                    hosts = [
+                        h.name
+                        for h in state.hosts.values()
+                        if h.failed_at is None
+                        and (h.name, step.index, False) not in state.outcomes
+                        and (step.hosts is None or step.hosts(h.host))
+                    ]
+                    self._run_step(step, hosts, state, runbook, options)
+                if state.aborted:
+                    self._record_aborted(steps, state)
+                self._rollback(runbook, state, options)
+        except KeyboardInterrupt:
+            state.abort("interrupted by the user")
+            self.journal.flush()
+            self.journal.finish_run(state.run_id, "aborted", state.abort_reason)
+            raise
+        finally:
+            try:
+                context.close()  # writes what tasks queued; every host's part was settled
+            except Exception as exc:
+                log.error("run %s: closing the run's shared writers: %s", state.run_id, exc)
 
     def run_shard(
         self,
@@ -211,11 +243,10 @@ class Executor:
         ]
         self.nornir.data.dry_run = options.dry_run
         context = run_context.RunContext(run_id, self.journal.db, options.dry_run)
-        run_context.set_current(context)
         try:
-            self._run_here(step, todo, state, runbook, options, rollback=rollback)
+            with run_context.running(context):
+                self._run_here(step, todo, state, runbook, options, rollback=rollback)
         finally:
-            run_context.set_current(None)
             context.close()
             self.journal.flush()
         return {"ran": todo, "already_done": [h for h in hosts if h not in todo]}
@@ -274,6 +305,7 @@ class Executor:
             if outcome.host not in state.hosts or outcome.status not in DONE_STATUSES:
                 continue
             if rerun and outcome.status == "failed":
+                state.carry_items(outcome)  # its rows that went through are not run again
                 continue
             try:
                 step = runbook.step_by_index(outcome.step_index)
@@ -283,7 +315,8 @@ class Executor:
                 outcome = _copy_as_restored(outcome)
                 state.journal.record(state.run_id, outcome)
             state.remember(step, outcome)
-            if step.register and not outcome.rollback:
+            # As when it ran: a skipped step registers nothing (`x is defined` stays false).
+            if step.register and not outcome.rollback and outcome.status != "skipped":
                 state.hosts[outcome.host].register(step.register, outcome.result)
 
     # -- running -------------------------------------------------------------------------
@@ -436,6 +469,31 @@ def _run_status(state: RunState) -> tuple[str, str | None]:
     if failed:
         return "failed", f"{failed} of {len(state.hosts)} hosts failed"
     return "ok", None
+
+
+def _finished(record: RunOutcome, state: RunState, status: str, message: str | None) -> RunOutcome:
+    """The run's record with its end: status, message and every host/step result."""
+    return dataclasses.replace(
+        record,
+        status=status,
+        message=message,
+        finished_at=datetime.now(UTC),
+        outcomes=_ordered(state, record.hosts),
+    )
+
+
+def _ran_here(
+    state: RunState, restored: dict[tuple[str, int, bool], StepOutcome]
+) -> list[StepOutcome]:
+    """The host/steps whose task this process called (not those taken over from an earlier
+    run), in run order."""
+    order = {name: i for i, name in enumerate(state.hosts)}
+    ran = [
+        outcome
+        for key, outcome in list(state.outcomes.items())
+        if outcome.status in _RAN and restored.get(key) is not outcome
+    ]
+    return sorted(ran, key=lambda o: (order.get(o.host, 0), o.rollback, o.step_index))
 
 
 def _ordered(state: RunState, host_names: list[str]) -> list[StepOutcome]:

@@ -14,6 +14,11 @@ StrictUndefined, no loader and no autoescaping: no dunder attributes, no mutatio
 registered results, no file or environment access; ranges, sequence repetition and
 powers are capped so one expression cannot eat the memory or CPU of a 10,000-host run.
 
+Compiling is bounded too, as a runbook is checked before anything runs: brackets may nest
+MAX_NESTING deep, a parsed expression may be MAX_DEPTH levels deep with MAX_NODES nodes,
+and no filter or test runs at load, even on literals (Jinja would fold
+``'aaaa!' is match('(a+)+$')`` while compiling, and that can run for ever).
+
 Cost model (this runs per host per step): parsing and code generation happen in
 ``compile_*``; a constant renders as the very object that was compiled (no copy: the
 immutable sandbox cannot change it, and tasks must treat their arguments as read-only);
@@ -30,7 +35,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import (
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+    nodes,
+    pass_context,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.filters import do_center, do_format, do_indent, do_slice
 from jinja2.meta import find_undeclared_variables
@@ -38,11 +50,15 @@ from jinja2.nodes import EvalContext
 from jinja2.parser import Parser
 from jinja2.runtime import Context, Undefined, missing
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import _PassArg
 
 from engine.suggest import did_you_mean
 
 MAX_RANGE = 100_000
 MAX_SIZE = 1_000_000  # characters or items one operation may produce
+MAX_NESTING = 20  # brackets inside brackets: Jinja's parser recurses about a dozen calls per level
+MAX_DEPTH = 50  # levels of a parsed expression
+MAX_NODES = 5_000  # parts of one parsed expression or template
 _MAX_POWER_BITS = 100_000
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 _TRUE = frozenset({"true", "yes", "on", "1"})
@@ -386,6 +402,30 @@ TESTS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _never_fold(functions: dict[str, Callable[..., Any]]) -> None:
+    """Make every filter or test take the context, which keeps Jinja from running it at compile
+    time on literal arguments (the runbook would run while it is only being validated)."""
+    for name, func in functions.items():
+        functions[name] = _with_context(func)
+
+
+def _with_context(func: Callable[..., Any]) -> Callable[..., Any]:
+    kind = _PassArg.from_obj(func)
+    if kind is _PassArg.context:
+        return func
+
+    @pass_context
+    @functools.wraps(func)
+    def call(context: Context, *args: Any, **kwargs: Any) -> Any:
+        if kind is _PassArg.eval_context:
+            return func(context.eval_ctx, *args, **kwargs)
+        if kind is _PassArg.environment:
+            return func(context.environment, *args, **kwargs)
+        return func(*args, **kwargs)
+
+    return call
+
+
 # -- evaluation ------------------------------------------------------------------------------
 class _Context(Context):
     """A Jinja Context built without copying the caller's dict or re-deriving globals."""
@@ -425,6 +465,26 @@ def _syntax_error(exc: TemplateSyntaxError, source: str, env: Any) -> Expression
     if "\n" in source.strip() and exc.lineno:
         message += f" (line {exc.lineno})"
     return ExpressionError(message, source)
+
+
+def _unreadable(exc: Exception, source: str) -> ExpressionError:
+    if isinstance(exc, RecursionError):
+        return ExpressionError("nested too deeply", source)
+    return ExpressionError(f"cannot be compiled: {type(exc).__name__}: {exc}", source)
+
+
+def _check_size(root: nodes.Node, source: str) -> None:
+    """Refuse trees that are too deep or too big to compile in bounded time and stack."""
+    stack = [(root, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"nested more than {MAX_DEPTH} levels deep", source)
+        if count > MAX_NODES:
+            raise ExpressionError(f"too long: more than {MAX_NODES} parts", source)
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
 
 
 def _single_expression(ast: nodes.Template) -> nodes.Expr | None:
@@ -513,6 +573,8 @@ class Expressions:
 
             env = SandboxEnvironment(keep_trailing_newline=True)
             env.globals.update(FUNCTIONS)
+            _never_fold(env.filters)
+            _never_fold(env.tests)
         self.env = env
         self._eval_ctx = EvalContext(self.env, None)
 
@@ -620,12 +682,18 @@ class Expressions:
         return False, render_sequence, variables
 
     def _parse(self, source: str) -> nodes.Template:
+        self._check_nesting(source, None)
         try:
-            return self.env.parse(source)
+            ast = self.env.parse(source)
         except TemplateSyntaxError as exc:
             raise _syntax_error(exc, source, self.env) from None
+        except Exception as exc:
+            raise _unreadable(exc, source) from None
+        _check_size(ast, source)
+        return ast
 
     def _parse_expression(self, source: str) -> nodes.Expr:
+        self._check_nesting(source, "variable")
         try:
             parser = Parser(self.env, source, state="variable")
             expr = parser.parse_expression()
@@ -636,8 +704,29 @@ class Expressions:
                 )
         except TemplateSyntaxError as exc:
             raise _syntax_error(exc, source, self.env) from None
+        except Exception as exc:
+            raise _unreadable(exc, source) from None
+        _check_size(expr, source)
         expr.set_environment(self.env)
         return expr
+
+    def _check_nesting(self, source: str, state: str | None) -> None:
+        """Refuse deep brackets before parsing: the parser would run out of stack on them."""
+        depth = 0
+        try:
+            for _, token, value in self.env.lexer.tokeniter(source, None, state=state):
+                if token != "operator":
+                    continue
+                if value in ("(", "[", "{"):
+                    depth += 1
+                    if depth > MAX_NESTING:
+                        raise ExpressionError(
+                            f"brackets nested more than {MAX_NESTING} deep", source
+                        )
+                elif value in (")", "]", "}"):
+                    depth -= 1
+        except TemplateSyntaxError:
+            return  # the parser reports it, with a better message
 
     def _variables(self, ast: nodes.Template, source: str) -> frozenset[str]:
         try:
@@ -674,6 +763,8 @@ class Expressions:
             return self.env.from_string(ast)
         except TemplateSyntaxError as exc:
             raise _syntax_error(exc, source, self.env) from None
+        except Exception as exc:  # Python's own compiler limits (nesting, indentation)
+            raise _unreadable(exc, source) from None
 
     def _globals_for(self, node: nodes.Node) -> dict[str, Any]:
         """The globals (range, dict, ...) a template reads; find_undeclared_variables omits them."""
@@ -738,6 +829,9 @@ def _reject_undefined(value: Any) -> None:
 
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_NESTING",
+    "MAX_NODES",
     "MAX_RANGE",
     "CompiledCondition",
     "CompiledValue",

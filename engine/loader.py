@@ -3,26 +3,32 @@
 Every problem is collected (not just the first) and reported as file:line:col before any
 host is touched: unknown keys, wrong types, unknown tasks or task arguments, bad filters,
 expressions that do not compile or that use a variable no one defines.
+
+Loading is total and bounded: any file gives a runbook or problems, never another exception,
+in bounded time and memory (the YAML reader, the expression compiler and var patterns have
+their own limits; this module bounds numbers, includes and the count of expressions).
 """
 
 from __future__ import annotations
 
 import keyword
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from engine.errors import Problem, RunbookError
+from engine.errors import Problem, RunbookError, UsageError
 from engine.expressions import CompiledCondition, CompiledValue, ExpressionError, Expressions
 from engine.filters import FilterError, HostFilter, parse_filter
 from engine.model import Assertion, Location, Loop, Runbook, Scope, Step
-from engine.paths import find_runbook
+from engine.paths import RUNBOOK_SUFFIXES, find_runbook
 from engine.registry import TaskRegistry, TaskSpec, UnknownTaskError
 from engine.registry import registry as default_registry
 from engine.suggest import did_you_mean
-from engine.vartypes import VarError, VarSpec, spec_from_mapping
-from engine.yaml_source import plain, read_yaml, value_where, where
+from engine.vartypes import VarError, VarSpec, pattern_time_budget, spec_from_mapping
+from engine.yaml_source import YamlBudget, plain, read_yaml, value_where, where
 
 TOP_KEYS = ("name", "description", "vars", "targets", "steps", "max_fail_percent", "workers")
 STEP_KEYS = (
@@ -37,6 +43,41 @@ BUILTIN_NAMES = frozenset({"host", "run", "vars"})
 LOOP_NAMES = frozenset({"item", "loop_index"})
 RESULT_NAMES = frozenset({"result"})
 RESERVED = BUILTIN_NAMES | LOOP_NAMES | RESULT_NAMES
+# Compiling one expression takes about a millisecond: bound how many one load compiles.
+MAX_EXPRESSIONS = 1_000
+MAX_EXPRESSION_TEXT = 64 * 1024
+MAX_MESSAGE = 1_000
+MAX_PATH = 4096
+# Includes are read again each time: without a bound, two includes per level double the work.
+MAX_INCLUDES = 100
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a numeric key may take; beyond them a number is a typo or an attack."""
+
+    minimum: float
+    maximum: float
+    integer: bool = False
+    unit: str = ""
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        return f"{kind} from {self.minimum:g} to {self.maximum:g}{self.unit}"
+
+
+RUNBOOK_NUMBERS = {
+    "max_fail_percent": Bounds(0, 100, unit=" (percent)"),
+    "workers": Bounds(1, 1000, integer=True),
+}
+STEP_NUMBERS = {
+    "retries": Bounds(0, 100, integer=True),
+    "delay": Bounds(0, 3600, unit=" seconds"),
+    "backoff": Bounds(1, 10),
+    "timeout": Bounds(0.001, 86400, unit=" seconds"),
+    "workers": Bounds(1, 1000, integer=True),
+    "serial": Bounds(1, 1000, integer=True),
+}
 
 
 class Loader:
@@ -50,9 +91,14 @@ class Loader:
         self.jinja_globals = frozenset(self.expressions.env.globals)
 
     def load(self, source: str | Path) -> Runbook:
-        path = find_runbook(source)
+        try:
+            path = find_runbook(source)
+        except (OSError, ValueError) as exc:  # a name too long for the system, a NUL in it
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise UsageError(f"runbook '{_clip(str(source))}' cannot be opened: {reason}") from None
         builder = _Builder(self, path)
-        runbook = builder.build()
+        with pattern_time_budget():
+            runbook = builder.build()
         if builder.problems:
             raise RunbookError(builder.problems)
         assert runbook is not None
@@ -73,10 +119,16 @@ class _Builder:
         self.rollback_steps: list[Step] = []
         self.registered: list[str] = []
         self.include_stack: list[Path] = [path.resolve()]
+        # Shared by the runbook and everything it includes, so includes cannot multiply work.
+        self.yaml_budget = YamlBudget()
+        self.expressions_left = MAX_EXPRESSIONS
+        self.includes_left = MAX_INCLUDES
+        self.expression_text_left = MAX_EXPRESSION_TEXT
 
     # -- helpers -------------------------------------------------------------------------
     def problem(self, location: Location | None, message: str) -> None:
-        self.problems.append(Problem(location, message))
+        # A message may quote what was written, and that may be as long as the file.
+        self.problems.append(Problem(location, _clip(message, MAX_MESSAGE)))
 
     def check_keys(
         self, file: str, node: CommentedMap, allowed: tuple[str, ...], what: str
@@ -85,14 +137,33 @@ class _Builder:
             if key not in allowed:
                 self.problem(
                     where(file, node, key),
-                    f"unknown {what} key '{key}'{did_you_mean(str(key), allowed)}",
+                    f"unknown {what} key '{_clip(str(key))}'{did_you_mean(str(key), allowed)}",
                 )
+
+    def spend_expressions(self, location: Location, count: int, size: int) -> bool:
+        """Whether ``count`` more expressions of ``size`` characters fit in this load's budget."""
+        if not count:
+            return True
+        self.expressions_left -= count
+        self.expression_text_left -= size
+        if self.expressions_left >= 0 and self.expression_text_left >= 0:
+            return True
+        if self.expressions_left + count >= 0 and self.expression_text_left + size >= 0:
+            self.problem(
+                location,
+                f"too many expressions: a runbook and what it includes may hold at most "
+                f"{MAX_EXPRESSIONS} ({MAX_EXPRESSION_TEXT // 1024} KiB of expression text)",
+            )
+        return False
 
     def compile_value(
         self, file: str, node: Any, key: Any, value: Any, known: frozenset[str], label: str
     ) -> CompiledValue | None:
+        value = plain(value)
+        if not self.spend_expressions(value_where(file, node, key), *_expression_cost(value)):
+            return None
         try:
-            compiled = self.loader.expressions.compile_value(plain(value))
+            compiled = self.loader.expressions.compile_value(value)
         except ExpressionError as exc:
             self.problem(value_where(file, node, key), f"{label}: {exc}")
             return None
@@ -104,6 +175,8 @@ class _Builder:
     ) -> CompiledCondition | None:
         if not isinstance(value, str | bool):
             self.problem(location, f"{label} must be an expression (text), not {_kind(value)}")
+            return None
+        if isinstance(value, str) and not self.spend_expressions(location, 1, len(value)):
             return None
         try:
             compiled = self.loader.expressions.compile_condition(plain(value))
@@ -122,31 +195,23 @@ class _Builder:
                 f"{label}: undefined variable '{name}'{did_you_mean(name, known)}",
             )
 
-    def number(
-        self,
-        file: str,
-        node: CommentedMap,
-        key: str,
-        *,
-        minimum: float,
-        maximum: float | None = None,
-        integer: bool = False,
-    ) -> Any:
+    def number(self, file: str, node: CommentedMap, key: str, bounds: Bounds) -> Any:
+        """The value of a numeric key, or None (with a problem) when absent, wrong or absurd."""
         value = node.get(key)
         if value is None:
             return None
-        ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
+        ok_type = isinstance(value, int) if bounds.integer else isinstance(value, int | float)
         if isinstance(value, bool) or not ok_type:
-            expected = "a whole number" if integer else "a number"
-            self.problem(
-                value_where(file, node, key), f"'{key}' must be {expected}, not {_kind(value)}"
-            )
-            return None
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = f" and at most {maximum:g}" if maximum is not None else ""
             self.problem(
                 value_where(file, node, key),
-                f"'{key}' must be at least {minimum:g}{upper}, not {value}",
+                f"'{key}' must be {bounds.describe()}, not {_kind(value)}",
+            )
+            return None
+        if not (bounds.minimum <= value <= bounds.maximum):  # also refuses NaN
+            self.problem(
+                value_where(file, node, key),
+                f"'{key}' must be at least {bounds.minimum:g} and at most {bounds.maximum:g}"
+                f"{bounds.unit}, not {_number(value)}",
             )
             return None
         return value
@@ -159,6 +224,13 @@ class _Builder:
             if exc.position is not None and isinstance(node.get(key), str):
                 location = Location(location.file, location.line, location.col + exc.position)
             self.problem(location, f"bad host filter in '{key}': {exc.message}")
+            return None
+        except (RecursionError, OverflowError):  # from compiling a regular expression in it
+            self.problem(
+                value_where(file, node, key),
+                f"bad host filter in '{key}': a regular expression in it is nested too deeply "
+                f"or repeats too much",
+            )
             return None
 
     def text(
@@ -173,14 +245,14 @@ class _Builder:
     # -- the runbook ---------------------------------------------------------------------
     def build(self) -> Runbook | None:
         file = str(self.path)
-        data, problems = read_yaml(self.path)
+        data, problems = read_yaml(self.path, budget=self.yaml_budget)
         self.problems.extend(problems)
         if problems:
             return None
         if not isinstance(data, CommentedMap):
             self.problem(
                 Location(file, 1, 1),
-                f"a runbook is a mapping with 'name' and 'steps', not {_kind(data)}",
+                f"a runbook is a mapping with 'name' and 'steps', not {_kind(data, echo=False)}",
             )
             return None
         self.check_keys(file, data, TOP_KEYS, "runbook")
@@ -188,8 +260,8 @@ class _Builder:
         description = self.text(file, data, "description", "") or ""
         var_specs = self.var_specs(file, data)
         targets = self.filter(file, data, "targets") if "targets" in data else parse_filter(None)
-        max_fail = self.number(file, data, "max_fail_percent", minimum=0, maximum=100)
-        workers = self.number(file, data, "workers", minimum=1, integer=True)
+        max_fail = self.number(file, data, "max_fail_percent", RUNBOOK_NUMBERS["max_fail_percent"])
+        workers = self.number(file, data, "workers", RUNBOOK_NUMBERS["workers"])
         steps = self.steps(file, data, var_specs, None, frozenset())
         return Runbook(
             name=name,
@@ -339,10 +411,10 @@ class _Builder:
         assert_known = known | RESULT_NAMES | ({register} if register else set())
         assertion = self.assertion(file, node, assert_known)
 
-        retries = self.number(file, node, "retries", minimum=0, integer=True) or 0
-        delay = self.number(file, node, "delay", minimum=0) or 0.0
-        backoff = self.number(file, node, "backoff", minimum=1) or 1.0
-        timeout = self.number(file, node, "timeout", minimum=0.001)
+        retries = self.number(file, node, "retries", STEP_NUMBERS["retries"]) or 0
+        delay = self.number(file, node, "delay", STEP_NUMBERS["delay"]) or 0.0
+        backoff = self.number(file, node, "backoff", STEP_NUMBERS["backoff"]) or 1.0
+        timeout = self.number(file, node, "timeout", STEP_NUMBERS["timeout"])
         workers = self.workers(file, node)
         on_failure = node.get("on_failure", "stop")
         if on_failure not in ON_FAILURE:
@@ -409,20 +481,25 @@ class _Builder:
             )
             return None, {}
         sources: dict[str, frozenset[str]] = {}
+        complete = True
         for key, value in raw.items():
             compiled = self.compile_value(file, raw, key, value, known, f"with.{key}")
             if compiled is not None:
                 sources[str(key)] = compiled.variables
+            else:
+                complete = False
         if spec is not None:
             for message in spec.check_args({str(k) for k in raw}):
                 self.problem(
                     where(file, node, "with") if "with" in node else where(file, node, "task"),
                     message,
                 )
+        if not complete:
+            return None, sources  # already reported per argument
         try:
             return self.loader.expressions.compile_value(plain(raw)), sources
         except ExpressionError:
-            return None, sources  # already reported per argument
+            return None, sources
 
     def loop(self, file: str, node: CommentedMap, known: frozenset[str]) -> Loop | None:
         if "loop" in node and "items" in node:
@@ -498,8 +575,8 @@ class _Builder:
                 return 1
             if serial is False:
                 return None
-            return self.number(file, node, "serial", minimum=1, integer=True)
-        return self.number(file, node, "workers", minimum=1, integer=True)
+            return self.number(file, node, "serial", STEP_NUMBERS["serial"])
+        return self.number(file, node, "workers", STEP_NUMBERS["workers"])
 
     def tags(self, file: str, node: CommentedMap) -> frozenset[str]:
         raw = node.get("tags")
@@ -548,26 +625,37 @@ class _Builder:
         self.check_keys(file, node, INCLUDE_KEYS, "include")
         target = node["include"]
         location = value_where(file, node, "include")
-        if not isinstance(target, str):
-            self.problem(location, f"'include' must be a runbook path or name, not {_kind(target)}")
+        if not isinstance(target, str) or not 0 < len(target) <= MAX_PATH:
+            self.problem(
+                location,
+                f"'include' must be a runbook path or name (at most {MAX_PATH} characters), "
+                f"not {_kind(target)}",
+            )
             return []
-        candidate = (self.path.parent / target) if not Path(target).is_absolute() else Path(target)
-        try:
-            path = find_runbook(candidate if candidate.exists() else target)
-        except Exception as exc:  # find_runbook raises UsageError with the places looked at
-            self.problem(location, str(exc))
+        self.includes_left -= 1
+        if self.includes_left < 0:
+            if self.includes_left == -1:
+                self.problem(
+                    location, f"more than {MAX_INCLUDES} includes in all (counting repeats)"
+                )
+            return []
+        path = self.include_path(location, target)
+        if path is None:
             return []
         if path.resolve() in self.include_stack:
             chain = " -> ".join(p.name for p in [*self.include_stack, path])
             self.problem(location, f"include loop: {chain}")
             return []
         child_file = str(path)
-        data, problems = read_yaml(path)
+        data, problems = read_yaml(path, budget=self.yaml_budget)
         self.problems.extend(problems)
         if problems:
             return []
-        if not isinstance(data, CommentedMap):
-            self.problem(Location(child_file, 1, 1), f"a runbook is a mapping, not {_kind(data)}")
+        if not isinstance(data, CommentedMap) or "steps" not in data:
+            # Said at the include, without a word of the file: it may be anything readable.
+            self.problem(
+                location, f"include '{_clip(target)}' is not a runbook (a mapping with 'steps')"
+            )
             return []
         self.check_keys(child_file, data, TOP_KEYS, "runbook")
         child_specs = self.var_specs(child_file, data)
@@ -585,8 +673,12 @@ class _Builder:
             if spec.required and key not in given:
                 self.problem(location, f"runbook '{path.name}' needs var '{key}'")
         parent_known = self.known_names(var_specs)
-        for key, value in given.items():
+        compiled = [
             self.compile_value(file, given, key, value, parent_known, f"vars.{key}")
+            for key, value in given.items()
+        ]
+        if any(c is None for c in compiled):
+            return []
         try:
             compiled_vars = self.loader.expressions.compile_value(plain(given))
         except ExpressionError:
@@ -601,8 +693,26 @@ class _Builder:
         finally:
             self.include_stack.pop()
 
+    def include_path(self, location: Location, target: str) -> Path | None:
+        """The runbook file an include names, or None (with a problem) when it names none."""
+        candidate = (self.path.parent / target) if not Path(target).is_absolute() else Path(target)
+        try:
+            path = find_runbook(candidate if candidate.is_file() else target)
+        except (UsageError, OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            self.problem(location, str(exc) if isinstance(exc, UsageError) else "no such runbook")
+            return None
+        if path.suffix not in RUNBOOK_SUFFIXES:
+            self.problem(
+                location,
+                f"include '{_clip(target)}' is not a runbook: a runbook is a "
+                f"{' or '.join(RUNBOOK_SUFFIXES)} file",
+            )
+            return None
+        return path
 
-def _kind(value: Any) -> str:
+
+def _kind(value: Any, *, echo: bool = True) -> str:
+    """What a value is, for messages; text is quoted only in part, and not at all without echo."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
@@ -612,10 +722,37 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, int | float):
-        return f"a number ({value})"
+        return f"a number ({_number(value)})"
     if isinstance(value, str):
-        return f"text ('{value}')"
+        return f"text ('{_clip(value)}')" if echo else "text"
     return type(value).__name__
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _number(value: float) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _expression_cost(value: Any) -> tuple[int, int]:
+    """How many templates ``value`` holds, and their length in all."""
+    count = size = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "{{" in item or "{%" in item:
+                count += 1
+                size += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return count, size
 
 
 def _key_or_value(file: str, spec: Any, exc: VarError, fallback: Location) -> Location:

@@ -18,6 +18,7 @@ KIND_TITLES = {
     "ghost": "ONU on the OLT with no contract",
     "missing": "contract's ONU not on the OLT",
     "moved": "ONU on another PON/id than recorded",
+    "onu_shared": "one ONU linked to two or more contracts",
     "ppp_orphan": "PPP login with no contract",
     "ppp_missing": "contract's login not on its concentrator",
     "netbox_only": "in NetBox, not in the inventory",
@@ -49,6 +50,17 @@ class ReconcileReport:
             "fixes": self.fixes,
             "applied": self.applied,
         }
+
+
+def store_findings(db: Any) -> list[dict[str, Any]]:
+    """What the store disagrees with itself about: ONUs that several live contracts hold."""
+    from store.onu_owners import shared_onus
+
+    with db.engine.connect() as conn:
+        return [
+            {"kind": "onu_shared", "fixable": False, "serial": shared["onu"], **shared}
+            for shared in shared_onus(conn)
+        ]
 
 
 def device_findings(results: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], int]:

@@ -2,7 +2,9 @@
 
 Tasks are plain Nornir task functions. The ones shipped with ispflow (and by other packages)
 are marked with :func:`task` and found through the ``ispflow.tasks`` entry point group; any
-other Nornir task can be named by its Python path (``package.module:function``).
+other Nornir task can be named by its Python path (``package.module:function``). A function
+named that way must be a Nornir task: its first parameter is the ``Task`` (annotated as
+``Task``, or unannotated and called ``task``), so ``os:system`` is refused before any run.
 """
 
 from __future__ import annotations
@@ -133,22 +135,79 @@ class TaskRegistry:
         if name in self._tasks:
             return self._tasks[name]
         if ":" in name or name.count(".") >= 2:
-            return spec_for(_import_path(name), name)
+            func = _import_path(name)
+            _check_nornir_task(name, func)
+            return spec_for(func, name)
         raise UnknownTaskError(f"unknown task '{name}'{did_you_mean(name, self._tasks)}")
+
+
+_EXPECTED = "a Nornir task: a function whose first parameter is the Task, def f(task: Task, ...)"
+
+
+def _dotted(text: str) -> bool:
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
 
 
 def _import_path(path: str) -> Callable[..., Any]:
     module_name, _, attr = path.rpartition(":") if ":" in path else path.rpartition(".")
+    if not _dotted(module_name) or not _dotted(attr):
+        raise UnknownTaskError(
+            f"task '{path}' is neither a registered task (see `ispflow tasks`) nor a Python "
+            f"path 'package.module:function' to {_EXPECTED}"
+        )
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
+    except Exception as exc:  # importing runs the module: any error is a reason not to use it
         raise UnknownTaskError(
             f"task '{path}': cannot import module '{module_name}': {exc}"
-        ) from exc
-    func = getattr(module, attr, None)
+        ) from None
+    func: Any = module
+    for part in attr.split("."):
+        func = getattr(func, part, None)
     if not callable(func):
         raise UnknownTaskError(f"task '{path}': module '{module_name}' has no function '{attr}'")
-    return func
+    return func  # type: ignore[no-any-return]
+
+
+def _check_nornir_task(path: str, func: Callable[..., Any]) -> None:
+    """Refuse what Nornir could not run as a task, naming what a task looks like."""
+    if inspect.isclass(func):
+        raise UnknownTaskError(f"task '{path}' is a class, not {_EXPECTED}")
+    try:
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        raise UnknownTaskError(
+            f"task '{path}': its parameters cannot be read, so it cannot be checked to be "
+            f"{_EXPECTED}"
+        ) from None
+    first = parameters[0] if parameters else None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if first is None or first.kind not in positional:
+        raise UnknownTaskError(f"task '{path}' takes no Task first; it is not {_EXPECTED}")
+    if not _is_task_parameter(first):
+        shown = first.name
+        if first.annotation is not inspect.Parameter.empty:
+            shown += f": {_annotation_name(first.annotation)}"
+        raise UnknownTaskError(
+            f"task '{path}' is not {_EXPECTED}; its first parameter is '{shown}'"
+        )
+
+
+def _is_task_parameter(param: inspect.Parameter) -> bool:
+    from nornir.core.task import Task
+
+    annotation = param.annotation
+    if annotation is inspect.Parameter.empty:
+        return param.name == "task"
+    if isinstance(annotation, str):  # from __future__ import annotations
+        return annotation.rsplit(".", 1)[-1] == "Task"
+    return inspect.isclass(annotation) and issubclass(annotation, Task)
+
+
+def _annotation_name(annotation: Any) -> str:
+    if isinstance(annotation, str):
+        return annotation
+    return getattr(annotation, "__qualname__", None) or str(annotation)
 
 
 registry = TaskRegistry()

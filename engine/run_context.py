@@ -1,14 +1,18 @@
 """The run a task is part of, for tasks that write to the store (readings, tickets).
 
-One process runs one runbook at a time, from many worker threads; a module-level value set
-by the executor is what every thread sees (context variables do not cross into Nornir's
-threads).
+Several runs may share a process (the scheduler's threads, a Celery worker, callers of the
+Python API), so the run is a context variable: each run sets its own, and the threads that
+work for it (the engine's runner) start from a copy of the submitting thread's context. A
+new thread does not inherit context variables by itself: whoever starts threads for a run's
+tasks hands them a copy (`contextvars.copy_context()`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -72,14 +76,28 @@ class RunContext:
 T = TypeVar("T")
 
 
-_current: RunContext | None = None
+_current: ContextVar[RunContext | None] = ContextVar("ispflow_run", default=None)
 
 
-def set_current(context: RunContext | None) -> None:
-    global _current
-    _current = context
+def set_current(context: RunContext | None) -> Token[RunContext | None]:
+    """Make `context` this thread's (and its copies') run; `reset` undoes it."""
+    return _current.set(context)
+
+
+def reset(token: Token[RunContext | None]) -> None:
+    _current.reset(token)
+
+
+@contextmanager
+def running(context: RunContext) -> Iterator[RunContext]:
+    """`context` is the current run inside the block, and the earlier one again after."""
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)
 
 
 def current() -> RunContext | None:
     """The running run, or None when a task is called outside the engine."""
-    return _current
+    return _current.get()

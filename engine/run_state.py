@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import threading
 import time
 from collections import deque
@@ -52,6 +53,9 @@ class RunState:
         self._csv: dict[Path, list[dict[str, str]]] = {}
         self._buffer: deque[StepOutcome] = deque()
         self._drained_at = time.monotonic()
+        # Per (host, step index): the rows of a looped step an earlier run already did, by
+        # row, so a re-run of that host's failed step runs only the rows that failed.
+        self.done_items: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
 
     # -- results -------------------------------------------------------------------------
     def finished(self, step: Step, outcome: StepOutcome) -> None:
@@ -101,6 +105,18 @@ class RunState:
             with self._lock:
                 self._account_failure(step, outcome)
         self.journal.wait_durable(self.journal.record(self.run_id, outcome))
+
+    def carry_items(self, outcome: StepOutcome) -> None:
+        """Keep the rows an earlier run's failed, looped step did (ok or changed)."""
+        if not isinstance(outcome.result, list):
+            return
+        done = {
+            item_key(row["item"]): row
+            for row in outcome.result
+            if isinstance(row, dict) and "item" in row and row.get("status") in ("ok", "changed")
+        }
+        if done:
+            self.done_items[(outcome.host, outcome.step_index)] = done
 
     def remember(self, step: Step, outcome: StepOutcome) -> None:
         """Account for an outcome already journaled (restored from an earlier run)."""
@@ -167,6 +183,11 @@ class RunState:
             with self._lock:
                 self._csv[path] = rows
         return rows
+
+
+def item_key(item: Any) -> str:
+    """One row of a loop as a stable key (the row's own values, in key order)."""
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 def resolve_csv(name: str, base_dir: Path | None) -> Path:

@@ -18,6 +18,7 @@ from engine.guard import UnsafeValueError
 from engine.jsonsafe import jsonable
 from engine.model import Step
 from engine.outcome import StepOutcome
+from engine.run_state import item_key
 from engine.timeouts import StepTimeout, watchdog
 
 if TYPE_CHECKING:
@@ -25,11 +26,13 @@ if TYPE_CHECKING:
 
 
 class StepFailed(Exception):
-    """The task ran and reported failure (or an assertion did not hold)."""
+    """The task ran and reported failure (or an assertion did not hold); `changed` when it
+    changed something all the same (rows of a loop that went through)."""
 
-    def __init__(self, message: str, result: Any = None) -> None:
+    def __init__(self, message: str, result: Any = None, changed: bool = False) -> None:
         super().__init__(message)
         self.result = result
+        self.changed = changed
 
 
 def run_step(task: Task, step: Step, state: RunState, rollback: bool = False) -> Result:
@@ -88,6 +91,7 @@ def _execute(
         outcome.status = "failed"
         outcome.error = str(exc)
         outcome.result = exc.result
+        outcome.changed = exc.changed
         if step.register:
             host_state.register(step.register, exc.result)
     except StepTimeout:
@@ -102,8 +106,11 @@ def _execute(
 
 
 def _loop(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple[Any, bool, int]:
+    """Every row on its own: a row that fails (whatever the error) is recorded with its
+    reason and the next row goes on; rows an earlier run did are taken over, not re-run."""
     assert step.loop is not None
     items = state.loop_items(step, ctx)
+    done_before = state.done_items.get((task.host.name, step.index), {})
     results: list[dict[str, Any]] = []
     changed_any = False
     attempts_total = 0
@@ -115,17 +122,22 @@ def _loop(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple
         if step.when is not None and not step.when.evaluate(item_ctx):
             results.append({"item": item, "status": "skipped", "changed": False, "result": None})
             continue
+        earlier = done_before.get(item_key(item))
+        if earlier is not None:
+            results.append({**earlier, "restored": True})
+            continue
         try:
             value, changed, attempts = _attempts(task, step, state, item_ctx)
-        except StepFailed as exc:
-            failures.append(f"item {index}: {exc}")
+        except Exception as exc:  # one bad row never stops the others
+            message = _row_error(step, exc)
+            failures.append(f"item {index}: {message}")
             results.append(
                 {
                     "item": item,
                     "status": "failed",
                     "changed": False,
-                    "result": exc.result,
-                    "error": str(exc),
+                    "result": exc.result if isinstance(exc, StepFailed) else None,
+                    "error": message,
                 }
             )
             continue
@@ -135,11 +147,23 @@ def _loop(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple
         results.append({"item": item, "status": status, "changed": changed, "result": value})
     if failures:
         raise StepFailed(
-            f"{len(failures)} of {len(items)} items failed; " + "; ".join(failures[:5]), results
+            f"{len(failures)} of {len(items)} items failed; " + "; ".join(failures[:5]),
+            results,
+            changed=changed_any,
         )
     if all(r["status"] == "skipped" for r in results):  # also: no items at all
         return None, False, 0
     return results, changed_any, attempts_total
+
+
+def _row_error(step: Step, exc: Exception) -> str:
+    if isinstance(exc, StepFailed):
+        return str(exc)
+    if isinstance(exc, StepTimeout):
+        return f"timed out after {step.timeout:g} s (step timeout)"
+    if isinstance(exc, UnsafeValueError):
+        return _unsafe_message(step, exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _attempts(

@@ -18,24 +18,46 @@ Types:
   16 hex digits (``485754431A2B3C4D``)
 
 Checks: ``min``/``max`` bound numbers (int, float) and lengths (str, list); ``pattern`` is
-matched (re.fullmatch) against the text of the value, ``choices`` against the coerced value;
+matched (fullmatch) against the text of the value, ``choices`` against the coerced value;
 for lists both apply to each item.
+
+A pattern is written in Python's ``re`` syntax and matched by the ``regex`` engine, which can
+give up after a time: no rule written down in advance tells every pattern that backtracks
+for ever (``(a+)+$``, ``(a|a)*$``) from a harmless one. So a pattern may take
+PATTERN_TIMEOUT seconds per value, and all checks of one runbook load (or of one run's vars)
+PATTERN_BUDGET seconds together. The few places where ``regex`` reads a pattern differently
+from ``re`` (``{e<=1}``, ``[[:alpha:]]``, set operations) are refused, so a pattern means
+what Python's documentation says.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 import json
 import math
 import re
-from collections.abc import Mapping
+import re._constants as sre
+import re._parser as sre_parse
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
+import regex
+
 from engine.suggest import did_you_mean
 
-VAR_TYPES = ("str", "int", "float", "bool", "list", "ip", "cidr", "mac", "serial", "dict")
+# `host` names an inventory host and `contract` a contract in the store (both checked against
+# them before a run starts); `text` is free text that goes into a device's CLI, refused when
+# it could end the command or start another.
+VAR_TYPES = (
+    "str", "int", "float", "bool", "list", "ip", "cidr", "mac", "serial", "dict",
+    "host", "contract", "text",
+)  # fmt: skip
 ITEM_TYPES = ("str", "int", "float", "bool", "ip", "cidr", "mac", "serial", "dict")
 SPEC_KEYS = (
     "type",
@@ -51,7 +73,8 @@ SPEC_KEYS = (
 )
 MASK = "********"
 
-_BOUNDED = frozenset({"int", "float", "str", "list"})
+_TEXTS = frozenset({"str", "text", "host", "contract"})  # bounded by length, like str
+_BOUNDED = frozenset({"int", "float", "list"}) | _TEXTS
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 _MAC_FORMS = (
@@ -67,7 +90,6 @@ _SERIAL_HEX = re.compile(r"[0-9A-Fa-f]{16}")
 # Names other schema languages use for these types, so "type: string" gets a useful hint.
 _TYPE_ALIASES = {
     "string": "str",
-    "text": "str",
     "integer": "int",
     "number": "float",
     "double": "float",
@@ -86,6 +108,39 @@ _TYPE_ALIASES = {
     "sn": "serial",
 }
 _LIST_TYPE = re.compile(r"list\[(\w+)\]")
+
+PATTERN_MAX_LENGTH = 1_000
+PATTERN_MAX_NESTING = 20
+# The regex engine compiles a{1000} as a thousand copies: counted repeats, multiplied out.
+PATTERN_MAX_SIZE = 10_000
+PATTERN_TIMEOUT = 0.1
+PATTERN_BUDGET = 1.0
+_SHOWN = 60  # characters of a value quoted in an error message
+_QUANTIFIER = re.compile(r"\{(?:\d+(?:,\d*)?|,\d*)\}")
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+
+
+class _PatternClock:
+    """Seconds of matching left; a check spends from its own clock and from the enclosing one.
+
+    Only time spent matching counts, so a slow machine loading a big runbook does not make
+    a harmless pattern fail.
+    """
+
+    def __init__(self, seconds: float, parent: _PatternClock | None = None) -> None:
+        self.seconds = seconds
+        self.parent = parent
+
+    def left(self) -> float:
+        return self.seconds if self.parent is None else min(self.seconds, self.parent.left())
+
+    def spend(self, seconds: float) -> None:
+        self.seconds -= seconds
+        if self.parent is not None:
+            self.parent.spend(seconds)
+
+
+_budget: ContextVar[_PatternClock | None] = ContextVar("pattern_budget", default=None)
 
 
 class _Missing:
@@ -164,19 +219,20 @@ def coerce(spec: VarSpec, raw: Any) -> Any:
         items = _to_list(spec, raw)
         _check_bounds(spec, len(items), "items")
         item_type = spec.items or "str"
+        clock = _PatternClock(PATTERN_TIMEOUT, _budget.get())
         out = []
         for index, item in enumerate(items):
             label = f"{spec.name}[{index}]"
             value = _convert(item_type, item, label)
-            _check_item(spec, label, value)
+            _check_item(spec, label, value, clock)
             out.append(value)
         return out
     value = _convert(spec.type, raw, spec.name)
     if spec.type in ("int", "float"):
         _check_bounds(spec, value, None)
-    elif spec.type == "str":
+    elif spec.type in _TEXTS:
         _check_bounds(spec, len(value), "characters")
-    _check_item(spec, spec.name, value)
+    _check_item(spec, spec.name, value, _PatternClock(PATTERN_TIMEOUT, _budget.get()))
     return value
 
 
@@ -252,14 +308,15 @@ def _to_list(spec: VarSpec, raw: Any) -> list[Any]:
 
 
 def _flow(text: str) -> Any:
-    """A YAML flow value (``[a, b]``, ``{vlan: 100}``; JSON is a subset) given as text."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """A YAML flow value (``[a, b]``, ``{vlan: 100}``; JSON is a subset) given as text.
 
-    try:
-        return YAML(typ="safe", pure=True).load(text)
-    except YAMLError:
-        return None
+    Read with the runbook reader's limits: a value on the command line can be an alias bomb
+    or ten thousand brackets deep as well.
+    """
+    from engine.yaml_source import parse_yaml, plain
+
+    value, problems = parse_yaml(text, "-e")
+    return None if problems else plain(value)
 
 
 def _to_dict(raw: Any, name: str) -> dict[Any, Any]:
@@ -338,7 +395,21 @@ _CONVERTERS = {
     "cidr": _to_cidr,
     "mac": _to_mac,
     "serial": _to_serial,
+    "host": lambda raw, name: _to_str(raw, name).strip(),
+    "contract": lambda raw, name: _to_str(raw, name).strip(),
+    "text": lambda raw, name: _to_cli_text(raw, name),
 }
+
+
+def _to_cli_text(raw: Any, name: str) -> str:
+    from engine.guard import UnsafeValueError, check_cli_value
+
+    text = _to_str(raw, name)
+    try:
+        check_cli_value(text, name)
+    except UnsafeValueError as exc:
+        raise VarError(name, f"{exc.reason} (it goes into a device command)") from None
+    return text
 
 
 def _check_bounds(spec: VarSpec, amount: float, unit: str | None) -> None:
@@ -361,19 +432,171 @@ def _check_bounds(spec: VarSpec, amount: float, unit: str | None) -> None:
         )
 
 
-def _check_item(spec: VarSpec, label: str, value: Any) -> None:
+def _check_item(spec: VarSpec, label: str, value: Any, clock: _PatternClock) -> None:
     if spec.pattern is not None:
         text = value if isinstance(value, str) else _text_form(value)
-        if re.fullmatch(spec.pattern, text) is None:
-            raise VarError(label, f"{text!r} does not match the pattern {spec.pattern!r}")
+        if not _fullmatch(spec.pattern, text, clock, label):
+            raise VarError(label, f"{_short(text)} does not match the pattern {spec.pattern!r}")
     if spec.choices is not None and value not in spec.choices:
-        shown = ", ".join(repr(c) for c in spec.choices)
+        shown = ", ".join(_short(c) for c in spec.choices[:20])
+        more = f" (and {len(spec.choices) - 20} more)" if len(spec.choices) > 20 else ""
         hint = (
             did_you_mean(str(value), [str(c) for c in spec.choices])
             if isinstance(value, str)
             else ""
         )
-        raise VarError(label, f"{value!r} is not one of {shown}{hint}")
+        raise VarError(label, f"{_short(value)} is not one of {shown}{more}{hint}")
+
+
+# -- patterns ----------------------------------------------------------------------------------
+@contextmanager
+def pattern_time_budget(seconds: float = PATTERN_BUDGET) -> Iterator[None]:
+    """Share ``seconds`` of pattern matching among all checks made inside the block."""
+    token = _budget.set(_PatternClock(seconds, _budget.get()))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def _fullmatch(pattern: str, text: str, clock: _PatternClock, label: str) -> bool:
+    try:
+        compiled = _compiled(pattern)
+    except _BadPattern as exc:  # a VarSpec made in code skips spec_from_mapping's check
+        raise VarError(label, f"'pattern' {exc}") from None
+    started = time.monotonic()
+    try:
+        left = clock.left()
+        if left <= 0:
+            raise TimeoutError
+        return compiled.fullmatch(text, timeout=left) is not None
+    except TimeoutError:
+        raise VarError(
+            label,
+            f"the pattern {pattern!r} takes too long to match {_short(text)} "
+            f"(more than {PATTERN_TIMEOUT:g} s): it backtracks; avoid a repeat inside a "
+            f"repeat like (a+)+ and alternatives that match the same text like (a|ab)*",
+        ) from None
+    finally:
+        clock.spend(time.monotonic() - started)
+
+
+class _BadPattern(ValueError):
+    """A pattern that cannot be used, with why; ``str()`` reads "is longer than ..."."""
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    problem = _static_problem(pattern)
+    if problem is not None:
+        raise _BadPattern(problem)
+    try:
+        return regex.compile(pattern, regex.VERSION0)
+    except Exception as exc:  # the engine's own refusals, whatever their type
+        raise _BadPattern(f"is not a valid regular expression: {exc}") from None
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be a var's pattern, or None when it can."""
+    try:
+        _compiled(pattern)
+    except _BadPattern as exc:
+        return str(exc)
+    return None
+
+
+def _static_problem(pattern: str) -> str | None:
+    """What is wrong with a pattern before the regex engine sees it (which could blow up)."""
+    if len(pattern) > PATTERN_MAX_LENGTH:
+        return f"is longer than {PATTERN_MAX_LENGTH} characters"
+    problem = _scan_pattern(pattern)
+    if problem is not None:
+        return problem
+    try:
+        tree = sre_parse.parse(pattern)
+    except (re.error, OverflowError, RecursionError) as exc:
+        return f"is not a valid regular expression: {exc}"
+    if _pattern_size(tree) > PATTERN_MAX_SIZE:
+        return (
+            f"repeats too much: its counted repeats like {{n}} multiply out to more than "
+            f"{PATTERN_MAX_SIZE} items"
+        )
+    return None
+
+
+def _scan_pattern(pattern: str) -> str | None:
+    """Group nesting, and the syntax that the regex engine reads differently from ``re``."""
+    depth = 0
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index, problem = _skip_set(pattern, index)
+            if problem is not None:
+                return problem
+            continue
+        if char == "(":
+            depth += 1
+            if depth > PATTERN_MAX_NESTING:
+                return f"nests groups more than {PATTERN_MAX_NESTING} deep"
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif char == "{" and not _QUANTIFIER.match(pattern, index):
+            return (
+                "has a '{' that is not a repeat like {2} or {1,8}: write a literal brace as '\\{'"
+            )
+        index += 1
+    return None
+
+
+def _skip_set(pattern: str, start: int) -> tuple[int, str | None]:
+    """The index after the character set opening at ``start``, or what is wrong inside it."""
+    index = start + 1
+    if pattern.startswith("^", index):
+        index += 1
+    if pattern.startswith("]", index):
+        index += 1  # a ']' first in a set is a literal
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+        elif char == "]":
+            return index + 1, None
+        elif char == "[":
+            return index, "has a '[' inside [...]: write it as '\\['"
+        elif char in "-&~|" and pattern.startswith(char, index + 1):
+            return index, f"has '{char}{char}' inside [...]: write it as '\\{char}\\{char}'"
+        else:
+            index += 1
+    return index, None  # unterminated: re says so
+
+
+def _pattern_size(items: Any) -> int:
+    """Items the pattern compiles to, counting a counted repeat as that many copies."""
+    total = 0
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, sub = arg
+            times = low if high == sre.MAXREPEAT else high
+            total += max(1, times) * _pattern_size(sub)
+        elif op is sre.SUBPATTERN:
+            total += _pattern_size(arg[3])
+        elif op is sre.BRANCH:
+            total += sum(_pattern_size(branch) for branch in arg[1])
+        elif op is sre.ATOMIC_GROUP:
+            total += _pattern_size(arg)
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            total += _pattern_size(arg[1])
+        elif op is sre.GROUPREF_EXISTS:
+            total += _pattern_size(arg[1]) + (_pattern_size(arg[2]) if arg[2] else 0)
+        else:
+            total += 1
+        if total > PATTERN_MAX_SIZE:
+            break
+    return total
 
 
 def _text_form(value: Any) -> str:
@@ -392,11 +615,17 @@ def _number(value: float) -> str:
     return str(value)
 
 
+def _short(value: Any) -> str:
+    """``repr(value)``, cut short: a value may be as long as its file."""
+    shown = repr(value[: _SHOWN + 1] if isinstance(value, str) else value)
+    return shown if len(shown) <= _SHOWN else shown[: _SHOWN - 3] + "..."
+
+
 def _given(raw: Any) -> str:
     if isinstance(raw, bool):
         return f"the boolean {str(raw).lower()}"
     if isinstance(raw, str):
-        return f"{raw!r}"
+        return _short(raw)
     if isinstance(raw, int | float):
         return f"the number {raw}"
     if isinstance(raw, Mapping):
@@ -448,10 +677,9 @@ def spec_from_mapping(name: str, data: Mapping[str, Any]) -> VarSpec:
             raise VarError(
                 name, f"'pattern' must be a regular expression (text), not {_given(pattern)}"
             )
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise VarError(name, f"'pattern' is not a valid regular expression: {exc}") from None
+        problem = pattern_problem(pattern)
+        if problem is not None:
+            raise VarError(name, f"'pattern' {problem}")
 
     bounds: dict[str, float | None] = {}
     for key in ("min", "max"):
@@ -459,9 +687,11 @@ def spec_from_mapping(name: str, data: Mapping[str, Any]) -> VarSpec:
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise VarError(name, f"'{key}' must be a number, not {_given(value)}")
+            if not math.isfinite(value):
+                raise VarError(name, f"'{key}' must be a finite number, not {value}")
             if kind not in _BOUNDED:
                 raise VarError(
-                    name, f"'{key}' applies to int, float, str and list vars, not {kind}"
+                    name, f"'{key}' applies to int, float, text and list vars, not {kind}"
                 )
         bounds[key] = value
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
@@ -532,6 +762,11 @@ def _flag(name: str, data: Mapping[str, Any], key: str) -> bool:
 # -- resolving a run's vars ------------------------------------------------------------------------
 def resolve_vars(specs: Mapping[str, VarSpec], given: Mapping[str, Any]) -> dict[str, Any]:
     """The value of every declared var (given, default or None); all problems raised together."""
+    with pattern_time_budget():
+        return _resolve_vars(specs, given)
+
+
+def _resolve_vars(specs: Mapping[str, VarSpec], given: Mapping[str, Any]) -> dict[str, Any]:
     errors: list[VarError] = []
     values: dict[str, Any] = {}
     for key in given:

@@ -6,7 +6,11 @@ the next command or login sees the change.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from pathlib import Path
+
+HOLD_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -16,6 +20,11 @@ class Behaviour:
     slow_extra: float = 0.0  # fault: extra seconds on every command (an OLT under load)
     drop_after: int | None = None  # fault: answer this many commands, then cut the TCP session
     drop_on: str | None = None  # fault: cut the TCP session when a command containing this comes
+    # fault: stop answering when a command containing this comes (the command is not run),
+    # until the fault is cleared; `hang_marker` is written then, so a test knows the client
+    # now waits with everything before that command done (and can kill it there).
+    hang_on: str | None = None
+    hang_marker: Path | None = None
     refuse_logins: bool = False  # fault: every login fails (AAA down)
     alarm_rate: float = 0.0  # chance that a multi-line answer carries an alarm in its middle
     yes_no_banner: bool = False  # Huawei: a YES/NO question after login (netmiko answers it)
@@ -25,3 +34,15 @@ class Behaviour:
 
     def per_command(self) -> float:
         return self.command_latency + self.slow_extra
+
+    async def hold(self, command: str) -> bool:
+        """Hang on a command the `hang_on` fault names; True once the fault is cleared (the
+        command was never run and the session is to end)."""
+        pattern = self.hang_on
+        if not pattern or pattern not in command:
+            return False
+        if self.hang_marker is not None:
+            self.hang_marker.write_text(command + "\n", encoding="utf-8")
+        while self.hang_on == pattern:
+            await asyncio.sleep(HOLD_POLL_SECONDS)
+        return True

@@ -258,6 +258,15 @@ def fault_command(
         int | None,
         typer.Option("--drop-after", min=0, help="Cut every session after this many commands."),
     ] = None,
+    hang_on: Annotated[
+        str | None,
+        typer.Option(
+            "--hang-on",
+            help="Stop answering when a command containing this text arrives (it is not run) "
+            "until --clear; the state folder then holds hung-OLT. For crash tests: kill the "
+            "client there, clear, resume.",
+        ),
+    ] = None,
     refuse_logins: Annotated[
         bool, typer.Option("--refuse-logins", help="Every login fails (AAA down).")
     ] = False,
@@ -322,6 +331,7 @@ def fault_command(
         else:
             faults = {}
         write_faults(paths.root, faults)
+        time.sleep(POLL_SECONDS * 2)  # as below: cleared when this returns
         out.print(f"lab: faults cleared{' on ' + olt if olt else ''}")
         return
     if not olt:
@@ -331,6 +341,7 @@ def fault_command(
     fault = {
         "drop_on": drop_on,
         "drop_after": drop_after,
+        "hang_on": hang_on,
         "refuse_logins": refuse_logins,
         "slow_ms": slow_ms,
         "cut_ctos": cut_cto,
@@ -340,9 +351,15 @@ def fault_command(
         "unplugged": [serial.strip().upper() for serial in unplug or []],
     }
     fault = {key: value for key, value in fault.items() if value not in (None, False, 0.0, [], {})}
+    fault["flapping"] = [serial.strip().upper() for serial in fault.get("flapping", [])]
+    if not fault["flapping"]:
+        del fault["flapping"]
+    problem = _unknown_names(paths.root / "lab.json", olt, fault)
+    if problem:
+        raise _fail(problem)
     if not fault:
         raise _fail(
-            "say which fault: --drop-on, --drop-after, --refuse-logins, --slow-ms, --cut-cto, "
+            "say which fault: --drop-on, --drop-after, --hang-on, --refuse-logins, --slow-ms, --cut-cto, "
             "--down-pon, --attenuate, --flap or --unplug"
         )
     faults[olt] = fault
@@ -350,6 +367,43 @@ def fault_command(
     # The server polls the file; wait one period so the fault holds when this returns.
     time.sleep(POLL_SECONDS * 2)
     out.print(f"lab: {olt} now has {', '.join(f'{k}={v}' for k, v in fault.items())}")
+
+
+def _unknown_names(fleet_file: Path, olt: str, fault: dict[str, Any]) -> str | None:
+    """What a fault names that is not on that OLT (a CTO, a PON, an ONU serial), with the
+    nearest real names: a typo must not leave the lab unbroken while saying it broke it."""
+    import difflib
+
+    fleet = json.loads(fleet_file.read_text())
+    entries = [o for o in fleet["olts"] if o["name"] == olt]
+    plant = ("cut_ctos", "down_pons", "attenuate", "flapping", "unplugged")
+    if not entries:  # a concentrator: it has sessions to break, no outside plant
+        named = [key for key in plant if fault.get(key)]
+        return f"{olt} is a concentrator: it has no fibre plant to break" if named else None
+    [entry] = entries
+    known = {
+        "cut_ctos": ("CTO", {c["code"] for p in entry["pons"] for c in p["ctos"]}),
+        "down_pons": ("PON", {p["port"] for p in entry["pons"]}),
+        "serial": ("ONU", {o["serial"] for o in fleet["onus"] if o["olt"] == olt and o["serial"]}),
+    }
+    asked = {
+        "cut_ctos": list(fault.get("cut_ctos", [])),
+        "down_pons": list(fault.get("down_pons", [])),
+        "serial": [
+            *fault.get("attenuate", {}),
+            *fault.get("flapping", []),
+            *fault.get("unplugged", []),
+        ],
+    }
+    for key, names in asked.items():
+        what, there = known[key]
+        for name in names:
+            if name in there:
+                continue
+            near = difflib.get_close_matches(name, sorted(there), n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            return f"no {what} {name!r} on {olt}{hint}"
+    return None
 
 
 def _attenuations(items: list[str]) -> dict[str, float]:

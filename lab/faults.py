@@ -27,7 +27,7 @@ class Faultable(Protocol):
     behaviour: Behaviour
 
 
-FAULT_KEYS = ("drop_after", "drop_on", "refuse_logins", "slow_ms")
+FAULT_KEYS = ("drop_after", "drop_on", "hang_on", "refuse_logins", "slow_ms")
 PLANT_KEYS = ("cut_ctos", "down_pons", "attenuate", "flapping", "unplugged")
 POLL_SECONDS = 0.2
 
@@ -51,12 +51,25 @@ def write_faults(root: Path, faults: dict[str, dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
-def apply_faults(devices: Sequence[Faultable], faults: dict[str, dict[str, Any]]) -> None:
+def hung_marker(root: Path, device: str) -> Path:
+    """The file a device writes when a `hang_on` fault holds one of its sessions."""
+    return root / f"hung-{device}"
+
+
+def apply_faults(
+    devices: Sequence[Faultable], faults: dict[str, dict[str, Any]], root: Path | None = None
+) -> None:
     for device in devices:
         fault = faults.get(device.name) or {}
         behaviour = device.behaviour
         behaviour.drop_after = fault.get("drop_after")
         behaviour.drop_on = fault.get("drop_on")
+        behaviour.hang_on = fault.get("hang_on")
+        if root is not None:
+            behaviour.hang_marker = hung_marker(root, device.name)
+            if not behaviour.hang_on:
+                with contextlib.suppress(OSError):
+                    behaviour.hang_marker.unlink()
         behaviour.refuse_logins = bool(fault.get("refuse_logins", False))
         behaviour.slow_extra = float(fault.get("slow_ms", 0)) / 1000
         olt = getattr(device, "olt", None)
@@ -84,5 +97,5 @@ async def watch_faults(root: Path, devices: Sequence[Faultable]) -> None:
             mtime = path.stat().st_mtime_ns
         if mtime != seen:
             seen = mtime
-            apply_faults(devices, read_faults(root) if mtime is not None else {})
+            apply_faults(devices, read_faults(root) if mtime is not None else {}, root)
         await asyncio.sleep(POLL_SECONDS)

@@ -108,6 +108,8 @@ class Shell(ABC):
             drop_on = self.behaviour.drop_on
             if drop_on and drop_on in line:
                 raise SessionEnd("drop")  # before the OLT acts on it: the line is lost
+            if await self.behaviour.hold(line):
+                raise SessionEnd("drop")  # held, never run; the client is gone by now
             delay = self.behaviour.per_command()
             if delay > 0:
                 await asyncio.sleep(delay)

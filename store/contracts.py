@@ -154,6 +154,8 @@ def record_onu(
             ).first()
             if contract_row is None:
                 raise ContractError(f"contract {contract!r} is not in the store")
+        if contract:
+            _refuse_if_held(conn, serial, mac, contract)
         olt_id = _olt_id(conn, olt, vendor)
         pon_id = pon_port_id(conn, olt_id, frame, slot, number)
         key = onus.c.serial == serial if serial else onus.c.mac == mac
@@ -195,6 +197,19 @@ def record_onu(
                 .values(onu_id=row_id, status=status, updated_at=func.now())
             )
     return {"olt": olt, "port": port, "onu_id": onu_id, "serial": serial, "contract": contract}
+
+
+def _refuse_if_held(conn: Connection, serial: str | None, mac: str | None, contract: str) -> None:
+    # The check before the device change can lose a race with another run; the store itself
+    # never links one ONU to two contracts.
+    from store.onu_owners import OnuTaken, holders
+
+    others = [h for h in holders(conn, serial, mac) if h["contract"] != contract]
+    if others:
+        raise OnuTaken(
+            f"ONU {serial or mac} is {others[0]['how']} contract {others[0]['contract']}: "
+            f"not recorded on {contract}"
+        )
 
 
 def forget_onu(
@@ -242,3 +257,14 @@ def record_description(db: Database, *, olt: str, port: str, onu_id: int, descri
             return 0
         conn.execute(update(onus).where(onus.c.id == found).values(description=description))
     return 1
+
+
+def contract_codes_near(db: Database, code: str) -> tuple[bool, list[str]]:
+    """Whether the contract exists, and else the codes that look most like it."""
+    import difflib
+
+    with db.engine.connect() as conn:
+        if conn.execute(select(contracts.c.id).where(contracts.c.code == code)).first():
+            return True, []
+        codes = [row.code for row in conn.execute(select(contracts.c.code))]
+    return False, difflib.get_close_matches(code, codes, n=5)

@@ -252,3 +252,16 @@ def cto_pon(db: Database, cto: str) -> tuple[str, str] | None:
     with db.engine.connect() as conn:
         row = conn.execute(query).first()
     return (row.name, f"{row.frame}/{row.slot}/{row.port}") if row else None
+
+
+def check_cto_known(db: Database, cto: str) -> None:
+    """Refuse a CTO code the store does not have, naming the nearest ones."""
+    import difflib
+
+    with db.engine.connect() as conn:
+        codes = [row.code for row in conn.execute(select(ctos.c.code))]
+    if cto in codes:
+        return
+    near = difflib.get_close_matches(cto, codes, n=3)
+    hint = f"; did you mean {', '.join(near)}?" if near else " (`ispflow cto list` shows them)"
+    raise ValueError(f"no CTO {cto!r} in the store{hint}")

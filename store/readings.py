@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, select
+from sqlalchemy import Connection, String, cast, delete, func, select
 
 from store.bulk_sql import insert_rows, timestamp_param
 from store.contracts import port_numbers as _port_numbers
@@ -102,7 +102,24 @@ def _insert(conn: Connection, batch: OltReadings) -> None:
                 owners.get((frame, slot, port, onu)),
             )
         )
+    if batch.run_id is not None:
+        _drop_earlier(conn, batch.run_id, batch.olt, {row[2:6] for row in rows})
     insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
+
+
+def _drop_earlier(
+    conn: Connection, run_id: str, olt: str, keys: set[tuple[int, int, int, int]]
+) -> None:
+    """A reading is kept once per run, OLT and ONU: a resumed run that reads an OLT again
+    (its first write was cut short, or never acknowledged) replaces what it stored, never
+    adds a second copy. One indexed look-up by run finds nothing on a first write."""
+    t = optical_readings.c
+    earlier = conn.execute(
+        select(t.id, t.frame, t.slot, t.port, t.onu_index).where(t.run_id == run_id, t.olt == olt)
+    ).all()
+    doomed = [row.id for row in earlier if tuple(row[1:]) in keys]
+    for start in range(0, len(doomed), 500):
+        conn.execute(delete(optical_readings).where(t.id.in_(doomed[start : start + 500])))
 
 
 def save_readings(

@@ -190,17 +190,24 @@ def finish(
 
 
 def requeue_lapsed(db: Database, shard_id: int) -> bool:
-    """A running shard whose worker stopped renewing: queued again, to be sent again."""
+    """A running shard whose worker stopped renewing: queued again, to be sent again. Its
+    history keeps the lost attempt, so who was there is not forgotten with the claim."""
     now = utcnow()
+    lapsed = and_(
+        run_shards.c.id == shard_id,
+        run_shards.c.status == "running",
+        run_shards.c.lease_until < now,
+    )
     with db.writing() as conn:
+        row = conn.execute(select(run_shards.c.worker, run_shards.c.history).where(lapsed)).first()
+        if row is None:
+            return False
+        history = [*(row.history or []), {"worker": row.worker, "lapsed": True}]
         done = conn.execute(
             update(run_shards)
-            .where(
-                run_shards.c.id == shard_id,
-                run_shards.c.status == "running",
-                run_shards.c.lease_until < now,
-            )
-            .values(status="queued", worker=None, lease_until=None, updated_at=now)
+            # The same claim still: a worker that took it over meanwhile keeps it.
+            .where(lapsed, run_shards.c.worker == row.worker)
+            .values(status="queued", worker=None, lease_until=None, history=history, updated_at=now)
         )
     return done.rowcount == 1
 
@@ -215,3 +222,20 @@ def cancel(db: Database, run_id: str, step_index: int, rollback: bool, reason: s
             .values(status="failed", error=reason[:2000], updated_at=utcnow())
         )
     return done.rowcount
+
+
+def workers_by_queue(db: Database, run_id: str) -> dict[str, list[str]]:
+    """Every worker that claimed a shard in this run, by the shard's queue (holding it now,
+    or named in its history, lapsed attempts too): who was there, whatever became of the
+    messages."""
+    query = select(run_shards.c.queue, run_shards.c.worker, run_shards.c.history).where(
+        run_shards.c.run_id == run_id
+    )
+    seen: dict[str, set[str]] = {}
+    with db.engine.connect() as conn:
+        for row in conn.execute(query):
+            workers = seen.setdefault(row.queue, set())
+            workers.update(a["worker"] for a in row.history or () if a.get("worker"))
+            if row.worker:
+                workers.add(row.worker)
+    return {queue: sorted(workers) for queue, workers in seen.items() if workers}

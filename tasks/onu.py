@@ -23,7 +23,9 @@ from store.contracts import forget_onu
 from store.readings import ReadingsWriter
 from tasks.signal import classify, thresholds_for
 
-CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
+CONNECTION = "olt_cli"
+# What a dry run shows for an ONU id chosen at run time.
+FREE_ID = "<free-id>"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
 
 
 def olt_session(task: Task, driver: OltDriver) -> CliSession:
@@ -92,9 +94,10 @@ def authorize(
         raise ValueError("give exactly one of serial (GPON) or mac (EPON-style)")
     driver = driver_for(task.host)
     pon = PonPort.parse(port)
+    chosen_later = onu_id is None and task.is_dry_run()
     request = AuthorizeRequest(
         port=pon,
-        onu_id=onu_id if onu_id is not None else driver.first_onu_id,
+        onu_id=onu_id if onu_id is not None else (FREE_ID if chosen_later else driver.first_onu_id),
         vlan=_check_vlan(vlan),
         serial=serial,
         mac=mac,
@@ -108,10 +111,22 @@ def authorize(
     preview = driver.authorize(request)
     hide = secret_hider(request.settings)
     if task.is_dry_run():
-        note = None if onu_id is not None else "onu id: the lowest free one on the PON at run time"
-        return Result(host=task.host, result={"commands": hide(preview), "note": note})
+        # The id is the PON's lowest free one when the run takes the PON's lock: a dry run
+        # that showed one now could show an id another run takes first.
+        note = (
+            None
+            if onu_id is not None
+            else f"{FREE_ID}: the lowest free ONU id on PON {pon}, chosen when the run holds "
+            "the PON's lock"
+        )
+        shown = onu_id if onu_id is not None else FREE_ID
+        return Result(
+            host=task.host,
+            result={"commands": hide(preview), "onu_id": shown, "port": str(pon), "note": note},
+        )
 
     session = olt_session(task, driver)
+    repaired: str | None = None
     with pon_lock(task.host.name, str(pon)):
         if serial:
             found = _find_serial(session, serial)
@@ -120,7 +135,11 @@ def authorize(
                     raise ValueError(
                         f"serial {serial} is already authorized on PON {found.get('port')}"
                     )
-                return Result(host=task.host, result={**found, "serial": serial, "already": True})
+                repaired = _half_configured(session, driver, pon, int(found["onu_id"]), request)
+                if repaired is None:
+                    return Result(
+                        host=task.host, result={**found, "serial": serial, "already": True}
+                    )
         taken = {
             int(r["onu_id"])
             for r in read_records(session, driver.list_onus(pon))
@@ -141,6 +160,14 @@ def authorize(
         except SessionLost as lost:
             shown = SessionLost(hide([lost.line])[0], hide(lost.sent), RuntimeError(lost.reason))
             raise _lost_while_authorizing(task, session, pon, request, lines, shown) from None
+        # The post-condition, read back: the ONU *and* its service port (and OMCI service).
+        missing, _ = _parts(session, driver, pon, int(request.onu_id), request.vlan)
+        if missing:
+            _undo_partial(session, driver, pon, request)
+            raise RuntimeError(
+                f"the OLT took the authorize commands but ONU {serial or mac} id "
+                f"{request.onu_id} on PON {pon} has no {', '.join(missing)}: removed again"
+            )
     result = {
         "port": str(pon),
         "onu_id": request.onu_id,
@@ -149,6 +176,8 @@ def authorize(
         "vlan": request.vlan,
         "commands": hide(lines),
     }
+    if repaired:
+        result["repaired"] = repaired
     sent = sorted(driver.onu_settings(request.settings))
     if request.settings:
         result |= {
@@ -184,6 +213,36 @@ def _find_serial(session: CliSession, serial: str) -> dict[str, Any] | None:
     # (a busy OLT) is an error, never "not authorized".
     records = read_records(session, session.driver.onu_by_serial(serial))
     return records[0] if records else None
+
+
+def _parts(
+    session: CliSession, driver: OltDriver, pon: PonPort, onu_id: int, vlan: int
+) -> tuple[list[str], list[str]]:
+    """The parts an authorized ONU lacks, and those it has with another VLAN."""
+    records = []
+    for command, output in session.read(driver.authorize_check(pon, onu_id)):
+        records += driver.parse(command, output, session.host)
+    return driver.authorize_missing(vlan, records)
+
+
+def _half_configured(
+    session: CliSession, driver: OltDriver, pon: PonPort, onu_id: int, request: AuthorizeRequest
+) -> str | None:
+    """None for an ONU that is whole; for one a run cut between two commands left without
+    its service port (or OMCI service), it is removed so it can be authorized afresh."""
+    missing, other = _parts(session, driver, pon, onu_id, request.vlan)
+    if not missing:
+        return None
+    if other:
+        raise ValueError(
+            f"ONU {request.serial} is already authorized on PON {pon} as id {onu_id} with "
+            f"{', '.join(other)}, not VLAN {request.vlan}: change it by hand, or remove it first"
+        )
+    session.run(driver.deauthorize(pon, onu_id), tolerate=driver.nothing_to_remove)
+    return (
+        f"found half-configured as id {onu_id} (no {', '.join(missing)}): removed and "
+        "authorized again"
+    )
 
 
 def _lowest_free(driver: OltDriver, taken: set[int], pon: PonPort) -> int:
@@ -261,6 +320,17 @@ def deauthorize(
             session.run(lines, tolerate=driver.nothing_to_remove)
         except SessionLost as lost:
             _finish_removal(task, session, pon, onu_id, lines, lost)
+        # The post-condition, read back, before the store is told: the ONU is gone.
+        left = {
+            int(r["onu_id"])
+            for r in read_records(session, driver.list_onus(pon))
+            if r.get("onu_id") is not None
+        }
+        if onu_id in left:
+            raise RuntimeError(
+                f"ONU id {onu_id} is still on PON {pon} after the removal commands; "
+                "the store is left as it was"
+            )
     _forget(task, store, pon, onu_id, serial)
     return Result(
         host=task.host, result={"port": str(pon), "onu_id": onu_id, "commands": lines}, changed=True

@@ -14,6 +14,7 @@ from nornir.core.task import Result, Task
 from engine import run_context
 from engine.registry import task
 from store.contracts import record_onu
+from store.onu_owners import check_onu_free
 from tasks.onu import authorize, deauthorize, optical
 from tasks.tickets import close_contract_orders
 
@@ -41,6 +42,10 @@ def install(
     """Authorize an ONU, read its signal until it is in `accept`, else remove it; record it.
     With `close_code`, the contract's open order in `close_queue` is closed with that
     solution code and the signal reading."""
+    context = run_context.current()
+    if context is not None:
+        # One ONU, one contract: refused before anything reaches the OLT.
+        check_onu_free(context.database, serial=serial or None, mac=mac or None, contract=contract)
     added = authorize(
         task,
         port=port,
@@ -64,9 +69,10 @@ def install(
             f"{reading.get('rx_dbm')} dBm is {reading.get('signal')} (accepted: "
             f"{', '.join(accept)}); " + ("removed again" if added.changed else "left as it was")
         )
-    context = run_context.current()
     if context is not None:
-        record_onu(
+        _record_or_undo(
+            task,
+            added.changed,
             context.database,
             olt=task.host.name,
             port=port,
@@ -103,6 +109,30 @@ def install(
         if key in added.result:
             result[key] = added.result[key]
     return Result(host=task.host, result=result, changed=bool(added.changed))
+
+
+def _record_or_undo(task: Task, added: bool, db: Any, **values: Any) -> None:
+    """Record the ONU; a store that cannot take the record must not leave an ONU on the OLT
+    that nothing knows of: one this call added is removed again before the error is raised."""
+    try:
+        record_onu(db, **values)
+    except Exception as exc:
+        where = (
+            f"ONU {values.get('serial') or values.get('mac')} on {task.host.name} {values['port']}"
+        )
+        if not added:
+            raise
+        try:
+            deauthorize(task, port=values["port"], onu_id=values["onu_id"], store=False)
+        except Exception as undo:  # noqa: BLE001 - both are said, with what to do
+            raise RuntimeError(
+                f"{where}: the store could not record it ({exc}) and removing it again failed "
+                f"({undo}): remove it with onu-deauthorize -e olt={task.host.name} "
+                f"-e port={values['port']}"
+            ) from exc
+        raise RuntimeError(
+            f"{where}: the store could not record it ({exc}); removed again from the OLT"
+        ) from exc
 
 
 def _signal(

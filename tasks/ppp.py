@@ -339,6 +339,10 @@ def _on_device(
     ranges = _read(session, driver, subs, block_pool, block_list)
     for sub in subs:
         _plan(driver, sub, action, reason, method, block_profile, block_list, ranges)
+        problem = session.cannot_carry(sub.ops) if sub.ops else None
+        if problem:
+            # Refused before the store or the concentrator hears of it; the others go on.
+            sub.status, sub.error, sub.ops = "failed", problem, []
     if action == "block":
         # Before anything changes: a run cut short after the profile is set still knows,
         # when resumed, which profile to give back on unblock.

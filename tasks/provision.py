@@ -23,6 +23,7 @@ from engine.registry import task
 from store.contract_secrets import contract_secret
 from store.contracts import ContractError, find_contract, onu_description
 from store.cto import cto_pon
+from store.onu_owners import check_onu_free
 from store.stock import list_items, mark_installed, normalize_mac
 from tasks.onu import autofind
 from tasks.onu_install import ACCEPT, install
@@ -125,6 +126,10 @@ def auto(
             expired.append({**who, "reason": str(exc)})
             continue
         try:
+            # One ONU, one contract: an ONU another contract holds is not installed for this one.
+            check_onu_free(
+                db, serial=onu.get("serial"), mac=onu.get("mac"), contract=item["contract"]
+            )
             contract, filled = _plan(db, task.host.name, onu, item, chosen)
             installed = install(
                 task,

@@ -7,6 +7,7 @@ from nornir.core.task import Result, Task
 from engine import run_context
 from engine.registry import task
 from store.contracts import forget_onu, record_onu
+from store.onu_owners import check_onu_free
 
 
 def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by the store
@@ -33,7 +34,7 @@ def record(
     values = {
         "olt": task.host.name,
         "port": port,
-        "onu_id": int(onu_id),
+        "onu_id": onu_id if task.is_dry_run() else int(onu_id),
         "serial": serial or None,
         "mac": mac or None,
         "vlan": vlan,
@@ -57,3 +58,13 @@ def forget(task: Task, port: str, onu_id: int | None = None, serial: str | None 
         _database("onu.forget"), olt=task.host.name, port=port, onu_id=onu_id, serial=serial
     )
     return Result(host=task.host, result={"forgotten": count}, changed=bool(count))
+
+
+@task("onu.check_free", dry_run=True, changes_device=False)
+def check_free(
+    task: Task, serial: str | None = None, mac: str | None = None, contract: str | None = None
+) -> Result:
+    """Fail when another contract holds this ONU (installed on it, waiting for it, or reserved
+    for it in the stock): one ONU, one contract. Reads the store only, dry runs included."""
+    check_onu_free(_database("onu.check_free"), serial=serial, mac=mac, contract=contract or None)
+    return Result(host=task.host, result={"serial": serial, "mac": mac, "free_for": contract})

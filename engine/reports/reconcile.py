@@ -22,6 +22,7 @@ _COLUMNS = (
     "serial",
     "login",
     "contract",
+    "contracts",
     "recorded",
     "inventory",
     "netbox",
@@ -30,6 +31,8 @@ _COLUMNS = (
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
     if isinstance(value, dict) and {"olt", "port"} <= set(value):
         return f"{value['olt']} {value['port']} id {value.get('onu_id')}"
     return "" if value is None else str(value)

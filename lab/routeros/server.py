@@ -110,6 +110,8 @@ class ApiServer:
                 commands += 1
                 if behaviour.drop_on and any(behaviour.drop_on in w for w in words):
                     return  # cut before the command takes effect
+                if await behaviour.hold(" ".join(words)):
+                    return  # held, never run; the client is gone by now
                 if behaviour.per_command():
                     await asyncio.sleep(behaviour.per_command())
                 replies = device.concentrator.execute(

@@ -2,6 +2,10 @@
 
 Lengths use 1 to 4 bytes by their first byte (<0x80, <0xC0, <0xE0, <0xF0); the 5-byte form
 and control bytes (first byte >= 0xF0) are refused, as librouteros refuses them too.
+
+RouterOS keeps a word's bytes as given, whatever their encoding: the lab reads and writes
+words as Latin-1, which maps every byte to one character and back, so a comment comes back
+byte for byte as the client wrote it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ def encode_length(length: int) -> bytes:
 def encode_sentence(words: list[str]) -> bytes:
     out = bytearray()
     for word in words:
-        data = word.encode("utf-8")
+        data = word.encode("latin-1", errors="replace")
         out += encode_length(len(data)) + data
     out += b"\x00"
     return bytes(out)
@@ -62,7 +66,7 @@ async def read_sentence(reader: asyncio.StreamReader) -> list[str]:
             if length == 0:
                 break
             data = await reader.readexactly(length)
-            words.append(data.decode("utf-8", errors="replace"))
+            words.append(data.decode("latin-1"))
             if len(words) > MAX_SENTENCE_WORDS:
                 raise ProtocolError("sentence with too many words")
         if words:  # empty sentences are ignored

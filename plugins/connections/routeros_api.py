@@ -8,7 +8,14 @@ here, from one buffer, because librouteros reads every word with its own system 
 
 Inventory: `port` (default 8728, 8729 with TLS) and, under
 `connection_options.routeros_api.extras`: `tls` (bool), `tls_verify` (default true),
-`ca_file` (a CA bundle for a self-signed router certificate), `timeout` (seconds, default 10).
+`ca_file` (a CA bundle for a self-signed router certificate), `timeout` (seconds, default 10),
+`encoding` (default cp1252).
+
+RouterOS keeps a name or comment as the bytes it was given and says nothing of their encoding;
+what it shows is what Winbox, a Windows program, wrote in the Windows code page of the PC it
+ran on: Windows-1252 on a Portuguese or Spanish Windows (Windows-1250 in Central Europe). So
+`Conceição` or `inadimplência` travel as Windows-1252 by default, and a text that code page
+cannot carry is refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from nornir.core.configuration import Config
 
 CONNECTION_NAME = "routeros_api"
 BATCH = 500  # sentences in flight at once; keeps both sides' buffers small
+DEFAULT_ENCODING = "cp1252"
 RECEIVE_BYTES = 1 << 16
 
 
@@ -46,16 +54,21 @@ class ApiAnswer:
     error: str | None = None  # the router's !trap message
 
 
+class TextNotCarried(ValueError):
+    """A word the concentrator's encoding cannot carry; nothing of its sentence was sent."""
+
+
 class BufferedTransport(SocketTransport):
     """librouteros's transport reads each length byte and word with its own recv() and sends
     each sentence with its own send(); with thousands of sentences per batch that is most of
     the time (and of the interpreter lock). Reads come from a buffer filled 64 KiB at a time;
     writes wait in a buffer until the next read, or `flush`."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, encoding: str = DEFAULT_ENCODING) -> None:
         super().__init__(sock)
         self._in = bytearray()
         self._out = bytearray()
+        self.encoding = encoding
 
     def write(self, data: bytes) -> None:
         self._out += data
@@ -86,7 +99,7 @@ class BufferedTransport(SocketTransport):
         replies is parsed here in one loop over the buffer."""
         self.flush()
         while True:
-            found, used = _split_sentences(self._in)
+            found, used = _split_sentences(self._in, self.encoding)
             if found:
                 del self._in[:used]
                 return found
@@ -94,13 +107,34 @@ class BufferedTransport(SocketTransport):
 
 
 class ApiSession:
-    def __init__(self, api: librouteros.api.Api) -> None:
+    def __init__(self, api: librouteros.api.Api, encoding: str = DEFAULT_ENCODING) -> None:
         self.api = api
+        self.encoding = encoding
         # After login (which librouteros does on its own transport): the buffered one.
-        api.protocol.transport = BufferedTransport(api.protocol.transport.sock)
+        api.protocol.transport = BufferedTransport(api.protocol.transport.sock, encoding)
+
+    def cannot_carry(self, ops: Sequence[ApiOp]) -> str | None:
+        """Why these sentences cannot be sent as they are (a character the concentrator's
+        encoding has no byte for), or None."""
+        for op in ops:
+            for word in (op.command, *op.words):
+                try:
+                    word.encode(self.encoding)
+                except UnicodeEncodeError as exc:
+                    bad = word[exc.start : exc.end]
+                    return (
+                        f"{word!r} has {bad!r}, which the concentrator's text encoding "
+                        f"({self.encoding}) cannot carry; set the host's routeros_api extras "
+                        "`encoding`, or leave that character out"
+                    )
+        return None
 
     def run(self, ops: Sequence[ApiOp]) -> list[ApiAnswer]:
-        """Send every op (in batches) and read every answer, in order; a trap is an answer."""
+        """Send every op (in batches) and read every answer, in order; a trap is an answer.
+        A word the encoding cannot carry is refused before anything is sent."""
+        problem = self.cannot_carry(ops)
+        if problem:
+            raise TextNotCarried(problem)
         answers: list[ApiAnswer] = []
         for start in range(0, len(ops), BATCH):
             batch = ops[start : start + BATCH]
@@ -135,7 +169,9 @@ class ApiSession:
         self.api.close()
 
 
-def _split_sentences(buffer: bytearray) -> tuple[list[list[str]], int]:
+def _split_sentences(
+    buffer: bytearray, encoding: str = DEFAULT_ENCODING
+) -> tuple[list[list[str]], int]:
     """Whole sentences at the start of `buffer`, and how many bytes they took."""
     found: list[list[str]] = []
     view = memoryview(buffer)
@@ -163,7 +199,7 @@ def _split_sentences(buffer: bytearray) -> tuple[list[list[str]], int]:
                 words = []
                 done = pos
                 continue
-            words.append(bytes(view[pos : pos + length]).decode("utf-8", "replace"))
+            words.append(bytes(view[pos : pos + length]).decode(encoding, "replace"))
             pos += length
     finally:
         view.release()
@@ -210,6 +246,11 @@ class RouterOsApi:
     ) -> None:
         extras = dict(extras or {})
         tls = bool(extras.get("tls", False))
+        encoding = str(extras.get("encoding") or DEFAULT_ENCODING)
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise ValueError(f"routeros_api extras: unknown encoding {encoding!r}") from None
         wrapper = None
         if tls:
             context = ssl.create_default_context(cafile=extras.get("ca_file"))
@@ -224,8 +265,9 @@ class RouterOsApi:
             port=int(port or (8729 if tls else 8728)),
             timeout=float(extras.get("timeout", 10)),
             ssl_wrapper=wrapper,
+            encoding=encoding,
         )
-        self.connection = ApiSession(api)
+        self.connection = ApiSession(api, encoding)
 
     def close(self) -> None:
         self.connection.close()

@@ -46,7 +46,7 @@ class PonPort:
 @dataclass
 class AuthorizeRequest:
     port: PonPort
-    onu_id: int
+    onu_id: int | str  # a str only in a dry run: the marker of an id chosen at run time
     vlan: int
     serial: str | None = None
     mac: str | None = None
@@ -162,6 +162,33 @@ class OltDriver:
                 check_cli_value(str(value), name)
                 chosen[name] = value
         return chosen
+
+    # The parts authorize gives an ONU besides the ONU itself, as (what people call it, the
+    # key a record of `authorize_check()` has when it is one): each must carry the VLAN.
+    authorize_parts: ClassVar[tuple[tuple[str, str], ...]] = (("service port", "index"),)
+
+    def authorize_check(self, port: PonPort, onu_id: int) -> list[str]:
+        """Commands whose answers show what an authorized ONU has of what authorize gives it
+        (each answer read on its own)."""
+        return self.render(
+            "authorize_check", **self.port_context(port), **self.onu_context(port, onu_id)
+        )
+
+    def authorize_missing(
+        self, vlan: int, records: list[dict[str, Any]]
+    ) -> tuple[list[str], list[str]]:
+        """Of the parts authorize gives an ONU: the ones missing, and the ones present with
+        another VLAN (someone else's configuration), from `authorize_check()`'s records."""
+        missing, other = [], []
+        for label, key in self.authorize_parts:
+            mine = [r for r in records if key in r]
+            if any(r.get("vlan") == vlan for r in mine):
+                continue
+            if mine:
+                other.append(f"{label} with VLAN {mine[0].get('vlan')}")
+            else:
+                missing.append(f"{label} with VLAN {vlan}")
+        return missing, other
 
     def describe(self, port: PonPort, onu_id: int, description: str) -> list[str]:
         """Commands that set an authorized ONU's description, ending where authorize ends."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from celery import Celery
 
+from plugins.runners.celery_broker import CONNECT_TIMEOUT_S, transport_options
 from plugins.runners.celery_settings import DEFAULT_QUEUE, load_settings
 
 log = logging.getLogger("ispflow.worker")
@@ -40,9 +41,16 @@ def make_app() -> Celery:
         worker_prefetch_multiplier=1,
         result_expires=3600,
         broker_connection_retry_on_startup=True,
+        # A broker that is not there fails a command in seconds (`ispflow worker` and the
+        # coordinator check it first); a worker that lost a running broker keeps retrying.
+        broker_connection_timeout=CONNECT_TIMEOUT_S,
+        redis_socket_connect_timeout=CONNECT_TIMEOUT_S,
         # A dead worker's messages come back after this; the coordinator does not wait for it
         # (it sends a shard whose lease lapsed again), so it only has to outlast long shards.
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={"visibility_timeout": 3600, **transport_options()},
+        # A worker that loses the broker (a Redis restart) finishes the shards it is running:
+        # their leases and results are in the store, which the broker's outage leaves alone.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_hijack_root_logger=False,
     )
     return app

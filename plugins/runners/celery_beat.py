@@ -39,6 +39,7 @@ def schedules_due() -> list[int]:
 
 def run_due_schedule(db: Any, schedule_id: int) -> dict[str, Any]:
     """Run one due schedule here, if this worker gets its lease."""
+    from engine.executor import StoreLost
     from engine.model import RunOptions
     from ispflow import parse_limit, run_runbook
     from store.columns import utcnow
@@ -72,6 +73,8 @@ def run_due_schedule(db: Any, schedule_id: int) -> dict[str, Any]:
             db=url,
         )
         run_id, status, message = result.run_id, result.status, result.message or ""
+    except StoreLost as exc:  # the run started: keep its id for `ispflow runs show`
+        run_id, status, message = exc.outcome.run_id, "interrupted", str(exc.cause)
     except Exception as exc:  # recorded on the schedule; the worker goes on
         message = f"{type(exc).__name__}: {exc}"
     finally:

@@ -36,7 +36,7 @@ class CelerySettings:
 
     def shown(self) -> str:
         """The broker for messages: without its password."""
-        return _without_password(self.broker)
+        return without_password(self.broker)
 
 
 def load_settings() -> CelerySettings:
@@ -67,7 +67,7 @@ def _with_password(url: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 

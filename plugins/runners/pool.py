@@ -6,10 +6,15 @@ futures, their conditions and the submitting loop cost more than the work, and t
 thread competes with the workers for the GIL while it submits. Here each worker simply
 takes the next host until none is left: same results, same processors, no per-host
 bookkeeping besides the Task copy Nornir itself needs.
+
+Each worker thread runs in its own copy of the calling thread's context, so context
+variables set for a run (the run's store and id, see `engine.run_context`) reach the tasks
+however many runs share the process.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 
 from nornir.core.inventory import Host
@@ -37,8 +42,14 @@ class PoolRunner:
         if count <= 1:
             work()
             return result
+        # One copy per thread: a Context can be entered by one thread at a time.
         threads = [
-            threading.Thread(target=work, name=f"ispflow-worker-{i}", daemon=True)
+            threading.Thread(
+                target=contextvars.copy_context().run,
+                args=(work,),
+                name=f"ispflow-worker-{i}",
+                daemon=True,
+            )
             for i in range(count)
         ]
         for thread in threads:

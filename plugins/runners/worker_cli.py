@@ -78,6 +78,11 @@ def worker(
 
             hosts = open_nornir(inventory, source).inventory.hosts.values()
             chosen = sorted({DEFAULT_QUEUE} | {queue_for(h) for h in hosts})
+        from plugins.runners.celery_app import app
+        from plugins.runners.celery_broker import check_reachable
+
+        # Celery itself would retry for minutes, logging each try, before it gave up.
+        check_reachable(app, settings)
     except (UsageError, StoreError) as exc:
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -86,7 +91,6 @@ def worker(
         f"{settings.shown()}; store {store}" + ("; with beat" if beat else "")
     )
     from plugins.runners import celery_beat  # noqa: F401 - registers the schedule tasks
-    from plugins.runners.celery_app import app
 
     _warm_up()
 

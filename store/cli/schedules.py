@@ -335,6 +335,8 @@ class _Scheduler:
             ):
                 continue
             active = _Active(schedule, utcnow(), time.monotonic())
+            # A new thread starts with an empty context (no copy of this one on purpose): its
+            # run sets its own run context and never sees another schedule's.
             active.thread = threading.Thread(
                 target=self._execute, args=(active,), name=f"schedule-{schedule.name}", daemon=True
             )
@@ -343,6 +345,7 @@ class _Scheduler:
             active.thread.start()
 
     def _execute(self, active: _Active) -> None:
+        from engine.executor import StoreLost
         from engine.model import RunOptions
         from ispflow import parse_limit, run_runbook
 
@@ -355,6 +358,10 @@ class _Scheduler:
             result = run_runbook(schedule.runbook, dict(schedule.vars), options, db=self.url)
             active.run_id, active.status = result.run_id, result.status
             active.message = result.message or ""
+        except StoreLost as exc:
+            # The run is known even though the store failed under it: name it in the log.
+            active.run_id, active.status = exc.outcome.run_id, "interrupted"
+            active.message = str(exc.cause)
         except RunbookError as exc:
             active.message = "; ".join(str(p) for p in exc.problems)
         except VarErrors as exc:

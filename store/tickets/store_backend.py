@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
+from store.cto import check_cto_known
 from store.db import Database
 from store.normalize import search_key
 from store.schema import contracts, customers, service_order_actions, service_orders
@@ -249,6 +250,8 @@ class StoreTicketBackend:
         values = {k: v for k, v in given.items() if v is not None}
         if not values:
             return self.get(ref)
+        if cto:  # "" clears it
+            check_cto_known(self.db, cto)
         text = ", ".join(f"{k} = {_shown(v)}" for k, v in values.items())
         return self._change(ref, author, "field", text, values)
 

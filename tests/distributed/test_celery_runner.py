@@ -5,6 +5,7 @@ its end exactly once; a run with no worker for a queue says so instead of hangin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -78,8 +79,11 @@ def flush_redis() -> None:
         redis.Redis.from_url(url).flushdb()
 
 
-@pytest.fixture
-def celery_lab(tmp_path: Path, pg_server_url: str) -> Iterator[CeleryLab]:
+@contextlib.contextmanager
+def open_celery_lab(
+    tmp_path: Path, pg_server_url: str, broker: str = BROKER, backend: str = BACKEND
+) -> Iterator[CeleryLab]:
+    """A lab of 4 OLTs in 2 sites, a database of its own, and the CLI pointed at `broker`."""
     import psycopg
 
     name = f"ispflow_c_{uuid.uuid4().hex[:12]}"
@@ -90,8 +94,7 @@ def celery_lab(tmp_path: Path, pg_server_url: str) -> Iterator[CeleryLab]:
     (tmp_path / "ispflow.yaml").write_text(
         "celery:\n  lease: 3\n  wait_for_workers: 15\n", encoding="utf-8"
     )
-    flush_redis()
-    os.environ["ISPFLOW_BROKER_URL"], os.environ["ISPFLOW_RESULT_BACKEND"] = BROKER, BACKEND
+    os.environ["ISPFLOW_BROKER_URL"], os.environ["ISPFLOW_RESULT_BACKEND"] = broker, backend
     cli = LabCli(tmp_path, db_url, None)
     base = free_base_port(12)
     proc = cli(
@@ -108,6 +111,13 @@ def celery_lab(tmp_path: Path, pg_server_url: str) -> Iterator[CeleryLab]:
         os.environ.pop("ISPFLOW_BROKER_URL", None)
         os.environ.pop("ISPFLOW_RESULT_BACKEND", None)
         _drop(admin, name)
+
+
+@pytest.fixture
+def celery_lab(tmp_path: Path, pg_server_url: str) -> Iterator[CeleryLab]:
+    flush_redis()
+    with open_celery_lab(tmp_path, pg_server_url) as lab:
+        yield lab
 
 
 def run_json(lab: CeleryLab, *args: str, expect: int = 0, timeout: float = 180) -> dict[str, Any]:
@@ -183,16 +193,21 @@ def test_a_worker_killed_mid_shard_is_replaced_and_each_step_runs_once(
     assert len(report["results"]) == 2 * len(hosts)
 
     shards = celery_lab.shards(run_id)
+    # Every host/step ran to its end exactly once: the first step's done hosts were not run
+    # again, the killed shard's host was finished by the other worker.
+    assert ran_counts(shards) == {(step, host): 1 for step in (0, 1) for host in hosts}
+    lost = [s for s in shards if s["attempts"] > 1]
+    assert lost and all(f"ispflow-{victim.pid}@" not in s["worker"] for s in lost)
+
+
+def ran_counts(shards: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+    """How many times each (step, host) was run to its end, from the shards' attempts."""
     ran: dict[tuple[int, str], int] = {}
     for shard in shards:
         for attempt in shard["history"]:
-            for host in attempt["ran"]:
+            for host in attempt.get("ran", ()):  # a lapsed attempt ran nothing to its end
                 ran[(shard["step_index"], host)] = ran.get((shard["step_index"], host), 0) + 1
-    # Every host/step ran to its end exactly once: the first step's done hosts were not run
-    # again, the killed shard's host was finished by the other worker.
-    assert ran == {(step, host): 1 for step in (0, 1) for host in hosts}
-    lost = [s for s in shards if s["attempts"] > 1]
-    assert lost and all(f"ispflow-{victim.pid}@" not in s["worker"] for s in lost)
+    return ran
 
 
 def _running_shards(lab: CeleryLab) -> list[dict[str, Any]]:
@@ -216,6 +231,8 @@ def test_no_worker_for_a_queue_is_reported_not_waited_for(celery_lab: CeleryLab)
     cwb = [r for r in report["results"] if r["status"] != "ok"]
     assert cwb and all("no worker took shard 'site-cwb'" in (r["error"] or "") for r in cwb)
     assert "ispflow worker --queues site-cwb" in report["message"]
+    # Told apart from workers that were there: none ever took site-cwb.
+    assert "no worker listens on queue 'site-cwb'" in report["message"]
     poa = [r for r in report["results"] if r["status"] == "ok"]
     assert poa  # the site with a worker was read
 
@@ -279,3 +296,5 @@ def test_a_run_whose_workers_are_all_gone_says_so(celery_lab: CeleryLab) -> None
     assert report["status"] == "aborted"
     assert "no worker took shard" in report["message"]
     assert "ispflow run --resume" in report["message"]
+    # The worker that was there is named, though it no longer answers.
+    assert f"ispflow-{only.pid}@" in report["message"], report["message"]

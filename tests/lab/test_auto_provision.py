@@ -65,6 +65,9 @@ def test_one_run_installs_matched_onus_on_several_olts(lab: RunningLab, tmp_path
     )
     reserve(lab, huawei["serial"], huawei["contract"])
     reserve(lab, zte["serial"], zte["contract"])
+    # A spare off the shelf (not the ONU the lab seeded for another contract: that one is
+    # refused as another contract's, whatever its PON).
+    lab.query("UPDATE contracts SET onu_id = NULL WHERE code = :c", c=stray["contract"])
     reserve(lab, stray["serial"], elsewhere["contract"])
     reserve(lab, no_template["serial"], no_template["contract"])
 

@@ -99,3 +99,27 @@ def test_nornir_netmiko_unchanged_runs_on_the_lab_inventory(lab: RunningLab) -> 
         for onu in waiting:
             assert onu["serial"] in multi[0].result
     nr.close_connections()
+
+
+def test_a_fault_on_an_unknown_name_is_refused_and_breaks_nothing(lab: RunningLab) -> None:
+    olt = lab.olt_of_model("MA5608T")
+    onu = lab.onus(olt=olt["name"], autofind=False)[0]
+    cto = olt["pons"][0]["ctos"][0]["code"]
+    faults = lab.state / "faults.json"
+    before = faults.read_text() if faults.exists() else None
+    typo = onu["serial"][:-1] + ("0" if onu["serial"][-1] != "0" else "1")
+    for option, value, said in (
+        ("--flap", typo, f"no ONU '{typo}' on {olt['name']}; did you mean {onu['serial']}"),
+        ("--unplug", "HWTC00000000", "no ONU 'HWTC00000000'"),
+        ("--attenuate", f"{typo}=4", f"no ONU '{typo}'"),
+        ("--cut-cto", cto + "9", f"no CTO '{cto}9' on {olt['name']}; did you mean {cto}"),
+        ("--down-pon", "0/9/9", "no PON '0/9/9'"),
+    ):
+        proc = lab.cli("lab", "fault", olt["name"], option, value)
+        assert proc.returncode == 2, (option, proc.stdout, proc.stderr)
+        assert said in " ".join((proc.stdout + proc.stderr).split()), (option, proc.stderr)
+        assert (faults.read_text() if faults.exists() else None) == before
+    # The same serial in lower case is the same ONU.
+    ok = lab.cli("lab", "fault", olt["name"], "--flap", onu["serial"].lower())
+    assert ok.returncode == 0, ok.stderr
+    lab.cli("lab", "fault", "--clear")

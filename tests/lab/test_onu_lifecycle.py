@@ -158,13 +158,14 @@ def test_injection_in_description_never_reaches_the_olt(
 ) -> None:
     olt = lab.olt_of_model("MA5800-X7")["name"]
     onu = pending_contract(lab, olt)
-    report = lab.run_json(
-        "onu-authorize", "-e", f"olt={olt}", "-e", f"port={onu['port']}",
-        "-e", f"serial={onu['serial']}", "-e", f"{var}={value}", expect=None,
+    # Refused when the vars are checked (exit 2, naming the var given), before any host runs.
+    proc = lab.cli(
+        "run", "onu-authorize", "-e", f"olt={olt}", "-e", f"port={onu['port']}",
+        "-e", f"serial={onu['serial']}", "-e", f"{var}={value}",
     )  # fmt: skip
-    [added] = step_results(report, "authorize")
-    assert added["status"] == "failed"
-    assert "unsafe" in added["error"].lower() or "refus" in added["error"].lower()
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"var '{var}':" in proc.stdout + proc.stderr
+    assert lab.query("SELECT COUNT(*) AS n FROM runs")[0]["n"] == 0
     assert onu["serial"] in waiting_serials(lab, olt)
 
 
@@ -176,3 +177,49 @@ def test_injection_in_serial_is_refused_before_anything_runs(lab: RunningLab) ->
     assert proc.returncode == 2
     assert "serial" in proc.stderr
     assert lab.query("SELECT count(*) AS n FROM runs")[0]["n"] == 0
+
+
+def test_a_bad_row_of_a_bulk_install_stops_no_other_row_and_rerun_takes_only_it(
+    lab: RunningLab,
+) -> None:
+    olt = lab.olt_of_model("MA5800-X7")["name"]
+    bad = pending_contract(lab, olt, condition="critical")
+    good = [
+        o["contract"]
+        for o in (
+            {**onu, "contract": row["code"]}
+            for onu in lab.onus(olt=olt, autofind=True, condition="good")
+            for row in lab.query(
+                "SELECT c.code FROM contracts c JOIN onus o ON o.id = c.onu_id "
+                "WHERE o.serial = :s AND c.status = 'pending'",
+                s=onu["serial"],
+            )
+        )
+    ][:2]
+    assert len(good) == 2
+    csv = lab.root / "rows.csv"
+    csv.write_text("contract\n" + "\n".join([bad["contract"], *good]) + "\n")
+    report = lab.run_json("onu-authorize", "-e", f"items={csv}", expect=1)
+    [step] = step_results(report, "install from file")
+    assert step["status"] == "failed" and step["changed"] is True
+    rows = [r for r in step["result"] if r["status"] != "skipped"]
+    assert [(r["item"]["contract"], r["status"]) for r in rows] == [
+        (bad["contract"], "failed"),
+        (good[0], "changed"),
+        (good[1], "changed"),
+    ]
+    assert "critical" in rows[0]["error"] and "removed again" in rows[0]["error"]
+    assert bad["serial"] in waiting_serials(lab, olt)
+    for code in good:
+        [row] = lab.query("SELECT status FROM contracts WHERE code = :c", c=code)
+        assert row["status"] == "active"
+
+    again = lab.cli("run", "--rerun-failed", report["run_id"], "-o", "json", "-q")
+    assert again.returncode == 1, again.stderr
+    [step] = step_results(json.loads(again.stdout), "install from file")
+    rows = [r for r in step["result"] if r["status"] != "skipped"]
+    assert [(r["item"]["contract"], r["status"], r.get("restored", False)) for r in rows] == [
+        (bad["contract"], "failed", False),
+        (good[0], "changed", True),
+        (good[1], "changed", True),
+    ]

@@ -4,7 +4,6 @@ tokens work, a reset empties it quickly, bulk population creates what it says, `
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pynetbox
@@ -76,11 +75,8 @@ def test_tokens_work_and_reset_empties_it(netbox: dict[str, str]) -> None:
     nb.extras.custom_fields.create(name="olt_model", type="text", object_types=["dcim.device"])
     assert nb.dcim.sites.get(slug="pop-centro").id == site.id
 
-    started = time.monotonic()
     reset = _script("reset")
-    took = time.monotonic() - started
     assert reset.returncode == 0, reset.stderr
-    assert took < 15, f"reset took {took:.1f} s"
     # The same client and its kept-alive connection go on working after the reset.
     assert nb.dcim.sites.count() == 0
     assert nb.extras.tags.count() == 0
@@ -187,12 +183,9 @@ def _inventory_reads_lab_ports(netbox: dict[str, str], tmp_path: Path, state: Pa
 
 def test_second_up_is_a_no_op(netbox_service: dict[str, str]) -> None:
     pid = (NETBOX_STATE / "gunicorn.pid").read_text().strip()
-    started = time.monotonic()
     again = _script("up")
-    took = time.monotonic() - started
     assert again.returncode == 0, again.stderr
     assert "already up" in again.stderr
-    assert took < 5, f"a second up took {took:.1f} s"
     assert (NETBOX_STATE / "gunicorn.pid").read_text().strip() == pid
     assert _script("status").returncode == 0
     nb = pynetbox.api(netbox_service["url"], token=netbox_service["token"])

@@ -125,3 +125,40 @@ def test_the_writer_puts_several_olts_in_one_transaction_and_reports_each_failur
     with db.engine.connect() as conn:
         olts_stored = sorted(conn.execute(select(optical_readings.c.olt)).scalars())
     assert olts_stored == [f"olt-{n}" for n in range(6)]
+
+
+def test_a_run_that_stores_an_olt_again_replaces_its_readings_never_doubles_them(
+    db: Database,
+) -> None:
+    """A resumed run reads an OLT again when its first write was cut short: one reading per
+    run, OLT and ONU, whatever it did before; other runs' readings stay."""
+    from datetime import UTC, datetime
+
+    from store.schema import runs
+
+    seed(db)
+    with db.engine.begin() as conn:
+        for run in ("r1", "r2"):
+            conn.execute(
+                insert(runs).values(
+                    id=run, runbook="onu-signal", vars={}, status="running", options={},
+                    hosts=[], steps=[], started_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+    first = [{"port": "0/1/3", "onu_id": i, "rx_dbm": -20.0, "signal": "good"} for i in range(8)]
+    save_readings(db, "olt-poa-01", first, run_id="r1")
+    again = [{**r, "rx_dbm": -21.0} for r in first[:5]]
+    save_readings(db, "olt-poa-01", again, run_id="r1")
+    save_readings(db, "olt-poa-01", first, run_id="r2")
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                optical_readings.c.run_id, optical_readings.c.onu_index, optical_readings.c.rx_dbm
+            )
+        ).all()
+    by_run = {
+        run: sorted((r.onu_index, r.rx_dbm) for r in rows if r.run_id == run)
+        for run in ("r1", "r2")
+    }
+    assert by_run["r1"] == [(i, -21.0) for i in range(5)] + [(i, -20.0) for i in range(5, 8)]
+    assert by_run["r2"] == [(i, -20.0) for i in range(8)]

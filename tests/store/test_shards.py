@@ -75,6 +75,10 @@ def test_a_lapsed_lease_is_requeued_and_taken_over(db: Database, run_id: str) ->
     assert shards.finish(db, shard.id, "alive:2", attempt={"ran": ["a"], "already_done": []})
     final = shards.get(db, shard.id)
     assert final is not None and final.attempts == 2 and final.worker == "alive:2"
+    assert final.history == (
+        {"worker": "dead:1", "lapsed": True},
+        {"worker": "alive:2", "ran": ["a"], "already_done": []},
+    )
 
 
 def test_cancel_leaves_taken_shards_alone(db: Database, run_id: str) -> None:
@@ -85,3 +89,29 @@ def test_cancel_leaves_taken_shards_alone(db: Database, run_id: str) -> None:
     states = {s.name: (s.status, s.error) for s in shards.of_step(db, run_id, 0, False)}
     assert states == {"x": ("running", None), "y": ("failed", "no worker for q")}
     assert shards.get(db, first.id) is not None
+
+
+def test_workers_by_queue_are_those_that_claimed_its_shards(db: Database, run_id: str) -> None:
+    poa, other, cwb, _ = shards.plan(
+        db,
+        run_id,
+        0,
+        False,
+        [
+            ("p1", "site-poa", ["a"]),
+            ("p2", "site-poa", ["b"]),
+            ("c1", "site-cwb", ["c"]),
+            ("i1", "ispflow", ["d"]),
+        ],
+    )
+    assert shards.workers_by_queue(db, run_id) == {}
+    assert shards.claim(db, poa.id, "w1:1", 30)
+    assert shards.finish(db, poa.id, "w1:1", attempt={"ran": ["a"], "already_done": []})
+    assert shards.claim(db, other.id, "w2:7", 30)  # running: holding it counts too
+    assert shards.claim(db, cwb.id, "w3:3", 0.1)
+    time.sleep(0.2)
+    assert shards.requeue_lapsed(db, cwb.id)  # w3 died: it was there all the same
+    assert shards.workers_by_queue(db, run_id) == {
+        "site-poa": ["w1:1", "w2:7"],
+        "site-cwb": ["w3:3"],
+    }

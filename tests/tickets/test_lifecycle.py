@@ -147,7 +147,23 @@ def test_status_cannot_be_set_to_closed_without_a_code(tickets: TicketBackend, t
     assert back.status == "open"
 
 
+def known_cto(tickets: TicketBackend, code: str) -> None:
+    """The store backend checks CTO codes against the store's CTOs (RT keeps any text)."""
+    from store.tickets.store_backend import StoreTicketBackend
+
+    if isinstance(tickets, StoreTicketBackend):
+        from sqlalchemy import insert
+
+        from store.cto import add_cto
+        from store.schema import olts
+
+        with tickets.db.engine.begin() as conn:
+            conn.execute(insert(olts).values(name="olt-t", vendor="huawei"))
+        add_cto(tickets.db, code, olt="olt-t", port="0/1/0")
+
+
 def test_update_fields_and_visit(tickets: TicketBackend, tag: str) -> None:
+    known_cto(tickets, "CTO-7")
     ticket = tickets.open(new(tag))
     visit = datetime(2026, 12, 3, 12, 30, tzinfo=UTC)
     changed = tickets.update_fields(
@@ -315,3 +331,22 @@ def test_concurrent_claims_in_processes_have_one_winner(
     owner = tickets.get(ticket.ref).owner
     assert winners == [owner]
     assert all(a.get("lost") == owner for a in answers if "lost" in a)
+
+
+def test_an_unknown_cto_is_refused_by_the_store_with_the_nearest_codes(tmp_path: Path) -> None:
+    from store.db import open_database
+    from store.tickets.store_backend import StoreTicketBackend
+
+    db = open_database(f"sqlite:///{tmp_path / 'ispflow.db'}")
+    try:
+        tickets = StoreTicketBackend(db)
+        known_cto(tickets, "CTO-POA01-0101")
+        ticket = tickets.open(new("cto"))
+        with pytest.raises(ValueError, match=r"no CTO 'CTO-POA01-0110'.*CTO-POA01-0101"):
+            tickets.update_fields(ticket.ref, "ana", cto="CTO-POA01-0110")
+        assert tickets.get(ticket.ref).cto is None
+        assert (
+            tickets.update_fields(ticket.ref, "ana", cto="CTO-POA01-0101").cto == "CTO-POA01-0101"
+        )
+    finally:
+        db.close()

@@ -292,7 +292,7 @@ def test_none_default_means_optional_without_value() -> None:
         ({"type": "int", "min": 10, "max": 5}, "'min' (10) is greater than 'max' (5)"),
         ({"type": "int", "min": "1"}, "'min' must be a number"),
         ({"type": "int", "max": True}, "'max' must be a number"),
-        ({"type": "ip", "min": 1}, "'min' applies to int, float, str and list vars, not ip"),
+        ({"type": "ip", "min": 1}, "'min' applies to int, float, text and list vars, not ip"),
         ({"pattern": "[a-z"}, "'pattern' is not a valid regular expression"),
         ({"pattern": 5}, "'pattern' must be a regular expression"),
         (

@@ -42,6 +42,8 @@ class ZteDriver(OltDriver):
     def onu_context(self, port: PonPort, onu_id: int) -> dict[str, Any]:
         return {**super().onu_context(port, onu_id), "onu_if": self.onu_interface(port, onu_id)}
 
+    authorize_parts = (("service port", "index"), ("OMCI service (pon-onu-mng)", "service"))
+
     # Sent in the ONU's pon-onu-mng block (OMCI); the admin login is the ACS's (TR-069).
     sent_settings = ("wifi_ssid", "wifi_key", "voip_number", "voip_user", "voip_password")
 

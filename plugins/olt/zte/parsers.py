@@ -83,6 +83,9 @@ _VOLATILE = re.compile(
 # Lines only a configuration has: its host name, a section tag, an interface block.
 _CONFIG_LINE = re.compile(r"^(?:hostname\s|!<|interface\s)", re.IGNORECASE)
 _CARD_HEADER = re.compile(r"^\s*Rack\s+Shelf\s+Slot\s+CfgType", re.IGNORECASE)
+_MNG_HEADER = re.compile(rf"^\s*pon-onu-mng\s+{_ONU_IF}\s*$", re.IGNORECASE)
+# `service internet gemport 1 vlan 100` (masked VLANs, `xxx`, read as None).
+_MNG_SERVICE = re.compile(r"^\s*service\s+(\S+)\s+gemport\s+(\d+)\s+vlan\s+(\S+)", re.I)
 _CONFIG_ONU = re.compile(r"^\s*onu\s+(\d+)\s+type\s+(\S+)\s+(sn|mac)\s+(\S+)", re.IGNORECASE)
 
 
@@ -101,6 +104,7 @@ class ZteParsers(VendorParsers):
         (rf"show gpon onu detail-info {_ONU_IF}", "detail"),
         (rf"show running-config interface {_OLT_IF}", "pon_config"),
         (rf"show running-config interface ({_ONU_IF}|{_VPORT_IF})", "onu_config"),
+        (rf"show onu running config {_ONU_IF}", "onu_mng_config"),
         (
             r"(configure terminal|conf t|interface .*|onu \d+ .*|no onu \d+|exit|end|"
             r"terminal length \d+|name .*|description .*|tcont .*|gemport .*|switchport .*|"
@@ -111,7 +115,7 @@ class ZteParsers(VendorParsers):
 
     nothing_there = _NOTHING_TO_SHOW
     keywords = (
-        "show", "gpon", "pon", "onu", "uncfg", "state", "power", "onu-rx", "attenuation",
+        "show", "gpon", "pon", "onu", "uncfg", "state", "power", "onu-rx", "attenuation", "config",
         "by", "sn", "version", "card", "running-config", "interface", "detail-info",
     )  # fmt: skip
 
@@ -221,6 +225,29 @@ class ZteParsers(VendorParsers):
         if vport:
             return services  # a vport interface has no name of its own
         return [{"port": port, "onu_id": onu_id, "description": description}, *services]
+
+    def onu_mng_config(self, command: str, output: str) -> list[Record]:
+        """`show onu running config gpon-onu_…`: the ONU's own (OMCI) settings, one record per
+        `service NAME gemport G vlan V` line; an ONU with none is an empty list."""
+        onu = _COMMAND_ONU.search(command)
+        assert onu is not None  # the command pattern requires it
+        lines = clean_lines(output, command)
+        if not any(_MNG_HEADER.match(line) for line in lines):
+            return []  # no pon-onu-mng block: the generic check names what came instead
+        records: list[Record] = Nothing()
+        for line in lines:
+            row = _MNG_SERVICE.match(line)
+            if row:
+                records.append(
+                    {
+                        "port": onu[1],
+                        "onu_id": int(onu[2]),
+                        "service": row[1],
+                        "gemport": int(row[2]),
+                        "vlan": _vlan(row[3]),
+                    }
+                )
+        return records
 
     def onu_rx(self, command: str, output: str) -> list[Record]:
         rows, stray = table_rows(clean_lines(output, command), _POWER_ROW, _POWER_HEADER)

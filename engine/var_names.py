@@ -1,0 +1,37 @@
+"""Vars that name things: an inventory host (`type: host`), a contract in the store
+(`type: contract`). A name that is not there is refused before any host runs, with the
+nearest real names, so a typo never turns into a run where every step is skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from engine.suggest import did_you_mean
+from engine.vartypes import VarError, VarErrors, VarSpec
+
+
+def check_names(
+    specs: Mapping[str, VarSpec], values: Mapping[str, Any], hosts: Collection[str], db: Any
+) -> None:
+    """Raise VarErrors for every host or contract var whose value names nothing known; an
+    empty value (the var not given) passes."""
+    errors = []
+    for name, spec in specs.items():
+        value = values.get(name)
+        if not value or spec.type not in ("host", "contract"):
+            continue
+        if spec.type == "host" and value not in hosts:
+            errors.append(
+                VarError(name, f"no host {value!r} in the inventory{did_you_mean(value, hosts)}")
+            )
+        elif spec.type == "contract":
+            from store.contracts import contract_codes_near
+
+            found, near = contract_codes_near(db, str(value))
+            if not found:
+                errors.append(
+                    VarError(name, f"no contract {value!r} in the store{did_you_mean(value, near)}")
+                )
+    if errors:
+        raise VarErrors(errors)
