@@ -302,6 +302,8 @@ class Executor:
     ) -> None:
         """Take over what an earlier run already did, with the values its steps registered."""
         for outcome in prior.outcomes:
+            if outcome.host in state.hosts and outcome.status == "pending":
+                state.carry_items(outcome)  # rows a killed run finished on that host
             if outcome.host not in state.hosts or outcome.status not in DONE_STATUSES:
                 continue
             if rerun and outcome.status == "failed":

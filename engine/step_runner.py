@@ -77,7 +77,7 @@ def _execute(
             value, changed, attempts = _attempts(task, step, state, ctx)
             outcome.attempts = attempts
         else:
-            value, changed, attempts = _loop(task, step, state, ctx)
+            value, changed, attempts = _loop(task, step, state, ctx, outcome)
             outcome.attempts = attempts
             if value is None:
                 outcome.status = "skipped"
@@ -105,9 +105,13 @@ def _execute(
         outcome.error = f"{type(exc).__name__}: {exc}"
 
 
-def _loop(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple[Any, bool, int]:
+def _loop(
+    task: Task, step: Step, state: RunState, ctx: dict[str, Any], outcome: StepOutcome
+) -> tuple[Any, bool, int]:
     """Every row on its own: a row that fails (whatever the error) is recorded with its
-    reason and the next row goes on; rows an earlier run did are taken over, not re-run."""
+    reason and the next row goes on; rows an earlier run did are taken over, not re-run.
+    Rows that change devices are journaled as they finish, so a run killed in the middle
+    of a host's rows resumes with the rows still to do."""
     assert step.loop is not None
     items = state.loop_items(step, ctx)
     done_before = state.done_items.get((task.host.name, step.index), {})
@@ -145,6 +149,8 @@ def _loop(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple
         changed_any = changed_any or changed
         status = "changed" if changed else "ok"
         results.append({"item": item, "status": status, "changed": changed, "result": value})
+        if step.task.changes_device and not state.dry_run:
+            _journal_rows(state, outcome, results)
     if failures:
         raise StepFailed(
             f"{len(failures)} of {len(items)} items failed; " + "; ".join(failures[:5]),
@@ -154,6 +160,22 @@ def _loop(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple
     if all(r["status"] == "skipped" for r in results):  # also: no items at all
         return None, False, 0
     return results, changed_any, attempts_total
+
+
+def _journal_rows(state: RunState, outcome: StepOutcome, rows: list[dict[str, Any]]) -> None:
+    """The host's step as still pending, with the rows done so far (durable before the next
+    row starts); the step's final result replaces it."""
+    interim = StepOutcome(
+        host=outcome.host,
+        step_index=outcome.step_index,
+        step_name=outcome.step_name,
+        status="pending",
+        changed=any(row.get("changed") for row in rows),
+        result=state.secrets.scrub(jsonable(list(rows))) if state.secrets else jsonable(list(rows)),
+        started_at=outcome.started_at,
+        rollback=outcome.rollback,
+    )
+    state.journal.wait_durable(state.journal.record(state.run_id, interim))
 
 
 def _row_error(step: Step, exc: Exception) -> str:

@@ -324,3 +324,42 @@ def test_replace_killed_after_each_command_is_whole_after_resume(crash_lab: Runn
             c=old["contract"],
         )
         assert contract["serial"] == new["serial"], point
+
+
+@pytest.mark.slow
+def test_a_bulk_install_killed_between_rows_resumes_with_the_rows_still_to_do(
+    crash_lab: RunningLab,
+) -> None:
+    from plugins.olt.huawei.driver import serial_hex
+
+    lab = crash_lab
+    olt = next(o for o in lab.fleet()["olts"] if o["vendor"] == "huawei")
+    rows = []
+    for onu in lab.onus(olt=olt["name"], autofind=True, condition="good"):
+        found = lab.query(
+            "SELECT c.code FROM contracts c JOIN onus o ON o.id = c.onu_id "
+            "WHERE o.serial = :s AND c.status = 'pending'",
+            s=onu["serial"],
+        )
+        if found:
+            rows.append({**onu, "contract": found[0]["code"]})
+        if len(rows) == 3:
+            break
+    csv = lab.root / "bulk.csv"
+    csv.write_text("contract\n" + "\n".join(r["contract"] for r in rows) + "\n")
+    # Killed as the second row's ONU is about to be added: the first row is done.
+    run_id = kill_at(
+        lab, olt["name"], f"sn-auth {serial_hex(rows[1]['serial'])}",
+        "onu-authorize", "-e", f"items={csv}",
+    )  # fmt: skip
+    report = resume(lab, run_id)
+    [step] = step_results(report, "install from file")
+    done = [r for r in step["result"] if r["status"] != "skipped"]
+    assert [(r["item"]["contract"], r["status"], r.get("restored", False)) for r in done] == [
+        (rows[0]["contract"], "changed", True),
+        (rows[1]["contract"], "changed", False),
+        (rows[2]["contract"], "changed", False),
+    ]
+    for row in rows:
+        assert onu_row(lab, row["serial"])["state"] == "authorized"
+        assert orders_closed(lab, row["contract"]) == 1
