@@ -23,9 +23,9 @@ from store.contracts import forget_onu
 from store.readings import ReadingsWriter
 from tasks.signal import classify, thresholds_for
 
-CONNECTION = "olt_cli"
+CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
 # What a dry run shows for an ONU id chosen at run time.
-FREE_ID = "<free-id>"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
+FREE_ID = "<free-id>"
 
 
 def olt_session(task: Task, driver: OltDriver) -> CliSession:

@@ -79,13 +79,19 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+# Where the disk fills: before the first PON is read, between a PON's ONU list and its
+# optical table, after every read (before the readings' write).
+FILL_AT = ["display ont info", "display ont optical-info", "return"]
+
+
+@pytest.mark.parametrize("fill_at", FILL_AT)
 def test_a_full_disk_mid_read_fails_the_host_and_resume_stores_each_reading_once(
-    lab_on_small_disk: tuple[RunningLab, LabCli], small_disk: Path
+    lab_on_small_disk: tuple[RunningLab, LabCli], small_disk: Path, fill_at: str
 ) -> None:
     lab, cli = lab_on_small_disk
     olt = lab.olt_of_model("MA5800-X7")["name"]
     onus = [o for o in lab.onus(olt=olt, state="authorized") if o["onu_id"] is not None]
-    assert cli("lab", "fault", olt, "--hang-on", "display ont optical-info").returncode == 0
+    assert cli("lab", "fault", olt, "--hang-on", fill_at).returncode == 0
     marker = lab.state / f"hung-{olt}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "ispflow", "run", "onu-signal", "-e", f"olt={olt}", "-o", "json", "-q"],

@@ -111,6 +111,16 @@ def wait_for_durable_change(
     pytest.fail(f"the run ended (exit {proc.returncode}) before {host} recorded '{step}'")
 
 
+def wait_for_readings(lab: RunningLab, proc: subprocess.Popen[str], olt: str) -> str:
+    """The run id, once an OLT's readings are in the store."""
+    while proc.poll() is None:
+        rows = lab.query("SELECT run_id FROM optical_readings WHERE olt = :o LIMIT 1", o=olt)
+        if rows and rows[0]["run_id"]:
+            return rows[0]["run_id"]
+        time.sleep(POLL_S)
+    pytest.fail(f"the run ended (exit {proc.returncode}) before {olt}'s readings were stored")
+
+
 def test_store_lost_mid_run_exits_4_with_what_was_done(
     pg_lab: RunningLab, pg_database: str, tmp_path: Path
 ) -> None:
@@ -169,3 +179,47 @@ def test_store_lost_mid_run_exits_4_with_what_was_done(
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     for onu in installs:
         assert onu_row(lab, onu["serial"])["state"] == "authorized"
+
+
+def test_store_lost_during_a_read_stores_each_reading_once_after_resume(
+    pg_lab: RunningLab, pg_database: str, tmp_path: Path
+) -> None:
+    """A signal read whose store goes away after the first OLT: never exit 0 or 2, and the
+    resume stores every OLT's readings exactly once (the first OLT's are not doubled)."""
+    lab = pg_lab
+    order = olts_in_run_order(lab)
+    first, second = order[:2]
+    assert lab.cli("lab", "fault", second, "--slow-ms", SLOW_MS).returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ispflow", "run", "onu-signal", "--workers", "1", "-q"],
+        cwd=lab.root, env=lab.cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        # The first OLT's readings are in (its step result may still wait in the journal's
+        # batch): the store goes while the second OLT reads.
+        run_id = wait_for_readings(lab, proc, first)
+        take_store_away(pg_database)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        bring_store_back(pg_database)
+    assert proc.returncode in (1, EXIT_STORE_LOST), out[-2000:] + err[-2000:]
+    lab.cli("lab", "fault", "--clear")
+    resumed = lab.cli("run", "--resume", run_id, "-q")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    counts = {
+        row["olt"]: row["n"]
+        for row in lab.query(
+            "SELECT olt, COUNT(*) AS n FROM optical_readings WHERE run_id = :r GROUP BY olt",
+            r=run_id,
+        )
+    }
+    authorized = {
+        olt["name"]: len(
+            [o for o in lab.onus(olt=olt["name"], state="authorized") if o["onu_id"] is not None]
+        )
+        for olt in lab.fleet()["olts"]
+    }
+    assert counts == authorized
