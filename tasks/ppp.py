@@ -53,6 +53,9 @@ class Subscriber:
     secret: dict[str, Any] | None = None
     session: dict[str, Any] | None = None
     entry: dict[str, Any] | None = None  # its address on the block list, if there
+    # Its own static entries for other addresses (a block's, made before the session dialled
+    # again with another address): an unblock removes them too.
+    stale_entries: list[dict[str, Any]] = field(default_factory=list)
     status: str = "pending"
     error: str | None = None
     previous_profile: str | None = None
@@ -192,12 +195,23 @@ def _read(
     by_secret = {row["name"]: row for row in secrets.rows}
     by_session = {row["name"]: row for row in sessions.rows}
     by_address = {str(row.get("address")): row for row in entries.rows}
+    by_contract: dict[str, list[dict[str, Any]]] = {}
+    for row in entries.rows:
+        # Entries a block made carry "CODE reason" as their comment.
+        owner = str(row.get("comment") or "").split(" ", 1)[0]
+        if owner and row.get("dynamic") is not True:
+            by_contract.setdefault(owner, []).append(row)
     for sub in subs:
         sub.secret = by_secret.get(sub.login)
         sub.session = by_session.get(sub.login)
         if sub.session:
             sub.address_before = str(sub.session.get("address"))
             sub.entry = by_address.get(sub.address_before)
+        sub.stale_entries = [
+            row
+            for row in by_contract.get(sub.contract.code, [])
+            if row is not sub.entry and str(row.get("address")) != sub.address_before
+        ]
     return str(pools.rows[0].get("ranges", ""))
 
 
@@ -411,6 +425,8 @@ def _plan(
                 sub.ops.append(driver.set_profile(sub.login, back))
             if sub.entry is not None and sub.entry.get("dynamic") is not True:
                 sub.ops.append(driver.list_remove(str(sub.entry[".id"])))
+            # The block's entry for the address the session had before it dialled again.
+            sub.ops += [driver.list_remove(str(row[".id"])) for row in sub.stale_entries]
             moved = uses_profile and sub.previous_profile == block_profile
     except (BadName, ValueError) as exc:
         sub.status, sub.error, sub.ops = "failed", str(exc), []
