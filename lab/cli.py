@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -317,7 +316,7 @@ def fault_command(
     ispflow lab fault --clear
     """
     from lab.control import status
-    from lab.faults import POLL_SECONDS, read_faults, write_faults
+    from lab.faults import read_faults, write_faults
     from lab.statefiles import StatePaths
 
     paths = StatePaths(state_dir.resolve())
@@ -331,7 +330,7 @@ def fault_command(
         else:
             faults = {}
         write_faults(paths.root, faults)
-        time.sleep(POLL_SECONDS * 2)  # as below: cleared when this returns
+        _wait_applied(paths.root)
         out.print(f"lab: faults cleared{' on ' + olt if olt else ''}")
         return
     if not olt:
@@ -364,9 +363,16 @@ def fault_command(
         )
     faults[olt] = fault
     write_faults(paths.root, faults)
-    # The server polls the file; wait one period so the fault holds when this returns.
-    time.sleep(POLL_SECONDS * 2)
+    # The server polls the file: the fault holds when this returns.
+    _wait_applied(paths.root)
     out.print(f"lab: {olt} now has {', '.join(f'{k}={v}' for k, v in fault.items())}")
+
+
+def _wait_applied(root: Path) -> None:
+    from lab.faults import wait_applied
+
+    if not wait_applied(root):
+        out.print("lab: the lab server has not taken the change yet (a busy machine?)")
 
 
 def _unknown_names(fleet_file: Path, olt: str, fault: dict[str, Any]) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,6 +50,32 @@ def write_faults(root: Path, faults: dict[str, dict[str, Any]]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(faults, indent=1) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def applied_file(root: Path) -> Path:
+    """Where the server says which version of faults.json it has applied."""
+    return root / "faults.applied"
+
+
+def _acknowledge(root: Path, mtime: int | None) -> None:
+    with contextlib.suppress(OSError):
+        applied_file(root).write_text(str(mtime), encoding="utf-8")
+
+
+def wait_applied(root: Path, timeout: float = 30.0) -> bool:
+    """Wait until the running server has applied the faults file as it is now (a busy
+    machine may take longer than one poll); False if it has not within `timeout`."""
+    try:
+        wanted = str(faults_file(root).stat().st_mtime_ns)
+    except OSError:
+        wanted = "None"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if applied_file(root).read_text(encoding="utf-8") == wanted:
+                return True
+        time.sleep(POLL_SECONDS / 4)
+    return False
 
 
 def hung_marker(root: Path, device: str) -> Path:
@@ -98,4 +125,5 @@ async def watch_faults(root: Path, devices: Sequence[Faultable]) -> None:
         if mtime != seen:
             seen = mtime
             apply_faults(devices, read_faults(root) if mtime is not None else {}, root)
+            _acknowledge(root, mtime)
         await asyncio.sleep(POLL_SECONDS)

@@ -140,6 +140,9 @@ def test_store_lost_mid_run_exits_4_with_what_was_done(
         )  # fmt: skip
         try:
             run_id = wait_for_durable_change(lab, proc, first, "install from file")
+            # Its signal readings too (written beside the journal): all of the first OLT's
+            # work is in the store before it goes.
+            wait_for_readings(lab, proc, first)
             take_store_away(pg_database)
             code = proc.wait(timeout=300)
         finally:
