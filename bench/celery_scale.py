@@ -58,7 +58,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.olt_audit import floor_costs, free_base_port, ispflow, must, schedule  # noqa: E402
 from bench.signal_audit import FOREIGN_ENV, device_floor  # noqa: E402
-from engine.executor import DEFAULT_WORKERS  # noqa: E402
+from ispflow.engine.executor import DEFAULT_WORKERS  # noqa: E402
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 BROKER = "redis://127.0.0.1:6379/7"
@@ -150,7 +150,7 @@ class Workers:
     def _wait_ready(self, proc: subprocess.Popen[bytes], log: Path) -> None:
         """Until the worker answers a ping over the broker (its pool is forked by then)."""
         if self._app is None:
-            from plugins.runners.celery_app import app
+            from ispflow.plugins.runners.celery_app import app
 
             self._app = app
         name = f"ispflow-{proc.pid}@"

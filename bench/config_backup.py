@@ -53,8 +53,8 @@ def timed_backup(root: Path, db: str, reps: int) -> tuple[float, float]:
     """The first backup (every device new), then the best of `reps` unchanged ones."""
     import os
 
-    from engine.model import RunOptions
     from ispflow import run_runbook
+    from ispflow.engine.model import RunOptions
 
     os.chdir(root)
     inventory = root / ".ispflow-lab" / "inventory"
@@ -77,9 +77,9 @@ def timed_backup(root: Path, db: str, reps: int) -> tuple[float, float]:
 
 def floor(root: Path) -> float:
     """Every device's configuration read at once, raw: login and the read, nothing else."""
-    from plugins.concentrator.mikrotik.napalm_device import napalm_session
-    from plugins.inventory.files import open_nornir
-    from tasks.onu import olt_session
+    from ispflow.plugins.concentrator.mikrotik.napalm_device import napalm_session
+    from ispflow.plugins.inventory.files import open_nornir
+    from ispflow.tasks.onu import olt_session
 
     nornir = open_nornir(root / ".ispflow-lab" / "inventory", "files")
     nornir.config.runner.options["num_workers"] = 64
@@ -88,7 +88,7 @@ def floor(root: Path) -> float:
         if task.host.get("role") == "concentrator":
             with napalm_session(task) as device:
                 return len(device.get_config(retrieve="running")["running"])
-        from plugins.olt.drivers import driver_for
+        from ispflow.plugins.olt.drivers import driver_for
 
         driver = driver_for(task.host)
         answers = olt_session(task, driver).read(driver.running_config_command())

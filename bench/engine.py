@@ -32,12 +32,12 @@ from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory  # no
 from nornir.core.task import Result, Task  # noqa: E402
 from nornir.plugins.runners import ThreadedRunner  # noqa: E402
 
-from engine.executor import Executor  # noqa: E402
-from engine.loader import load_runbook  # noqa: E402
-from engine.model import RunOptions  # noqa: E402
-from engine.registry import registry, task  # noqa: E402
-from store.db import open_database  # noqa: E402
-from store.journal import Journal  # noqa: E402
+from ispflow.engine.executor import Executor  # noqa: E402
+from ispflow.engine.loader import load_runbook  # noqa: E402
+from ispflow.engine.model import RunOptions  # noqa: E402
+from ispflow.engine.registry import registry, task  # noqa: E402
+from ispflow.store.db import open_database  # noqa: E402
+from ispflow.store.journal import Journal  # noqa: E402
 
 
 def make_nornir(count: int, workers: int) -> Nornir:

@@ -48,9 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pynetbox  # noqa: E402
 import requests  # noqa: E402
 
-from plugins.inventory.netbox import NetBoxInventory  # noqa: E402
-from plugins.inventory.netbox_client import FIELDS, device_query  # noqa: E402
-from plugins.inventory.netbox_settings import NetBoxSettings, netbox_settings  # noqa: E402
+from ispflow.plugins.inventory.netbox import NetBoxInventory  # noqa: E402
+from ispflow.plugins.inventory.netbox_client import FIELDS, device_query  # noqa: E402
+from ispflow.plugins.inventory.netbox_settings import NetBoxSettings, netbox_settings  # noqa: E402
 from tests.support.netbox_data import connect, populate, synthetic_fleet  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

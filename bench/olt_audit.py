@@ -65,8 +65,8 @@ from nornir_netmiko.tasks import netmiko_send_command  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from plugins.olt.driver import PonPort  # noqa: E402
-from plugins.olt.drivers import driver_class  # noqa: E402
+from ispflow.plugins.olt.driver import PonPort  # noqa: E402
+from ispflow.plugins.olt.drivers import driver_class  # noqa: E402
 
 # Commands the olt_cli connection sends after login, before the task's own (see olt_cli.py).
 SESSION_SETUP = {"huawei": 4, "zte": 1}

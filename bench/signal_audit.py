@@ -60,11 +60,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ruamel.yaml import YAML  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-import engine.executor as executor_module  # noqa: E402
-import engine.reports.audit as audit_report  # noqa: E402
-import plugins.inventory.files as inventory_files  # noqa: E402
-import store.readings as readings_store  # noqa: E402
-import tasks.signal_audit as signal_task  # noqa: E402
+import ispflow.engine.executor as executor_module  # noqa: E402
+import ispflow.engine.reports.audit as audit_report  # noqa: E402
+import ispflow.plugins.inventory.files as inventory_files  # noqa: E402
+import ispflow.store.readings as readings_store  # noqa: E402
+import ispflow.tasks.signal_audit as signal_task  # noqa: E402
 from bench.olt_audit import (  # noqa: E402
     floor_costs,
     free_base_port,
@@ -73,16 +73,16 @@ from bench.olt_audit import (  # noqa: E402
     naive_sample,
     schedule,
 )
-from engine.executor import DEFAULT_WORKERS, Executor  # noqa: E402
-from engine.model import RunOptions  # noqa: E402
 from ispflow import run_runbook  # noqa: E402
-from plugins.connections.olt_cli import FAST_CLASSES, OltCli, _BlockingReads  # noqa: E402
-from plugins.olt.driver import PonPort  # noqa: E402
-from plugins.olt.drivers import driver_class  # noqa: E402
-from plugins.olt.parsing import VendorParsers  # noqa: E402
-from plugins.olt.session import CliSession  # noqa: E402
-from store.db import open_database  # noqa: E402
-from store.journal import Journal  # noqa: E402
+from ispflow.engine.executor import DEFAULT_WORKERS, Executor  # noqa: E402
+from ispflow.engine.model import RunOptions  # noqa: E402
+from ispflow.plugins.connections.olt_cli import FAST_CLASSES, OltCli, _BlockingReads  # noqa: E402
+from ispflow.plugins.olt.driver import PonPort  # noqa: E402
+from ispflow.plugins.olt.drivers import driver_class  # noqa: E402
+from ispflow.plugins.olt.parsing import VendorParsers  # noqa: E402
+from ispflow.plugins.olt.session import CliSession  # noqa: E402
+from ispflow.store.db import open_database  # noqa: E402
+from ispflow.store.journal import Journal  # noqa: E402
 
 LAB_CONCENTRATORS = 2  # what `ispflow lab up` starts beside the OLTs; the audit does not use them
 TREND_RUNS = 10  # `ispflow report`'s default --trend

@@ -28,9 +28,9 @@ from jinja2.exceptions import SecurityError, TemplatesNotFound
 from jinja2.exceptions import TemplateNotFound as _JinjaTemplateNotFound
 from jinja2.runtime import Undefined
 
-from engine.expressions import HintingUndefined, SandboxEnvironment
-from engine.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
-from engine.suggest import closest
+from ispflow.core.suggest import closest
+from ispflow.engine.expressions import HintingUndefined, SandboxEnvironment
+from ispflow.engine.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
 
 _STRING_CACHE_SIZE = 512
 

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engine.reports.findings import RunFinding, rank
+from ispflow.engine.reports.findings import RunFinding, rank
 
 # Runs one runbook: (name, vars, --limit text or None, dry_run) -> RunOutcome.
 Runner = Callable[[str, dict[str, str], str | None, bool], Any]

@@ -29,10 +29,10 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.errors import Problem, RunbookError
-from engine.paths import RUNBOOKS_DIR
-from engine.suggest import did_you_mean
-from engine.yaml_source import plain, read_yaml, value_where, where
+from ispflow.core.paths import RUNBOOKS_DIR
+from ispflow.core.suggest import did_you_mean
+from ispflow.engine.errors import Problem, RunbookError
+from ispflow.engine.yaml_source import plain, read_yaml, value_where, where
 
 DEFAULT_RULES = RUNBOOKS_DIR / "compliance" / "rules.yaml"
 SEVERITIES = ("critical", "major", "minor", "info")
@@ -329,7 +329,7 @@ def _remediation(name: str, node: Any, problems: list[Problem]) -> Remediation |
         if key not in REMEDIATION_KEYS:
             hint = did_you_mean(str(key), REMEDIATION_KEYS)
             problems.append(Problem(where(name, fix, key), f"unknown key '{key}'{hint}"))
-    from engine.paths import shipped_runbooks
+    from ispflow.core.paths import shipped_runbooks
 
     if fix["runbook"] not in shipped_runbooks():
         problems.append(

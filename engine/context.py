@@ -7,8 +7,8 @@ from typing import Any
 
 from nornir.core.inventory import Host
 
-from engine.model import Scope
-from engine.vartypes import VarErrors, resolve_vars
+from ispflow.engine.model import Scope
+from ispflow.engine.vartypes import VarErrors, resolve_vars
 
 
 class HostView(Mapping[str, Any]):

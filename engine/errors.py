@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.model import Location
+from ispflow.engine.model import Location
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,3 @@ class RunbookError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-class UsageError(Exception):
-    """A command-line option or argument that makes no sense; exit code 2."""

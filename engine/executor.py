@@ -14,6 +14,7 @@ happened: `StoreLost` carries what this process did, from memory, for the caller
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import socket
@@ -23,26 +24,35 @@ from typing import Any, Protocol
 
 from nornir.core import Nornir
 from nornir.core.inventory import Host, Hosts, Inventory
+from nornir.core.plugins.runners import RunnersPluginRegister
 from nornir.core.processor import Processor
 
-from engine import connections, run_context
-from engine.context import HostState
-from engine.errors import UsageError
-from engine.model import LOCAL_HOST, Runbook, RunOptions, Step
-from engine.outcome import DONE_STATUSES, RunOutcome, StepOutcome
-from engine.run_state import RunState
-from engine.secrets import Secrets
-from engine.step_runner import run_step
-from engine.var_names import check_names
-from engine.vartypes import mask_secrets, resolve_vars
-from plugins.runners.pool import PoolRunner
-from store.errors import StoreError
-from store.journal import Journal
+from ispflow.core.errors import UsageError
+from ispflow.core.outcome import DONE_STATUSES, RunOutcome, StepOutcome
+from ispflow.engine import connections, run_context
+from ispflow.engine.context import HostState
+from ispflow.engine.model import LOCAL_HOST, Runbook, RunOptions, Step
+from ispflow.engine.run_state import RunState
+from ispflow.engine.secrets import Secrets
+from ispflow.engine.step_runner import run_step
+from ispflow.engine.var_names import check_names
+from ispflow.engine.vartypes import mask_secrets, resolve_vars
+from ispflow.store.errors import StoreError
+from ispflow.store.journal import Journal
 
 DEFAULT_WORKERS = 20
 # Host/step statuses that mean the task was called (and may have changed a device).
 _RAN = frozenset({"ok", "changed", "failed"})
 log = logging.getLogger(__name__)
+
+# The Nornir runner of a step's hosts, by its registered name (pyproject: nornir.plugins.runners).
+HOST_POOL_RUNNER = "ispflow_pool"
+
+
+@functools.cache
+def _host_pool_runner() -> Any:
+    RunnersPluginRegister.auto_register()  # a Nornir built without InitNornir has not
+    return RunnersPluginRegister.get_plugin(HOST_POOL_RUNNER)
 
 
 class StoreLost(StoreError):
@@ -290,7 +300,7 @@ class Executor:
                 and loop.csv_file.is_constant
                 and str(loop.csv_file.render({}) or "").strip()
             ):
-                from engine.run_state import read_csv, resolve_csv
+                from ispflow.engine.run_state import read_csv, resolve_csv
 
                 try:
                     read_csv(resolve_csv(str(loop.csv_file.render({})), loop.base_dir))
@@ -362,7 +372,8 @@ class Executor:
             return
         self.journal.plan_step(state.run_id, step.index, step.name, hosts, rollback=rollback)
         workers = step.workers or options.workers or runbook.workers or DEFAULT_WORKERS
-        nr = self._nornir_for(hosts).with_runner(PoolRunner(num_workers=min(workers, len(hosts))))
+        pool = _host_pool_runner()
+        nr = self._nornir_for(hosts).with_runner(pool(num_workers=min(workers, len(hosts))))
         if self.processors:
             nr = nr.with_processors(self.processors)
         try:

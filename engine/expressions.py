@@ -52,7 +52,7 @@ from jinja2.runtime import Context, Undefined, missing
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
 
-from engine.suggest import did_you_mean
+from ispflow.core.suggest import did_you_mean
 
 MAX_RANGE = 100_000
 MAX_SIZE = 1_000_000  # characters or items one operation may produce
@@ -569,7 +569,7 @@ class Expressions:
     def __init__(self, env: SandboxEnvironment | None = None) -> None:
         # Text templates keep a trailing newline: a YAML block scalar means what it shows.
         if env is None:
-            from engine.store_functions import FUNCTIONS
+            from ispflow.engine.store_functions import FUNCTIONS
 
             env = SandboxEnvironment(keep_trailing_newline=True)
             env.globals.update(FUNCTIONS)

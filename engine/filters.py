@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.suggest import did_you_mean
+from ispflow.core.suggest import did_you_mean
 
 KEYS = ("name", "hostname", "group", "platform", "site", "role", "vendor")
 _DATA_KEYS = frozenset({"site", "role", "vendor"})

@@ -19,16 +19,22 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from engine.errors import Problem, RunbookError, UsageError
-from engine.expressions import CompiledCondition, CompiledValue, ExpressionError, Expressions
-from engine.filters import FilterError, HostFilter, parse_filter
-from engine.model import Assertion, Location, Loop, Runbook, Scope, Step
-from engine.paths import RUNBOOK_SUFFIXES, find_runbook
-from engine.registry import TaskRegistry, TaskSpec, UnknownTaskError
-from engine.registry import registry as default_registry
-from engine.suggest import did_you_mean
-from engine.vartypes import VarError, VarSpec, pattern_time_budget, spec_from_mapping
-from engine.yaml_source import YamlBudget, plain, read_yaml, value_where, where
+from ispflow.core.errors import UsageError
+from ispflow.core.paths import RUNBOOK_SUFFIXES, find_runbook
+from ispflow.core.suggest import did_you_mean
+from ispflow.engine.errors import Problem, RunbookError
+from ispflow.engine.expressions import (
+    CompiledCondition,
+    CompiledValue,
+    ExpressionError,
+    Expressions,
+)
+from ispflow.engine.filters import FilterError, HostFilter, parse_filter
+from ispflow.engine.model import Assertion, Location, Loop, Runbook, Scope, Step
+from ispflow.engine.registry import TaskRegistry, TaskSpec, UnknownTaskError
+from ispflow.engine.registry import registry as default_registry
+from ispflow.engine.vartypes import VarError, VarSpec, pattern_time_budget, spec_from_mapping
+from ispflow.engine.yaml_source import YamlBudget, plain, read_yaml, value_where, where
 
 TOP_KEYS = ("name", "description", "vars", "targets", "steps", "max_fail_percent", "workers")
 STEP_KEYS = (

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from engine.expressions import CompiledCondition, CompiledValue
-    from engine.filters import HostFilter
-    from engine.registry import TaskSpec
-    from engine.vartypes import VarSpec
+    from ispflow.engine.expressions import CompiledCondition, CompiledValue
+    from ispflow.engine.filters import HostFilter
+    from ispflow.engine.registry import TaskSpec
+    from ispflow.engine.vartypes import VarSpec
 
 OnFailure = Literal["stop", "continue", "abort"]
 

@@ -35,10 +35,10 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.errors import Problem, RunbookError
-from engine.paths import RUNBOOKS_DIR
-from engine.suggest import did_you_mean
-from engine.yaml_source import plain, read_yaml, value_where, where
+from ispflow.core.paths import RUNBOOKS_DIR
+from ispflow.core.suggest import did_you_mean
+from ispflow.engine.errors import Problem, RunbookError
+from ispflow.engine.yaml_source import plain, read_yaml, value_where, where
 
 DEFAULT_TEMPLATES = RUNBOOKS_DIR / "provisioning" / "templates.yaml"
 TEMPLATES_ENV = "ISPFLOW_PROVISIONING"
@@ -147,7 +147,7 @@ def templates_path(explicit: str | Path | None = None) -> Path:
         return Path(explicit)
     if os.environ.get(TEMPLATES_ENV):
         return Path(os.environ[TEMPLATES_ENV])
-    from engine.settings import load_section
+    from ispflow.core.settings import load_section
 
     section, _ = load_section("provisioning", ("templates", "key_env", "key_file"))
     return Path(str(section["templates"])) if section.get("templates") else DEFAULT_TEMPLATES

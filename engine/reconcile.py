@@ -54,7 +54,7 @@ class ReconcileReport:
 
 def store_findings(db: Any) -> list[dict[str, Any]]:
     """What the store disagrees with itself about: ONUs that several live contracts hold."""
-    from store.onu_owners import shared_onus
+    from ispflow.store.onu_owners import shared_onus
 
     with db.engine.connect() as conn:
         return [
@@ -175,7 +175,7 @@ def _where(place: Mapping[str, Any]) -> str:
 
 def apply_fixes(db: Any, fixes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Apply each planned fix; each gets `done` true or an `error`."""
-    from store.contracts import forget_onu, record_onu
+    from ispflow.store.contracts import forget_onu, record_onu
 
     done = []
     for fix in fixes:

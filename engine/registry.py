@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-from engine.suggest import did_you_mean
+from ispflow.core.suggest import did_you_mean
 
 _MARK = "__ispflow_task__"
 

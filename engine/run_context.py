@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from store.db import Database
+    from ispflow.store.db import Database
 
 
 @dataclass(frozen=True)

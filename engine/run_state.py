@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.connections import ConnectLimiter
-from engine.context import HostState
-from engine.model import Step
-from engine.outcome import StepOutcome
-from engine.secrets import Secrets
+from ispflow.core.outcome import StepOutcome
+from ispflow.engine.connections import ConnectLimiter
+from ispflow.engine.context import HostState
+from ispflow.engine.model import Step
+from ispflow.engine.secrets import Secrets
 
 if TYPE_CHECKING:
-    from store.journal import Journal
+    from ispflow.store.journal import Journal
 
 # Read-only results reach the journal in batches of this many, or this many seconds old.
 BATCH = 256

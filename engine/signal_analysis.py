@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ispflow.store.signal_history import position_key
+
 DOWN = ("critical", "offline")
 
 
@@ -36,11 +38,6 @@ class AuditSettings:
     drop_db: float = 3.0
     flap_changes: int = 3
     history: int = 6
-
-
-def position_key(reading: Mapping[str, Any]) -> str:
-    """An ONU by where it is: bulk reads do not always carry the serial."""
-    return f"{reading['olt']}:{reading['port']}:{reading['onu_id']}"
 
 
 def onu_key(reading: Mapping[str, Any]) -> str:

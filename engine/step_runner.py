@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from nornir.core.task import Result, Task
 
-from engine import connections
-from engine.guard import UnsafeValueError
-from engine.jsonsafe import jsonable
-from engine.model import Step
-from engine.outcome import StepOutcome
-from engine.run_state import item_key
-from engine.timeouts import StepTimeout, watchdog
+from ispflow.core.jsonsafe import jsonable
+from ispflow.core.outcome import StepOutcome
+from ispflow.engine import connections
+from ispflow.engine.guard import UnsafeValueError
+from ispflow.engine.model import Step
+from ispflow.engine.run_state import item_key
+from ispflow.engine.timeouts import StepTimeout, watchdog
 
 if TYPE_CHECKING:
-    from engine.run_state import RunState
+    from ispflow.engine.run_state import RunState
 
 
 class StepFailed(Exception):

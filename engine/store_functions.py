@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import run_context
+from ispflow.engine import run_context
 
 
 def lookup_contract(code: Any) -> dict[str, Any]:
     """The contract with its customer, OLT, PON, ONU serial, VLAN and an OLT-safe description."""
-    from store.contracts import find_contract
+    from ispflow.store.contracts import find_contract
 
     context = run_context.current()
     if context is None:
@@ -30,7 +30,7 @@ def lookup_contract(code: Any) -> dict[str, Any]:
 
 def lookup_onu(code: Any) -> dict[str, Any]:
     """Like lookup_contract, for a contract whose ONU is authorized (else an error saying so)."""
-    from store.contracts import ContractError
+    from ispflow.store.contracts import ContractError
 
     found = lookup_contract(code)
     if found["onu_id"] is None or found["onu_state"] != "authorized":

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from engine.suggest import did_you_mean
-from engine.vartypes import VarError, VarErrors, VarSpec
+from ispflow.core.suggest import did_you_mean
+from ispflow.engine.vartypes import VarError, VarErrors, VarSpec
 
 
 def check_names(
@@ -26,7 +26,7 @@ def check_names(
                 VarError(name, f"no host {value!r} in the inventory{did_you_mean(value, hosts)}")
             )
         elif spec.type == "contract":
-            from store.contracts import contract_codes_near
+            from ispflow.store.contracts import contract_codes_near
 
             found, near = contract_codes_near(db, str(value))
             if not found:

@@ -49,7 +49,7 @@ from typing import Any
 
 import regex
 
-from engine.suggest import did_you_mean
+from ispflow.core.suggest import did_you_mean
 
 # `host` names an inventory host and `contract` a contract in the store (both checked against
 # them before a run starts); `text` is free text that goes into a device's CLI, refused when
@@ -313,7 +313,7 @@ def _flow(text: str) -> Any:
     Read with the runbook reader's limits: a value on the command line can be an alias bomb
     or ten thousand brackets deep as well.
     """
-    from engine.yaml_source import parse_yaml, plain
+    from ispflow.engine.yaml_source import parse_yaml, plain
 
     value, problems = parse_yaml(text, "-e")
     return None if problems else plain(value)
@@ -402,7 +402,7 @@ _CONVERTERS = {
 
 
 def _to_cli_text(raw: Any, name: str) -> str:
-    from engine.guard import UnsafeValueError, check_cli_value
+    from ispflow.engine.guard import UnsafeValueError, check_cli_value
 
     text = _to_str(raw, name)
     try:

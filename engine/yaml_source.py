@@ -21,8 +21,8 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
-from engine.errors import Problem
-from engine.model import Location
+from ispflow.engine.errors import Problem
+from ispflow.engine.model import Location
 
 MAX_YAML_BYTES = 512 * 1024
 MAX_YAML_NODES = 20_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 
-from lab.model import LabOlt
+from ispflow.lab.model import LabOlt
 
 HUAWEI_EVENTS = (
     ("MAJOR", "0x2e112001", "The ONT is offline", "LOSi/LOBi"),

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import lab
-from lab.fleet import FleetSpec
-from lab.statefiles import StatePaths, read_server_info
+from ispflow.core.paths import import_root
+from ispflow.lab.fleet import FleetSpec
+from ispflow.lab.statefiles import StatePaths, read_server_info
 
 
 class LabControlError(RuntimeError):
@@ -58,7 +58,7 @@ def _alive(pid: int) -> bool:
     if cmdline.exists():
         # A recycled pid belongs to something else: only our server counts.
         with contextlib.suppress(OSError):
-            return b"lab.server" in cmdline.read_bytes()
+            return b"ispflow.lab.server" in cmdline.read_bytes()
     return True
 
 
@@ -113,7 +113,7 @@ def server_command(spec: FleetSpec, paths: StatePaths) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "lab.server",
+        "ispflow.lab.server",
         "--state-dir",
         str(paths.root),
         "--olts",
@@ -172,7 +172,7 @@ def up(spec: FleetSpec, paths: StatePaths, timeout: float = 60.0) -> LabStatus:
     with contextlib.suppress(FileNotFoundError):
         paths.server_json.unlink()
     env = dict(os.environ)
-    project = str(Path(lab.__file__).resolve().parent.parent)
+    project = str(import_root())
     env["PYTHONPATH"] = project + os.pathsep + env.get("PYTHONPATH", "")
     env["ISPFLOW_LAB_USERNAME"] = spec.username
     env["ISPFLOW_LAB_PASSWORD"] = spec.password

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from lab.behaviour import Behaviour
-from lab.model import PlantFaults
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.model import PlantFaults
 
 
 class Faultable(Protocol):

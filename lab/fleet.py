@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lab.behaviour import Behaviour
-from lab.catalog import DEFAULT_MODELS, FIRMWARE, OLT_MODELS, SITES
-from lab.model import LabOlt
-from lab.optics import read, signal_class
-from lab.populate import PlantSpec, boards_needed, populate
-from lab.sshd import LabDevice
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.catalog import DEFAULT_MODELS, FIRMWARE, OLT_MODELS, SITES
+from ispflow.lab.model import LabOlt
+from ispflow.lab.optics import read, signal_class
+from ispflow.lab.populate import PlantSpec, boards_needed, populate
+from ispflow.lab.sshd import LabDevice
 
 PLATFORMS = {"huawei": "huawei_smartax", "zte": "zte_zxros"}
 ALARM_RATE = 0.3

@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from lab import huawei_render as render
-from lab.alarms import huawei_alarm
-from lab.huawei_config import current_configuration
-from lab.model import LabError, ServicePort, canonical_mac, canonical_serial
-from lab.shell import SessionEnd, Shell, split_filter
-from lab.timefmt import stamp
-from lab.tokens import CliSyntaxError, Token, Words
+from ispflow.lab import huawei_render as render
+from ispflow.lab.alarms import huawei_alarm
+from ispflow.lab.huawei_config import current_configuration
+from ispflow.lab.model import LabError, ServicePort, canonical_mac, canonical_serial
+from ispflow.lab.shell import SessionEnd, Shell, split_filter
+from ispflow.lab.timefmt import stamp
+from ispflow.lab.tokens import CliSyntaxError, Token, Words
 
 Level = Literal["user", "enable", "config", "gpon"]
 

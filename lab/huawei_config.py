@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 
-from lab.model import LabOlt, OnuView, ServicePort
-from lab.populate import HUAWEI_LINE_PROFILE, HUAWEI_SRV_PROFILE
+from ispflow.lab.model import LabOlt, OnuView, ServicePort
+from ispflow.lab.populate import HUAWEI_LINE_PROFILE, HUAWEI_SRV_PROFILE
 
 _CIPHER_ALPHABET = (
     "!$%&()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from lab.model import AutofindEntry, LabOlt, OnuReading, OnuView, ServicePort
-from lab.timefmt import huawei_duration, stamp
+from ispflow.lab.model import AutofindEntry, LabOlt, OnuReading, OnuView, ServicePort
+from ispflow.lab.timefmt import huawei_duration, stamp
 
 # SmartAX moves the cursor back over a padding space in some lines (space, ESC[1D);
 # netmiko removes the pair, other clients see it.

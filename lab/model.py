@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from functools import wraps
 from typing import Literal, NamedTuple, ParamSpec, TypeVar
 
-from lab.catalog import OltModel, OnuModel, firmware_generations
-from lab.optics import Path, Reading, Transceiver, read
+from ispflow.lab.catalog import OltModel, OnuModel, firmware_generations
+from ispflow.lab.optics import Path, Reading, Transceiver, read
 
 Vendor = Literal["huawei", "zte"]
 Condition = Literal["ok", "offline", "flapping"]

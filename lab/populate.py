@@ -12,9 +12,9 @@ import math
 import random
 from dataclasses import dataclass, replace
 
-from lab.catalog import FOREIGN_VENDOR_IDS, NATIVE_VENDOR_ID, onu_models
-from lab.model import Cto, Device, LabOlt, PonPort
-from lab.optics import Path, Transceiver, read
+from ispflow.lab.catalog import FOREIGN_VENDOR_IDS, NATIVE_VENDOR_ID, onu_models
+from ispflow.lab.model import Cto, Device, LabOlt, PonPort
+from ispflow.lab.optics import Path, Transceiver, read
 
 DAY = 86400.0
 HUAWEI_LINE_PROFILE = "10"

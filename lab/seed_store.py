@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert
 
-from lab.routeros.plant import concentrator_of, subscriber
-from store.db import Database
-from store.normalize import phone_key, search_key
-from store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
+from ispflow.lab.routeros.plant import concentrator_of, subscriber
+from ispflow.store.db import Database
+from ispflow.store.normalize import phone_key, search_key
+from ispflow.store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
 
 FIRST = (
     "Ana", "Bruno", "Carla", "Daniel", "Eduarda", "Felipe", "Gabriela", "Henrique", "Isabela",

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from store.db import Database
-from store.schema import contracts, customers, seals, service_order_actions, service_orders
-from store.tickets.store_backend import protocol_for
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts, customers, seals, service_order_actions, service_orders
+from ispflow.store.tickets.store_backend import protocol_for
 
 CAUSES = (
     "sem sinal",

@@ -18,13 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-from lab.faults import watch_faults
-from lab.fleet import FleetError, FleetSpec, build_fleet, describe
-from lab.routeros.plant import build_concentrators, describe_concentrators
-from lab.routeros.server import ApiServer
-from lab.routeros.tls import ensure_certificate, server_context
-from lab.sshd import LabServer, PortInUse
-from lab.statefiles import (
+from ispflow.lab.faults import watch_faults
+from ispflow.lab.fleet import FleetError, FleetSpec, build_fleet, describe
+from ispflow.lab.routeros.plant import build_concentrators, describe_concentrators
+from ispflow.lab.routeros.server import ApiServer
+from ispflow.lab.routeros.tls import ensure_certificate, server_context
+from ispflow.lab.sshd import LabServer, PortInUse
+from ispflow.lab.statefiles import (
     StatePaths,
     load_host_key,
     write_inventory,

@@ -12,9 +12,9 @@ import re
 from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
-from lab.behaviour import Behaviour
-from lab.model import LabOlt
-from lab.terminal import Terminal
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.model import LabOlt
+from ispflow.lab.terminal import Terminal
 
 Outcome = Literal["logout", "drop", "eof"]
 

@@ -18,12 +18,12 @@ from types import TracebackType
 
 import asyncssh
 
-from lab.behaviour import Behaviour
-from lab.huawei_cli import HuaweiCli
-from lab.model import LabOlt
-from lab.shell import Outcome, Shell
-from lab.terminal import Terminal
-from lab.zte_cli import ZteCli
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.huawei_cli import HuaweiCli
+from ispflow.lab.model import LabOlt
+from ispflow.lab.shell import Outcome, Shell
+from ispflow.lab.terminal import Terminal
+from ispflow.lab.zte_cli import ZteCli
 
 SHELLS: dict[str, type[Shell]] = {"huawei": HuaweiCli, "zte": ZteCli}
 

@@ -20,12 +20,12 @@ from typing import Any
 import asyncssh
 from ruamel.yaml import YAML
 
-from lab.catalog import SITES
-from lab.fleet import PLATFORMS, FleetSpec
-from lab.routeros.plant import BLOCK_LIST, BLOCK_POOL, BLOCK_PROFILE
-from lab.routeros.plant import PLATFORM as CONCENTRATOR_PLATFORM
-from lab.routeros.server import ApiDevice
-from lab.sshd import LabDevice
+from ispflow.lab.catalog import SITES
+from ispflow.lab.fleet import PLATFORMS, FleetSpec
+from ispflow.lab.routeros.plant import BLOCK_LIST, BLOCK_POOL, BLOCK_PROFILE
+from ispflow.lab.routeros.plant import PLATFORM as CONCENTRATOR_PLATFORM
+from ispflow.lab.routeros.server import ApiDevice
+from ispflow.lab.sshd import LabDevice
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
-from lab import zte_render as render
-from lab.alarms import zte_alarm
-from lab.model import LabError, OnuView
-from lab.shell import SessionEnd, Shell, split_filter
-from lab.tokens import CliSyntaxError, Token, Words
-from lab.zte_config import card, running_config
+from ispflow.lab import zte_render as render
+from ispflow.lab.alarms import zte_alarm
+from ispflow.lab.model import LabError, OnuView
+from ispflow.lab.shell import SessionEnd, Shell, split_filter
+from ispflow.lab.tokens import CliSyntaxError, Token, Words
+from ispflow.lab.zte_config import card, running_config
 
 Level = Literal["exec", "config", "olt-if", "onu-if", "mng"]
 

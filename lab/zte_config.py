@@ -15,9 +15,9 @@ import hashlib
 import threading
 import time
 
-from lab.model import LabOlt, OnuView
-from lab.populate import ZTE_TCONT_PROFILE
-from lab.zte_render import Naming
+from ispflow.lab.model import LabOlt, OnuView
+from ispflow.lab.populate import ZTE_TCONT_PROFILE
+from ispflow.lab.zte_render import Naming
 
 _C600_CHANGES: dict[str, tuple[str, float]] = {}  # OLT name -> (digest of its body, when)
 _C600_LOCK = threading.Lock()

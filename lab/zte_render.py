@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from lab.model import AutofindEntry, LabOlt, OnuReading, OnuView
-from lab.timefmt import stamp, zte_duration
+from ispflow.lab.model import AutofindEntry, LabOlt, OnuReading, OnuView
+from ispflow.lab.timefmt import stamp, zte_duration
 
 NO_INFO = "%Code 32310-GPONSRV : No related information to show."
 # Newer software numbers the same answer differently; it still means "nothing to show".

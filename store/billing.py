@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
 
-from store.db import Database
-from store.schema import contracts
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from store.db import Database
-from store.errors import StoreError
-from store.schema import config_blobs, config_versions
+from ispflow.store.db import Database
+from ispflow.store.errors import StoreError
+from ispflow.store.schema import config_blobs, config_versions
 
 _SHA_PREFIX = re.compile(r"^[0-9a-f]{6,64}$")
 _VERSION = re.compile(r"^v?(\d{1,9})$")

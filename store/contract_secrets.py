@@ -20,10 +20,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import UsageError
-from store.db import Database
-from store.errors import StoreError
-from store.schema import contract_secrets, contracts
+from ispflow.core.errors import UsageError
+from ispflow.store.db import Database
+from ispflow.store.errors import StoreError
+from ispflow.store.schema import contract_secrets, contracts
 
 KEY_ENV = "ISPFLOW_SECRET_KEY"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "ispflow" / "secret.key"
@@ -33,7 +33,7 @@ ALPHABET = string.ascii_letters + string.digits
 
 def secret_key() -> bytes:
     """The key that encrypts contract secrets (made on first use when none is configured)."""
-    from engine.settings import load_section, secret_from
+    from ispflow.core.settings import load_section, secret_from
 
     section, where = load_section("provisioning", ("templates", "key_env", "key_file"))
     configured = secret_from(section, where, env_key="key_env", file_key="key_file")

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from store.db import Database
-from store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
 
 DESCRIPTION_MAX = 64
 
@@ -202,7 +202,7 @@ def record_onu(
 def _refuse_if_held(conn: Connection, serial: str | None, mac: str | None, contract: str) -> None:
     # The check before the device change can lose a race with another run; the store itself
     # never links one ONU to two contracts.
-    from store.onu_owners import OnuTaken, holders
+    from ispflow.store.onu_owners import OnuTaken, holders
 
     others = [h for h in holders(conn, serial, mac) if h["contract"] != contract]
     if others:

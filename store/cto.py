@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store.contracts import pon_port_id, port_numbers
-from store.db import Database
-from store.schema import contracts, cto_ports, ctos, olts, onus, pon_ports, seals
+from ispflow.store.contracts import pon_port_id, port_numbers
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts, cto_ports, ctos, olts, onus, pon_ports, seals
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 

@@ -24,11 +24,11 @@ from typing import Any, TextIO
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from store.csv_files import CsvImportError, read_file, unknown_or_twice
-from store.db import Database
-from store.documents import DocumentError, format_document, parse_document
-from store.normalize import digits, phone_key, search_key
-from store.schema import CONTRACT_STATUSES, contracts, customers
+from ispflow.store.csv_files import CsvImportError, read_file, unknown_or_twice
+from ispflow.store.db import Database
+from ispflow.store.documents import DocumentError, format_document, parse_document
+from ispflow.store.normalize import digits, phone_key, search_key
+from ispflow.store.schema import CONTRACT_STATUSES, contracts, customers
 
 CUSTOMER_COLUMNS = (
     "customer_code", "name", "doc", "phones", "email", "street", "number", "district", "city",

@@ -14,11 +14,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, or_, select
 
-from store.contracts import ContractError
-from store.db import Database
-from store.documents import DocumentError, format_document, looks_like_document, parse_document
-from store.normalize import digits, search_key
-from store.schema import (
+from ispflow.store.contracts import ContractError
+from ispflow.store.db import Database
+from ispflow.store.documents import (
+    DocumentError,
+    format_document,
+    looks_like_document,
+    parse_document,
+)
+from ispflow.store.normalize import digits, search_key
+from ispflow.store.schema import (
     contracts,
     cto_ports,
     ctos,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from store.errors import StoreError
+from ispflow.store.errors import StoreError
 
 __all__ = ["Database", "StoreError", "database_url", "open_database"]
 
@@ -112,7 +112,9 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         with engine.connect() as connection:
             current = _schema_revision(connection) if migrate else None
         if migrate and current != SCHEMA_HEAD:
-            from store.migrate import upgrade  # alembic loads only when there is work for it
+            from ispflow.store.migrate import (
+                upgrade,  # alembic loads only when there is work for it
+            )
 
             upgrade(engine)
     except SQLAlchemyError as exc:

@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from store.errors import StoreError
+from ispflow.store.errors import StoreError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

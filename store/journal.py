@@ -20,16 +20,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from engine.outcome import DONE_STATUSES, RunOutcome, StepOutcome
-from store.bulk_sql import chunks, flat
-from store.columns import utcnow
-from store.db import Database
-from store.errors import StoreError
-from store.group_commit import GroupCommitWriter
-from store.journal_rows import clean_text, json_safe, outcome_from_row, run_from_row
-from store.liveness import is_interrupted, process_alive, this_machine
-from store.result_sql import plan_params, plan_sql, result_params, upsert_sql
-from store.schema import RUN_STATUSES, STEP_STATUSES, runs, step_results
+from ispflow.core.outcome import DONE_STATUSES, RunOutcome, StepOutcome
+from ispflow.store.bulk_sql import chunks, flat
+from ispflow.store.columns import utcnow
+from ispflow.store.db import Database
+from ispflow.store.errors import StoreError
+from ispflow.store.group_commit import GroupCommitWriter
+from ispflow.store.journal_rows import clean_text, json_safe, outcome_from_row, run_from_row
+from ispflow.store.liveness import is_interrupted, process_alive, this_machine
+from ispflow.store.result_sql import plan_params, plan_sql, result_params, upsert_sql
+from ispflow.store.schema import RUN_STATUSES, STEP_STATUSES, runs, step_results
 
 _KEY = ("run_id", "host", "step_index", "rollback")
 _FINAL_STATUSES = frozenset(RUN_STATUSES) - {"running"}

@@ -7,8 +7,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from engine.jsonsafe import jsonable
-from engine.outcome import RunOutcome, StepOutcome
+from ispflow.core.jsonsafe import jsonable
+from ispflow.core.outcome import RunOutcome, StepOutcome
 
 
 def json_safe(value: Any) -> Any:

@@ -22,7 +22,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from store.errors import StoreError
+from ispflow.store.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 # Every ispflow process migrating the same PostgreSQL database takes this advisory lock.

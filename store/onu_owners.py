@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from store.contracts import ContractError
-from store.db import Database
-from store.schema import contracts, olts, onus, stock_items
+from ispflow.store.contracts import ContractError
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts, olts, onus, stock_items
 
 LIVE = ("active", "suspended", "pending")
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, delete, func, select
 
-from store.bulk_sql import insert_rows, timestamp_param
-from store.contracts import port_numbers as _port_numbers
-from store.db import Database
-from store.group_commit import GroupCommitWriter
-from store.schema import contracts, olts, onus, optical_readings
+from ispflow.store.bulk_sql import insert_rows, timestamp_param
+from ispflow.store.contracts import port_numbers as _port_numbers
+from ispflow.store.db import Database
+from ispflow.store.group_commit import GroupCommitWriter
+from ispflow.store.schema import contracts, olts, onus, optical_readings
 
 READING_COLUMNS = (
     "run_id", "olt", "frame", "slot", "port", "onu_index", "serial", "rx_dbm", "tx_dbm",

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from store.db import Database
-from store.schema import contracts, cto_ports, ctos, customers, olts, onus
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts, cto_ports, ctos, customers, olts, onus
 
 # SQLite's limit on bound parameters per statement, with room to spare.
 IN_CHUNK = 900

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.outcome import StepOutcome
-from store.bulk_sql import marks, timestamp_param
-from store.journal_rows import clean_text, json_safe
+from ispflow.core.outcome import StepOutcome
+from ispflow.store.bulk_sql import marks, timestamp_param
+from ispflow.store.journal_rows import clean_text, json_safe
 
 COLUMNS = (
     "run_id", "host", "step_index", "rollback", "step_name", "status", "changed",

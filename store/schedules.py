@@ -18,11 +18,11 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from store.columns import utcnow
-from store.db import Database
-from store.errors import StoreError
-from store.liveness import this_machine
-from store.schema import schedules
+from ispflow.store.columns import utcnow
+from ispflow.store.db import Database
+from ispflow.store.errors import StoreError
+from ispflow.store.liveness import this_machine
+from ispflow.store.schema import schedules
 
 __all__ = [
     "Schedule",

@@ -29,7 +29,7 @@ from sqlalchemy import (
     true,
 )
 
-from store.columns import UTCDateTime
+from ispflow.store.columns import UTCDateTime
 
 # Named constraints keep migrations portable: SQLite can only change a constraint it can name.
 NAMING_CONVENTION = {

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store.columns import utcnow
-from store.db import Database
-from store.schema import run_shards
+from ispflow.store.columns import utcnow
+from ispflow.store.db import Database
+from ispflow.store.schema import run_shards
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 
-from engine.signal_analysis import position_key
-from store.db import Database
-from store.schema import contracts, cto_ports, ctos, optical_readings
-from store.schema import runs as runs_table
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts, cto_ports, ctos, optical_readings
+from ispflow.store.schema import runs as runs_table
 
 r = optical_readings
+
+
+def position_key(reading: Mapping[str, Any]) -> str:
+    """An ONU by where it is: bulk reads do not always carry the serial."""
+    return f"{reading['olt']}:{reading['port']}:{reading['onu_id']}"
 
 
 def _shaped(row: Any) -> dict[str, Any]:

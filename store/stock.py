@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store.db import Database
-from store.schema import (
+from ispflow.store.db import Database
+from ispflow.store.schema import (
     STOCK_STATES,
     STOCK_TECHNOLOGIES,
     contracts,

@@ -21,10 +21,10 @@ from typing import Any, TextIO
 
 from sqlalchemy import insert, select
 
-from store.csv_files import CsvImportError, read_file, unknown_or_twice
-from store.db import Database
-from store.schema import stock_items
-from store.stock import (
+from ispflow.store.csv_files import CsvImportError, read_file, unknown_or_twice
+from ispflow.store.db import Database
+from ispflow.store.schema import stock_items
+from ispflow.store.stock import (
     StockError,
     already_in_stock,
     normalize_mac,

@@ -13,23 +13,24 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.compliance_checks import (
+from ispflow.engine.compliance_checks import (
     account_checks,
     drift_findings,
     onu_checks,
     pool_checks,
     ppp_checks,
 )
-from engine.compliance_rules import Rule, load_rules
-from engine.config_drift import IntendedMissing, compare, render_intended
-from engine.registry import task
-from plugins.olt.driver import OltDriver, PonPort
-from plugins.olt.drivers import driver_for
-from plugins.olt.parsing import DeviceError
-from plugins.olt.session import CliSession
-from store.reconcile_rows import authorized_onus, concentrator_contracts, onus_by_serial
-from tasks.onu import host_pons, olt_session, read_records
-from tasks.reconcile import compare_onus, run_database
+from ispflow.engine.compliance_rules import Rule, load_rules
+from ispflow.engine.config_drift import IntendedMissing, compare, render_intended
+from ispflow.engine.registry import task
+from ispflow.plugins.concentrator.contract import ConcentratorDriver, ConcentratorSession
+from ispflow.plugins.olt.driver import OltDriver, PonPort
+from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.parsing import DeviceError
+from ispflow.plugins.olt.session import CliSession
+from ispflow.store.reconcile_rows import authorized_onus, concentrator_contracts, onus_by_serial
+from ispflow.tasks.onu import host_pons, olt_session, read_records
+from ispflow.tasks.reconcile import compare_onus, run_database
 
 SERVICE_CHECKS = ("onu_description", "service_port_vlan")
 BLOCK_CHECKS = ("blocked_not_enforced", "unblocked_still_listed")
@@ -45,7 +46,7 @@ def _rules(path: str | None, device: str) -> list[Rule]:
 def _drift(task: Task, path: str | None, wanted: list[Rule]) -> tuple[list, list]:
     """Findings of the drift rules for this host, and the rules it has no intended
     configuration for (`unchecked`, with the reason)."""
-    from tasks.config_backup import config_structure, running_config
+    from ispflow.tasks.config_backup import config_structure, running_config
 
     rules = [r for r in wanted if r.check == DRIFT_CHECK]
     if not rules:
@@ -175,11 +176,12 @@ def onus(task: Task, rules: str | None = None) -> Result:
 @task("compliance.ppp", dry_run=True)
 def ppp(task: Task, rules: str | None = None) -> Result:
     """Check this concentrator's block states and IP pools with the concentrator rules."""
-    from plugins.concentrator.mikrotik.driver import MikrotikDriver, in_ranges
-    from tasks.ppp import CONNECTION, block_settings
+    from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+    from ispflow.plugins.concentrator.ranges import in_ranges
+    from ispflow.tasks.ppp import block_settings, concentrator_session
 
     wanted = _rules(rules, "concentrator")
-    driver = MikrotikDriver()
+    driver = concentrator_driver_for(task.host)
     blocks = any(r.check in BLOCK_CHECKS for r in wanted)
     pools_wanted = any(r.check in POOL_CHECKS for r in wanted)
     accounts = any(r.check in ACCOUNT_CHECKS for r in wanted)
@@ -207,7 +209,7 @@ def ppp(task: Task, rules: str | None = None) -> Result:
         if unchecked:
             result["unchecked"] = unchecked
         return Result(host=task.host, result=result)
-    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    session = concentrator_session(task, driver)
     answers = session.run(ops)
     for answer in answers:
         if answer.error:
@@ -237,17 +239,18 @@ def ppp(task: Task, rules: str | None = None) -> Result:
     return Result(host=task.host, result=result)
 
 
-def _account_findings(task: Task, driver: Any, wanted: list[Rule]) -> list[dict[str, Any]]:
+def _account_findings(
+    task: Task, driver: ConcentratorDriver, wanted: list[Rule]
+) -> list[dict[str, Any]]:
     """User accounts and PPPoE interfaces: NAPALM's users and interfaces, and the interfaces
     the PPPoE servers listen on (read over the API: NAPALM does not say)."""
-    from plugins.concentrator.mikrotik.napalm_device import concentrator_facts
-    from tasks.ppp import CONNECTION
+    from ispflow.tasks.ppp import concentrator_session
 
-    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    session = concentrator_session(task, driver)
     [servers] = session.run([driver.pppoe_servers()])
     if servers.error:
         raise RuntimeError(f"reading the PPPoE servers failed: {servers.error}")
-    read = concentrator_facts(task)
+    read = driver.facts(task)
     interfaces = read["interfaces"]
     listening = {
         str(row["interface"]): interfaces.get(str(row["interface"]))
@@ -262,9 +265,11 @@ def _account_findings(task: Task, driver: Any, wanted: list[Rule]) -> list[dict[
     )
 
 
-def _pool_facts(session: Any, driver: Any, pools: list[dict[str, Any]]) -> tuple[list, list]:
+def _pool_facts(
+    session: ConcentratorSession, driver: ConcentratorDriver, pools: list[dict[str, Any]]
+) -> tuple[list, list]:
     """Each pool's size and addresses in use; the pairs of pools that overlap."""
-    from plugins.concentrator.mikrotik.driver import overlap, parse_ranges
+    from ispflow.plugins.concentrator.ranges import overlap, parse_ranges
 
     named = [p for p in pools if p.get("name")]
     used = session.run([driver.pool_used(str(p["name"])) for p in named]) if named else []

@@ -1,7 +1,7 @@
 """The concentrator itself: its facts and its running configuration, through NAPALM.
 
-Read with the napalm-ros driver over the RouterOS API (plugins/concentrator/mikrotik/
-napalm_device.py), on the same address, login and TLS as the host's routeros_api connection.
+Read through the host's concentrator driver (its `facts` and `config`: NAPALM over the
+vendor's API, on the same address, login and TLS as the driver's API connection).
 The facts are what `ispflow inventory check` and the compliance rules look at: the model and
 software, the interfaces up or down, the router's user accounts.
 """
@@ -12,30 +12,16 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.registry import task
-from plugins.concentrator.mikrotik.napalm_device import (
-    NAPALM_DRIVER,
-    concentrator_config,
-    concentrator_facts,
-    napalm_parameters,
-    session_interface,
-)
+from ispflow.engine.registry import task
+from ispflow.plugins.concentrator.contract import ConcentratorDriver
+from ispflow.plugins.concentrator.drivers import concentrator_driver_for
 
 FACT_GETTERS = ("get_facts", "get_interfaces", "get_arp_table", "get_users")
 
 
-def _would(task: Task, reads: str) -> dict[str, Any]:
-    params = napalm_parameters(task.host)
-    tls = "ssl_wrapper" in params["extras"]["optional_args"]
-    return {
-        "would": f"read {reads} through NAPALM ({NAPALM_DRIVER})",
-        "address": f"{params['hostname']}:{params['port']}",
-        "tls": tls,
-    }
-
-
-def summarize(raw: dict[str, Any]) -> dict[str, Any]:
+def summarize(raw: dict[str, Any], driver: ConcentratorDriver) -> dict[str, Any]:
     """The facts kept: identity, the interfaces (without sessions' own), sessions, users."""
+    session_interface = driver.session_interface
     facts = raw["facts"]
     interfaces = raw["interfaces"]
     kept = {
@@ -71,18 +57,22 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
 @task("concentrator.facts")
 def facts(task: Task) -> Result:
     """The concentrator's model, version, serial, uptime, interfaces (up/enabled) and users."""
+    driver = concentrator_driver_for(task.host)
     if task.is_dry_run():
-        return Result(host=task.host, result={**_would(task, ", ".join(FACT_GETTERS))})
-    return Result(host=task.host, result=summarize(concentrator_facts(task)))
+        return Result(host=task.host, result=driver.would_read(task.host, ", ".join(FACT_GETTERS)))
+    return Result(host=task.host, result=summarize(driver.facts(task), driver))
 
 
 @task("concentrator.config")
 def config(task: Task, mask: bool = True) -> Result:
     """The running configuration (a terse export), secrets left out and masked unless
     mask=False."""
+    driver = concentrator_driver_for(task.host)
     if task.is_dry_run():
-        return Result(host=task.host, result=_would(task, "the running configuration"))
-    text = concentrator_config(task, sanitized=bool(mask))
+        return Result(
+            host=task.host, result=driver.would_read(task.host, "the running configuration")
+        )
+    text = driver.config(task, sanitized=bool(mask))
     return Result(
         host=task.host,
         result={"config": text, "lines": text.count("\n"), "masked": bool(mask)},

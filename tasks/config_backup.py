@@ -1,9 +1,9 @@
 """`config.backup`: keep each device's running configuration, one version per change.
 
 OLTs are read through their CLI (the vendor driver's command, paging and all); concentrators
-through NAPALM (napalm-ros: a RouterOS export over the API). Secrets are masked by the
+through their concentrator driver (NAPALM over the vendor's API). Secrets are masked by the
 vendor's rules before anything is kept, unless the run says `keep_secrets`: then the text is
-stored as the device gave it (RouterOS asked to show sensitive values too).
+stored as the device gave it (the device asked to show sensitive values too).
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from store.config_versions import record_config
-from tasks.reconcile import run_database
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.store.config_versions import record_config
+from ispflow.tasks.reconcile import run_database
 
 
 def running_config(task: Task, *, keep_secrets: bool = False) -> str:
     """The host's running configuration, secrets masked unless `keep_secrets`."""
     if task.host.get("role") == "concentrator":
-        from plugins.concentrator.mikrotik.napalm_device import concentrator_config
+        from ispflow.plugins.concentrator.drivers import concentrator_driver_for
 
-        return concentrator_config(task, sanitized=not keep_secrets)
-    from plugins.olt.drivers import driver_for
-    from tasks.olt_facts import read_olt_config
+        return concentrator_driver_for(task.host).config(task, sanitized=not keep_secrets)
+    from ispflow.plugins.olt.drivers import driver_for
+    from ispflow.tasks.olt_facts import read_olt_config
 
     text = read_olt_config(task)
     return text if keep_secrets else driver_for(task.host).mask_config(text)
@@ -35,18 +35,20 @@ def running_config(task: Task, *, keep_secrets: bool = False) -> str:
 def config_structure(task: Task) -> re.Pattern[str] | None:
     """The host's configuration layout lines (comments, separators), from its vendor code."""
     if task.host.get("role") == "concentrator":
-        from plugins.concentrator.mikrotik.napalm_device import CONFIG_STRUCTURE
+        from ispflow.plugins.concentrator.drivers import concentrator_driver_for
 
-        return CONFIG_STRUCTURE
-    from plugins.olt.drivers import driver_for
+        return concentrator_driver_for(task.host).config_structure
+    from ispflow.plugins.olt.drivers import driver_for
 
     return driver_for(task.host).config_structure
 
 
 def _what_is_read(task: Task) -> str:
     if task.host.get("role") == "concentrator":
-        return "the RouterOS export through NAPALM (napalm-ros)"
-    from plugins.olt.drivers import driver_for
+        from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+
+        return concentrator_driver_for(task.host).config_source
+    from ispflow.plugins.olt.drivers import driver_for
 
     return "; ".join(driver_for(task.host).running_config_command())
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.registry import task
+from ispflow.engine.registry import task
 
 ROLES = ("olt", "concentrator")
 

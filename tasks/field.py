@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from store.cto import link_cto, register_seal
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.store.cto import link_cto, register_seal
 
 
 def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by the store

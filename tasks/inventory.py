@@ -2,9 +2,9 @@
 
 `inventory.probe` connects to a host the way every other task would, and says which of these
 held: the address answers (TCP), the login is accepted, and the device is the vendor and model
-the inventory says. OLTs are asked their version through their driver; concentrators their
-`/system/resource`. Each host gets one verdict: ok, unreachable, login refused, login failed,
-mismatch or error.
+the inventory says. OLTs are asked their version through their driver; concentrators what
+their concentrator driver's `resource` reads. Each host gets one verdict: ok, unreachable,
+login refused, login failed, mismatch or error.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.registry import task
-from plugins.concentrator.mikrotik.driver import MikrotikDriver
-from plugins.olt.drivers import driver_for
-from plugins.olt.parsing import DeviceError, ParseError
-from plugins.olt.session import CliSession, DeviceRefused
+from ispflow.engine.registry import task
+from ispflow.plugins.concentrator.contract import ConcentratorDriver
+from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.parsing import DeviceError, ParseError
+from ispflow.plugins.olt.session import CliSession, DeviceRefused
 
 OLT_CONNECTION = "olt_cli"
-CONCENTRATOR_CONNECTION = "routeros_api"
-# The ports the connection plugins use when the inventory gives none.
-DEFAULT_PORTS = {OLT_CONNECTION: 22, CONCENTRATOR_CONNECTION: 8728}
-ROUTEROS_TLS_PORT = 8729
+# The port the OLT connection plugin uses when the inventory gives none (a concentrator's
+# driver says its own).
+OLT_PORT = 22
 
 
 class ProbeFailed(Exception):
@@ -43,9 +43,19 @@ def probe(task: Task, timeout: float = 5.0, disconnect: bool = True, facts: bool
     serial, interfaces down or disabled and user accounts (through NAPALM)."""
     host = task.host
     role = host.get("role")
-    connection = CONCENTRATOR_CONNECTION if role == "concentrator" else OLT_CONNECTION
-    port = host.port or _default_port(task, connection)
     expected = {"vendor": host.get("vendor"), "model": host.get("model")}
+    concentrator: ConcentratorDriver | None = None
+    if role == "concentrator":
+        try:
+            concentrator = concentrator_driver_for(host)
+        except ValueError as exc:
+            # No driver, so no port or connection to try: the verdict says why.
+            address = f"{host.hostname}:{host.port}" if host.port else str(host.hostname)
+            unknown = {"address": address, "role": role}
+            unknown |= {"expected": expected, "status": "error", "message": str(exc)}
+            return Result(host=host, result=unknown, failed=True)
+    connection = concentrator.connection if concentrator else OLT_CONNECTION
+    port = host.port or _default_port(task, connection, concentrator)
     report: dict[str, Any] = {
         "address": f"{host.hostname}:{port}",
         "role": role,
@@ -55,7 +65,7 @@ def probe(task: Task, timeout: float = 5.0, disconnect: bool = True, facts: bool
         return Result(host=host, result={**report, "would": f"connect over {connection}"})
     try:
         _reach(host.hostname, port, timeout)
-        found = _identify(task, connection)
+        found = _identify(task, connection, concentrator)
         report.update(found)
         _compare(expected, found)
         if facts:
@@ -73,7 +83,7 @@ def _facts(task: Task, role: str | None) -> dict[str, Any]:
     """The facts the check shows; a device that logged in but cannot give them fails."""
     try:
         if role == "concentrator":
-            from tasks.concentrator_facts import facts as concentrator_facts
+            from ispflow.tasks.concentrator_facts import facts as concentrator_facts
 
             read = concentrator_facts(task).result
             keys = ("hostname", "serial", "os_version", "interfaces_disabled", "pppoe_sessions")
@@ -89,7 +99,7 @@ def _facts(task: Task, role: str | None) -> dict[str, Any]:
                 "interfaces_down": in_use_down,
                 "users": sorted(read.get("users") or {}),
             }
-        from tasks.olt_facts import facts as olt_facts
+        from ispflow.tasks.olt_facts import facts as olt_facts
 
         read = olt_facts(task).result
         return {
@@ -102,11 +112,10 @@ def _facts(task: Task, role: str | None) -> dict[str, Any]:
         raise ProbeFailed("error", f"facts not read: {_first_line(exc)}") from None
 
 
-def _default_port(task: Task, connection: str) -> int:
-    extras = task.host.get_connection_parameters(connection).extras or {}
-    if connection == CONCENTRATOR_CONNECTION and extras.get("tls"):
-        return ROUTEROS_TLS_PORT
-    return DEFAULT_PORTS[connection]
+def _default_port(task: Task, connection: str, concentrator: ConcentratorDriver | None) -> int:
+    if concentrator is None:
+        return OLT_PORT
+    return concentrator.default_port(task.host.get_connection_parameters(connection).extras or {})
 
 
 def _reach(hostname: str | None, port: int, timeout: float) -> None:
@@ -126,17 +135,19 @@ def _reach(hostname: str | None, port: int, timeout: float) -> None:
         raise ProbeFailed("unreachable", f"unreachable: {hostname}:{port}: {reason}") from None
 
 
-def _identify(task: Task, connection: str) -> dict[str, Any]:
+def _identify(
+    task: Task, connection: str, concentrator: ConcentratorDriver | None
+) -> dict[str, Any]:
     """Log in and ask the device what it is: vendor, model, software."""
     try:
         session = task.host.get_connection(connection, task.nornir.config)
     except Exception as exc:  # each connection library has its own family of errors
-        if _refused(exc):
+        if _refused(exc, concentrator.login_refused if concentrator else ()):
             raise ProbeFailed("login refused", f"login refused: {_first_line(exc)}") from None
         raise ProbeFailed("login failed", f"login failed: {_first_line(exc)}") from None
     try:
-        if connection == CONCENTRATOR_CONNECTION:
-            return _concentrator_identity(session)
+        if concentrator is not None:
+            return _concentrator_identity(session, concentrator)
         return _olt_identity(task, session)
     except ProbeFailed:
         raise
@@ -161,15 +172,12 @@ def _olt_identity(task: Task, connection: Any) -> dict[str, Any]:
     return _identity(records[0])
 
 
-def _concentrator_identity(session: Any) -> dict[str, Any]:
-    driver = MikrotikDriver()
+def _concentrator_identity(session: Any, driver: ConcentratorDriver) -> dict[str, Any]:
     [answer] = session.run([driver.resource()])
     found = None if answer.error else driver.identity(answer.rows)
     if found is None:
         raise ProbeFailed(
-            "mismatch",
-            f"vendor mismatch: expected {driver.vendor}, the device does not answer "
-            "/system/resource/print as RouterOS does",
+            "mismatch", f"vendor mismatch: expected {driver.vendor}, {driver.identity_mismatch()}"
         )
     return _identity(found)
 
@@ -201,13 +209,13 @@ def _plain(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
-def _refused(exc: BaseException) -> bool:
-    """A login the device turned down, as opposed to one that never got that far."""
-    from librouteros.exceptions import TrapError
+def _refused(exc: BaseException, also: tuple[type[BaseException], ...] = ()) -> bool:
+    """A login the device turned down, as opposed to one that never got that far; `also`:
+    what the concentrator driver's connection raises for one."""
     from netmiko.exceptions import NetmikoAuthenticationException
     from paramiko.ssh_exception import AuthenticationException
 
-    refused = (NetmikoAuthenticationException, AuthenticationException, TrapError)
+    refused = (NetmikoAuthenticationException, AuthenticationException, *also)
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, refused):

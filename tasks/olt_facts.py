@@ -12,12 +12,12 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.registry import task
-from plugins.olt.driver import OltDriver
-from plugins.olt.drivers import driver_for
-from plugins.olt.parsing import DeviceError, ParseError
-from plugins.olt.session import DeviceRefused
-from tasks.onu import olt_session
+from ispflow.engine.registry import task
+from ispflow.plugins.olt.driver import OltDriver
+from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.parsing import DeviceError, ParseError
+from ispflow.plugins.olt.session import DeviceRefused
+from ispflow.tasks.onu import olt_session
 
 
 class OltReadError(RuntimeError):

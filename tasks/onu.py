@@ -11,17 +11,17 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.provisioning import SECRET_SETTINGS as SECRETS
-from engine.provisioning import Secret
-from engine.registry import task
-from plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
-from plugins.olt.drivers import driver_for
-from plugins.olt.pon_lock import pon_lock
-from plugins.olt.session import CliSession, DeviceRefused, SessionLost
-from store.contracts import forget_onu
-from store.readings import ReadingsWriter
-from tasks.signal import classify, thresholds_for
+from ispflow.engine import run_context
+from ispflow.engine.provisioning import SECRET_SETTINGS as SECRETS
+from ispflow.engine.provisioning import Secret
+from ispflow.engine.registry import task
+from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
+from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.pon_lock import pon_lock
+from ispflow.plugins.olt.session import CliSession, DeviceRefused, SessionLost
+from ispflow.store.contracts import forget_onu
+from ispflow.store.readings import ReadingsWriter
+from ispflow.tasks.signal import classify, thresholds_for
 
 CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
 # What a dry run shows for an ONU id chosen at run time.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from plugins.olt.driver import PonPort
-from plugins.olt.drivers import driver_for
-from store.contracts import record_description
-from tasks.compliance import read_pon
-from tasks.onu import olt_session
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_for
+from ispflow.store.contracts import record_description
+from ispflow.tasks.compliance import read_pon
+from ispflow.tasks.onu import olt_session
 
 
 @task("onu.describe", changes_device=True)

@@ -11,12 +11,12 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from store.contracts import record_onu
-from store.onu_owners import check_onu_free
-from tasks.onu import authorize, deauthorize, optical
-from tasks.tickets import close_contract_orders
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.store.contracts import record_onu
+from ispflow.store.onu_owners import check_onu_free
+from ispflow.tasks.onu import authorize, deauthorize, optical
+from ispflow.tasks.tickets import close_contract_orders
 
 ACCEPT = ("good", "warning")
 

@@ -19,16 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from engine.run_state import read_csv, resolve_csv
-from engine.step_runner import StepFailed
-from plugins.concentrator.mikrotik.driver import BadName, MikrotikDriver, in_ranges
-from plugins.connections.routeros_api import ApiOp, ApiSession
-from store.billing import (
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.engine.run_state import read_csv, resolve_csv
+from ispflow.engine.step_runner import StepFailed
+from ispflow.plugins.concentrator.contract import ApiOp, ConcentratorDriver, ConcentratorSession
+from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+from ispflow.plugins.concentrator.names import BadName
+from ispflow.plugins.concentrator.ranges import in_ranges
+from ispflow.store.billing import (
     PppContract,
     overdue_contracts,
     ppp_contracts,
@@ -36,11 +37,8 @@ from store.billing import (
     record_unblocks,
     remember_profiles,
 )
-from store.db import Database
+from ispflow.store.db import Database
 
-CONNECTION = "routeros_api"
-# What a cut API session looks like through librouteros.
-LOST = (ConnectionClosed, FatalError, ProtocolError, OSError)
 METHODS = ("profile", "address-list", "both")
 POLL_S = 0.1
 
@@ -124,6 +122,11 @@ def block_settings(task: Task) -> tuple[str, str, str]:
     return task.host["block_profile"], task.host["block_pool"], task.host["block_list"]
 
 
+def concentrator_session(task: Task, driver: ConcentratorDriver) -> ConcentratorSession:
+    """The host's API session (opened on first use, then kept for the run's other tasks)."""
+    return task.host.get_connection(driver.connection, task.nornir.config)
+
+
 def _mine(
     task: Task, codes: Sequence[str], db: Database
 ) -> tuple[list[PppContract], list[dict[str, Any]]]:
@@ -175,7 +178,11 @@ def _prepare(
 
 # -- reads ----------------------------------------------------------------------------------
 def _read(
-    session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber], pool: str, listed: str
+    session: ConcentratorSession,
+    driver: ConcentratorDriver,
+    subs: list[Subscriber],
+    pool: str,
+    listed: str,
 ) -> str:
     """Fill in each subscriber's secret, session and block-list entry; the block pool's ranges."""
     logins = [s.login for s in subs]
@@ -216,7 +223,10 @@ def _read(
 
 
 def _wait_for_sessions(
-    session: ApiSession, driver: MikrotikDriver, waiting: list[Subscriber], settle: float
+    session: ConcentratorSession,
+    driver: ConcentratorDriver,
+    waiting: list[Subscriber],
+    settle: float,
 ) -> None:
     """Until every dropped subscriber has a new session (or `settle` seconds): their address."""
     old = {s.login: s.session.get(".id") if s.session else None for s in waiting}
@@ -241,7 +251,7 @@ def lookup(task: Task, contracts: Any = None, file: str | None = None) -> Result
     (block_profile, block_pool, block_list), db, subs, orphans = _prepare(
         task, contract_codes(contracts, file)
     )
-    driver = MikrotikDriver()
+    driver = concentrator_driver_for(task.host)
     if task.is_dry_run():
         logins = [s.login for s in subs]
         ops = [driver.secrets(logins), driver.sessions(logins), driver.pool(block_pool)]
@@ -249,7 +259,7 @@ def lookup(task: Task, contracts: Any = None, file: str | None = None) -> Result
     refused = any(o["status"] == "failed" for o in orphans)
     if not subs:
         return Result(host=task.host, result=orphans, failed=refused)
-    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    session = concentrator_session(task, driver)
     ranges = _read(session, driver, subs, block_pool, block_list)
     found = []
     for sub in subs:
@@ -313,7 +323,7 @@ def _change(
     if method not in METHODS:
         raise ValueError(f"method {method!r}: choose one of {', '.join(METHODS)}")
     (block_profile, _, block_list), db, subs, orphans = _prepare(task, codes)
-    driver = MikrotikDriver()
+    driver = concentrator_driver_for(task.host)
     if task.is_dry_run():
         return Result(
             host=task.host,
@@ -325,10 +335,10 @@ def _change(
         try:
             _on_device(task, db, driver, subs, action, reason, method, settle)
             break
-        except LOST as exc:
+        except (*driver.session_lost, OSError) as exc:
             # Every change is idempotent: a new session reads the state again and finishes
             # what the lost one started (what it had done reads as already done).
-            task.host.close_connection(CONNECTION)
+            task.host.close_connection(driver.connection)
             if attempt == 2:
                 raise RuntimeError(
                     f"the API session was lost twice ({type(exc).__name__}: {exc}); "
@@ -341,7 +351,7 @@ def _change(
 def _on_device(
     task: Task,
     db: Database,
-    driver: MikrotikDriver,
+    driver: ConcentratorDriver,
     subs: list[Subscriber],
     action: str,
     reason: str,
@@ -349,7 +359,7 @@ def _on_device(
     settle: float,
 ) -> None:
     block_profile, block_pool, block_list = block_settings(task)
-    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    session = concentrator_session(task, driver)
     ranges = _read(session, driver, subs, block_pool, block_list)
     for sub in subs:
         _plan(driver, sub, action, reason, method, block_profile, block_list, ranges)
@@ -376,7 +386,7 @@ def _on_device(
 
 
 def _plan(
-    driver: MikrotikDriver,
+    driver: ConcentratorDriver,
     sub: Subscriber,
     action: str,
     reason: str,
@@ -443,7 +453,9 @@ def _plan(
         sub.status = f"{action}ed (found so on the concentrator)"
 
 
-def _apply(session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber]) -> None:
+def _apply(
+    session: ConcentratorSession, driver: ConcentratorDriver, subs: list[Subscriber]
+) -> None:
     """Send every planned change in one batch; a contract with a refused change is put back."""
     ops = [op for sub in subs for op in sub.ops]
     answers = iter(session.run(ops))
@@ -462,7 +474,9 @@ def _apply(session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber]) 
     _put_back(session, driver, broken)
 
 
-def _put_back(session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber]) -> None:
+def _put_back(
+    session: ConcentratorSession, driver: ConcentratorDriver, subs: list[Subscriber]
+) -> None:
     """Undo what was applied for these contracts: profile back, our list entry removed."""
     undo = []
     for sub in subs:
@@ -481,8 +495,8 @@ def _put_back(session: ApiSession, driver: MikrotikDriver, subs: list[Subscriber
 
 
 def _verify(
-    session: ApiSession,
-    driver: MikrotikDriver,
+    session: ConcentratorSession,
+    driver: ConcentratorDriver,
     subs: list[Subscriber],
     action: str,
     method: str,
@@ -585,7 +599,7 @@ def _outcome(task: Task, subs: list[Subscriber], orphans: list[dict[str, Any]]) 
 
 
 def _preview(
-    driver: MikrotikDriver,
+    driver: ConcentratorDriver,
     subs: list[Subscriber],
     action: str,
     block_profile: str,

@@ -11,12 +11,13 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.registry import task
-from engine.run_state import read_csv, resolve_csv
-from plugins.concentrator.mikrotik.driver import MikrotikDriver, overlap, parse_ranges
-from plugins.connections.routeros_api import ApiOp
-from store.billing import blocked_addresses
-from tasks.ppp import CONNECTION, run_store
+from ispflow.engine.registry import task
+from ispflow.engine.run_state import read_csv, resolve_csv
+from ispflow.plugins.concentrator.contract import ApiOp
+from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+from ispflow.plugins.concentrator.ranges import overlap, parse_ranges
+from ispflow.store.billing import blocked_addresses
+from ispflow.tasks.ppp import concentrator_session, run_store
 
 
 def _normal(ranges: str) -> str:
@@ -26,14 +27,14 @@ def _normal(ranges: str) -> str:
 @task("pool.ensure", changes_device=True)
 def pool_ensure(task: Task, pool: str, ranges: str, next_pool: str | None = None) -> Result:
     """Create the pool with these ranges, or resize it; refuse overlaps and stranded leases."""
-    driver = MikrotikDriver()
+    driver = concentrator_driver_for(task.host)
     wanted = _normal(ranges)
     add = driver.pool_add(pool, wanted, next_pool)
     if task.is_dry_run():
         resize = driver.pool_set(pool, wanted, next_pool)
         commands = [add.text(), "(or, if it exists)", resize.text()]
         return Result(host=task.host, result={"commands": commands})
-    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    session = concentrator_session(task, driver)
     pools, used = session.run([driver.pools(), driver.pool_used(pool)])
     if pools.error or used.error:
         raise RuntimeError(f"reading the pools failed: {pools.error or used.error}")
@@ -80,7 +81,7 @@ def _inside(address: str, ranges: str) -> bool:
 @task("address_list.sync", changes_device=True)
 def address_list_sync(
     task: Task,
-    list: str,  # noqa: A002 - RouterOS's own name for it
+    list: str,  # noqa: A002 - the concentrators' own name for it
     file: str | None = None,
     source: str = "file",
     comment: str = "ispflow",
@@ -88,7 +89,7 @@ def address_list_sync(
     """Make a list's static entries equal to a set: a CSV (`address` column; optional
     `concentrator`) or `source=blocked` (the store's blocked contracts on this concentrator).
     Dynamic entries (added by PPP profiles) are the router's and are left alone."""
-    driver = MikrotikDriver()
+    driver = concentrator_driver_for(task.host)
     wanted = _wanted(task, file, source)
     if task.is_dry_run():
         return Result(
@@ -99,7 +100,7 @@ def address_list_sync(
                 + [driver.preview("list_remove", entry_id="<each static entry not wanted>")]
             },
         )
-    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    session = concentrator_session(task, driver)
     [present] = session.run([driver.address_list(list)])
     if present.error:
         raise RuntimeError(f"reading the list failed: {present.error}")

@@ -18,16 +18,16 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.provisioning import ProvisioningError, fill, load_templates
-from engine.registry import task
-from store.contract_secrets import contract_secret
-from store.contracts import ContractError, find_contract, onu_description
-from store.cto import cto_pon
-from store.onu_owners import check_onu_free
-from store.stock import list_items, mark_installed, normalize_mac
-from tasks.onu import autofind
-from tasks.onu_install import ACCEPT, install
-from tasks.reconcile import run_database
+from ispflow.engine.provisioning import ProvisioningError, fill, load_templates
+from ispflow.engine.registry import task
+from ispflow.store.contract_secrets import contract_secret
+from ispflow.store.contracts import ContractError, find_contract, onu_description
+from ispflow.store.cto import cto_pon
+from ispflow.store.onu_owners import check_onu_free
+from ispflow.store.stock import list_items, mark_installed, normalize_mac
+from ispflow.tasks.onu import autofind
+from ispflow.tasks.onu_install import ACCEPT, install
+from ispflow.tasks.reconcile import run_database
 
 
 def _reserved(db: Any) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -212,7 +212,7 @@ def for_contract(
 
 def _stock_model(task: Task, serial: str) -> str:
     """The model the stock has for this ONU; empty when it has no record of it."""
-    from store.stock import StockError, get_item
+    from ispflow.store.stock import StockError, get_item
 
     try:
         return str(get_item(run_database("provision.contract"), serial)["model"])

@@ -23,13 +23,13 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from plugins.olt.driver import PonPort
-from plugins.olt.drivers import driver_for
-from plugins.olt.parsing import DeviceError
-from store.reconcile_rows import authorized_onus, onus_by_serial, ppp_logins
-from tasks.onu import host_pons, olt_session, read_records
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.parsing import DeviceError
+from ispflow.store.reconcile_rows import authorized_onus, onus_by_serial, ppp_logins
+from ispflow.tasks.onu import host_pons, olt_session, read_records
 
 FIXABLE = {"missing", "moved"}
 
@@ -165,13 +165,13 @@ def compare_logins(
 @task("reconcile.ppp", dry_run=True)
 def ppp(task: Task) -> Result:
     """Compare the PPP secrets on this concentrator with the contracts' logins."""
-    from plugins.concentrator.mikrotik.driver import MikrotikDriver
-    from tasks.ppp import CONNECTION
+    from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+    from ispflow.tasks.ppp import concentrator_session
 
-    driver = MikrotikDriver()
+    driver = concentrator_driver_for(task.host)
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": [driver.secrets().text()]})
-    session = task.host.get_connection(CONNECTION, task.nornir.config)
+    session = concentrator_session(task, driver)
     [answer] = session.run([driver.secrets()])
     if answer.error:
         raise RuntimeError(f"reading the PPP secrets failed: {answer.error}")

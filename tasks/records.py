@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from store.contracts import forget_onu, record_onu
-from store.onu_owners import check_onu_free
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.store.contracts import forget_onu, record_onu
+from ispflow.store.onu_owners import check_onu_free
 
 
 def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by the store

@@ -12,11 +12,11 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from engine.signal_analysis import AuditSettings, analyze, onu_key
-from store.signal_history import earlier_readings, run_readings
-from store.tickets.model import NewTicket, TicketQuery
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.engine.signal_analysis import AuditSettings, analyze, onu_key
+from ispflow.store.signal_history import earlier_readings, run_readings
+from ispflow.store.tickets.model import NewTicket, TicketQuery
 
 KEY_PREFIX = "signal:"
 QUEUES = {
@@ -141,7 +141,7 @@ def analyze_audit(
     findings = analyze(readings, history, settings)
     result: dict[str, Any] = {"readings": len(readings), "findings": findings}
     if tickets and readings:
-        from tasks.tickets import run_author, ticket_backend
+        from ispflow.tasks.tickets import run_author, ticket_backend
 
         result["tickets"] = sync_tickets(
             ticket_backend("signal.analyze"),

@@ -7,8 +7,8 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine.registry import task
-from store.stock import (
+from ispflow.engine.registry import task
+from ispflow.store.stock import (
     StockError,
     get_item,
     mark_defective,
@@ -16,7 +16,7 @@ from store.stock import (
     mark_returned,
     reserve,
 )
-from tasks.reconcile import run_database
+from ispflow.tasks.reconcile import run_database
 
 OLD_STATES = ("defective", "returned")
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from engine import run_context
-from engine.registry import task
-from store.tickets.auto_close import auto_close as close_due
-from store.tickets.auto_close import due_for_auto_close
-from store.tickets.backend import TicketBackend
-from store.tickets.model import NewTicket, TicketQuery
+from ispflow.engine import run_context
+from ispflow.engine.registry import task
+from ispflow.store.tickets.auto_close import auto_close as close_due
+from ispflow.store.tickets.auto_close import due_for_auto_close
+from ispflow.store.tickets.backend import TicketBackend
+from ispflow.store.tickets.model import NewTicket, TicketQuery
 
 
 class _SharedBackend:
@@ -38,7 +38,7 @@ def ticket_backend(task_name: str) -> TicketBackend:
     context = _run(task_name)
 
     def make() -> _SharedBackend:
-        from store.tickets.config import open_ticket_backend
+        from ispflow.store.tickets.config import open_ticket_backend
 
         return _SharedBackend(open_ticket_backend(context.database))
 

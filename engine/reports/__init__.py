@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.outcome import RunOutcome
+from ispflow.core.outcome import RunOutcome
 
 FORMATS: tuple[str, ...] = ("text", "json", "junit", "html")
 
@@ -20,19 +20,19 @@ def render_report(
     `fail_on` makes findings at least that severe JUnit failures."""
     # Imported lazily: the CLI renders one format per run, and only HTML needs Jinja2.
     if fmt == "text":
-        from engine.reports.text import render_text
+        from ispflow.engine.reports.text import render_text
 
         return render_text(run, verbose=verbose)
     if fmt == "json":
-        from engine.reports.json_report import render_json
+        from ispflow.engine.reports.json_report import render_json
 
         return render_json(run)
     if fmt == "junit":
-        from engine.reports.junit import render_junit
+        from ispflow.engine.reports.junit import render_junit
 
         return render_junit(run, fail_on)
     if fmt == "html":
-        from engine.reports.html import render_html
+        from ispflow.engine.reports.html import render_html
 
         return render_html(run)
     raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from engine.outcome import RunOutcome, StepOutcome
+from ispflow.core.outcome import RunOutcome, StepOutcome
 
 STATUSES: tuple[str, ...] = ("ok", "changed", "failed", "skipped", "aborted", "pending")
 

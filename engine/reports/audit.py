@@ -21,12 +21,12 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined, Template
 from sqlalchemy import select
 
-from engine.outcome import RunOutcome
-from engine.reports._common import dumps, human_duration, run_duration, when
-from engine.reports.findings import rank, run_findings
-from store.db import Database
-from store.journal import Journal
-from store.schema import contracts, cto_ports, ctos, optical_readings, runs
+from ispflow.core.outcome import RunOutcome
+from ispflow.engine.reports._common import dumps, human_duration, run_duration, when
+from ispflow.engine.reports.findings import rank, run_findings
+from ispflow.store.db import Database
+from ispflow.store.journal import Journal
+from ispflow.store.schema import contracts, cto_ports, ctos, optical_readings, runs
 
 # Worst first: the order of the summary tiles, the stacked bars and the table's class sort.
 SIGNAL_CLASSES: tuple[str, ...] = ("offline", "critical", "overload", "warning", "good", "unknown")

@@ -10,9 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from engine.compliance_remediation import Remedy
-from engine.reports._common import dumps
-from engine.reports.findings import RunFinding, rank
+from ispflow.engine.compliance_remediation import Remedy
+from ispflow.engine.reports._common import dumps
+from ispflow.engine.reports.findings import RunFinding, rank
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.outcome import RunOutcome
+from ispflow.core.outcome import RunOutcome
 
 # Worst first. The compliance rules use critical/major/minor/info; other names found in
 # findings rank where a reader would expect them.

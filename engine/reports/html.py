@@ -13,8 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined, Template
 
-from engine.outcome import RunOutcome, StepOutcome
-from engine.reports._common import (
+from ispflow.core.outcome import RunOutcome, StepOutcome
+from ispflow.engine.reports._common import (
     STATUSES,
     StepKey,
     count,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.outcome import RunOutcome
-from engine.reports._common import plain, tallies
+from ispflow.core.outcome import RunOutcome
+from ispflow.engine.reports._common import plain, tallies
 
 # Bump when a field is renamed or removed; adding fields keeps the version.
 VERSION = 1

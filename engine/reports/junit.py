@@ -11,9 +11,9 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from engine.outcome import RunOutcome, StepOutcome
-from engine.reports._common import dumps, first_line, host_names, run_duration, shorten
-from engine.reports.findings import at_least, rules_checked, run_findings
+from ispflow.core.outcome import RunOutcome, StepOutcome
+from ispflow.engine.reports._common import dumps, first_line, host_names, run_duration, shorten
+from ispflow.engine.reports.findings import at_least, rules_checked, run_findings
 
 # Bigger <system-out> blocks make CI test pages unusable and some parsers choke.
 SYSTEM_OUT_LIMIT = 64 * 1024

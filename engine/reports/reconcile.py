@@ -9,8 +9,8 @@ from jinja2 import Environment, StrictUndefined
 from rich.console import Console
 from rich.table import Table
 
-from engine.reconcile import KIND_TITLES, ReconcileReport
-from engine.reports._common import dumps
+from ispflow.engine.reconcile import KIND_TITLES, ReconcileReport
+from ispflow.engine.reports._common import dumps
 
 # Columns shown per kind, in order; a finding's other keys stay in the JSON.
 _COLUMNS = (

@@ -11,8 +11,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from engine.outcome import RunOutcome, StepOutcome
-from engine.reports._common import (
+from ispflow.core.outcome import RunOutcome, StepOutcome
+from ispflow.engine.reports._common import (
     Tally,
     count,
     first_line,

@@ -8,7 +8,7 @@ its own addresses and MACs, so two of them never look alike.
 
 from __future__ import annotations
 
-from lab.routeros.device import Concentrator
+from ispflow.lab.routeros.device import Concentrator
 
 ACCESS_PORT = "sfp-sfpplus2"
 PPPOE_VLAN = "vlan100-pppoe"

@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from lab.routeros.menus import BadValue, Menu, RouterError
-from lab.routeros.query import QueryError, matches
-from lab.routeros.system import RouterSystem
-from lab.routeros.system_menus import ALL_MENUS as MENUS
+from ispflow.lab.routeros.menus import BadValue, Menu, RouterError
+from ispflow.lab.routeros.query import QueryError, matches
+from ispflow.lab.routeros.system import RouterSystem
+from ispflow.lab.routeros.system_menus import ALL_MENUS as MENUS
 
 Sentence = list[str]
 WRITE_VERBS = {"add", "set", "remove", "enable", "disable"}

@@ -16,11 +16,11 @@ import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from lab.routeros.menus import Menu
-from lab.routeros.system_menus import ALL_MENUS
+from ispflow.lab.routeros.menus import Menu
+from ispflow.lab.routeros.system_menus import ALL_MENUS
 
 if TYPE_CHECKING:
-    from lab.routeros.device import Concentrator
+    from ispflow.lab.routeros.device import Concentrator
 
 # Menus in the order RouterOS exports them, with the console path each is written under.
 SECTIONS = (

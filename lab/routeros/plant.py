@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lab.behaviour import Behaviour
-from lab.routeros.base_config import configure_base, serve_pppoe
-from lab.routeros.device import Concentrator
-from lab.routeros.server import ApiDevice
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.routeros.base_config import configure_base, serve_pppoe
+from ispflow.lab.routeros.device import Concentrator
+from ispflow.lab.routeros.server import ApiDevice
 
 PLATFORM = "mikrotik_routeros"
 BLOCK_PROFILE = "bloqueio"

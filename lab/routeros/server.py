@@ -15,9 +15,9 @@ import hmac
 import ssl
 from dataclasses import dataclass, field
 
-from lab.behaviour import Behaviour
-from lab.routeros.device import Concentrator
-from lab.routeros.wire import ProtocolError, encode_sentence, read_sentence
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.routeros.device import Concentrator
+from ispflow.lab.routeros.wire import ProtocolError, encode_sentence, read_sentence
 
 READ_ONLY_SUFFIX = "-ro"
 

@@ -13,9 +13,9 @@ import time
 import zlib
 from typing import Any
 
-from lab.routeros.export import export_text
-from lab.routeros.menus import RouterError
-from lab.routeros.system_menus import ALL_MENUS, COUNTERS
+from ispflow.lab.routeros.export import export_text
+from ispflow.lab.routeros.menus import RouterError
+from ispflow.lab.routeros.system_menus import ALL_MENUS, COUNTERS
 
 BOARD = "CCR2004-1G-12S+2XS"
 # Files up to this size show their `contents` in a print; a larger one is read with

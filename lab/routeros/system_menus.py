@@ -8,7 +8,7 @@ API `print` shows them; what napalm-ros reads from each is here too.
 
 from __future__ import annotations
 
-from lab.routeros.menus import MENUS, Field, Menu, boolean, one_of
+from ispflow.lab.routeros.menus import MENUS, Field, Menu, boolean, one_of
 
 
 def _read_only(*names: str) -> dict[str, Field]:

@@ -1,21 +1,21 @@
 """The `olt_cli` Nornir connection: netmiko, set up for OLT work without netmiko's sleeps.
 
-netmiko's own session set-up for SmartAX and ZXROS spends most of its time in fixed sleeps
-(~300 ms) and extra round trips (enable / infoswitch / disable), and paramiko stalls on
-delayed ACKs because it never sets TCP_NODELAY (~85 ms). This plugin keeps netmiko for
-everything after login (prompt handling, ANSI clean-up, the vendor classes' quirks) but:
+netmiko's own session set-up for OLT CLIs spends most of its time in fixed sleeps (~300 ms)
+and extra round trips (enable / infoswitch / disable), and paramiko stalls on delayed ACKs
+because it never sets TCP_NODELAY (~85 ms). This plugin keeps netmiko for everything after
+login (prompt handling, ANSI clean-up, the vendor classes' quirks) but:
 
 * connects its own socket with TCP_NODELAY and hands it to netmiko (`sock=`);
-* replaces the session preparation with the minimum each CLI needs, each step waiting for
-  the prompt instead of sleeping (SmartAX: `enable`, `undo smart`, `scroll 512`,
-  `infoswitch cli OFF`; ZXROS: `terminal length 0`);
+* uses each vendor's session class (registered with the vendor, in its folder), which
+  replaces the session preparation with the minimum its CLI needs, each step waiting for the
+  prompt instead of sleeping;
 * adds `exchange(line, prompt)`: send a line and block on the channel until the prompt ends
   the output. netmiko's `send_command` polls with 25 ms sleeps, which puts 10-25 ms on every
   command; this answers a pager prompt by itself if one still appears;
 * closes by dropping the session instead of the `quit` / `y` dialogue (a closed TCP session
   logs the user out on the OLT just the same).
 
-Inventory: `platform` as for netmiko (`huawei_smartax`, `huawei_olt`, `zte_zxros`); extras under
+Inventory: `platform` is the netmiko device type a vendor registers; extras under
 `connection_options.olt_cli.extras` go to netmiko's ConnectHandler.
 """
 
@@ -31,15 +31,12 @@ from typing import Any
 
 from netmiko import ConnectHandler
 from netmiko.exceptions import ReadException, ReadTimeout
-from netmiko.huawei.huawei_smartax import HuaweiSmartAXSSH
-from netmiko.zte.zte_zxros import ZteZxrosSSH
 from nornir.core.configuration import Config
+
+from ispflow.plugins.vendors import UnknownVendor, olt_vendors, vendor_of_platform
 
 CONNECTION_NAME = "olt_cli"
 PROMPT_END = re.compile(r"[>#]\s*$")
-# Pager stops of both CLIs; answered with a space (the session disables paging, but a long
-# answer or a command that re-enables it must not hang the read).
-PAGER = re.compile(r"-+\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+|--\s*More\s*--")
 CURSOR_BACK_OVER_SPACE = re.compile(r" \x1b\[1D")
 # The prompt can only be in the last line; searching the whole answer each read is quadratic.
 TAIL = 512
@@ -47,12 +44,30 @@ RECEIVE_BYTES = 1 << 16
 FIRST_PROMPT_WAIT = 2.0  # a device that prints nothing at login gets an Enter after this
 
 
-def _base_prompt(text: str) -> str:
+@functools.cache
+def pager() -> re.Pattern[str]:
+    """Every OLT vendor's pager stop; answered with a space (the session disables paging, but
+    a long answer or a command that re-enables it must not hang the read)."""
+    return re.compile(
+        "|".join(p for vendor in olt_vendors().values() for p in vendor.pager), re.IGNORECASE
+    )
+
+
+@functools.cache
+def session_classes() -> dict[str, type]:
+    """The session class of each OLT platform (netmiko device type), from the vendors."""
+    classes: dict[str, type] = {}
+    for vendor in olt_vendors().values():
+        classes.update(vendor.session_classes())
+    return classes
+
+
+def base_prompt_of(text: str) -> str:
     last = text.rstrip().splitlines()[-1].strip()
     return re.sub(r"(\(.*\))?[>#]$", "", last)
 
 
-class _BlockingReads:
+class BlockingReads:
     """Reads that wait on the channel, and a lost session noticed at once.
 
     netmiko polls the channel with fixed sleeps, and polls a closed channel until its read
@@ -92,9 +107,9 @@ class _BlockingReads:
             tail_from = max(0, len(output) - TAIL)
             if prompt.search(output, tail_from):
                 return output
-            pager = PAGER.search(output, tail_from)
-            if pager:
-                output = output[: pager.start()] + output[pager.end() :]
+            pager_stop = pager().search(output, tail_from)
+            if pager_stop:
+                output = output[: pager_stop.start()] + output[pager_stop.end() :]
                 self.write_channel(" ")  # type: ignore[attr-defined]
                 continue
             remaining = deadline - time.monotonic()
@@ -149,38 +164,6 @@ class _BlockingReads:
             self.exchange(command, prompt, self.conn_timeout + 10)
 
 
-class FastSmartAX(_BlockingReads, HuaweiSmartAXSSH):
-    def session_preparation(self) -> None:
-        self.ansi_escape_codes = True
-        data = self._first_prompt(also="YES.NO")
-        if re.search(r"YES.NO", data):
-            self.write_channel(f"yes{self.RETURN}")
-            data = self.read_to(PROMPT_END, self.conn_timeout + 10)
-        self.base_prompt = _base_prompt(self.strip_ansi_escape_codes(data))
-        # Privileged mode first: `config` and `infoswitch cli OFF` are refused in user mode.
-        self._set_up(("enable", "undo smart", "scroll 512", "infoswitch cli OFF"))
-
-    def cleanup(self, command: str = "quit") -> None:
-        return None
-
-
-class FastZxros(_BlockingReads, ZteZxrosSSH):
-    def session_preparation(self) -> None:
-        data = self._first_prompt()
-        self.base_prompt = _base_prompt(self.strip_ansi_escape_codes(data))
-        self._set_up(("terminal length 0",))
-
-    def cleanup(self, command: str = "exit") -> None:
-        return None
-
-
-FAST_CLASSES: dict[str, type] = {
-    "huawei_smartax": FastSmartAX,
-    "huawei_olt": FastSmartAX,
-    "zte_zxros": FastZxros,
-}
-
-
 def _socket(host: str, port: int, timeout: float) -> socket.socket:
     sock = socket.create_connection((host, port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -202,7 +185,12 @@ class OltCli:
     ) -> None:
         extras = dict(extras or {})
         timeout = float(extras.pop("conn_timeout", 10))
-        device_type = platform or "huawei_smartax"
+        if not platform:
+            raise UnknownVendor(
+                f"host {hostname} has no platform; give it the netmiko device type of its "
+                f"vendor (known: {', '.join(sorted(session_classes()))})"
+            )
+        device_type = platform
         parameters = {
             "host": hostname,
             "username": username,
@@ -213,8 +201,9 @@ class OltCli:
             "fast_cli": True,
             **extras,
         }
-        fast = FAST_CLASSES.get(device_type)
+        fast = session_classes().get(device_type)
         if fast is None:
+            vendor_of_platform(device_type)  # a platform no vendor claims is an error
             self.connection = ConnectHandler(**parameters)
             return
         parameters["sock"] = _socket(str(hostname), int(parameters["port"]), timeout)

@@ -14,7 +14,7 @@ from typing import Any
 from nornir.core.inventory import Host, Inventory
 from ruamel.yaml import YAML
 
-from engine.errors import UsageError
+from ispflow.core.errors import UsageError
 
 FIELDS = ("username", "password")
 

@@ -12,11 +12,11 @@ from nornir import InitNornir
 from nornir.core import Nornir
 from nornir.core.plugins.inventory import InventoryPluginRegister
 
-from engine.errors import UsageError
-from engine.paths import INVENTORY_DIR
-from engine.settings import load_section
-from engine.suggest import did_you_mean
-from plugins.inventory.credentials import apply_credentials, load_secrets_file
+from ispflow.core.errors import UsageError
+from ispflow.core.paths import INVENTORY_DIR
+from ispflow.core.settings import load_section
+from ispflow.core.suggest import did_you_mean
+from ispflow.plugins.inventory.credentials import apply_credentials, load_secrets_file
 
 SOURCES = ("files", "netbox", "store")
 SOURCE_ENV = "ISPFLOW_INVENTORY_SOURCE"
@@ -68,11 +68,11 @@ def open_nornir(
     `db` is the store the `store` source reads."""
     chosen = inventory_source(source, path)
     if chosen == "netbox":
-        from plugins.inventory.netbox import NetBoxInventory
+        from ispflow.plugins.inventory.netbox import NetBoxInventory
 
         return _plugin_nornir("ispflow_netbox", NetBoxInventory, {"refresh": refresh})
     if chosen == "store":
-        from plugins.inventory.store import StoreInventory
+        from ispflow.plugins.inventory.store import StoreInventory
 
         return _plugin_nornir("ispflow_store", StoreInventory, {"db": db})
     return _files_nornir(path)

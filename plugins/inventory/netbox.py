@@ -30,15 +30,16 @@ from nornir.core.inventory import (
     ParentGroups,
 )
 
-from engine.errors import UsageError
-from plugins.inventory.netbox_cache import DeviceCache
-from plugins.inventory.netbox_client import device_query, fetch_devices
-from plugins.inventory.netbox_settings import (
+from ispflow.core.errors import UsageError
+from ispflow.plugins.inventory.netbox_cache import DeviceCache
+from ispflow.plugins.inventory.netbox_client import device_query, fetch_devices
+from ispflow.plugins.inventory.netbox_settings import (
     PORT_KEY,
     NetBoxSettings,
     PlatformMapping,
     netbox_settings,
 )
+from ispflow.plugins.vendors import all_vendors
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +144,12 @@ def _platform(device: dict[str, Any], settings: NetBoxSettings) -> PlatformMappi
     given = f"platform '{platform}'" if platform else "no platform"
     if manufacturer:
         given += f" (manufacturer '{manufacturer}')"
+    example = next(iter(sorted(all_vendors().items())))[1]
     raise UsageError(
         f"NetBox device {device.get('name')} has {given}, which netbox.platforms in "
         f"{settings.where} does not map; add it, e.g. "
-        f"platforms: {{{platform or manufacturer or 'SLUG'}: {{platform: huawei_smartax, "
-        "vendor: huawei}}"
+        f"platforms: {{{platform or manufacturer or 'SLUG'}: {{platform: {example.platform}, "
+        f"vendor: {example.name}}}}} (vendors: {', '.join(sorted(all_vendors()))})"
     )
 
 

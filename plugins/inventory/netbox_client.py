@@ -15,8 +15,8 @@ import pynetbox
 import requests
 from requests.adapters import HTTPAdapter
 
-from engine.errors import UsageError
-from plugins.inventory.netbox_settings import TOKEN_ENV, NetBoxSettings
+from ispflow.core.errors import UsageError
+from ispflow.plugins.inventory.netbox_settings import TOKEN_ENV, NetBoxSettings
 
 FIELDS = (
     "id",

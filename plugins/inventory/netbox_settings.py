@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import UsageError
-from engine.settings import load_section, secret_from
-from engine.suggest import did_you_mean
-from plugins.inventory.platforms import VENDOR_PLATFORMS
+from ispflow.core.errors import UsageError
+from ispflow.core.settings import load_section, secret_from
+from ispflow.core.suggest import did_you_mean
+from ispflow.plugins.vendors import all_vendors
 
 SECTION = "netbox"
 KEYS = (
@@ -54,24 +54,6 @@ FILTER_KEYS = ("site", "tenant", "tag", "status")
 
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {"olt": ("olt",), "concentrator": ("concentrator",)}
 DEFAULT_FILTERS: dict[str, tuple[str, ...]] = {"status": ("active",)}
-_HUAWEI = {"platform": VENDOR_PLATFORMS["huawei"], "vendor": "huawei"}
-_ZTE = {"platform": VENDOR_PLATFORMS["zte"], "vendor": "zte"}
-_MIKROTIK = {"platform": VENDOR_PLATFORMS["mikrotik"], "vendor": "mikrotik"}
-# Slugs people commonly give these platforms in NetBox; a manufacturer slug works as well,
-# for devices whose platform is not set.
-DEFAULT_PLATFORMS: dict[str, dict[str, Any]] = {
-    "huawei": _HUAWEI,
-    "huawei-smartax": _HUAWEI,
-    "huawei_smartax": _HUAWEI,
-    "zte": _ZTE,
-    "zte-zxros": _ZTE,
-    "zte_zxros": _ZTE,
-    "zte-zxa10": _ZTE,
-    "mikrotik": _MIKROTIK,
-    "mikrotik-routeros": _MIKROTIK,
-    "mikrotik_routeros": _MIKROTIK,
-    "routeros": _MIKROTIK,
-}
 # NetBox custom field -> host data key. `port` goes to the host's port: NetBox addresses
 # carry no TCP port.
 DEFAULT_CUSTOM_FIELDS: dict[str, str] = {
@@ -246,7 +228,7 @@ def _filters(value: Any, where: str) -> dict[str, tuple[str, ...]]:
 
 
 def _platforms(value: Any, where: str) -> dict[str, PlatformMapping]:
-    merged: dict[str, Any] = dict(DEFAULT_PLATFORMS)
+    merged: dict[str, Any] = default_platforms()
     if value is not None:
         if not isinstance(value, dict):
             raise UsageError(
@@ -330,11 +312,16 @@ def _verify(value: Any, where: str) -> bool | str:
     raise UsageError(f"{where}: netbox.verify_tls is true, false or a CA bundle file")
 
 
+def default_platforms() -> dict[str, dict[str, Any]]:
+    """NetBox platform slugs each registered vendor claims (the slugs people commonly give its
+    platform, its manufacturer's slug for devices whose platform is not set)."""
+    return {
+        slug: {"platform": vendor.platform, "vendor": vendor.name}
+        for vendor in all_vendors().values()
+        for slug in (vendor.name, *vendor.netbox_slugs, *vendor.platforms)
+    }
+
+
 def known_vendors() -> tuple[str, ...]:
-    """Vendors with an OLT driver, and the concentrator vendor."""
-    from importlib.metadata import entry_points
-
-    from plugins.olt.drivers import DRIVERS
-
-    names = set(DRIVERS) | {e.name for e in entry_points(group="ispflow.olt_drivers")}
-    return tuple(sorted(names | {"mikrotik"}))
+    """The registered OLT and concentrator vendors."""
+    return tuple(sorted(all_vendors()))

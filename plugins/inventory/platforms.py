@@ -3,12 +3,11 @@ for inventory sources that know a device's vendor but not its platform."""
 
 from __future__ import annotations
 
-VENDOR_PLATFORMS: dict[str, str] = {
-    "huawei": "huawei_smartax",
-    "zte": "zte_zxros",
-    "mikrotik": "mikrotik_routeros",
-}
+from ispflow.plugins.vendors import all_vendors
 
 
 def platform_of(vendor: str | None) -> str | None:
-    return VENDOR_PLATFORMS.get(str(vendor or "").lower())
+    """The registered vendor's platform; None for a vendor no one registered (the driver
+    lookup then names it as unknown)."""
+    found = all_vendors().get(str(vendor or "").lower())
+    return found.platform if found is not None else None

@@ -13,9 +13,9 @@ from typing import Any
 from nornir.core.inventory import Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
 from sqlalchemy import select
 
-from plugins.inventory.platforms import platform_of
-from store.db import open_database
-from store.schema import olts, pon_ports
+from ispflow.plugins.inventory.platforms import platform_of
+from ispflow.store.db import open_database
+from ispflow.store.schema import olts, pon_ports
 
 
 class StoreInventory:

@@ -16,10 +16,10 @@ from typing import Any
 from nornir.core.inventory import Host
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from plugins.olt.drivers import driver_for
-from store.db import Database
-from store.schema import olts, onus, pon_ports
-from tasks.onu import host_pons
+from ispflow.plugins.olt.drivers import driver_for
+from ispflow.store.db import Database
+from ispflow.store.schema import olts, onus, pon_ports
+from ispflow.tasks.onu import host_pons
 
 FIELDS = ("vendor", "model", "site", "mgmt_ip")
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from plugins.olt.parsing import VendorParsers
+from ispflow.plugins.olt.parsing import VendorParsers
+from ispflow.plugins.vendors import olt_vendor, olt_vendors
 
 _PARSERS: dict[str, VendorParsers] = {}
 
 
 def parsers_for(vendor: str) -> VendorParsers:
-    """The output parsers of a vendor (`huawei`, `zte`)."""
+    """The output parsers of a registered OLT vendor (`ispflow.olt_vendors`)."""
     if not _PARSERS:
-        from plugins.olt.huawei.parsers import HuaweiParsers
-        from plugins.olt.zte.parsers import ZteParsers
-
-        _PARSERS.update({"huawei": HuaweiParsers(), "zte": ZteParsers()})
-    try:
-        return _PARSERS[vendor.lower()]
-    except KeyError:
-        raise ValueError(
-            f"no OLT parsers for vendor {vendor!r} (known: {', '.join(sorted(_PARSERS))})"
-        ) from None
+        _PARSERS.update({name: v.parsers_object() for name, v in olt_vendors().items()})
+    parsers = _PARSERS.get(str(vendor).lower())
+    if parsers is None:
+        olt_vendor(vendor)  # raises, naming the known vendors
+        raise ValueError(f"OLT vendor {vendor!r} registers no parsers")
+    return parsers

@@ -1,6 +1,6 @@
 """Turning what a CLI session captured into the lines a parser should see.
 
-An OLT's answer arrives with terminal debris: carriage returns, VT100 sequences (Huawei moves
+An OLT's answer arrives with terminal debris: carriage returns, VT100 sequences (a CLI may move
 the cursor back over a space with `ESC[1D` after every pager stop), pager prompts, the echoed
 command, prompts, smart-mode parameter prompts such as `{ <cr>||<K> }:`, and alarm or log
 lines the OLT prints whenever something happens on a PON, even in the middle of a table.
@@ -8,31 +8,18 @@ lines the OLT prints whenever something happens on a PON, even in the middle of 
 
 from __future__ import annotations
 
+import functools
 import re
+
+from ispflow.plugins.vendors import olt_vendors
 
 _CURSOR_BACK_OVER_SPACE = re.compile(r" ?\x1b\[\d*D")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A run of dashes is tried from its first dash only: tables are full of separator lines.
-_PAGER = re.compile(
-    r"(?<!-)-++\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+|(?<!-)-{2,}+\s*More\s*--|"
-    r"<--- More --->",
-    re.IGNORECASE,
-)
 # NAME>, NAME#, NAME(config)#, NAME(config-if-gpon-0/1)#, NAME(gpon-onu-mng)#, with what
 # was typed after it.
 _PROMPT = re.compile(r"^\s*[\w.\-/]+(?:\([\w.\-/: ]+\))?[>#]")
 _SMART_PROMPT = re.compile(r"^\s*\{\s*<cr>.*\}:")
-_ALARM = re.compile(
-    r"""^\s*(?:
-        !\s*(?:CRITICAL|MAJOR|MINOR|WARNING|CLEARED|EVENT)\b.*   # Huawei alarm header
-      | ALARM\s+\d+\s+(?:FAULT|RECOVERY|EVENT)\b.*                # Huawei alarm line
-      | ALARM\s+NAME\s*:.* | PARAMETERS\s*:.*                     # Huawei alarm detail
-      | %[A-Z][A-Z0-9_]*-\d-[A-Z0-9_]+:.*                         # ZTE log line
-      | \[ALARM\].*                                               # ZTE alarm line
-    )$""",
-    re.VERBOSE,
-)
 _COMMAND_ECHO_HEADER = re.compile(r"^\s*Command:\s*$")
 _WAIT_NOTE = re.compile(r"^\s*Command is being executed\. Please wait", re.IGNORECASE)
 
@@ -44,7 +31,7 @@ def clean_text(text: str) -> str:
         text = _CURSOR_BACK_OVER_SPACE.sub("", text)
         text = _ANSI.sub("", text)
     if "more" in text.lower():
-        text = _PAGER.sub("", text)
+        text = _pager().sub("", text)
     return _CONTROL.sub("", text)
 
 
@@ -61,12 +48,32 @@ def _scoped(pattern: re.Pattern[str]) -> str:
     return f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})"
 
 
-_NOT_ANSWER = re.compile(
-    "|".join(
-        _scoped(pattern)
-        for pattern in (_PROMPT, _SMART_PROMPT, _ALARM, _WAIT_NOTE, _COMMAND_ECHO_HEADER)
+@functools.cache
+def _pager() -> re.Pattern[str]:
+    """Every OLT vendor's pager stop (a run of dashes is tried from its first dash only:
+    tables are full of separator lines)."""
+    return re.compile(
+        "|".join(p for vendor in olt_vendors().values() for p in vendor.pager), re.IGNORECASE
     )
-)
+
+
+@functools.cache
+def _not_answer() -> re.Pattern[str]:
+    """Prompts, smart-mode prompts, every vendor's alarm and log lines, notes."""
+    alarms = re.compile(
+        r"^\s*(?:"
+        + "|".join(
+            f"(?:{line})" for vendor in olt_vendors().values() for line in vendor.alarm_lines
+        )
+        + r")$",
+        re.VERBOSE,
+    )
+    return re.compile(
+        "|".join(
+            _scoped(pattern)
+            for pattern in (_PROMPT, _SMART_PROMPT, alarms, _WAIT_NOTE, _COMMAND_ECHO_HEADER)
+        )
+    )
 
 
 def clean_lines(text: str, command: str | None = None) -> list[str]:
@@ -75,14 +82,15 @@ def clean_lines(text: str, command: str | None = None) -> list[str]:
     first_word = wanted.split()[0] if wanted else None
     lines: list[str] = []
     skip_echo = False
+    not_answer = _not_answer()
     for line in clean_text(text).split("\n"):
         stripped = line.strip()
         if skip_echo:
-            # Huawei repeats the command under "Command:" when a smart prompt was answered.
+            # Some CLIs repeat the command under "Command:" when a smart prompt was answered.
             skip_echo = False
             if wanted and _normalize_command(stripped).startswith(wanted.split("|")[0].strip()):
                 continue
-        if _NOT_ANSWER.match(line):
+        if not_answer.match(line):
             # A prompt (with whatever was typed at it), a smart-mode prompt, an alarm or note.
             if _COMMAND_ECHO_HEADER.match(line):
                 skip_echo = True

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from engine.command_render import CommandRenderer
-from engine.guard import check_cli_value
-from engine.paths import TEMPLATES_DIR
-from plugins.olt.parsing import UnreadableOutput, VendorParsers
-from plugins.olt.raw_answers import keep as keep_raw
+from ispflow.core.paths import TEMPLATES_DIR
+from ispflow.engine.command_render import CommandRenderer
+from ispflow.engine.guard import check_cli_value
+from ispflow.plugins.olt.parsing import UnreadableOutput, VendorParsers
+from ispflow.plugins.olt.raw_answers import keep as keep_raw
 
 PORT_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{1,3})$")
 
@@ -305,7 +305,7 @@ class OltDriver:
         return None
 
     def parsers(self) -> VendorParsers:
-        from plugins.olt import parsers_for
+        from ispflow.plugins.olt import parsers_for
 
         return parsers_for(self.vendor)
 

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from typing import Any
 
-from plugins.olt.driver import OltDriver
-from plugins.olt.huawei.driver import HuaweiDriver
-from plugins.olt.zte.driver import ZteDriver
-
-DRIVERS: dict[str, type[OltDriver]] = {"huawei": HuaweiDriver, "zte": ZteDriver}
+from ispflow.plugins.olt.driver import OltDriver
+from ispflow.plugins.vendors import olt_vendor
 
 
 def driver_class(vendor: str) -> type[OltDriver]:
-    if vendor in DRIVERS:
-        return DRIVERS[vendor]
-    for entry in entry_points(group="ispflow.olt_drivers"):
-        if entry.name == vendor:
-            return entry.load()
-    known = ", ".join(sorted(DRIVERS))
-    raise ValueError(f"no OLT driver for vendor '{vendor}' (known: {known})")
+    """The driver class of a registered OLT vendor; an unknown one is a ValueError."""
+    return olt_vendor(vendor).driver_class()
 
 
 def driver_for(host: Any) -> OltDriver:

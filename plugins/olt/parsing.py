@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from plugins.olt.cleanup import clean_lines
+from ispflow.plugins.olt.cleanup import clean_lines
 
 Record = dict[str, Any]
 Parser = Callable[[str, str], list[Record]]

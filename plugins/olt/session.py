@@ -14,7 +14,7 @@ from typing import Any
 from netmiko.exceptions import NetmikoBaseException
 from paramiko.ssh_exception import SSHException
 
-from plugins.olt.driver import OltDriver
+from ispflow.plugins.olt.driver import OltDriver
 
 # What a cut TCP session or an OLT that stopped answering looks like through netmiko/paramiko.
 _LOST = (OSError, EOFError, NetmikoBaseException, SSHException)

@@ -19,8 +19,8 @@ from typing import Any
 
 from celery import Celery
 
-from plugins.runners.celery_broker import CONNECT_TIMEOUT_S, transport_options
-from plugins.runners.celery_settings import DEFAULT_QUEUE, load_settings
+from ispflow.plugins.runners.celery_broker import CONNECT_TIMEOUT_S, transport_options
+from ispflow.plugins.runners.celery_settings import DEFAULT_QUEUE, load_settings
 
 log = logging.getLogger("ispflow.worker")
 # Set by `ispflow worker` for its processes: where this worker's inventory and store are.
@@ -66,7 +66,7 @@ def worker_database() -> Any:
     global _database
     with _database_lock:
         if _database is None:
-            from store.db import open_database
+            from ispflow.store.db import open_database
 
             _database = open_database(None)
         return _database
@@ -82,7 +82,7 @@ def shard(
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """Run one shard of one step; its hosts' results go to the journal."""
-    from plugins.runners.shard_worker import run_shard
+    from ispflow.plugins.runners.shard_worker import run_shard
 
     return run_shard(
         worker_database(),
@@ -100,6 +100,6 @@ def shard(
 @app.task(name="ispflow.schedule")
 def run_schedule(schedule_id: int) -> dict[str, Any]:
     """A due schedule of the store, run once even if beat (or a redelivery) sends it twice."""
-    from plugins.runners.celery_beat import run_due_schedule
+    from ispflow.plugins.runners.celery_beat import run_due_schedule
 
     return run_due_schedule(worker_database(), schedule_id)

@@ -9,7 +9,7 @@ import os
 import threading
 from typing import Any
 
-from plugins.runners.celery_app import WORKER_INVENTORY, WORKER_SOURCE, app
+from ispflow.plugins.runners.celery_app import WORKER_INVENTORY, WORKER_SOURCE, app
 
 TICK_S = 5.0
 LEASE_S = 60.0
@@ -20,7 +20,7 @@ app.conf.beat_schedule = {
 
 
 def owner() -> str:
-    from store.schedules import owner_id
+    from ispflow.store.schedules import owner_id
 
     return f"celery:{owner_id()}"
 
@@ -28,8 +28,8 @@ def owner() -> str:
 @app.task(name="ispflow.schedules_due")
 def schedules_due() -> list[int]:
     """Send each due schedule to a worker (the default queue); they take their own leases."""
-    from plugins.runners.celery_app import worker_database
-    from store.schedules import due
+    from ispflow.plugins.runners.celery_app import worker_database
+    from ispflow.store.schedules import due
 
     found = [s.id for s in due(worker_database())]
     for schedule_id in found:
@@ -39,11 +39,11 @@ def schedules_due() -> list[int]:
 
 def run_due_schedule(db: Any, schedule_id: int) -> dict[str, Any]:
     """Run one due schedule here, if this worker gets its lease."""
-    from engine.executor import StoreLost
-    from engine.model import RunOptions
-    from ispflow import parse_limit, run_runbook
-    from store.columns import utcnow
-    from store.schedules import finish, get_by_id, renew, take
+    from ispflow.engine.api import parse_limit, run_runbook
+    from ispflow.engine.executor import StoreLost
+    from ispflow.engine.model import RunOptions
+    from ispflow.store.columns import utcnow
+    from ispflow.store.schedules import finish, get_by_id, renew, take
 
     me = owner()
     if not take(db, schedule_id, me, LEASE_S):

@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.errors import UsageError
-from plugins.runners.celery_settings import CelerySettings, without_password
+from ispflow.core.errors import UsageError
+from ispflow.plugins.runners.celery_settings import CelerySettings, without_password
 
 # Seconds to reach the broker before a command gives up: a broker that is there answers in
 # milliseconds; one that is not should not hold the user for kombu's minutes of retries.

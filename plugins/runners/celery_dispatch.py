@@ -22,17 +22,17 @@ from typing import Any
 
 from rich.text import Text
 
-from engine.errors import UsageError
-from engine.model import Step
-from engine.outcome import StepOutcome
-from plugins.runners.celery_broker import (
+from ispflow.core.errors import UsageError
+from ispflow.core.outcome import StepOutcome
+from ispflow.engine.model import Step
+from ispflow.plugins.runners.celery_broker import (
     PROBE_EVERY_S,
     BrokerWatch,
     Restart,
     reason,
     workers_listening,
 )
-from plugins.runners.celery_reasons import (
+from ispflow.plugins.runners.celery_reasons import (
     Kind,
     Seen,
     Waited,
@@ -40,7 +40,7 @@ from plugins.runners.celery_reasons import (
     node_names,
     resent_notice,
 )
-from plugins.runners.celery_settings import load_settings, queue_for
+from ispflow.plugins.runners.celery_settings import load_settings, queue_for
 
 POLL_S = 0.2
 # Sends of one shard at most: after its worker was lost, or its message was.
@@ -78,7 +78,7 @@ class CeleryDispatcher:
     ) -> None:
         if shard_by not in SHARD_BY:
             raise UsageError(f"--shard-by '{shard_by}': choose {' or '.join(SHARD_BY)}")
-        from plugins.runners.celery_app import app
+        from ispflow.plugins.runners.celery_app import app
 
         self.app = app
         self.settings = load_settings()
@@ -102,7 +102,7 @@ class CeleryDispatcher:
     def run_step(
         self, step: Step, hosts: list[str], state: Any, inventory: Any, *, rollback: bool
     ) -> None:
-        from store import shards
+        from ispflow.store import shards
 
         db = state.journal.db
         parts = self._parts(hosts, inventory)
@@ -169,7 +169,7 @@ class CeleryDispatcher:
     def _wait(
         self, step: Step, state: Any, deliveries: dict[int, Delivery], rollback: bool
     ) -> None:
-        from store import shards
+        from ispflow.store import shards
 
         db = state.journal.db
         reported: dict[str, int] = {}
@@ -194,7 +194,7 @@ class CeleryDispatcher:
 
     def _lapsed(self, shard: Any, state: Any, delivery: Delivery) -> None:
         """Its worker died (or lost the store): send it again, up to MAX_ATTEMPTS times."""
-        from store import shards
+        from ispflow.store import shards
 
         db = state.journal.db
         if not shards.requeue_lapsed(db, shard.id):
@@ -237,7 +237,7 @@ class CeleryDispatcher:
         """A worker claims a shard as soon as it takes its message, so a shard unclaimed for
         a lease while its queue stays empty has lost its message (a broker restart, a purge).
         Empty on two looks a probe apart: not a worker between taking it and claiming it."""
-        from store import shards
+        from ispflow.store import shards
 
         if self.watch.queue_size(shard.queue) != 0:
             delivery.empty_since = None
@@ -269,7 +269,7 @@ class CeleryDispatcher:
         )
 
     def _why(self, shard: Any, step: Step, state: Any, delivery: Delivery, kind: Kind) -> str:
-        from store import shards
+        from ispflow.store import shards
 
         by_queue = shards.workers_by_queue(state.journal.db, state.run_id)
         claimed = node_names(by_queue.pop(shard.queue, ()))
@@ -282,7 +282,7 @@ class CeleryDispatcher:
         return give_up_reason(kind, self._waited(shard, step, delivery), seen, state.run_id)
 
     def _give_up(self, step: Step, state: Any, rollback: bool, reason_text: str) -> None:
-        from store import shards
+        from ispflow.store import shards
 
         shards.cancel(state.journal.db, state.run_id, step.index, rollback, reason_text)
         state.abort(reason_text)
@@ -308,7 +308,7 @@ class CeleryDispatcher:
     def _collect(self, step: Step, hosts: list[str], state: Any, rollback: bool) -> None:
         """The step's results as the workers journaled them, into the run's state; a host
         whose shard failed as a whole (or was given up) fails with the shard's reason."""
-        from store import shards
+        from ispflow.store import shards
 
         done = state.journal.step_outcomes(state.run_id, step.index, rollback, hosts)
         errors = {

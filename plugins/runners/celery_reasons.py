@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-from plugins.runners.celery_broker import Restart
+from ispflow.plugins.runners.celery_broker import Restart
 
 Kind = Literal["waiting", "lost", "unsent"]
 

@@ -17,8 +17,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from engine.errors import UsageError
-from engine.settings import load_section, secret_from
+from ispflow.core.errors import UsageError
+from ispflow.core.settings import load_section, secret_from
 
 KEYS = ("broker", "backend", "password_env", "password_file", "lease", "wait_for_workers")
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"

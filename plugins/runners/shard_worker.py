@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from plugins.runners.celery_settings import load_settings
+from ispflow.plugins.runners.celery_settings import load_settings
 
 
 class LeaseKeeper(threading.Thread):
@@ -18,7 +18,7 @@ class LeaseKeeper(threading.Thread):
         self._stop = threading.Event()
 
     def run(self) -> None:
-        from store import shards
+        from ispflow.store import shards
 
         while not self._stop.wait(self.lease / 3):
             try:
@@ -45,13 +45,13 @@ def run_shard(
     worker: str,
 ) -> dict[str, Any]:
     """Run shard `shard_id` here unless another worker has it or it is done."""
-    from engine.executor import Executor
-    from engine.loader import load_runbook
-    from engine.model import RunOptions
-    from engine.paths import find_runbook
-    from plugins.inventory.files import open_nornir
-    from store import shards
-    from store.journal import Journal
+    from ispflow.core.paths import find_runbook
+    from ispflow.engine.executor import Executor
+    from ispflow.engine.loader import load_runbook
+    from ispflow.engine.model import RunOptions
+    from ispflow.plugins.inventory.files import open_nornir
+    from ispflow.store import shards
+    from ispflow.store.journal import Journal
 
     settings = load_settings()
     if not shards.claim(db, shard_id, worker, settings.lease):

@@ -13,9 +13,9 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from store.columns import UTCDateTime
-from store.db import database_url
-from store.schema import metadata
+from ispflow.store.columns import UTCDateTime
+from ispflow.store.db import database_url
+from ispflow.store.schema import metadata
 
 config = context.config
 

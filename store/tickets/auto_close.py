@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from store.tickets.backend import TicketBackend
-from store.tickets.business_days import business_days_between
-from store.tickets.model import Ticket, TicketError, TicketQuery
+from ispflow.store.tickets.backend import TicketBackend
+from ispflow.store.tickets.business_days import business_days_between
+from ispflow.store.tickets.model import Ticket, TicketError, TicketQuery
 
 
 def due_for_auto_close(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from store.tickets.model import NewTicket, Ticket, TicketQuery
+from ispflow.store.tickets.model import NewTicket, Ticket, TicketQuery
 
 
 class TicketBackend(Protocol):

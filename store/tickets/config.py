@@ -20,10 +20,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import UsageError
-from engine.settings import load_section, secret_from
-from store.db import Database
-from store.tickets.backend import TicketBackend
+from ispflow.core.errors import UsageError
+from ispflow.core.settings import load_section, secret_from
+from ispflow.store.db import Database
+from ispflow.store.tickets.backend import TicketBackend
 
 BACKENDS = ("store", "rt")
 KEYS = ("backend", "url", "token_file", "token_env")
@@ -65,9 +65,9 @@ def open_ticket_backend(db: Database, settings: TicketSettings | None = None) ->
     """The configured backend; the store one works on `db`."""
     settings = settings or ticket_settings()
     if settings.backend == "rt":
-        from store.tickets.request_tracker import RequestTrackerBackend
+        from ispflow.store.tickets.request_tracker import RequestTrackerBackend
 
         return RequestTrackerBackend(str(settings.url), str(settings.token))
-    from store.tickets.store_backend import StoreTicketBackend
+    from ispflow.store.tickets.store_backend import StoreTicketBackend
 
     return StoreTicketBackend(db)

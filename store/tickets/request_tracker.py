@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from store.tickets.model import (
+from ispflow.store.tickets.model import (
     DATE_FIELDS,
     RESPONSIBLE_TYPES,
     STATUSES,

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
-from store.cto import check_cto_known
-from store.db import Database
-from store.normalize import search_key
-from store.schema import contracts, customers, service_order_actions, service_orders
-from store.tickets.model import (
+from ispflow.store.cto import check_cto_known
+from ispflow.store.db import Database
+from ispflow.store.normalize import search_key
+from ispflow.store.schema import contracts, customers, service_order_actions, service_orders
+from ispflow.store.tickets.model import (
     RESPONSIBLE_TYPES,
     STATUSES,
     Action,

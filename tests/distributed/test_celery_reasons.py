@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from plugins.runners.celery_broker import Restart, reason
-from plugins.runners.celery_reasons import (
+from ispflow.plugins.runners.celery_broker import Restart, reason
+from ispflow.plugins.runners.celery_reasons import (
     Seen,
     Waited,
     give_up_reason,

@@ -258,7 +258,7 @@ def test_schedules_run_through_beat_never_two_at_once(celery_lab: CeleryLab) -> 
     finished = [r for r in runs if r["finished_at"] is not None]
     for earlier, later in zip(finished, finished[1:], strict=False):
         assert later["started_at"] >= earlier["finished_at"], (earlier, later)
-    listed = json.loads(celery_lab.cli("schedule", "list", "--json").stdout)
+    listed = json.loads(celery_lab.cli("schedule", "list", "-o", "json").stdout)
     [sig] = [s for s in listed if s["name"] == "sig"]
     assert sig["last_status"] == "ok" and sig["last_run_id"]
 

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from engine.guard import UnsafeValueError
-from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
-from plugins.olt.huawei.driver import HuaweiDriver, mac_dotted, serial_hex
-from plugins.olt.zte.driver import ZteDriver
-from tasks.signal import classify
+from ispflow.engine.guard import UnsafeValueError
+from ispflow.plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+from ispflow.plugins.olt.huawei.driver import HuaweiDriver, mac_dotted, serial_hex
+from ispflow.plugins.olt.zte.driver import ZteDriver
+from ispflow.tasks.signal import classify
 
 
 def request(**overrides: object) -> AuthorizeRequest:

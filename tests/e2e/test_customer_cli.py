@@ -27,7 +27,7 @@ def write(path: Path, text: str) -> Path:
 def test_import_find_show_export(sqlite_cli: Cli, tmp_path: Path) -> None:
     source = write(tmp_path / "clientes.csv", f"{HEADER}\n{ROWS}")
 
-    dry = sqlite_cli("customer", "import", str(source), "--dry-run", "--json")
+    dry = sqlite_cli("customer", "import", str(source), "--dry-run", "-o", "json")
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["customers_created"] == 2
     assert sqlite_cli("customer", "find", "joao").returncode == 1  # the dry run wrote nothing
@@ -41,7 +41,7 @@ def test_import_find_show_export(sqlite_cli: Cli, tmp_path: Path) -> None:
     assert "João da Silva" in found.stdout
     assert "C-1001" in found.stdout and "123.456.789-09" in found.stdout
 
-    by_phone = sqlite_cli("customer", "find", "99123-4567", "--json")
+    by_phone = sqlite_cli("customer", "find", "99123-4567", "-o", "json")
     assert by_phone.returncode == 0, by_phone.stderr
     (customer,) = json.loads(by_phone.stdout)
     assert customer["code"] == "CLI-001"
@@ -56,7 +56,7 @@ def test_import_find_show_export(sqlite_cli: Cli, tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     for text in ("João da Silva", "joao.silva", "bras-poa-01", "CEP 90010-000", "never read"):
         assert text in shown.stdout
-    as_json = json.loads(sqlite_cli("contract", "show", "C-1001", "--json").stdout)
+    as_json = json.loads(sqlite_cli("contract", "show", "C-1001", "-o", "json").stdout)
     assert as_json["customer"]["doc_formatted"] == "123.456.789-09"
 
     to_file = sqlite_cli("customer", "export", str(tmp_path / "out.csv"))
@@ -111,7 +111,7 @@ def test_a_bad_file_writes_nothing_unless_bad_rows_are_skipped(
     assert "nothing was imported" in refused.stderr
     assert sqlite_cli("customer", "find", "joao").returncode == 1
 
-    skipped = sqlite_cli("customer", "import", str(bad), "--skip-bad", "--json")
+    skipped = sqlite_cli("customer", "import", str(bad), "--skip-bad", "-o", "json")
     assert skipped.returncode == 1
     summary = json.loads(skipped.stdout)
     assert (summary["customers_created"], summary["rows_skipped"]) == (2, 1)

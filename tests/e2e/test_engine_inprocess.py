@@ -14,11 +14,11 @@ from nornir.core.task import Result, Task
 from nornir.plugins.runners import ThreadedRunner
 from sqlalchemy import event
 
-from engine.executor import Executor
-from engine.loader import load_runbook
-from engine.model import RunOptions
-from store.db import open_database
-from store.journal import Journal
+from ispflow.engine.executor import Executor
+from ispflow.engine.loader import load_runbook
+from ispflow.engine.model import RunOptions
+from ispflow.store.db import open_database
+from ispflow.store.journal import Journal
 
 
 class CountingConnection:
@@ -140,7 +140,7 @@ def test_results_are_written_in_batches_not_per_host(tmp_path: Path) -> None:
 
 def defers_work(task: Task) -> Result:
     """Hands work to the run's background queue; host h0001's part of it will fail."""
-    from engine import run_context
+    from ispflow.engine import run_context
 
     context = run_context.current()
     assert context is not None

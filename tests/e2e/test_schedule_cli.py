@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from store.db import open_database
-from store.schema import runs
+from ispflow.store.db import open_database
+from ispflow.store.schema import runs
 from tests.conftest import Cli
 
 
@@ -19,7 +19,7 @@ def _store_tickets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _listed(cli: Cli) -> list[dict]:
-    done = cli("schedule", "list", "--json")
+    done = cli("schedule", "list", "-o", "json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -32,10 +32,10 @@ def test_help_teaches_with_examples(sqlite_cli: Cli) -> None:
 
 def test_import_reserve_install_export(cli: Cli, tmp_path: Path) -> None:
     delivery = write(tmp_path / "entrega.csv", DELIVERY)
-    dry = cli("stock", "import", str(delivery), "--dry-run", "--json")
+    dry = cli("stock", "import", str(delivery), "--dry-run", "-o", "json")
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["added"] == 2
-    assert json.loads(cli("stock", "list", "--json").stdout) == []
+    assert json.loads(cli("stock", "list", "-o", "json").stdout) == []
 
     done = cli("stock", "import", str(delivery))
     assert done.returncode == 0, done.stderr
@@ -62,7 +62,8 @@ def test_import_reserve_install_export(cli: Cli, tmp_path: Path) -> None:
         "C-1001",
         "--as",
         "ana",
-        "--json",
+        "-o",
+        "json",
     )
     assert opened.returncode == 0, opened.stderr
     protocol = json.loads(opened.stdout)["protocol"]
@@ -80,7 +81,7 @@ def test_import_reserve_install_export(cli: Cli, tmp_path: Path) -> None:
     assert "cannot go from reserved to returned" in wrong.stderr
 
     assert cli("stock", "installed", "HWTC1A2B3C4D").returncode == 0
-    shown = json.loads(cli("stock", "show", "hwtc-1a2b3c4d", "--json").stdout)
+    shown = json.loads(cli("stock", "show", "hwtc-1a2b3c4d", "-o", "json").stdout)
     assert (shown["state"], shown["contract"], shown["service_order"]) == (
         "installed",
         "C-1001",
@@ -90,7 +91,7 @@ def test_import_reserve_install_export(cli: Cli, tmp_path: Path) -> None:
     # A note is data, not markup.
     assert "NF [1234]" in cli("stock", "show", "HWTC1A2B3C4D").stdout
 
-    broken = cli("stock", "defective", "00-11-22-33-44-55", "--note", "no PON light", "--json")
+    broken = cli("stock", "defective", "00-11-22-33-44-55", "--note", "no PON light", "-o", "json")
     assert broken.returncode == 0, broken.stderr
     assert json.loads(broken.stdout)["state"] == "defective"
 

@@ -12,10 +12,11 @@ import pytest
 from nornir.core.task import Result, Task
 from typer.testing import CliRunner
 
-from engine.executor import StoreLost
-from ispflow import EXIT_STORE_LOST, EXIT_USAGE, app, run_runbook
-from store.errors import StoreError
-from store.journal import Journal
+from ispflow import EXIT_STORE_LOST, EXIT_USAGE, run_runbook
+from ispflow.cli.app import app
+from ispflow.engine.executor import StoreLost
+from ispflow.store.errors import StoreError
+from ispflow.store.journal import Journal
 
 HOSTS = 6  # the `inventory` fixture's
 

@@ -11,13 +11,13 @@ from tests.conftest import Cli
 
 
 def opened(cli: Cli, *args: str) -> dict:
-    proc = cli("ticket", "open", "--as", "ana", "--json", *args)
+    proc = cli("ticket", "open", "--as", "ana", "-o", "json", *args)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
 def listed(cli: Cli, *args: str) -> list[str]:
-    proc = cli("ticket", "list", "--json", *args)
+    proc = cli("ticket", "list", "-o", "json", *args)
     assert proc.returncode == 0, proc.stderr
     return [t["protocol"] for t in json.loads(proc.stdout)]
 
@@ -78,7 +78,8 @@ def test_ticket_lifecycle_from_the_command_line(cli: Cli) -> None:
         "drop trocado",
         "--as",
         "ana",
-        "--json",
+        "-o",
+        "json",
     )
     assert closed.returncode == 0, closed.stderr
     shown = json.loads(closed.stdout)
@@ -139,7 +140,8 @@ def test_ticket_commands_on_request_tracker(
         "feito",
         "--as",
         "ana",
-        "--json",
+        "-o",
+        "json",
     )
     assert closed.returncode == 0, closed.stderr
     assert json.loads(closed.stdout)["status"] == "closed"

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from engine.errors import UsageError
-from plugins.inventory import netbox_client
-from plugins.inventory.netbox import NetBoxInventory
-from plugins.inventory.netbox_cache import DeviceCache
-from plugins.inventory.netbox_client import device_query
-from plugins.inventory.netbox_settings import NetBoxSettings, netbox_settings
+from ispflow.core.errors import UsageError
+from ispflow.plugins.inventory import netbox_client
+from ispflow.plugins.inventory.netbox import NetBoxInventory
+from ispflow.plugins.inventory.netbox_cache import DeviceCache
+from ispflow.plugins.inventory.netbox_client import device_query
+from ispflow.plugins.inventory.netbox_settings import NetBoxSettings, netbox_settings
 from tests.lab.conftest import RunningLab, start_lab
 from tests.support.netbox_data import DeviceSpec, Fleet, connect, lab_fleet, populate
 
@@ -251,7 +251,8 @@ def test_list_check_and_sync_from_netbox(
         return proc.stdout
 
     listed = {
-        row["name"]: row for row in json.loads(cli("inventory", "list", "-s", "netbox", "--json"))
+        row["name"]: row
+        for row in json.loads(cli("inventory", "list", "-s", "netbox", "-o", "json"))
     }
     fleet = lab.fleet()
     assert set(listed) == {o["name"] for o in fleet["olts"]} | {
@@ -270,22 +271,24 @@ def test_list_check_and_sync_from_netbox(
     )
 
     # The lab's OLTs answer as NetBox describes them.
-    checked = json.loads(cli("inventory", "check", "-s", "netbox", "--limit", "role=olt", "--json"))
+    checked = json.loads(
+        cli("inventory", "check", "-s", "netbox", "--limit", "role=olt", "-o", "json")
+    )
     assert len(checked) == len(fleet["olts"]) and all(row["ok"] for row in checked)
 
     # NetBox -> store: the lab seeded the same OLTs, so nothing is created; a second sync
     # changes nothing; an OLT gone from NetBox is reported, and deleted only with --prune.
-    first = json.loads(cli("inventory", "sync", "--json"))
+    first = json.loads(cli("inventory", "sync", "-o", "json"))
     assert first["created"] == [] and not first["problems"]
     assert sorted(first["unchanged"] + list(first["updated"])) == sorted(
         o["name"] for o in fleet["olts"]
     )
-    again = json.loads(cli("inventory", "sync", "--json"))
+    again = json.loads(cli("inventory", "sync", "-o", "json"))
     assert again["updated"] == {} and len(again["unchanged"]) == len(fleet["olts"])
 
     gone = fleet["olts"][0]["name"]
     nb.dcim.devices.get(name=gone).delete()
-    dry = json.loads(cli("inventory", "sync", "--refresh", "--prune", "--dry-run", "--json"))
+    dry = json.loads(cli("inventory", "sync", "--refresh", "--prune", "--dry-run", "-o", "json"))
     assert dry["gone"] == [gone] and dry["pruned"] == [gone] and dry["dry_run"]
     assert lab.query("SELECT name FROM olts WHERE name = :n", n=gone)
     kept = cli("inventory", "sync")
@@ -294,7 +297,7 @@ def test_list_check_and_sync_from_netbox(
         "SELECT count(*) AS n FROM onus o JOIN olts t ON t.id = o.olt_id WHERE t.name = :n", n=gone
     )[0]["n"]
     assert onus_before > 0
-    pruned = json.loads(cli("inventory", "sync", "--prune", "--json"))
+    pruned = json.loads(cli("inventory", "sync", "--prune", "-o", "json"))
     assert pruned["pruned"] == [gone]
     assert lab.query("SELECT name FROM olts WHERE name = :n", n=gone) == []
     assert (
@@ -322,7 +325,7 @@ def test_list_check_and_sync_from_netbox(
             vrf="ispflow-lab",
         ),
     )
-    added = json.loads(cli("inventory", "sync", "--refresh", "--json"))
+    added = json.loads(cli("inventory", "sync", "--refresh", "-o", "json"))
     assert added["created"] == ["olt-new-zte"] and added["pon_ports_added"] == 3
     ports_rows = lab.query(
         "SELECT p.frame, p.slot, p.port FROM pon_ports p JOIN olts t ON t.id = p.olt_id "

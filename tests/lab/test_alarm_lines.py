@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from netmiko import ConnectHandler
 
-from plugins.olt import parsers_for
+from ispflow.plugins.olt import parsers_for
 from tests.lab.conftest import RunningLab, step_results
 
 READS = {

@@ -146,7 +146,7 @@ def scheduled_cycle(lab: RunningLab) -> str:
     proc = lab.cli("scheduler", "--once")
     assert proc.returncode in (0, 1), proc.stderr
     assert "start onu-auto-provision" in proc.stderr, proc.stderr
-    [schedule] = json.loads(lab.cli("schedule", "list", "--json").stdout)
+    [schedule] = json.loads(lab.cli("schedule", "list", "-o", "json").stdout)
     return schedule["last_run_id"]
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from engine.reports.audit import build_audit
-from store.db import open_database
-from store.schema import service_orders
-from store.tickets.model import NewTicket
-from store.tickets.store_backend import StoreTicketBackend
+from ispflow.engine.reports.audit import build_audit
+from ispflow.store.db import open_database
+from ispflow.store.schema import service_orders
+from ispflow.store.tickets.model import NewTicket
+from ispflow.store.tickets.store_backend import StoreTicketBackend
 from tests.lab.conftest import RunningLab, start_lab
 
 WAITING_ORDERS = 3
@@ -118,8 +118,8 @@ def check_no_stray_readings(lab: RunningLab, total: int) -> None:
 def test_three_runs_at_once_through_the_python_api(
     slow_lab: RunningLab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from engine.model import RunOptions
     from ispflow import run_runbook
+    from ispflow.engine.model import RunOptions
 
     lab = slow_lab
     monkeypatch.chdir(lab.root)  # the running lab's inventory and secrets

@@ -93,7 +93,7 @@ def test_a_change_on_one_device_is_exactly_one_new_version_with_its_diff(
     same = lab.cli("config", "diff", onu["olt"], "--from", "1", "--to", "v1")
     assert same.returncode == 0 and "same configuration" in same.stderr
 
-    listed = json.loads(lab.cli("config", "list", onu["olt"], "--json").stdout)
+    listed = json.loads(lab.cli("config", "list", onu["olt"], "-o", "json").stdout)
     assert [v["number"] for v in listed] == [1, 2]
 
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from plugins.connections.olt_cli import OltCli
-from plugins.olt.driver import PonPort
-from plugins.olt.drivers import driver_class
-from plugins.olt.session import CliSession
+from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_class
+from ispflow.plugins.olt.session import CliSession
 from tests.lab.conftest import RunningLab, onu_row, pending_contract, start_lab, step_results
 from tests.lab.test_ppp import free_contracts
 
@@ -357,7 +357,7 @@ def test_replace_killed_after_each_command_is_whole_after_resume(
 def test_a_bulk_install_killed_between_rows_resumes_with_the_rows_still_to_do(
     crash_lab: RunningLab,
 ) -> None:
-    from plugins.olt.huawei.driver import serial_hex
+    from ispflow.plugins.olt.huawei.driver import serial_hex
 
     lab = crash_lab
     olt = next(o for o in lab.fleet()["olts"] if o["vendor"] == "huawei")

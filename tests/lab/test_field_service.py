@@ -23,7 +23,8 @@ def open_order(lab: RunningLab, contract: str, queue: str = "installation") -> s
         queue,
         "--as",
         "ana",
-        "--json",
+        "-o",
+        "json",
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)["protocol"]
@@ -31,7 +32,9 @@ def open_order(lab: RunningLab, contract: str, queue: str = "installation") -> s
 
 def seeded_installation_order(lab: RunningLab, contract: str) -> str:
     """`lab up` opens an installation order for every contract waiting for its ONU."""
-    proc = lab.cli("ticket", "list", "--contract", contract, "--queue", "installation", "--json")
+    proc = lab.cli(
+        "ticket", "list", "--contract", contract, "--queue", "installation", "-o", "json"
+    )
     assert proc.returncode == 0, proc.stderr
     [found] = json.loads(proc.stdout)
     assert found["status"] == "open"
@@ -39,7 +42,7 @@ def seeded_installation_order(lab: RunningLab, contract: str) -> str:
 
 
 def order(lab: RunningLab, protocol: str) -> dict:
-    proc = lab.cli("ticket", "show", protocol, "--json")
+    proc = lab.cli("ticket", "show", protocol, "-o", "json")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -133,7 +136,7 @@ def test_cto_and_seal_from_a_runbook_and_the_cli(lab: RunningLab) -> None:
     other = pending_contract(lab, lab.olt_of_model("MA5608T")["name"])
     taken = lab.cli("seal", "register", other["contract"], "L-777001")
     assert taken.returncode == 2 and f"contract {contract}" in taken.stderr
-    listed = json.loads(lab.cli("cto", "list", "--json").stdout)
+    listed = json.loads(lab.cli("cto", "list", "-o", "json").stdout)
     assert any(c["cto"] == cto and c["used"] >= 1 for c in listed)
 
 

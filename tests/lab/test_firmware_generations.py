@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tasks.signal import classify
+from ispflow.tasks.signal import classify
 from tests.lab.conftest import RunningLab, start_lab, step_results
 
 GENERATIONS = {

@@ -14,7 +14,7 @@ from tests.lab.conftest import RunningLab
 
 
 def checks(lab: RunningLab, *args: str, expect: int) -> dict[str, dict[str, Any]]:
-    proc = lab.cli("inventory", "check", "--json", *args)
+    proc = lab.cli("inventory", "check", "-o", "json", *args)
     assert proc.returncode == expect, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert lab.password() not in proc.stdout + proc.stderr
     return {row["host"]: row for row in json.loads(proc.stdout)}
@@ -103,7 +103,7 @@ def test_each_failure_is_told_apart(lab: RunningLab, tmp_path: Path) -> None:
     assert text.stdout.startswith("FAIL") and "model mismatch" in text.stdout
 
     # The store source serves the OLTs the lab seeded, with their PON ports.
-    listed = lab.cli("inventory", "list", "--source", "store", "--json")
+    listed = lab.cli("inventory", "list", "--source", "store", "-o", "json")
     assert listed.returncode == 0, listed.stderr
     olts = {row["name"]: row for row in json.loads(listed.stdout)}
     assert set(olts) == {o["name"] for o in lab.fleet()["olts"]}

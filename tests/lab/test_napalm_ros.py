@@ -17,13 +17,13 @@ from librouteros.query import Key
 from nornir import InitNornir
 from nornir.core import Nornir
 
-from plugins.concentrator.mikrotik.napalm_device import (
+from ispflow.plugins.concentrator.mikrotik.napalm_device import (
     ConcentratorConnectError,
     concentrator_config,
     mask_config,
 )
-from plugins.inventory.credentials import apply_credentials, load_secrets_file
-from tasks.concentrator_facts import config, facts
+from ispflow.plugins.inventory.credentials import apply_credentials, load_secrets_file
+from ispflow.tasks.concentrator_facts import config, facts
 from tests.lab.conftest import RunningLab, start_lab
 
 BOARD = "CCR2004-1G-12S+2XS"

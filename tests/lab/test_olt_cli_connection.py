@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from plugins.connections.olt_cli import OltCli
-from plugins.olt.driver import PonPort
-from plugins.olt.drivers import driver_class
-from plugins.olt.session import CliSession, SessionLost
+from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_class
+from ispflow.plugins.olt.session import CliSession, SessionLost
 from tests.lab.conftest import RunningLab, start_lab
 
 ONUS = 24  # more rows than a page of 10 lines

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from nornir.core import Nornir
 
-from plugins.connections.olt_cli import OltCli
-from plugins.olt.drivers import driver_class
-from plugins.olt.session import CliSession
-from tasks.olt_facts import config, facts, read_olt_config
-from tasks.onu import authorize
-from tasks.onu_describe import describe
+from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.plugins.olt.drivers import driver_class
+from ispflow.plugins.olt.session import CliSession
+from ispflow.tasks.olt_facts import config, facts, read_olt_config
+from ispflow.tasks.onu import authorize
+from ispflow.tasks.onu_describe import describe
 from tests.lab.conftest import RunningLab, start_lab
 
 MODELS = ("MA5800-X7", "C320", "MA5608T", "C600")

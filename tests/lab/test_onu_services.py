@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from plugins.connections.olt_cli import OltCli
-from plugins.olt.driver import PonPort
-from plugins.olt.drivers import driver_class
-from plugins.olt.session import CliSession, DeviceRefused
+from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_class
+from ispflow.plugins.olt.session import CliSession, DeviceRefused
 from tests.lab.conftest import RunningLab, start_lab
 
 MODELS = ("MA5800-X7", "MA5608T", "C320", "C600")

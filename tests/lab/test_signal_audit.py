@@ -30,7 +30,7 @@ def audit(lab: RunningLab, *extra: str) -> dict[str, Any]:
 
 
 def orders(lab: RunningLab, cause: str) -> list[dict[str, Any]]:
-    proc = lab.cli("ticket", "list", "--cause", cause, "--status", "open", "--json")
+    proc = lab.cli("ticket", "list", "--cause", cause, "--status", "open", "-o", "json")
     return [t for t in json.loads(proc.stdout or "[]") if t["cause"] == cause]
 
 
@@ -96,7 +96,7 @@ def test_faults_become_one_ticket_each_and_close_when_fixed(plant_lab: RunningLa
     fixed = audit(lab)
     assert cto_order["protocol"] in fixed["tickets"]["closed"]
     assert orders(lab, cto_key) == [] and orders(lab, pon_key) == []
-    shown = json.loads(lab.cli("ticket", "show", cto_order["protocol"], "--json").stdout)
+    shown = json.loads(lab.cli("ticket", "show", cto_order["protocol"], "-o", "json").stdout)
     assert shown["status"] == "closed" and shown["solution_code"] == "SIGNAL-RECOVERED"
 
 

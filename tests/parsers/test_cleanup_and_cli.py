@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.olt.cleanup import clean_lines, clean_text
-from plugins.olt.parsing import gpon_serial, number, port_text
+from ispflow.plugins.olt.cleanup import clean_lines, clean_text
+from ispflow.plugins.olt.parsing import gpon_serial, number, port_text
 
 CASES = Path(__file__).parent / "cases"
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.olt import parsers_for
-from plugins.olt.parsing import ParseError
+from ispflow.plugins.olt import parsers_for
+from ispflow.plugins.olt.parsing import ParseError
 
 
 def test_a_command_without_a_parser_is_named() -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.concentrator.mikrotik.driver import MikrotikDriver
-from plugins.olt.drivers import driver_class
+from ispflow.plugins.concentrator.mikrotik.driver import MikrotikDriver
+from ispflow.plugins.olt.drivers import driver_class
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ The answers themselves, read into records or refused, are cases under cases/zte/
 
 from __future__ import annotations
 
-from plugins.olt import parsers_for
+from ispflow.plugins.olt import parsers_for
 
 
 def test_describe_lines_have_no_records() -> None:

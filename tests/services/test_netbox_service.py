@@ -11,8 +11,8 @@ import pytest
 import requests
 from ruamel.yaml import YAML
 
-from lab.fleet import FleetSpec, build_fleet
-from lab.statefiles import StatePaths, write_inventory
+from ispflow.lab.fleet import FleetSpec, build_fleet
+from ispflow.lab.statefiles import StatePaths, write_inventory
 from tests.support.netbox_data import (
     LAB_VRF,
     connect,
@@ -160,15 +160,15 @@ def _lab_state(tmp_path: Path) -> Path:
 
 def _inventory_reads_lab_ports(netbox: dict[str, str], tmp_path: Path, state: Path) -> None:
     """The NetBox inventory turns the lab's devices back into hosts with the lab's ports."""
-    inventory = pytest.importorskip("plugins.inventory.netbox")
-    settings_module = pytest.importorskip("plugins.inventory.netbox_settings")
+    inventory = pytest.importorskip("ispflow.plugins.inventory.netbox")
+    settings_module = pytest.importorskip("ispflow.plugins.inventory.netbox_settings")
     settings = settings_module.NetBoxSettings(
         url=netbox["url"],
         token=netbox["token"],
         filters={"tag": ("lab",), "status": ("active",)},
         platforms={
             slug: settings_module.PlatformMapping(**entry)
-            for slug, entry in settings_module.DEFAULT_PLATFORMS.items()
+            for slug, entry in settings_module.default_platforms().items()
         },
         cache_ttl=0,
         cache_dir=tmp_path / "cache",

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from store.db import Database, open_database
-from store.journal import Journal
+from ispflow.store.db import Database, open_database
+from ispflow.store.journal import Journal
 
 PG_ADMIN_URL = os.environ.get("ISPFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from store.config_versions import (
+from ispflow.store.config_versions import (
     find_version,
     latest_by_host,
     normalize,
@@ -18,9 +18,9 @@ from store.config_versions import (
     unified_diff,
     versions,
 )
-from store.db import Database
-from store.errors import StoreError
-from store.schema import config_blobs, config_versions
+from ispflow.store.db import Database
+from ispflow.store.errors import StoreError
+from ispflow.store.schema import config_blobs, config_versions
 
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 V1 = "sysname olt-a\nvlan 101 smart\n"

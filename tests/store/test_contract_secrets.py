@@ -10,11 +10,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from lab.seed_store import LabOnu, seed_lab
-from store.contract_secrets import contract_secret
-from store.db import Database
-from store.errors import StoreError
-from store.schema import contract_secrets
+from ispflow.lab.seed_store import LabOnu, seed_lab
+from ispflow.store.contract_secrets import contract_secret
+from ispflow.store.db import Database
+from ispflow.store.errors import StoreError
+from ispflow.store.schema import contract_secrets
 
 
 @pytest.fixture

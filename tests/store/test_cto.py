@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy import insert, select
 
-from store.contracts import record_onu
-from store.cto import FieldError, add_cto, link_cto, list_ctos, register_seal
-from store.db import Database
-from store.schema import contracts, customers, seals
+from ispflow.store.contracts import record_onu
+from ispflow.store.cto import FieldError, add_cto, link_cto, list_ctos, register_seal
+from ispflow.store.db import Database
+from ispflow.store.schema import contracts, customers, seals
 
 
 def contract_on(db: Database, code: str, olt: str, port: str, onu_id: int, serial: str) -> None:
@@ -44,7 +44,7 @@ def plant(db: Database) -> Database:
 
 
 def cto_of(db: Database, contract: str) -> tuple[str | None, int | None]:
-    from store.contracts import find_contract
+    from ispflow.store.contracts import find_contract
 
     found = find_contract(db, contract)
     return found["cto"], found["cto_port"]

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, insert, select
 
-from lab.seed_store import LabOnu, seed_lab
-from store.customer_csv import (
+from ispflow.lab.seed_store import LabOnu, seed_lab
+from ispflow.store.customer_csv import (
     COLUMNS,
     CsvImportError,
     ImportSummary,
     export_customers,
     import_customers,
 )
-from store.db import Database, open_database
-from store.schema import contracts, customers
+from ispflow.store.db import Database, open_database
+from ispflow.store.schema import contracts, customers
 
 HEADER = ",".join(COLUMNS)
 JOAO = (

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, event, insert, update
 
-from store.contracts import ContractError
-from store.customers import SearchError, contract_details, find_customers
-from store.db import Database, open_database
-from store.documents import DocumentError
-from store.normalize import phone_key, search_key
-from store.schema import (
+from ispflow.store.contracts import ContractError
+from ispflow.store.customers import SearchError, contract_details, find_customers
+from ispflow.store.db import Database, open_database
+from ispflow.store.documents import DocumentError
+from ispflow.store.normalize import phone_key, search_key
+from ispflow.store.schema import (
     contracts,
     cto_ports,
     ctos,

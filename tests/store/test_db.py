@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select, text
 
-from store.db import Database, StoreError, database_url, open_database
-from store.schema import customers
+from ispflow.store.db import Database, StoreError, database_url, open_database
+from ispflow.store.schema import customers
 
 
 def test_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from lab.seed_store import cnpj, cpf
-from store.documents import (
+from ispflow.lab.seed_store import cnpj, cpf
+from ispflow.store.documents import (
     DocumentError,
     cnpj_check_digits,
     format_document,

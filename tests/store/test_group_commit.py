@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from store.errors import StoreError
-from store.group_commit import GroupCommitWriter
+from ispflow.store.errors import StoreError
+from ispflow.store.group_commit import GroupCommitWriter
 
 
 class Refused(Exception):

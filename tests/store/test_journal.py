@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, update
 
-from engine.outcome import StepOutcome
-from store.db import Database, StoreError
-from store.journal import Journal
-from store.schema import runs
+from ispflow.core.outcome import StepOutcome
+from ispflow.store.db import Database, StoreError
+from ispflow.store.journal import Journal
+from ispflow.store.schema import runs
 
 HOSTS = [f"olt-{i:03d}" for i in range(40)]
 
@@ -175,9 +175,9 @@ def test_a_run_whose_process_died_reads_as_interrupted(
     child = textwrap.dedent(
         """
         import os, sys
-        from engine.outcome import StepOutcome
-        from store.db import open_database
-        from store.journal import Journal
+        from ispflow.core.outcome import StepOutcome
+        from ispflow.store.db import open_database
+        from ispflow.store.journal import Journal
 
         journal = Journal(open_database(sys.argv[1]))
         run_id = journal.start_run(runbook="crash", runbook_path=None, vars={}, hosts=["a"],

@@ -12,9 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect, text
 
-from store import migrate
-from store.db import Database, StoreError, open_database
-from store.schema import metadata
+from ispflow.store import migrate
+from ispflow.store.db import Database, StoreError, open_database
+from ispflow.store.schema import metadata
 
 
 def differences(database: Database) -> list:
@@ -71,8 +71,8 @@ def test_two_processes_migrating_a_new_store_at_once_both_succeed(store_url: str
     child = textwrap.dedent(
         """
         import sys
-        import store.migrate  # imported before the start signal: the race is in open_database
-        from store.db import open_database
+        import ispflow.store.migrate  # imported before the start signal: the race is in open_database
+        from ispflow.store.db import open_database
 
         print("ready", flush=True)
         sys.stdin.readline()
@@ -117,7 +117,7 @@ def test_a_store_from_a_newer_ispflow_is_refused(db: Database) -> None:
 
 
 def test_schema_head_constant_is_the_newest_migration() -> None:
-    from store.db import SCHEMA_HEAD
+    from ispflow.store.db import SCHEMA_HEAD
 
     assert migrate.head_revision() == SCHEMA_HEAD
 
@@ -127,7 +127,7 @@ def test_opening_a_current_store_does_not_load_alembic(store_url: str) -> None:
     probe = textwrap.dedent(
         f"""
         import sys
-        from store.db import open_database
+        from ispflow.store.db import open_database
         open_database({store_url!r}).close()
         print("alembic" in sys.modules)
         """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.normalize import digits, doc_type, search_key
+from ispflow.store.normalize import digits, doc_type, search_key
 
 
 def test_search_key_drops_case_accents_and_extra_spaces() -> None:

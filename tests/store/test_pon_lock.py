@@ -8,14 +8,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-from store.db import Database
+from ispflow.store.db import Database
 
 HOLD = textwrap.dedent(
     """
     import sys, time
-    from engine import run_context
-    from plugins.olt.pon_lock import pon_lock
-    from store.db import open_database
+    from ispflow.engine import run_context
+    from ispflow.plugins.olt.pon_lock import pon_lock
+    from ispflow.store.db import open_database
 
     db = open_database(sys.argv[1])
     run_context.set_current(run_context.RunContext("r", db, False))

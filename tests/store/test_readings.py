@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, insert, select
 
-from store.db import Database
-from store.errors import StoreError
-from store.readings import ReadingsWriter, save_readings
-from store.schema import contracts, customers, olts, onus, optical_readings, pon_ports
+from ispflow.store.db import Database
+from ispflow.store.errors import StoreError
+from ispflow.store.readings import ReadingsWriter, save_readings
+from ispflow.store.schema import contracts, customers, olts, onus, optical_readings, pon_ports
 
 
 def seed(db: Database) -> None:
@@ -134,7 +134,7 @@ def test_a_run_that_stores_an_olt_again_replaces_its_readings_never_doubles_them
     run, OLT and ONU, whatever it did before; other runs' readings stay."""
     from datetime import UTC, datetime
 
-    from store.schema import runs
+    from ispflow.store.schema import runs
 
     seed(db)
     with db.engine.begin() as conn:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store import schedules
-from store.db import Database, StoreError
+from ispflow.store import schedules
+from ispflow.store.db import Database, StoreError
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -102,7 +102,7 @@ def test_due_and_finish(db: Database) -> None:
 
 
 def test_finish_records_the_run_id(db: Database) -> None:
-    from store.journal import Journal
+    from ispflow.store.journal import Journal
 
     journal = Journal(db)
     try:
@@ -169,8 +169,8 @@ def test_one_winner_out_of_three_processes(db: Database, store_url: str) -> None
     child = textwrap.dedent(
         """
         import sys
-        from store import schedules
-        from store.db import open_database
+        from ispflow.store import schedules
+        from ispflow.store.db import open_database
 
         database = open_database(sys.argv[1])
         print("ready", flush=True)

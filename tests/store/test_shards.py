@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from store import shards
-from store.db import Database
-from store.journal import Journal
+from ispflow.store import shards
+from ispflow.store.db import Database
+from ispflow.store.journal import Journal
 
 
 @pytest.fixture

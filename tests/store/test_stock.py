@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from store import stock
-from store.customer_csv import import_customers
-from store.db import Database
-from store.schema import stock_items
-from store.stock import StockError
-from store.tickets.model import NewTicket
-from store.tickets.store_backend import StoreTicketBackend
+from ispflow.store import stock
+from ispflow.store.customer_csv import import_customers
+from ispflow.store.db import Database
+from ispflow.store.schema import stock_items
+from ispflow.store.stock import StockError
+from ispflow.store.tickets.model import NewTicket
+from ispflow.store.tickets.store_backend import StoreTicketBackend
 
 SERIAL = "HWTC1A2B3C4D"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from store import stock
-from store.db import Database, open_database
-from store.stock_csv import CsvImportError, export_items, import_items
+from ispflow.store import stock
+from ispflow.store.db import Database, open_database
+from ispflow.store.stock_csv import CsvImportError, export_items, import_items
 
 GOOD = """serial,mac,model,vendor,technology,received_on,note
 hwtc-1a2b3c4d,,hg8245h,Huawei,gpon,24/11/2026,NF 1234

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from store.db import open_database
-from store.tickets.backend import TicketBackend
+from ispflow.store.db import open_database
+from ispflow.store.tickets.backend import TicketBackend
 
 
 @pytest.fixture(
@@ -21,14 +21,14 @@ from store.tickets.backend import TicketBackend
 )
 def tickets(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[TicketBackend]:
     if request.param == "rt":
-        from store.tickets.request_tracker import RequestTrackerBackend
+        from ispflow.store.tickets.request_tracker import RequestTrackerBackend
 
         service = request.getfixturevalue("request_tracker")
         backend: TicketBackend = RequestTrackerBackend(service["url"], service["token"])
         yield backend
         backend.dispose()
         return
-    from store.tickets.store_backend import StoreTicketBackend
+    from ispflow.store.tickets.store_backend import StoreTicketBackend
 
     if request.param == "store-sqlite":
         url = f"sqlite:///{tmp_path / 'ispflow.db'}"

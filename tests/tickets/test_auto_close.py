@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from store.db import open_database
-from store.schema import service_orders
-from store.tickets.auto_close import auto_close, due_for_auto_close
-from store.tickets.backend import TicketBackend
-from store.tickets.business_days import business_days_between, is_business_day
-from store.tickets.model import NewTicket
-from store.tickets.store_backend import StoreTicketBackend
+from ispflow.store.db import open_database
+from ispflow.store.schema import service_orders
+from ispflow.store.tickets.auto_close import auto_close, due_for_auto_close
+from ispflow.store.tickets.backend import TicketBackend
+from ispflow.store.tickets.business_days import business_days_between, is_business_day
+from ispflow.store.tickets.model import NewTicket
+from ispflow.store.tickets.store_backend import StoreTicketBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 BRT = datetime.fromisoformat("2026-01-01T00:00:00-03:00").tzinfo

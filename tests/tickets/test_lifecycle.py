@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from store.tickets.backend import TicketBackend
-from store.tickets.model import (
+from ispflow.store.tickets.backend import TicketBackend
+from ispflow.store.tickets.model import (
     NewTicket,
     TicketClaimed,
     TicketClosed,
@@ -149,13 +149,13 @@ def test_status_cannot_be_set_to_closed_without_a_code(tickets: TicketBackend, t
 
 def known_cto(tickets: TicketBackend, code: str) -> None:
     """The store backend checks CTO codes against the store's CTOs (RT keeps any text)."""
-    from store.tickets.store_backend import StoreTicketBackend
+    from ispflow.store.tickets.store_backend import StoreTicketBackend
 
     if isinstance(tickets, StoreTicketBackend):
         from sqlalchemy import insert
 
-        from store.cto import add_cto
-        from store.schema import olts
+        from ispflow.store.cto import add_cto
+        from ispflow.store.schema import olts
 
         with tickets.db.engine.begin() as conn:
             conn.execute(insert(olts).values(name="olt-t", vendor="huawei"))
@@ -271,15 +271,15 @@ def test_concurrent_claims_in_threads_have_one_winner(tickets: TicketBackend, ta
 
 CLAIMER = """
 import json, sys
-from store.tickets.model import TicketClaimed
+from ispflow.store.tickets.model import TicketClaimed
 kind, target, ref, person = sys.argv[1:5]
 if kind == "rt":
-    from store.tickets.request_tracker import RequestTrackerBackend
+    from ispflow.store.tickets.request_tracker import RequestTrackerBackend
     import os
     backend = RequestTrackerBackend(target, os.environ["RT_TEST_TOKEN"])
 else:
-    from store.db import open_database
-    from store.tickets.store_backend import StoreTicketBackend
+    from ispflow.store.db import open_database
+    from ispflow.store.tickets.store_backend import StoreTicketBackend
     backend = StoreTicketBackend(open_database(target))
 backend.get(ref)
 print("ready", flush=True)
@@ -334,8 +334,8 @@ def test_concurrent_claims_in_processes_have_one_winner(
 
 
 def test_an_unknown_cto_is_refused_by_the_store_with_the_nearest_codes(tmp_path: Path) -> None:
-    from store.db import open_database
-    from store.tickets.store_backend import StoreTicketBackend
+    from ispflow.store.db import open_database
+    from ispflow.store.tickets.store_backend import StoreTicketBackend
 
     db = open_database(f"sqlite:///{tmp_path / 'ispflow.db'}")
     try:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from store.tickets.model import (
+from ispflow.store.tickets.model import (
     NewTicket,
     TicketClaimed,
     TicketConflict,
@@ -26,7 +26,7 @@ from store.tickets.model import (
     TicketNotFound,
     TicketQuery,
 )
-from store.tickets.request_tracker import RequestTrackerBackend
+from ispflow.store.tickets.request_tracker import RequestTrackerBackend
 
 pytestmark = pytest.mark.rt
 

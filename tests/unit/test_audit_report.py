@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from engine.reports.audit import (
+from ispflow.engine.reports.audit import (
     TABLE_LIMIT,
     Reading,
     aggregate,
@@ -20,8 +20,8 @@ from engine.reports.audit import (
     render_audit_html,
     render_audit_json,
 )
-from store.db import Database, StoreError, open_database
-from store.schema import (
+from ispflow.store.db import Database, StoreError, open_database
+from ispflow.store.schema import (
     contracts,
     cto_ports,
     ctos,
@@ -224,7 +224,7 @@ def test_big_run_stays_small(store: Database) -> None:
 
 
 def _outcome(store: Database):
-    from store.journal import Journal
+    from ispflow.store.journal import Journal
 
     journal = Journal(store)
     try:
@@ -234,7 +234,7 @@ def _outcome(store: Database):
 
 
 def test_cli(store: Database, tmp_path: Path) -> None:
-    from ispflow import app
+    from ispflow.cli.app import app
 
     url = str(store.engine.url)
     target = tmp_path / "out" / "audit.html"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.compliance_checks import onu_checks, pool_checks, ppp_checks
-from engine.compliance_rules import load_rules
-from tasks.reconcile import compare_onus
+from ispflow.engine.compliance_checks import onu_checks, pool_checks, ppp_checks
+from ispflow.engine.compliance_rules import load_rules
+from ispflow.tasks.reconcile import compare_onus
 
 RULES = load_rules()
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.compliance_checks import account_checks, drift_findings
-from engine.compliance_rules import load_rules
-from engine.config_drift import IntendedMissing, compare, config_lines, render_intended
-from plugins.olt.huawei.driver import HuaweiDriver
+from ispflow.engine.compliance_checks import account_checks, drift_findings
+from ispflow.engine.compliance_rules import load_rules
+from ispflow.engine.config_drift import IntendedMissing, compare, config_lines, render_intended
+from ispflow.plugins.olt.huawei.driver import HuaweiDriver
 
 RUNNING = """\
 [MA5800V100R019: 8106]

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from engine.expressions import ExpressionError, Expressions
-from engine.suggest import closest, did_you_mean
+from ispflow.core.suggest import closest, did_you_mean
+from ispflow.engine.expressions import ExpressionError, Expressions
 
 
 @pytest.fixture(scope="module")

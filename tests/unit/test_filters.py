@@ -7,7 +7,7 @@ import pickle
 import pytest
 from nornir.core.inventory import Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
 
-from engine.filters import FilterError, HostFilter, parse_filter
+from ispflow.engine.filters import FilterError, HostFilter, parse_filter
 
 
 def build_inventory() -> Inventory:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
+from ispflow.engine.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ from engine.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_
         ("\r", "carriage return; it would start a second command"),
         ("\0", "NUL"),
         ("\t", "tab; the device CLI would complete the word"),
-        (";", "RouterOS would start a second command"),
+        (";", "would start a second command"),
         ('"', "end a quoted argument early"),
         ("\\", "escapes the next character"),
         ("?", "show help"),

@@ -14,20 +14,27 @@ import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from lab import huawei_render, zte_render
-from lab.behaviour import Behaviour
-from lab.catalog import FIRMWARE, OLT_MODELS
-from lab.cli import lab_app
-from lab.control import LabStatus, server_command
-from lab.fleet import FleetError, FleetSpec, assign_firmware, build_fleet, describe, plan_models
-from lab.huawei_cli import HuaweiCli
-from lab.model import LabOlt
-from lab.server import parse_args
-from lab.shell import Shell
-from lab.sshd import LabDevice, LabThread
-from lab.statefiles import StatePaths, write_inventory
-from lab.terminal import Terminal
-from lab.zte_cli import ZteCli
+from ispflow.cli.lab import lab_app
+from ispflow.lab import huawei_render, zte_render
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.catalog import FIRMWARE, OLT_MODELS
+from ispflow.lab.control import LabStatus, server_command
+from ispflow.lab.fleet import (
+    FleetError,
+    FleetSpec,
+    assign_firmware,
+    build_fleet,
+    describe,
+    plan_models,
+)
+from ispflow.lab.huawei_cli import HuaweiCli
+from ispflow.lab.model import LabOlt
+from ispflow.lab.server import parse_args
+from ispflow.lab.shell import Shell
+from ispflow.lab.sshd import LabDevice, LabThread
+from ispflow.lab.statefiles import StatePaths, write_inventory
+from ispflow.lab.terminal import Terminal
+from ispflow.lab.zte_cli import ZteCli
 
 RENDERERS = {"huawei": huawei_render.FIRMWARE, "zte": zte_render.FIRMWARE}
 SMALL = FleetSpec(pons=1, onus=4, autofind=0, base_port=0, concentrators=0)
@@ -167,7 +174,7 @@ def test_lab_up_takes_firmware(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         started.append(spec)
         return LabStatus(4242, spec.host, {"olt-poa-01": 10201}, time.time())
 
-    monkeypatch.setattr("lab.control.up", fake_up)
+    monkeypatch.setattr("ispflow.lab.control.up", fake_up)
     state = ["--state-dir", str(tmp_path), "--no-seed-store"]
     runner = CliRunner()
     done = runner.invoke(lab_app, ["up", "--firmware", "C320=v1,MA5800-X7=r018", *state])
@@ -185,7 +192,7 @@ def test_lab_status_shows_model_and_firmware(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     running = LabStatus(4242, "127.0.0.1", {"olt-poa-02": 10202}, time.time())
-    monkeypatch.setattr("lab.control.status", lambda paths: running)
+    monkeypatch.setattr("ispflow.lab.control.status", lambda paths: running)
     olts = [{"name": "olt-poa-02", "model": "C320", "firmware": "v2"}]
     (tmp_path / "lab.json").write_text(json.dumps({"olts": olts}))
     shown = CliRunner().invoke(lab_app, ["status", "--state-dir", str(tmp_path)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.routeros.plant import build_concentrators, subscriber
+from ispflow.lab.routeros.plant import build_concentrators, subscriber
 
 OLTS = [{"name": "olt-a", "site": "poa"}, {"name": "olt-b", "site": "cwb"}]
 ONUS = [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import RunbookError
-from engine.loader import load_runbook
+from ispflow.engine.errors import RunbookError
+from ispflow.engine.loader import load_runbook
 
 GOOD_STEP = "  - {name: s, task: core.echo, with: {a: 1}}\n"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import RunbookError
-from engine.loader import load_runbook
-from engine.paths import RUNBOOKS_DIR
+from ispflow.core.paths import RUNBOOKS_DIR
+from ispflow.engine.errors import RunbookError
+from ispflow.engine.loader import load_runbook
 
 SHIPPED = sorted(RUNBOOKS_DIR.glob("*.yaml"))
 CASES = 320

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from nornir.core.inventory import Defaults, Groups
 
-from engine.errors import UsageError
-from plugins.inventory.files import inventory_source
-from plugins.inventory.netbox import device_host
-from plugins.inventory.netbox_cache import DeviceCache
-from plugins.inventory.netbox_settings import netbox_settings
+from ispflow.core.errors import UsageError
+from ispflow.plugins.inventory.files import inventory_source
+from ispflow.plugins.inventory.netbox import device_host
+from ispflow.plugins.inventory.netbox_cache import DeviceCache
+from ispflow.plugins.inventory.netbox_settings import netbox_settings
 
 TOKEN = "nbt_abcdefghijkl.s3cretS3cretS3cretS3cretS3cretS3cretS3cr"
 
@@ -272,7 +272,7 @@ def test_which_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_cache_ttl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("plugins.inventory.netbox_cache.time.time", lambda: clock[0])
+    monkeypatch.setattr("ispflow.plugins.inventory.netbox_cache.time.time", lambda: clock[0])
     cache = DeviceCache(tmp_path / "c", ttl=60)
     query = {"role": ["olt"], "fields": "id,name"}
     assert cache.load("http://a", query) is None

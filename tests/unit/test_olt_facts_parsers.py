@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.olt import parsers_for
-from plugins.olt.drivers import driver_class
-from plugins.olt.parsing import DeviceError, UnreadableOutput
+from ispflow.plugins.olt import parsers_for
+from ispflow.plugins.olt.drivers import driver_class
+from ispflow.plugins.olt.parsing import DeviceError, UnreadableOutput
 
 HUAWEI_BOARD = """\
   -------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import RunbookError
-from engine.provisioning import ProvisioningError, fill, load_templates
+from ispflow.engine.errors import RunbookError
+from ispflow.engine.provisioning import ProvisioningError, fill, load_templates
 
 CONTRACT = {"contract": "C-1001", "customer": "Ana Souza", "plan": "FIBRA 300M", "vlan": 101}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from engine.reconcile import device_findings, inventory_findings, plan_fixes
-from tasks.reconcile import compare_logins, compare_onus
+from ispflow.engine.reconcile import device_findings, inventory_findings, plan_fixes
+from ispflow.tasks.reconcile import compare_logins, compare_onus
 
 
 def test_compare_onus_on_one_olt() -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from engine.outcome import RunOutcome, StepOutcome
-from engine.reports import FORMATS, render_report, write_report
-from engine.reports.html import render_html
-from engine.reports.json_report import render_json
-from engine.reports.junit import SYSTEM_OUT_LIMIT, render_junit
-from engine.reports.text import print_summary, render_text
+from ispflow.core.outcome import RunOutcome, StepOutcome
+from ispflow.engine.reports import FORMATS, render_report, write_report
+from ispflow.engine.reports.html import render_html
+from ispflow.engine.reports.json_report import render_json
+from ispflow.engine.reports.junit import SYSTEM_OUT_LIMIT, render_junit
+from ispflow.engine.reports.text import print_summary, render_text
 
 T0 = datetime(2026, 11, 24, 11, 3, 55, tzinfo=UTC)
 STEPS = ["check signal", "configure vlan", "save config"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.routeros.wire import encode_length, encode_sentence
-from plugins.connections.routeros_api import _attributes, _split_sentences
+from ispflow.lab.routeros.wire import encode_length, encode_sentence
+from ispflow.plugins.concentrator.mikrotik.connection import _attributes, _split_sentences
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.secrets import MASK, Secrets
+from ispflow.engine.secrets import MASK, Secrets
 
 
 @pytest.mark.parametrize("secret", ["s3cret-pw", "pa'ss\"w\\rd", "tab\tpw", "123456"])

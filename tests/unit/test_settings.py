@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import UsageError
-from store.tickets.config import ticket_settings
+from ispflow.core.errors import UsageError
+from ispflow.store.tickets.config import ticket_settings
 
 
 @pytest.fixture(autouse=True)

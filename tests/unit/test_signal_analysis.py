@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.signal_analysis import AuditSettings, analyze, position_key
+from ispflow.engine.signal_analysis import AuditSettings, analyze, position_key
 
 
 def reading(

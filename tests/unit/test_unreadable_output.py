@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from plugins.olt import raw_answers
-from plugins.olt.driver import PonPort
-from plugins.olt.drivers import driver_class
-from plugins.olt.parsing import UnreadableOutput
-from plugins.olt.session import CliSession, DeviceRefused
+from ispflow.plugins.olt import raw_answers
+from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_class
+from ispflow.plugins.olt.parsing import UnreadableOutput
+from ispflow.plugins.olt.session import CliSession, DeviceRefused
 
 # A ZTE ONU-state table of a firmware not seen yet: a column more in every row.
 FUTURE_STATE = """\
@@ -111,7 +111,7 @@ class ScriptedConnection:
 
 
 def test_a_busy_olt_is_not_taken_for_a_serial_that_is_not_there() -> None:
-    from tasks.onu import read_records
+    from ispflow.tasks.onu import read_records
 
     driver = driver_class("huawei")()
     line = driver.onu_by_serial("HWTC0000AB01")[-1]

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from engine.vartypes import (
+from ispflow.engine.vartypes import (
     MASK,
     MISSING,
     VAR_TYPES,

@@ -7,39 +7,47 @@ or comment that could be read as another word, a query or a script never reaches
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.command_render import CommandRenderer
-from engine.guard import check_cli_context
-from engine.paths import TEMPLATES_DIR
-from plugins.connections.routeros_api import ApiOp
+from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError, TrapError
 
-# RouterOS names: what MikroTik's own UI accepts without quoting.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:+-]{0,63}")
+from ispflow.core.paths import TEMPLATES_DIR
+from ispflow.engine.command_render import CommandRenderer
+from ispflow.engine.guard import check_cli_context
+from ispflow.plugins.concentrator.contract import ApiOp, ConcentratorDriver
+from ispflow.plugins.concentrator.mikrotik import napalm_device
+from ispflow.plugins.concentrator.mikrotik.connection import CONNECTION_NAME
+from ispflow.plugins.concentrator.mikrotik.connection import default_port as api_port
+from ispflow.plugins.concentrator.names import BadName
+from ispflow.plugins.concentrator.names import checked_name as _checked_name
+from ispflow.plugins.concentrator.ranges import parse_ranges
+
+if TYPE_CHECKING:
+    from nornir.core.inventory import Host
+    from nornir.core.task import Task
+
 _MARK, _END = "ispflowvalue", "end"
 _MARKER = re.compile(rf"{_MARK}([a-z_]+){_END}")
 # Logins filtered in one print query; more than this and the whole table is read instead.
 QUERY_LOGINS = 20
 
-
-class BadName(ValueError):
-    pass
-
-
-def checked_name(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise BadName(
-            f"{what} {value!r} is not a RouterOS name (letters, digits and @._:+- only, "
-            "up to 64 characters)"
-        )
-    return value
+# The safe names (plugins/concentrator/names.py) are what MikroTik's own UI accepts without
+# quoting; the message calls them what an operator of these routers knows them as.
+checked_name = functools.partial(_checked_name, kind="RouterOS")
 
 
-class MikrotikDriver:
+class MikrotikDriver(ConcentratorDriver):
     vendor = "mikrotik"
+    connection = CONNECTION_NAME
+    # What a cut API session looks like through librouteros.
+    session_lost = (ConnectionClosed, FatalError, ProtocolError)
+    login_refused = (TrapError,)
+    config_source = "the RouterOS export through NAPALM (napalm-ros)"
+    config_structure = napalm_device.CONFIG_STRUCTURE
     _renderer: CommandRenderer | None = None
 
     @classmethod
@@ -76,9 +84,9 @@ class MikrotikDriver:
         filled = [_MARKER.sub(lambda m: values[m.group(1)], word) for word in words]
         return ApiOp(filled[0], tuple(filled[1:]))
 
-    def preview(self, template: str, **placeholders: str) -> str:
+    def preview(self, operation: str, **placeholders: str) -> str:
         """A sentence for --dry-run, with `<...>` where only the router knows the value."""
-        return self.op(template, **placeholders).text()
+        return self.op(operation, **placeholders).text()
 
     # -- answers --------------------------------------------------------------------------
     @staticmethod
@@ -137,6 +145,9 @@ class MikrotikDriver:
             "uptime": row.get("uptime"),
         }
 
+    def identity_mismatch(self) -> str:
+        return "the device does not answer /system/resource/print as RouterOS does"
+
     # -- changes --------------------------------------------------------------------------
     def pool_add(self, name: str, ranges: str, next_pool: str | None = None) -> ApiOp:
         return self.op("pool_add", **self._pool(name, ranges, next_pool))
@@ -173,6 +184,30 @@ class MikrotikDriver:
     def session_drop(self, session_id: str) -> ApiOp:
         return self.op("session_drop", session_id=_item_id(session_id))
 
+    # -- the device itself ----------------------------------------------------------------
+    def default_port(self, extras: Mapping[str, Any]) -> int:
+        return api_port(extras)
+
+    def facts(self, task: Task) -> dict[str, Any]:
+        return napalm_device.concentrator_facts(task)
+
+    def would_read(self, host: Host, what: str) -> dict[str, Any]:
+        params = napalm_device.napalm_parameters(host)
+        return {
+            "would": f"read {what} through NAPALM ({napalm_device.NAPALM_DRIVER})",
+            "address": f"{params['hostname']}:{params['port']}",
+            "tls": "ssl_wrapper" in params["extras"]["optional_args"],
+        }
+
+    def config(self, task: Task, *, sanitized: bool = True) -> str:
+        return napalm_device.concentrator_config(task, sanitized=sanitized)
+
+    def mask_config(self, text: str) -> str:
+        return napalm_device.mask_config(text)
+
+    def session_interface(self, name: str) -> bool:
+        return napalm_device.session_interface(name)
+
 
 def _few(logins: Sequence[str]) -> list[str]:
     names = [checked_name(login, "login") for login in logins]
@@ -183,49 +218,3 @@ def _item_id(value: str) -> str:
     if not re.fullmatch(r"\*[0-9A-Fa-f]{1,8}", value):
         raise BadName(f"{value!r} is not a RouterOS item id (*1A)")
     return value
-
-
-def parse_ranges(text: str) -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]:
-    """`10.0.0.2-10.0.0.99,10.0.1.0/24` as (first, last) pairs; ValueError if malformed."""
-    found = []
-    for part in str(text).split(","):
-        part = part.strip()
-        try:
-            if "/" in part:
-                network = ipaddress.IPv4Network(part, strict=False)
-                found.append((network.network_address, network.broadcast_address))
-                continue
-            low, _, high = part.partition("-")
-            first = ipaddress.IPv4Address(low.strip())
-            last = ipaddress.IPv4Address(high.strip()) if high else first
-        except ValueError:
-            raise ValueError(f"pool range {part!r} is not a.b.c.d-a.b.c.e or a.b.c.d/nn") from None
-        if first > last:
-            raise ValueError(f"pool range {part!r} ends before it starts")
-        found.append((first, last))
-    return found
-
-
-def overlap(a: str, b: str) -> tuple[str, str] | None:
-    """The first pair of overlapping ranges between two pools' `ranges`, if any."""
-    for first, last in parse_ranges(a):
-        for other_first, other_last in parse_ranges(b):
-            if first <= other_last and other_first <= last:
-                return f"{first}-{last}", f"{other_first}-{other_last}"
-    return None
-
-
-def in_ranges(address: str, ranges: str) -> bool:
-    """Is `address` inside a pool's `ranges` (`a-b,c/24,...`)?"""
-    try:
-        ip = ipaddress.IPv4Address(address)
-    except ValueError:
-        return False
-    for part in ranges.split(","):
-        low, _, high = part.strip().partition("-")
-        if "/" in low:
-            if ip in ipaddress.IPv4Network(low, strict=False):
-                return True
-        elif ipaddress.IPv4Address(low) <= ip <= ipaddress.IPv4Address(high or low):
-            return True
-    return False

@@ -2,7 +2,7 @@
 
 The NAPALM session is nornir-napalm's `napalm` connection, opened with the same address,
 port, login and TLS settings the host's `routeros_api` connection uses (see
-plugins/connections/routeros_api.py), so a concentrator is described once in the inventory.
+connection.py beside this module), so a concentrator is described once in the inventory.
 TLS there (`extras.tls`, `tls_verify`, `ca_file`) becomes napalm-ros's `ssl_wrapper`. The
 session is closed again after each read unless it was already open.
 
@@ -21,11 +21,11 @@ from typing import Any
 from nornir.core.inventory import Host
 from nornir.core.task import Task
 
-API_CONNECTION = "routeros_api"
+from ispflow.plugins.concentrator.mikrotik.connection import CONNECTION_NAME as API_CONNECTION
+from ispflow.plugins.concentrator.mikrotik.connection import DEFAULT_TIMEOUT_S, default_port
+
 NAPALM_CONNECTION = "napalm"  # nornir-napalm's connection plugin
 NAPALM_DRIVER = "ros"  # napalm-ros
-DEFAULT_PORT, TLS_PORT = 8728, 8729
-DEFAULT_TIMEOUT_S = 10.0
 MASK = "***"
 # An export's comment lines (`# by RouterOS 7.16.2`, `# model = …`): not configuration.
 CONFIG_STRUCTURE = re.compile(r"#.*")
@@ -49,7 +49,7 @@ def napalm_parameters(host: Host) -> dict[str, Any]:
     params = host.get_connection_parameters(API_CONNECTION)
     extras = dict(params.extras or {})
     tls = bool(extras.get("tls", False))
-    port = int(params.port or (TLS_PORT if tls else DEFAULT_PORT))
+    port = int(params.port or default_port(extras))
     optional: dict[str, Any] = {"port": port}
     if tls:
         optional["ssl_wrapper"] = _tls_wrapper(params.hostname, extras)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
+from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 
 
 def serial_hex(serial: str) -> str:

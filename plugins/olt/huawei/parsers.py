@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from plugins.olt.cleanup import clean_lines
-from plugins.olt.driver import config_text
-from plugins.olt.parsing import (
+from ispflow.plugins.olt.cleanup import clean_lines
+from ispflow.plugins.olt.driver import config_text
+from ispflow.plugins.olt.parsing import (
     DeviceError,
     Record,
     VendorParsers,

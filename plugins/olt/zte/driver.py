@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+from ispflow.plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
 
 # Models whose CLI names interfaces gpon_olt-1/1/1 / gpon_onu-1/1/1:N instead of
 # gpon-olt_1/1/1 / gpon-onu_1/1/1:N.

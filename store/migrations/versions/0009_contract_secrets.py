@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from store.columns import UTCDateTime
+from ispflow.store.columns import UTCDateTime
 
 revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0008"

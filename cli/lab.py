@@ -14,17 +14,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from ispflow.cli.common import err, make_console
+from ispflow.cli.options import CONTEXT_SETTINGS, DbOption
+from ispflow.plugins.vendors import olt_vendors
 
 # The lab's modules (asyncssh, the fleet model) load inside the commands: every `ispflow`
 # command builds this sub-app, and `ispflow run` should not pay for a simulator it never uses.
 if TYPE_CHECKING:
-    from lab.statefiles import StatePaths
+    from ispflow.lab.statefiles import StatePaths
 
 DEFAULT_STATE_DIR = Path(".ispflow-lab")
 
 EXIT_USAGE = 2
+
+# The OLT vendors whose devices the lab simulates (those that register a lab profile).
+LAB_VENDORS = tuple(sorted(name for name, v in olt_vendors().items() if v.lab_profile))
 
 lab_app = typer.Typer(
     help=(
@@ -33,9 +39,9 @@ lab_app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    context_settings=CONTEXT_SETTINGS,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = make_console()
 
 StateDir = Annotated[
     Path, typer.Option("--state-dir", help="Where the lab keeps its inventory, secrets and pid.")
@@ -57,8 +63,8 @@ def _duration(seconds: float) -> str:
 def up_command(
     olts: Annotated[int, typer.Option("--olts", min=1, help="How many OLTs.")] = 4,
     vendors: Annotated[
-        str, typer.Option("--vendors", help="Vendors in turn, comma-separated: huawei, zte.")
-    ] = "huawei,zte",
+        str, typer.Option("--vendors", help="OLT vendors in turn, comma-separated.")
+    ] = ",".join(LAB_VENDORS),
     pons: Annotated[int, typer.Option("--pons", min=1, help="PON ports with ONUs per OLT.")] = 4,
     onus: Annotated[int, typer.Option("--onus", min=0, help="Authorized ONUs per PON.")] = 16,
     autofind: Annotated[
@@ -109,14 +115,7 @@ def up_command(
     password: Annotated[
         str | None, typer.Option("--password", help="Password (default: a new random one).")
     ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Store to fill with the lab's customers, contracts and ONUs "
-            "(default: $ISPFLOW_DB, else ./ispflow.db).",
-        ),
-    ] = None,
+    db: DbOption = None,
     seed_store: Annotated[
         bool,
         typer.Option(
@@ -126,15 +125,16 @@ def up_command(
     ] = True,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
-    """Start the lab in the background, write its inventory and secrets, fill the store.
+    """Start the lab in the background, write its inventory and secrets, fill the store
+    (`--db`) with the lab's customers, contracts and ONUs.
 
     Runbooks pick the running lab up from ./.ispflow-lab (no ISPFLOW_INVENTORY needed) as long
     as you run them from the folder where you started it.
     """
-    from lab.control import LabAlreadyRunning, LabControlError, down, up
-    from lab.fleet import FleetError, FleetSpec
-    from lab.statefiles import StatePaths
-    from store.db import database_url
+    from ispflow.lab.control import LabAlreadyRunning, LabControlError, down, up
+    from ispflow.lab.fleet import FleetError, FleetSpec
+    from ispflow.lab.statefiles import StatePaths
+    from ispflow.store.db import database_url
 
     spec = FleetSpec(
         olts=olts,
@@ -196,9 +196,9 @@ def up_command(
 
 
 def _seed(paths: StatePaths, db: str | None) -> tuple[str, dict[str, int]]:
-    from lab.seed_store import seed_from_fleet
-    from lab.seed_tickets import seed_service_orders
-    from store.db import open_database
+    from ispflow.lab.seed_store import seed_from_fleet
+    from ispflow.lab.seed_tickets import seed_service_orders
+    from ispflow.store.db import open_database
 
     fleet = json.loads(paths.lab_json.read_text(encoding="utf-8"))
     with open_database(db) as database:
@@ -210,8 +210,8 @@ def _seed(paths: StatePaths, db: str | None) -> tuple[str, dict[str, int]]:
 @lab_app.command("status")
 def status_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Is the lab running? Its pid, ports and uptime."""
-    from lab.control import status
-    from lab.statefiles import StatePaths, read_server_info
+    from ispflow.lab.control import status
+    from ispflow.lab.statefiles import StatePaths, read_server_info
 
     paths = StatePaths(state_dir.resolve())
     running = status(paths)
@@ -315,9 +315,9 @@ def fault_command(
 
     ispflow lab fault --clear
     """
-    from lab.control import status
-    from lab.faults import read_faults, write_faults
-    from lab.statefiles import StatePaths
+    from ispflow.lab.control import status
+    from ispflow.lab.faults import read_faults, write_faults
+    from ispflow.lab.statefiles import StatePaths
 
     paths = StatePaths(state_dir.resolve())
     running = status(paths)
@@ -369,7 +369,7 @@ def fault_command(
 
 
 def _wait_applied(root: Path) -> None:
-    from lab.faults import wait_applied
+    from ispflow.lab.faults import wait_applied
 
     if not wait_applied(root):
         out.print("lab: the lab server has not taken the change yet (a busy machine?)")
@@ -428,8 +428,8 @@ def _attenuations(items: list[str]) -> dict[str, float]:
 @lab_app.command("down")
 def down_command(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Stop the lab (its sessions are closed; the state folder stays)."""
-    from lab.control import down
-    from lab.statefiles import StatePaths
+    from ispflow.lab.control import down
+    from ispflow.lab.statefiles import StatePaths
 
     paths = StatePaths(state_dir.resolve())
     try:

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from engine.errors import RunbookError, UsageError
-from engine.vartypes import VarErrors
+from ispflow.cli.common import err, make_console
+from ispflow.cli.options import CONTEXT_SETTINGS, DbOption, JsonAlias, LimitOption, OutputOption
+from ispflow.core.errors import UsageError
+from ispflow.engine.errors import RunbookError
+from ispflow.engine.vartypes import VarErrors
 
 schedule_app = typer.Typer(
     help=(
@@ -33,25 +35,22 @@ schedule_app = typer.Typer(
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
 
-err = Console(stderr=True, highlight=False)
 EXIT_REFUSED, EXIT_USAGE = 1, 2
 # A lease outlives a few missed renewals (a slow store, a paused VM) but not a dead scheduler
 # by long.
 LEASE_SECONDS = 60.0
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-]
 NameArgument = Annotated[str, typer.Argument(help="The schedule's name.")]
 
 
 @contextlib.contextmanager
 def _store(db: str | None) -> Iterator[Any]:
     """The open store, with store and usage errors turned into a message and exit code."""
-    from store.db import StoreError, open_database
-    from store.schedules import ScheduleNotFound
+    from ispflow.store.db import StoreError, open_database
+    from ispflow.store.schedules import ScheduleNotFound
 
     database = None
     try:
@@ -86,9 +85,7 @@ def add_schedule(
         list[str] | None,
         typer.Option("--extra-vars", "-e", help="Set a var: `-e days=5`, or `-e @vars.yaml`."),
     ] = None,
-    limit: Annotated[
-        str | None, typer.Option("--limit", "-l", help="Narrow hosts, as for `ispflow run`.")
-    ] = None,
+    limit: LimitOption = None,
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=1, help="Hosts in parallel.")
     ] = None,
@@ -99,8 +96,8 @@ def add_schedule(
 ) -> None:
     """Add a schedule. The runbook and vars are checked now: a schedule that cannot run is
     not stored. It is first due at once (the next `ispflow scheduler` tick)."""
-    from ispflow import parse_extra_vars
-    from store.schedules import add, format_every, parse_every
+    from ispflow.engine.api import parse_extra_vars
+    from ispflow.store.schedules import add, format_every, parse_every
 
     try:
         every_seconds = parse_every(every)
@@ -135,15 +132,15 @@ def add_schedule(
             enabled=not disabled,
         )
     state = "disabled" if disabled else "first due now"
-    Console(highlight=False).print(
+    make_console().print(
         f"schedule '{schedule.name}': {schedule.runbook} every "
         f"{format_every(schedule.every_seconds)} ({state})"
     )
 
 
 def _check_runbook(runbook: str, given: dict[str, Any], limit: str | None) -> Any:
-    from engine.vartypes import resolve_vars
-    from ispflow import load_runbook, parse_limit
+    from ispflow.engine.api import load_runbook, parse_limit
+    from ispflow.engine.vartypes import resolve_vars
 
     book = load_runbook(runbook)
     resolve_vars(book.var_specs, given)
@@ -163,20 +160,21 @@ def _runbook_reference(runbook: str) -> str:
 
 @schedule_app.command("list")
 def list_schedules(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Every schedule, soonest due first."""
-    from store.schedules import format_every
-    from store.schedules import list_schedules as stored
+    from ispflow.store.schedules import format_every
+    from ispflow.store.schedules import list_schedules as stored
 
     with _store(db) as database:
         found = stored(database)
-    if as_json:
+    if output == "json":
         sys.stdout.write(json.dumps([s.as_dict() for s in found], indent=2) + "\n")
         return
     if not found:
-        Console(highlight=False).print("no schedules (add one with `ispflow schedule add`)")
+        make_console().print("no schedules (add one with `ispflow schedule add`)")
         return
     table = Table(box=None, pad_edge=False)
     for column in ("name", "runbook", "every", "next run", "last run", "status", "running on"):
@@ -193,39 +191,37 @@ def list_schedules(
             " ".join(p for p in (s.last_status, s.last_run_id) if p),
             running,
         )
-    Console(highlight=False).print(table)
+    make_console().print(table)
 
 
 @schedule_app.command("remove")
 def remove_schedule(name: NameArgument, db: DbOption = None) -> None:
     """Delete a schedule (its runs stay in the journal)."""
-    from store.schedules import remove
+    from ispflow.store.schedules import remove
 
     with _store(db) as database:
         remove(database, name)
-    Console(highlight=False).print(f"schedule '{name}' removed")
+    make_console().print(f"schedule '{name}' removed")
 
 
 @schedule_app.command("enable")
 def enable_schedule(name: NameArgument, db: DbOption = None) -> None:
     """Run a schedule again; if its time has passed it is due at once."""
-    from store.schedules import set_enabled
+    from ispflow.store.schedules import set_enabled
 
     with _store(db) as database:
         schedule = set_enabled(database, name, True)
-    Console(highlight=False).print(
-        f"schedule '{name}' enabled, next run {_when(schedule.next_run_at)}"
-    )
+    make_console().print(f"schedule '{name}' enabled, next run {_when(schedule.next_run_at)}")
 
 
 @schedule_app.command("disable")
 def disable_schedule(name: NameArgument, db: DbOption = None) -> None:
     """Stop running a schedule (a run in progress finishes)."""
-    from store.schedules import set_enabled
+    from ispflow.store.schedules import set_enabled
 
     with _store(db) as database:
         set_enabled(database, name, False)
-    Console(highlight=False).print(f"schedule '{name}' disabled")
+    make_console().print(f"schedule '{name}' disabled")
 
 
 def _when(moment: datetime | None) -> str:
@@ -262,7 +258,7 @@ def scheduler(
     schedule runs in one of them at a time. Exit codes: 0 ok (with --once: every run ok),
     1 some run failed (--once), 2 usage or store error.
     """
-    from store.schedules import owner_id, parse_every
+    from ispflow.store.schedules import owner_id, parse_every
 
     try:
         tick_seconds = parse_every(tick)
@@ -298,7 +294,7 @@ class _Scheduler:
         return self.failed
 
     def _loop(self, *, once: bool, tick: float) -> None:
-        from store.db import StoreError
+        from ispflow.store.db import StoreError
 
         self.once = once
         self._start_due()
@@ -326,8 +322,8 @@ class _Scheduler:
             time.sleep(0.2 if self.active else max(0.0, next_look - time.monotonic()))
 
     def _start_due(self) -> None:
-        from store.columns import utcnow
-        from store.schedules import due, take
+        from ispflow.store.columns import utcnow
+        from ispflow.store.schedules import due, take
 
         for schedule in due(self.database):
             if schedule.id in self.active or not take(
@@ -345,9 +341,9 @@ class _Scheduler:
             active.thread.start()
 
     def _execute(self, active: _Active) -> None:
-        from engine.executor import StoreLost
-        from engine.model import RunOptions
-        from ispflow import parse_limit, run_runbook
+        from ispflow.engine.api import parse_limit, run_runbook
+        from ispflow.engine.executor import StoreLost
+        from ispflow.engine.model import RunOptions
 
         schedule = active.schedule
         try:
@@ -372,8 +368,8 @@ class _Scheduler:
             active.done.set()
 
     def _reap(self) -> None:
-        from store.db import StoreError
-        from store.schedules import finish
+        from ispflow.store.db import StoreError
+        from ispflow.store.schedules import finish
 
         for schedule_id, active in list(self.active.items()):
             if not active.done.is_set():
@@ -405,8 +401,8 @@ class _Scheduler:
             )
 
     def _renew(self) -> None:
-        from store.db import StoreError
-        from store.schedules import renew
+        from ispflow.store.db import StoreError
+        from ispflow.store.schedules import renew
 
         for schedule_id, active in self.active.items():
             if active.done.is_set():
@@ -421,7 +417,7 @@ class _Scheduler:
     def _stop(self) -> None:
         """First Ctrl-C: take nothing new, let the runs in progress finish. Second: quit now,
         giving the leases back so the schedules stay due."""
-        from store.schedules import release
+        from ispflow.store.schedules import release
 
         if self.active:
             names = ", ".join(a.schedule.name for a in self.active.values())

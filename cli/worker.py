@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True, highlight=False)
+from ispflow.cli.common import err
+from ispflow.cli.options import DbOption
 
 
 def worker(
@@ -35,26 +35,24 @@ def worker(
     source: Annotated[
         str | None, typer.Option("--source", help="Inventory source: files, netbox or store.")
     ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="The shared store (PostgreSQL URL; default: ISPFLOW_DB)."),
-    ] = None,
+    db: DbOption = None,
     loglevel: Annotated[str, typer.Option("--loglevel", help="Celery's log level.")] = "warning",
 ) -> None:
     """Run shards of distributed runs: the hosts of a step, sent by `ispflow run --runner
     celery` to the queue of their site.
 
     A worker reaches only the devices of its own inventory (its POP's), writes results to the
-    shared store (PostgreSQL) and takes the broker from `celery:` in ispflow.yaml (or
-    ISPFLOW_BROKER_URL; default Redis on 127.0.0.1:6379). Stop it with Ctrl-C: the shard it
-    is running finishes first; a worker that dies mid-shard has it sent again to another.
+    store the coordinator uses (a PostgreSQL URL, by --db or ISPFLOW_DB) and takes the broker
+    from `celery:` in ispflow.yaml (or ISPFLOW_BROKER_URL; default Redis on 127.0.0.1:6379).
+    Stop it with Ctrl-C: the shard it is running finishes first; a worker that dies mid-shard
+    has it sent again to another.
 
     Examples: `ispflow worker --queues site-poa --concurrency 4`, `ispflow worker --beat`.
     """
-    from engine.errors import UsageError
-    from plugins.runners.celery_app import WORKER_INVENTORY, WORKER_SOURCE
-    from plugins.runners.celery_settings import DEFAULT_QUEUE, load_settings, queue_for
-    from store.db import StoreError, open_database
+    from ispflow.core.errors import UsageError
+    from ispflow.plugins.runners.celery_app import WORKER_INVENTORY, WORKER_SOURCE
+    from ispflow.plugins.runners.celery_settings import DEFAULT_QUEUE, load_settings, queue_for
+    from ispflow.store.db import StoreError, open_database
 
     if db:
         os.environ["ISPFLOW_DB"] = db
@@ -74,12 +72,12 @@ def worker(
         if queues:
             chosen = [q.strip() for q in queues.split(",") if q.strip()]
         else:
-            from plugins.inventory.files import open_nornir
+            from ispflow.plugins.inventory.files import open_nornir
 
             hosts = open_nornir(inventory, source).inventory.hosts.values()
             chosen = sorted({DEFAULT_QUEUE} | {queue_for(h) for h in hosts})
-        from plugins.runners.celery_app import app
-        from plugins.runners.celery_broker import check_reachable
+        from ispflow.plugins.runners.celery_app import app
+        from ispflow.plugins.runners.celery_broker import check_reachable
 
         # Celery itself would retry for minutes, logging each try, before it gave up.
         check_reachable(app, settings)
@@ -90,7 +88,7 @@ def worker(
         f"worker: queues {', '.join(chosen)}; {concurrency} at once; broker "
         f"{settings.shown()}; store {store}" + ("; with beat" if beat else "")
     )
-    from plugins.runners import celery_beat  # noqa: F401 - registers the schedule tasks
+    from ispflow.plugins.runners import celery_beat  # noqa: F401 - registers the schedule tasks
 
     _warm_up()
 
@@ -116,9 +114,9 @@ def worker(
 def _warm_up() -> None:
     """Import what a shard needs before the pool forks: each pool process starts warm
     instead of paying the imports on its first shard."""
-    import engine.executor  # noqa: F401
-    import plugins.inventory.files  # noqa: F401
-    import plugins.runners.shard_worker  # noqa: F401
-    from engine.registry import registry
+    import ispflow.engine.executor  # noqa: F401
+    import ispflow.plugins.inventory.files  # noqa: F401
+    import ispflow.plugins.runners.shard_worker  # noqa: F401
+    from ispflow.engine.registry import registry
 
     registry.names()  # the tasks' modules, loaded once

@@ -11,12 +11,20 @@ from datetime import datetime, time, timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from engine.errors import UsageError
-from store.tickets.backend import TicketBackend
-from store.tickets.model import (
+from ispflow.cli.common import err, make_console
+from ispflow.cli.options import (
+    CONTEXT_SETTINGS,
+    DbOption,
+    JsonAlias,
+    OutputOption,
+    max_option,
+)
+from ispflow.core.errors import UsageError
+from ispflow.store.tickets.backend import TicketBackend
+from ispflow.store.tickets.model import (
     DATE_FIELDS,
     STATUSES,
     NewTicket,
@@ -42,19 +50,15 @@ ticket_app = typer.Typer(
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
 
-err = Console(stderr=True, highlight=False)
 EXIT_REFUSED, EXIT_USAGE = 1, 2
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-]
 BackendOption = Annotated[
     str | None,
     typer.Option("--backend", help="store or rt (default: from the configuration, else store)."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 PersonOption = Annotated[
     str | None,
     typer.Option(
@@ -74,8 +78,8 @@ def _person(person: str | None) -> str:
 @contextlib.contextmanager
 def _tickets(db: str | None, backend: str | None) -> Iterator[TicketBackend]:
     """The backend, with every ticket and store error turned into a message and exit code."""
-    from store.db import StoreError, open_database
-    from store.tickets.config import open_ticket_backend, ticket_settings
+    from ispflow.store.db import StoreError, open_database
+    from ispflow.store.tickets.config import open_ticket_backend, ticket_settings
 
     database = None
     opened = None
@@ -118,13 +122,17 @@ def parse_when(text: str | None, *, end: bool = False, option: str = "") -> date
     return moment if moment.tzinfo else moment.astimezone()
 
 
-def _print(ticket: Ticket, as_json: bool) -> None:
-    if as_json:
+def _print(ticket: Ticket, output: str) -> None:
+    if output == "json":
         sys.stdout.write(json.dumps(ticket.as_dict(), indent=2, ensure_ascii=False) + "\n")
         return
-    out = Console(highlight=False)
+    # What people typed ("[caixa 3]" in a note) is data, not Rich markup.
+    out = make_console(markup=False)
     owner = ticket.owner or "(nobody)"
-    out.print(f"[bold]{ticket.protocol}[/] #{ticket.ref} · {ticket.status} · {ticket.queue}")
+    out.print(
+        Text(ticket.protocol, style="bold")
+        + Text(f" #{ticket.ref} · {ticket.status} · {ticket.queue}")
+    )
     out.print(f"  {ticket.subject}")
     rows = [
         ("owner", owner),
@@ -153,9 +161,7 @@ def _print(ticket: Ticket, as_json: bool) -> None:
         out.print("  actions:")
         for action in ticket.actions:
             out.print(
-                f"    {_when(action.at)}  {action.author or '-':<18} {action.kind:<8} "
-                f"{action.text}",
-                soft_wrap=True,
+                f"    {_when(action.at)}  {action.author or '-':<18} {action.kind:<8} {action.text}"
             )
 
 
@@ -230,8 +236,9 @@ def list_tickets(
     unowned: Annotated[
         bool, typer.Option("--unowned", help="Only those nobody has claimed.")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 100,
-    as_json: JsonOption = False,
+    count: Annotated[int, max_option()] = 100,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
@@ -262,10 +269,10 @@ def list_tickets(
             reviewed=reviewed,
             urgent=True if urgent else None,
             unowned=unowned,
-            limit=limit,
+            limit=count,
         )
         found = tickets.search(query)
-    if as_json:
+    if output == "json":
         sys.stdout.write(
             json.dumps([t.as_dict() for t in found], indent=2, ensure_ascii=False) + "\n"
         )
@@ -298,19 +305,20 @@ def list_tickets(
             " / ".join(p for p in (t.district, t.city) if p),
             t.subject,
         )
-    Console(highlight=False, width=max(120, Console().width)).print(table)
+    make_console(markup=False).print(table)
 
 
 @ticket_app.command("show")
 def show(
     ref: Annotated[str, typer.Argument(help="Protocol or number.")],
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
     """One service order with its actions."""
     with _tickets(db, backend) as tickets:
-        _print(tickets.get(ref), as_json)
+        _print(tickets.get(ref), output)
 
 
 @ticket_app.command("open")
@@ -329,7 +337,8 @@ def open_ticket(
     urgent: Annotated[bool, typer.Option("--urgent")] = False,
     text: Annotated[str | None, typer.Option("--text", help="First action's text.")] = None,
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
@@ -348,20 +357,21 @@ def open_ticket(
             urgent=urgent,
             text=text,
         )
-        _print(tickets.open(new, author=_person(person)), as_json)
+        _print(tickets.open(new, author=_person(person)), output)
 
 
 @ticket_app.command("claim")
 def claim(
     ref: Annotated[str, typer.Argument(help="Protocol or number.")],
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
     """Lock the order to you; if someone holds it already this fails and says who."""
     with _tickets(db, backend) as tickets:
-        _print(tickets.claim(ref, _person(person)), as_json)
+        _print(tickets.claim(ref, _person(person)), output)
 
 
 @ticket_app.command("release")
@@ -371,13 +381,14 @@ def release(
         bool, typer.Option("--force", help="Release someone else's (supervisors).")
     ] = False,
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
     """Give the order back so someone else can claim it."""
     with _tickets(db, backend) as tickets:
-        _print(tickets.release(ref, _person(person), force=force), as_json)
+        _print(tickets.release(ref, _person(person), force=force), output)
 
 
 @ticket_app.command("comment")
@@ -385,13 +396,14 @@ def comment(
     ref: Annotated[str, typer.Argument(help="Protocol or number.")],
     text: Annotated[str, typer.Argument(help="What was done or found.")],
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
     """Record an action on the order."""
     with _tickets(db, backend) as tickets:
-        _print(tickets.comment(ref, _person(person), text), as_json)
+        _print(tickets.comment(ref, _person(person), text), output)
 
 
 @ticket_app.command("move")
@@ -401,13 +413,14 @@ def move(
         str, typer.Option("--queue", help="e.g. on-site-visit, hardware-maintenance.")
     ],
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
     """Move the order to another queue."""
     with _tickets(db, backend) as tickets:
-        _print(tickets.move(ref, _person(person), queue), as_json)
+        _print(tickets.move(ref, _person(person), queue), output)
 
 
 @ticket_app.command("wait")
@@ -417,13 +430,14 @@ def wait(
         bool, typer.Option("--reopen", help="The customer answered: back to open.")
     ] = False,
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
     """Mark the order as waiting on the customer (auto-closed after 5 business days)."""
     with _tickets(db, backend) as tickets:
-        _print(tickets.set_status(ref, _person(person), "open" if reopen else "waiting"), as_json)
+        _print(tickets.set_status(ref, _person(person), "open" if reopen else "waiting"), output)
 
 
 @ticket_app.command("set")
@@ -435,7 +449,8 @@ def set_fields(
     urgent: Annotated[bool | None, typer.Option("--urgent/--not-urgent")] = None,
     visit: Annotated[str | None, typer.Option("--visit", help="Visit time (ISO 8601).")] = None,
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
@@ -450,7 +465,7 @@ def set_fields(
             urgent=urgent,
             scheduled_at=parse_when(visit, option="--visit"),
         )
-        _print(changed, as_json)
+        _print(changed, output)
 
 
 @ticket_app.command("close")
@@ -459,10 +474,11 @@ def close(
     code: Annotated[str, typer.Option("--code", help="Solution code (required).")],
     text: Annotated[str, typer.Option("--text", help="What solved it.")] = "",
     person: PersonOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
     backend: BackendOption = None,
 ) -> None:
     """Close the order with a solution code; only its owner can, if it has one."""
     with _tickets(db, backend) as tickets:
-        _print(tickets.close(ref, _person(person), code, text), as_json)
+        _print(tickets.close(ref, _person(person), code, text), output)

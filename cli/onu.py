@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from ispflow.cli.common import err, make_console
+from ispflow.cli.options import CONTEXT_SETTINGS, DbOption, dry_run_option
 
 onu_app = typer.Typer(
     help="One ONU at a time: `ispflow onu replace C-1001 --serial HWTC1A2B3C4D`.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
-err = Console(stderr=True, highlight=False)
 
 
 @onu_app.command("replace")
@@ -23,13 +25,11 @@ def replace(
     old_state: Annotated[
         str, typer.Option("--old-state", help="The old ONU in the stock: defective or returned.")
     ] = "defective",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Show what would be sent.")
-    ] = False,
+    dry_run: Annotated[bool, dry_run_option("Show what would be sent; change nothing.")] = False,
     inventory: Annotated[
         Path | None, typer.Option("--inventory", "-i", help="Inventory folder.")
     ] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Store URL.")] = None,
+    db: DbOption = None,
 ) -> None:
     """Swap a contract's ONU for a new one on the same PON (runbook onu-replace): the old one
     removed, the new one installed with the same VLAN and description and its signal checked,
@@ -37,11 +37,12 @@ def replace(
 
     Exit 0 done, 1 failed (and put back), 2 bad input, 3 aborted.
     """
-    from engine.errors import RunbookError, UsageError
-    from engine.model import RunOptions
-    from engine.reports.text import print_summary
-    from engine.vartypes import VarErrors
-    from ispflow import EXIT_USAGE, exit_code, run_runbook
+    from ispflow.core.errors import UsageError
+    from ispflow.engine.api import EXIT_USAGE, exit_code, run_runbook
+    from ispflow.engine.errors import RunbookError
+    from ispflow.engine.model import RunOptions
+    from ispflow.engine.reports.text import print_summary
+    from ispflow.engine.vartypes import VarErrors
 
     given = {"contract": contract, "serial": serial, "old_state": old_state}
     try:
@@ -58,5 +59,5 @@ def replace(
     except UsageError as exc:
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
-    print_summary(result, Console(highlight=False))
+    print_summary(result, make_console())
     raise typer.Exit(exit_code(result.status))

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ispflow.cli.common import err, make_console
+from ispflow.cli.options import CONTEXT_SETTINGS, DbOption, JsonAlias, OutputOption
+
 if TYPE_CHECKING:
-    from store.db import Database
+    from ispflow.store.db import Database
 
 cto_app = typer.Typer(
     help=(
@@ -24,24 +26,20 @@ cto_app = typer.Typer(
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
 seal_app = typer.Typer(
     help="Seals (lacres): `ispflow seal register C-1001 L-000123 --by ana`.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
-err = Console(stderr=True, highlight=False)
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 @contextlib.contextmanager
 def _store(db: str | None) -> Iterator[Database]:
-    from store.cto import FieldError
-    from store.db import StoreError, open_database
+    from ispflow.store.cto import FieldError
+    from ispflow.store.db import StoreError, open_database
 
     database = None
     try:
@@ -55,13 +53,11 @@ def _store(db: str | None) -> Iterator[Database]:
             database.close()
 
 
-def _done(result: dict, as_json: bool, text: str) -> None:
-    if as_json:
+def _done(result: dict, output: str, text: str) -> None:
+    if output == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
-        Console(highlight=False).print(
-            text if result.get("changed", True) else text + " (already so)"
-        )
+        make_console().print(text if result.get("changed", True) else text + " (already so)")
 
 
 @cto_app.command("add")
@@ -71,30 +67,32 @@ def add(
     port: Annotated[str, typer.Option("--port", help="PON port, e.g. 0/1/3.")],
     ports: Annotated[int, typer.Option("--ports", help="Splitter ports (8, 16, ...).")] = 16,
     location: Annotated[str | None, typer.Option("--location", help="Where it is.")] = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Register a CTO on an OLT's PON port."""
-    from store.cto import add_cto
+    from ispflow.store.cto import add_cto
 
     with _store(db) as database:
         added = add_cto(database, code, olt=olt, port=port, ports_total=ports, location=location)
-    _done(added, as_json, f"CTO {added['cto']} on {added['olt']} {added['port']}, {ports} ports")
+    _done(added, output, f"CTO {added['cto']} on {added['olt']} {added['port']}, {ports} ports")
 
 
 @cto_app.command("list")
 def list_ctos(
     olt: Annotated[str | None, typer.Option("--olt")] = None,
     port: Annotated[str | None, typer.Option("--port", help="PON port, e.g. 0/1/3.")] = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """CTOs with their PON and used ports."""
-    from store.cto import list_ctos as listed
+    from ispflow.store.cto import list_ctos as listed
 
     with _store(db) as database:
         found = listed(database, olt=olt, port=port)
-    if as_json:
+    if output == "json":
         sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(show_edge=False)
@@ -108,7 +106,7 @@ def list_ctos(
             f"{c['used']}/{c['ports']}",
             c["location"] or "",
         )
-    Console(highlight=False).print(table if found else "no CTO matches")
+    make_console().print(table if found else "no CTO matches")
 
 
 @cto_app.command("link")
@@ -116,15 +114,16 @@ def link(
     contract: Annotated[str, typer.Argument(help="Contract code.")],
     cto: Annotated[str, typer.Argument(help="CTO code.")],
     port: Annotated[int, typer.Argument(help="CTO port number.")],
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Put a contract's drop on a CTO port (the CTO must be on the PON of its ONU)."""
-    from store.cto import link_cto
+    from ispflow.store.cto import link_cto
 
     with _store(db) as database:
         linked = link_cto(database, contract, cto, port)
-    _done(linked, as_json, f"contract {contract} on CTO {cto} port {port}")
+    _done(linked, output, f"contract {contract} on CTO {cto} port {port}")
 
 
 @seal_app.command("register")
@@ -132,12 +131,13 @@ def register(
     contract: Annotated[str, typer.Argument(help="Contract code.")],
     code: Annotated[str, typer.Argument(help="Seal code, e.g. L-000123.")],
     by: Annotated[str | None, typer.Option("--by", help="Who put the seal on.")] = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Register the seal put on a contract's connection (a seal code is used once)."""
-    from store.cto import register_seal
+    from ispflow.store.cto import register_seal
 
     with _store(db) as database:
         registered = register_seal(database, contract, code, by=by)
-    _done(registered, as_json, f"seal {code} on contract {contract}")
+    _done(registered, output, f"seal {code} on contract {contract}")

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from store.cli.common import err, fail, open_store
+from ispflow.cli.common import err, fail, make_console, open_store
+from ispflow.cli.options import CONTEXT_SETTINGS, DbOption, JsonAlias, OutputOption
 
 EXIT_DIFFERENT = 1
 
@@ -37,11 +37,9 @@ config_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-]
 HostArgument = Annotated[
     str, typer.Argument(help="Inventory name of the device.", show_default=False)
 ]
@@ -63,17 +61,18 @@ def list_command(
     host: Annotated[
         str | None, typer.Argument(help="Only this device: every version it had.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON on standard output.")] = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Every device's latest configuration, or one device's versions (oldest first)."""
-    from store.config_versions import latest_by_host, versions
+    from ispflow.store.config_versions import latest_by_host, versions
 
     with open_store(db) as database:
         rows = versions(database, host) if host else latest_by_host(database)
     if host and not rows:
         raise fail(f"no configuration of {host} is stored (run the config-backup runbook)")
-    if as_json:
+    if output == "json":
         sys.stdout.write(json.dumps([_shown(r) for r in rows], indent=1) + "\n")
         return
     table = Table(title=f"configurations of {host}" if host else "latest configuration per device")
@@ -88,7 +87,7 @@ def list_command(
             _when(row["first_seen"]),
             _when(row["last_seen"]),
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @config_app.command("show")
@@ -104,7 +103,7 @@ def show_command(
     db: DbOption = None,
 ) -> None:
     """Print one stored configuration (the latest by default) as the device gave it."""
-    from store.config_versions import find_version, parse_time
+    from ispflow.store.config_versions import find_version, parse_time
 
     if at and version:
         raise fail("give --at or --version, not both")
@@ -136,7 +135,7 @@ def diff_command(
 ) -> None:
     """A unified diff between two versions of a device's configuration (the last change by
     default). Exit 1 when they differ, 0 when they are the same."""
-    from store.config_versions import find_version, unified_diff, versions
+    from ispflow.store.config_versions import find_version, unified_diff, versions
 
     with open_store(db) as database:
         new = find_version(database, host, to_ref)

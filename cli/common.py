@@ -1,4 +1,4 @@
-"""What the store's commands share: the error line and exit code, the open store, JSON out."""
+"""What the commands share: consoles, the error line and exit code, the open store, JSON out."""
 
 from __future__ import annotations
 
@@ -14,10 +14,35 @@ from rich.console import Console
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from store.db import Database
+    from ispflow.store.db import Database
 
 EXIT_USAGE = 2
-err = Console(stderr=True, highlight=False)
+# Piped or redirected output is read by scripts, grep and log viewers, not by a person at an
+# 80-column window: a long line must stay one line, and a table as wide as its widest row.
+# COLUMNS is ignored then on purpose: shells that export it would bring the wrapping back.
+PIPED_WIDTH = 4096
+
+
+def make_console(*, stderr: bool = False, markup: bool = True, quiet: bool = False) -> Console:
+    """A console for the command line: the terminal's width on a terminal; otherwise text is
+    never wrapped (soft wrap) and tables may be as wide as they need."""
+    made = Console(stderr=stderr, highlight=False, markup=markup, quiet=quiet)
+    # FORCE_COLOR (set by many CI systems) makes Rich treat a pipe as a terminal: keep its
+    # colours, but not an 80-column width that nothing there would ever resize.
+    if not (made.is_terminal and _isatty(made.file)):
+        made.soft_wrap = True
+        made.width = PIPED_WIDTH
+    return made
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+err = make_console(stderr=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -32,7 +57,7 @@ def open_store(db: str | None) -> Iterator[Database]:
     message and exit 2."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from store.db import StoreError, open_database
+    from ispflow.store.db import StoreError, open_database
 
     database = None
     try:

@@ -17,11 +17,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from store.cli.common import fail, open_store, print_json
+from ispflow.cli.common import err, fail, make_console, open_store, print_json
+from ispflow.cli.options import (
+    CONTEXT_SETTINGS,
+    DbOption,
+    JsonAlias,
+    OutputOption,
+    dry_run_option,
+    max_option,
+)
 
 # The store's modules load inside the commands: every `ispflow` command builds this app.
 if TYPE_CHECKING:
-    from store.db import Database
+    from ispflow.store.db import Database
 
 EXIT_SKIPPED, EXIT_USAGE = 1, 2
 STATE_STYLES = {
@@ -50,13 +58,9 @@ stock_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
 
-err = Console(stderr=True, highlight=False)
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="JSON on standard output, for scripts.")]
 RefArgument = Annotated[
     str, typer.Argument(help="GPON serial or MAC of the ONU.", show_default=False)
 ]
@@ -75,7 +79,7 @@ class State(StrEnum):
 
 def _out() -> Console:
     # Notes are data: "[box 3]" is not Rich markup.
-    return Console(highlight=False, markup=False, width=max(120, Console().width))
+    return make_console(markup=False)
 
 
 def _state(state: str) -> Text:
@@ -89,10 +93,9 @@ def import_command(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Add the good rows, list the bad ones (exit 1).")
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Check the file and count; write nothing.")
-    ] = False,
-    as_json: JsonOption = False,
+    dry_run: Annotated[bool, dry_run_option("Check the file and count; write nothing.")] = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Add received ONUs from a CSV file (a delivery note, a spreadsheet); they go in_stock.
@@ -110,21 +113,21 @@ def import_command(
 
     * `ispflow stock import entrega.csv --dry-run`
     * `ispflow stock import entrega.csv`
-    * `ispflow stock import entrega.csv --skip-bad --json > import.json`
+    * `ispflow stock import entrega.csv --skip-bad -o json > import.json`
     """
-    from store.stock_csv import CsvImportError, import_items
+    from ispflow.store.stock_csv import CsvImportError, import_items
 
     with open_store(db) as database:
         try:
             summary = import_items(database, file, skip_bad=skip_bad, dry_run=dry_run)
         except CsvImportError as exc:
-            if as_json:
+            if output == "json":
                 print_json({"imported": False, "errors": exc.errors})
             else:
                 for line in exc.errors:
                     err.print(line, soft_wrap=True, markup=False)
             raise fail(f"{len(exc.errors)} problem(s) in {file}; nothing was imported") from None
-    if as_json:
+    if output == "json":
         print_json({"imported": not dry_run} | summary.to_dict())
     else:
         for line in summary.errors:
@@ -154,7 +157,7 @@ def export_command(
     * `ispflow stock export estoque.csv`
     * `ispflow stock export - --state in_stock | wc -l`
     """
-    from store.stock_csv import export_items
+    from ispflow.store.stock_csv import export_items
 
     with open_store(db) as database:
         try:
@@ -184,10 +187,9 @@ def list_command(
         str | None, typer.Option("--since", help="Received on or after (YYYY-MM-DD, DD/MM/YYYY).")
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Received on or before.")] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="At most this many.")
-    ] = None,
-    as_json: JsonOption = False,
+    count: Annotated[int | None, max_option()] = None,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """ONUs in the stock, oldest received first, with a count per model and state.
@@ -196,9 +198,9 @@ def list_command(
 
     * `ispflow stock list --state in_stock`
     * `ispflow stock list --model HG8245H --since 01/11/2026`
-    * `ispflow stock list --contract C-1042 --json`
+    * `ispflow stock list --contract C-1042 -o json`
     """
-    from store.stock import list_items
+    from ispflow.store.stock import list_items
 
     with open_store(db) as database:
         found = list_items(
@@ -209,9 +211,9 @@ def list_command(
             contract=contract,
             received_since=since,
             received_until=until,
-            limit=limit,
+            limit=count,
         )
-    if as_json:
+    if output == "json":
         print_json(found)
         return
     if not found:
@@ -240,19 +242,24 @@ def list_command(
 
 
 @stock_app.command("show")
-def show_command(ref: RefArgument, as_json: JsonOption = False, db: DbOption = None) -> None:
+def show_command(
+    ref: RefArgument,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
+    db: DbOption = None,
+) -> None:
     """One ONU of the stock: what it is, its state, and the contract and order it is for.
 
     Examples:
 
     * `ispflow stock show HWTC1A2B3C4D`
-    * `ispflow stock show 48575443-1A2B3C4D --json`
+    * `ispflow stock show 48575443-1A2B3C4D -o json`
     """
-    from store.stock import get_item
+    from ispflow.store.stock import get_item
 
     with open_store(db) as database:
         item = get_item(database, ref)
-    if as_json:
+    if output == "json":
         print_json(item)
         return
     _print_item(item)
@@ -280,10 +287,10 @@ def _print_item(item: dict[str, Any]) -> None:
 
 
 # -- state changes --------------------------------------------------------------------------
-def _changed(as_json: bool, db: str | None, change: Callable[[Database], dict[str, Any]]) -> None:
+def _changed(output: str, db: str | None, change: Callable[[Database], dict[str, Any]]) -> None:
     with open_store(db) as database:
         item = change(database)
-    if as_json:
+    if output == "json":
         print_json(item)
         return
     held = f" for contract {item['contract']}" if item["contract"] else ""
@@ -302,7 +309,8 @@ def reserve_command(
             help="Service order protocol (default: the contract's open installation order).",
         ),
     ] = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Set an ONU in stock aside for a contract.
@@ -316,59 +324,75 @@ def reserve_command(
     * `ispflow stock reserve HWTC1A2B3C4D C-1042`
     * `ispflow stock reserve aa:bb:cc:dd:ee:ff C-1042 --order 20261124000017`
     """
-    from store.stock import reserve
+    from ispflow.store.stock import reserve
 
-    _changed(as_json, db, lambda database: reserve(database, ref, contract, order))
+    _changed(output, db, lambda database: reserve(database, ref, contract, order))
 
 
 @stock_app.command("release")
 def release_command(
-    ref: RefArgument, note: NoteOption = None, as_json: JsonOption = False, db: DbOption = None
+    ref: RefArgument,
+    note: NoteOption = None,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
+    db: DbOption = None,
 ) -> None:
     """Put a reserved ONU (not installed after all) or a returned one (checked, working) back
     in_stock, unlinked from its contract.
 
     Example: `ispflow stock release HWTC1A2B3C4D --note 'customer gave up'`
     """
-    from store.stock import release
+    from ispflow.store.stock import release
 
-    _changed(as_json, db, lambda database: release(database, ref, note=note))
+    _changed(output, db, lambda database: release(database, ref, note=note))
 
 
 @stock_app.command("installed")
 def installed_command(
-    ref: RefArgument, note: NoteOption = None, as_json: JsonOption = False, db: DbOption = None
+    ref: RefArgument,
+    note: NoteOption = None,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
+    db: DbOption = None,
 ) -> None:
     """A reserved ONU is installed at its contract's premises.
 
     Example: `ispflow stock installed HWTC1A2B3C4D`
     """
-    from store.stock import mark_installed
+    from ispflow.store.stock import mark_installed
 
-    _changed(as_json, db, lambda database: mark_installed(database, ref, note=note))
+    _changed(output, db, lambda database: mark_installed(database, ref, note=note))
 
 
 @stock_app.command("returned")
 def returned_command(
-    ref: RefArgument, note: NoteOption = None, as_json: JsonOption = False, db: DbOption = None
+    ref: RefArgument,
+    note: NoteOption = None,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
+    db: DbOption = None,
 ) -> None:
     """An installed ONU came back (cancellation, replacement); `release` it once checked.
 
     Example: `ispflow stock returned HWTC1A2B3C4D --note 'contract cancelled'`
     """
-    from store.stock import mark_returned
+    from ispflow.store.stock import mark_returned
 
-    _changed(as_json, db, lambda database: mark_returned(database, ref, note=note))
+    _changed(output, db, lambda database: mark_returned(database, ref, note=note))
 
 
 @stock_app.command("defective")
 def defective_command(
-    ref: RefArgument, note: NoteOption = None, as_json: JsonOption = False, db: DbOption = None
+    ref: RefArgument,
+    note: NoteOption = None,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
+    db: DbOption = None,
 ) -> None:
     """The ONU does not work (from any state); it keeps its links, to tell where it failed.
 
     Example: `ispflow stock defective HWTC1A2B3C4D --note 'no PON light'`
     """
-    from store.stock import mark_defective
+    from ispflow.store.stock import mark_defective
 
-    _changed(as_json, db, lambda database: mark_defective(database, ref, note=note))
+    _changed(output, db, lambda database: mark_defective(database, ref, note=note))

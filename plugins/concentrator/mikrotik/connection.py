@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import librouteros
@@ -31,27 +30,14 @@ from librouteros.connections import SocketTransport
 from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError
 from nornir.core.configuration import Config
 
+from ispflow.plugins.concentrator.contract import ApiAnswer, ApiOp
+
 CONNECTION_NAME = "routeros_api"
+DEFAULT_PORT, TLS_PORT = 8728, 8729
+DEFAULT_TIMEOUT_S = 10.0
 BATCH = 500  # sentences in flight at once; keeps both sides' buffers small
 DEFAULT_ENCODING = "cp1252"
 RECEIVE_BYTES = 1 << 16
-
-
-@dataclass(frozen=True)
-class ApiOp:
-    """One API sentence: a command word and its attribute/query words, as sent."""
-
-    command: str
-    words: tuple[str, ...] = ()
-
-    def text(self) -> str:
-        return " ".join((self.command, *self.words))
-
-
-@dataclass
-class ApiAnswer:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    error: str | None = None  # the router's !trap message
 
 
 class TextNotCarried(ValueError):
@@ -231,6 +217,11 @@ def _typed(value: str) -> Any:
     return value
 
 
+def default_port(extras: Mapping[str, Any] | None) -> int:
+    """The API port when the inventory gives none: api-ssl's with TLS, plain api's without."""
+    return TLS_PORT if (extras or {}).get("tls", False) else DEFAULT_PORT
+
+
 class RouterOsApi:
     """Nornir connection plugin (entry point name `routeros_api`)."""
 
@@ -262,8 +253,8 @@ class RouterOsApi:
             str(hostname),
             str(username or ""),
             str(password or ""),
-            port=int(port or (8729 if tls else 8728)),
-            timeout=float(extras.get("timeout", 10)),
+            port=int(port or default_port(extras)),
+            timeout=float(extras.get("timeout", DEFAULT_TIMEOUT_S)),
             ssl_wrapper=wrapper,
             encoding=encoding,
         )

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.errors import UsageError
-from engine.suggest import did_you_mean
+from ispflow.core.errors import UsageError
+from ispflow.core.suggest import did_you_mean
 
 CONFIG_ENV = "ISPFLOW_CONFIG"
 DEFAULT_CONFIG = Path("ispflow.yaml")

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True, highlight=False)
-OUTPUTS = ("text", "json", "junit")
+from ispflow.cli.common import err
+from ispflow.cli.options import DbOption, LimitOption, output_option
 
 
 def compliance(
@@ -18,10 +17,8 @@ def compliance(
         Path | None,
         typer.Option("--rules", "-r", help="Rules file (default: runbooks/compliance/rules.yaml)."),
     ] = None,
-    limit: Annotated[
-        str | None, typer.Option("--limit", "-l", help="Narrow devices, e.g. `site=poa`.")
-    ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="text, json or junit")] = "text",
+    limit: LimitOption = None,
+    output: Annotated[str, output_option("json", "junit")] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to a file.")] = None,
     fail_on: Annotated[
         str,
@@ -42,9 +39,7 @@ def compliance(
     inventory: Annotated[
         Path | None, typer.Option("--inventory", "-i", help="Inventory folder.")
     ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """The network against what it should be, by rules kept as data.
 
@@ -60,16 +55,17 @@ def compliance(
     Examples: `ispflow compliance -o junit --out compliance.xml --fail-on major`,
     `ispflow compliance --rules my-rules.yaml --remediate`.
     """
-    from engine.compliance_remediation import carry_out, plan
-    from engine.compliance_rules import load_rules
-    from engine.errors import RunbookError, UsageError
-    from engine.model import RunOptions
-    from engine.reports.compliance import ComplianceReport, render_json, render_text
-    from engine.reports.findings import at_least, check_threshold, run_findings
-    from engine.reports.junit import render_junit
-    from ispflow import parse_limit, run_runbook
+    from ispflow.core.errors import UsageError
+    from ispflow.engine.api import parse_limit, run_runbook
+    from ispflow.engine.compliance_remediation import carry_out, plan
+    from ispflow.engine.compliance_rules import load_rules
+    from ispflow.engine.errors import RunbookError
+    from ispflow.engine.model import RunOptions
+    from ispflow.engine.reports.compliance import ComplianceReport, render_json, render_text
+    from ispflow.engine.reports.findings import at_least, check_threshold, run_findings
+    from ispflow.engine.reports.junit import render_junit
 
-    problems = _usage_problems(output, apply, remediate)
+    problems = ["--apply goes with --remediate"] if apply and not remediate else []
     try:
         check_threshold(fail_on)
     except ValueError as exc:
@@ -121,15 +117,6 @@ def compliance(
     left = [f for f in findings if id(f) not in fixed and at_least(f.severity, fail_on)]
     broken = [r for r in report.remedies if r.status == "failed"]
     raise typer.Exit(1 if left or report.unread or broken else 0)
-
-
-def _usage_problems(output: str, apply: bool, remediate: bool) -> list[str]:
-    problems = []
-    if output not in OUTPUTS:
-        problems.append(f"--output '{output}' is not one of {', '.join(OUTPUTS)}")
-    if apply and not remediate:
-        problems.append("--apply goes with --remediate")
-    return problems
 
 
 def _unread(outcome: Any) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """`ispflow customer find | import | export` and `ispflow contract show`.
 
-Tables for people, `--json` for scripts. Exit codes: 0 done, 1 nothing found (or, on import
+Tables for people, `-o json` for scripts. Exit codes: 0 done, 1 nothing found (or, on import
 with --skip-bad, some rows skipped), 2 bad input or an unusable store (nothing written).
 """
 
@@ -17,11 +17,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from store.cli.common import fail, print_json
+from ispflow.cli.common import err, fail, make_console, print_json
+from ispflow.cli.options import (
+    CONTEXT_SETTINGS,
+    DbOption,
+    JsonAlias,
+    OutputOption,
+    dry_run_option,
+    max_option,
+)
 
 # The store's modules load inside the commands: every `ispflow` command builds these apps.
 if TYPE_CHECKING:
-    from store.customer_csv import ImportSummary
+    from ispflow.store.customer_csv import ImportSummary
 
 EXIT_NOT_FOUND, EXIT_USAGE = 1, 2
 SIGNAL_STYLES = {
@@ -45,6 +53,7 @@ customer_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
 contract_app = typer.Typer(
     help=(
@@ -54,13 +63,8 @@ contract_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
-
-err = Console(stderr=True, highlight=False)
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="JSON on standard output, for scripts.")]
 
 
 class SearchKey(StrEnum):
@@ -72,11 +76,11 @@ class SearchKey(StrEnum):
 
 def _out() -> Console:
     # Names and addresses are data: "[ME]" in a company name is not Rich markup.
-    return Console(highlight=False, markup=False, width=max(120, Console().width))
+    return make_console(markup=False)
 
 
 def _open(db: str | None) -> Any:
-    from store.db import StoreError, open_database
+    from ispflow.store.db import StoreError, open_database
 
     try:
         return open_database(db)
@@ -101,8 +105,9 @@ def find_command(
             show_default=False,
         ),
     ] = None,
-    as_json: JsonOption = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
+    count: Annotated[int, max_option()] = 50,
     db: DbOption = None,
 ) -> None:
     """Find customers, with their contracts, ONU and the ONU's latest signal.
@@ -119,29 +124,29 @@ def find_command(
     * `ispflow customer find 123.456.789-09`
     * `ispflow customer find "(51) 99123-4567"`, or just `99123-4567`
     * `ispflow customer find 1042 --by id`
-    * `ispflow customer find conceição --json | jq '.[].contracts[].code'`
+    * `ispflow customer find conceição -o json | jq '.[].contracts[].code'`
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from store.customers import find_customers
+    from ispflow.store.customers import find_customers
 
     database = _open(db)
     try:
-        found = find_customers(database, query, by=by.value if by else None, limit=limit + 1)
+        found = find_customers(database, query, by=by.value if by else None, limit=count + 1)
     except ValueError as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
         raise fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         database.close()
-    more = len(found) > limit
-    found = found[:limit]
-    if as_json:
+    more = len(found) > count
+    found = found[:count]
+    if output == "json":
         print_json(found)
     elif found:
         _out().print(_customers_table(found))
     if more:
-        err.print(f"only the first {limit} shown; narrow the search or raise --limit")
+        err.print(f"only the first {count} shown; narrow the search or raise --max")
     if not found:
         raise fail(f"no customer matches {query!r}", EXIT_NOT_FOUND)
 
@@ -221,10 +226,9 @@ def import_command(
         bool,
         typer.Option("--skip-bad", help="Import the good rows, list the bad ones (exit 1)."),
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Check the file and count; write nothing.")
-    ] = False,
-    as_json: JsonOption = False,
+    dry_run: Annotated[bool, dry_run_option("Check the file and count; write nothing.")] = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Create or update customers and contracts from a CSV file (from an ERP, a spreadsheet).
@@ -243,17 +247,17 @@ def import_command(
 
     * `ispflow customer import clientes.csv --dry-run`
     * `ispflow customer import clientes.csv`
-    * `ispflow customer import clientes.csv --skip-bad --json > import.json`
+    * `ispflow customer import clientes.csv --skip-bad -o json > import.json`
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from store.customer_csv import CsvImportError, import_customers
+    from ispflow.store.customer_csv import CsvImportError, import_customers
 
     database = _open(db)
     try:
         summary = import_customers(database, file, skip_bad=skip_bad, dry_run=dry_run)
     except CsvImportError as exc:
-        if as_json:
+        if output == "json":
             print_json({"imported": False, "errors": exc.errors})
         else:
             for line in exc.errors:
@@ -263,7 +267,7 @@ def import_command(
         raise fail(f"cannot write the store: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         database.close()
-    if as_json:
+    if output == "json":
         print_json({"imported": not dry_run} | summary.to_dict())
     else:
         for line in summary.errors:
@@ -312,7 +316,7 @@ def export_command(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from store.customer_csv import export_customers
+    from ispflow.store.customer_csv import export_customers
 
     database = _open(db)
     try:
@@ -335,7 +339,8 @@ def export_command(
 @contract_app.command("show")
 def show_command(
     ref: Annotated[str, typer.Argument(help="Contract code, or its store id.", show_default=False)],
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Everything about one contract: customer, plan and status, PPPoE, ONU, CTO, seal, signal.
@@ -343,12 +348,12 @@ def show_command(
     Examples:
 
     * `ispflow contract show C-1042`
-    * `ispflow contract show 17 --json`
+    * `ispflow contract show 17 -o json`
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from store.contracts import ContractError
-    from store.customers import contract_details
+    from ispflow.store.contracts import ContractError
+    from ispflow.store.customers import contract_details
 
     database = _open(db)
     try:
@@ -359,7 +364,7 @@ def show_command(
         raise fail(f"cannot read the store: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         database.close()
-    if as_json:
+    if output == "json":
         print_json(contract)
         return
     _out().print(_contract_view(contract))

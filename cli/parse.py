@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from plugins.olt import parsers_for
-from plugins.olt.parsing import DeviceError, ParseError, UnreadableOutput
+from ispflow.plugins.olt import parsers_for
+from ispflow.plugins.olt.parsing import DeviceError, ParseError, UnreadableOutput
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
 

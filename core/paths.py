@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import os
+import sys
+from importlib.resources import files
 from pathlib import Path
 
-from engine.errors import UsageError
+from ispflow.core.errors import UsageError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RUNBOOKS_DIR = PROJECT_ROOT / "runbooks"
-INVENTORY_DIR = PROJECT_ROOT / "inventory"
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+def _shipped(name: str) -> Path:
+    """A folder of the package's data (runbooks, inventory, templates), on disk.
+
+    Jinja2 and Nornir read these folders by path, so they must be real files: a wheel
+    installed by pip always is; a zipped install is not supported."""
+    folder = files("ispflow").joinpath(name)
+    if not isinstance(folder, Path):
+        raise UsageError(
+            f"ispflow's shipped '{name}' folder is not on disk ({folder}); "
+            "install ispflow unzipped (pip install)"
+        )
+    return folder
+
+
+RUNBOOKS_DIR = _shipped("runbooks")
+INVENTORY_DIR = _shipped("inventory")
+TEMPLATES_DIR = _shipped("templates")
 RUNBOOK_SUFFIXES = (".yaml", ".yml")
 
 
@@ -45,3 +61,10 @@ def shipped_runbooks() -> dict[str, Path]:
                 if path.suffix in RUNBOOK_SUFFIXES:
                     found[path.stem] = path
     return found
+
+
+def import_root() -> Path:
+    """The folder to put on a child process's PYTHONPATH so that it imports this same
+    `ispflow`: the checkout (where ispflow.py is) or the site-packages folder holding it."""
+    origin = Path(sys.modules["ispflow"].__file__ or "").resolve()
+    return origin.parent.parent if origin.name in ("__init__.py", "__main__.py") else origin.parent

@@ -1,6 +1,6 @@
 """`ispflow inventory list | check | sync`: see, test and store the inventory, whatever its source.
 
-Tables for people, `--json` for scripts. Exit codes: 0 done, 1 some device failed its check
+Tables for people, `-o json` for scripts. Exit codes: 0 done, 1 some device failed its check
 (or some OLT could not be synced), 2 bad input or an unusable source (nothing done).
 """
 
@@ -16,14 +16,23 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.errors import UsageError
+from ispflow.cli.common import err, fail, make_console
+from ispflow.cli.options import (
+    CONTEXT_SETTINGS,
+    DbOption,
+    JsonAlias,
+    LimitOption,
+    OutputOption,
+    dry_run_option,
+)
+from ispflow.core.errors import UsageError
 
 # Nornir, pynetbox and the store load inside the commands: every `ispflow` command builds
 # this app.
 if TYPE_CHECKING:
     from nornir.core import Nornir
 
-    from plugins.inventory.sync import SyncReport
+    from ispflow.plugins.inventory.sync import SyncReport
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -39,9 +48,9 @@ inventory_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    context_settings=CONTEXT_SETTINGS,
 )
 
-err = Console(stderr=True, highlight=False)
 SourceOption = Annotated[
     str | None,
     typer.Option(
@@ -54,26 +63,13 @@ InventoryOption = Annotated[
     Path | None,
     typer.Option("--inventory", "-i", help="Inventory folder, for the files source."),
 ]
-LimitOption = Annotated[
-    str | None,
-    typer.Option("--limit", "-l", help="Only these hosts: `site=poa&role=olt`, `olt-poa-*`."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="JSON on standard output, for scripts.")]
 RefreshOption = Annotated[
     bool, typer.Option("--refresh", help="Read NetBox now, not its cached device list.")
 ]
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store URL (default: ISPFLOW_DB or ./ispflow.db).")
-]
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _out() -> Console:
-    return Console(highlight=False, markup=False, width=max(120, Console().width))
+    return make_console(markup=False)
 
 
 def _json(value: Any) -> None:
@@ -83,14 +79,14 @@ def _json(value: Any) -> None:
 def _open(
     inventory: Path | None, source: str | None, refresh: bool, db: str | None
 ) -> tuple[Nornir, str]:
-    from plugins.inventory.files import inventory_source, open_nornir
+    from ispflow.plugins.inventory.files import inventory_source, open_nornir
 
     chosen = inventory_source(source, inventory)
     return open_nornir(inventory, chosen, refresh=refresh, db=db), chosen
 
 
 def _limit_filter(limit: str | None) -> Any:
-    from engine.filters import FilterError, parse_filter
+    from ispflow.engine.filters import FilterError, parse_filter
 
     try:
         return parse_filter(limit)
@@ -107,21 +103,22 @@ def _selected(nornir: Nornir, limit: str | None) -> list[str]:
 def list_hosts(
     source: SourceOption = None,
     limit: LimitOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     inventory: InventoryOption = None,
     refresh: RefreshOption = False,
     db: DbOption = None,
 ) -> None:
     """The hosts: name, role, vendor, platform, site, address and model."""
-    from store.db import StoreError
+    from ispflow.store.db import StoreError
 
     try:
         nornir, chosen = _open(inventory, source, refresh, db)
         names = _selected(nornir, limit)
     except (UsageError, StoreError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     hosts = [_host_row(nornir.inventory.hosts[name]) for name in names]
-    if as_json:
+    if output == "json":
         _json(hosts)
         return
     table = Table(title=f"{len(hosts)} hosts ({chosen})", title_justify="left")
@@ -160,7 +157,8 @@ def _host_row(host: Any) -> dict[str, Any]:
 def check(
     source: SourceOption = None,
     limit: LimitOption = None,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=1, help="Devices checked at once.")
     ] = None,
@@ -178,11 +176,11 @@ def check(
     `inventory-probe` runbook, so they are recorded with the other runs (`ispflow runs`).
     Exit 1 if any device failed.
     """
-    from engine.errors import RunbookError
-    from engine.model import RunOptions
-    from engine.vartypes import VarErrors
-    from ispflow import run_runbook
-    from store.db import StoreError
+    from ispflow.engine.api import run_runbook
+    from ispflow.engine.errors import RunbookError
+    from ispflow.engine.model import RunOptions
+    from ispflow.engine.vartypes import VarErrors
+    from ispflow.store.db import StoreError
 
     try:
         outcome = run_runbook(
@@ -195,10 +193,10 @@ def check(
             db=db,
         )
     except (UsageError, StoreError, RunbookError, VarErrors) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     rows = [_check_row(o) for o in outcome.outcomes if not o.rollback]
     failed = [row for row in rows if not row["ok"]]
-    if as_json:
+    if output == "json":
         _json(rows)
     else:
         _print_checks(rows)
@@ -270,16 +268,15 @@ def sync(
     source: Annotated[
         str, typer.Option("--source", "-s", help="Where the OLTs come from (netbox or files).")
     ] = "netbox",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Report what would change; change nothing.")
-    ] = False,
+    dry_run: Annotated[bool, dry_run_option("Report what would change; change nothing.")] = False,
     prune: Annotated[
         bool,
         typer.Option(
             "--prune", help="Delete OLTs the source no longer has, with their PON ports and ONUs."
         ),
     ] = False,
-    as_json: JsonOption = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
     inventory: InventoryOption = None,
     refresh: RefreshOption = False,
     db: DbOption = None,
@@ -289,16 +286,16 @@ def sync(
     Reports what was created, updated and unchanged, and the store's OLTs the source no
     longer has (kept unless --prune). Concentrators are not stored. One transaction.
     """
-    from plugins.inventory.sync import onus_on, sync_olts
-    from store.db import StoreError, open_database
+    from ispflow.plugins.inventory.sync import onus_on, sync_olts
+    from ispflow.store.db import StoreError, open_database
 
     if source == "store":
-        raise _fail("sync copies an inventory into the store; --source is netbox or files")
+        raise fail("sync copies an inventory into the store; --source is netbox or files")
     try:
         nornir, chosen = _open(inventory, source, refresh, None)
         sites: tuple[str, ...] = ()
         if chosen == "netbox":
-            from plugins.inventory.netbox_settings import netbox_settings
+            from ispflow.plugins.inventory.netbox_settings import netbox_settings
 
             sites = netbox_settings().filters.get("site", ())
         database = open_database(db)
@@ -314,8 +311,8 @@ def sync(
         finally:
             database.close()
     except (UsageError, StoreError) as exc:
-        raise _fail(str(exc)) from None
-    if as_json:
+        raise fail(str(exc)) from None
+    if output == "json":
         _json({"source": chosen, **report.to_dict()})
     else:
         _print_sync(report, chosen, kept_onus)

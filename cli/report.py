@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True, highlight=False)
+from ispflow.cli.common import err, make_console
+from ispflow.cli.options import DbOption, output_option
 
 
 def report(
@@ -17,14 +17,7 @@ def report(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the audit as one HTML page to this file.")
     ] = None,
-    output: Annotated[
-        str,
-        typer.Option(
-            "--output",
-            "-o",
-            help="text (a summary), json (the aggregates) or junit (the run with its findings).",
-        ),
-    ] = "text",
+    output: Annotated[str, output_option("json", "junit")] = "text",
     fail_on: Annotated[
         str | None,
         typer.Option(
@@ -37,21 +30,20 @@ def report(
     trend: Annotated[
         int, typer.Option("--trend", min=1, max=500, help="Runs of the same runbook in the trend.")
     ] = 10,
-    db: Annotated[str | None, typer.Option("--db", help="Store URL.")] = None,
+    db: DbOption = None,
 ) -> None:
     """Audit report of a stored run: rx per OLT/PON, worst CTOs, trend, findings, readings.
+
+    `-o text` prints a summary, `-o json` the aggregates, `-o junit` the run with its findings.
 
     `ispflow report RUN_ID -o junit --fail-on major > audit.xml` fails a CI job (exit 1) when
     the audit found something at least that severe.
     """
-    from engine.reports.audit import build_audit, render_audit_html, render_audit_json
-    from engine.reports.findings import check_threshold, failing
-    from engine.reports.junit import render_junit
-    from store.db import StoreError, open_database
+    from ispflow.engine.reports.audit import build_audit, render_audit_html, render_audit_json
+    from ispflow.engine.reports.findings import check_threshold, failing
+    from ispflow.engine.reports.junit import render_junit
+    from ispflow.store.db import StoreError, open_database
 
-    if output not in ("text", "json", "junit"):
-        err.print(f"[bold red]error:[/] --output '{output}' is not one of text, json, junit")
-        raise typer.Exit(2)
     try:
         check_threshold(fail_on)
     except ValueError as exc:
@@ -79,7 +71,7 @@ def report(
         _fail_on(over, fail_on)
         return
     classes = " · ".join(f"{n:,} {name}" for name, n in audit.classes.items() if n)
-    out = Console(highlight=False)
+    out = make_console()
     out.print(f"run {audit.run['run_id']} ({audit.run['runbook']}, {audit.run['status']})")
     out.print(f"{audit.onus_read:,} ONUs read on {audit.olts_read} OLTs: {classes or 'nothing'}")
     if audit.worst:

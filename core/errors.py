@@ -1,0 +1,7 @@
+"""Errors a user can act on: each says what was wrong."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """A command-line option or argument that makes no sense; exit code 2."""

@@ -1,1 +1,0 @@
-"""Command-line commands over the store's records (customers, contracts, field service)."""
