@@ -28,6 +28,7 @@ from nornir.core.plugins.runners import RunnersPluginRegister
 from nornir.core.processor import Processor
 
 from ispflow.core.errors import UsageError
+from ispflow.core.journal import RunJournal
 from ispflow.core.outcome import DONE_STATUSES, RunOutcome, StepOutcome
 from ispflow.engine import connections, run_context
 from ispflow.engine.context import HostState
@@ -38,7 +39,6 @@ from ispflow.engine.step_runner import run_step
 from ispflow.engine.var_names import check_names
 from ispflow.engine.vartypes import mask_secrets, resolve_vars
 from ispflow.store.errors import StoreError
-from ispflow.store.journal import Journal
 
 DEFAULT_WORKERS = 20
 # Host/step statuses that mean the task was called (and may have changed a device).
@@ -81,7 +81,7 @@ class Executor:
     def __init__(
         self,
         nornir: Nornir,
-        journal: Journal,
+        journal: RunJournal,
         processors: Sequence[Processor] = (),
         dispatcher: StepDispatcher | None = None,
     ) -> None:

@@ -18,7 +18,7 @@ from ispflow.engine.model import Step
 from ispflow.engine.secrets import Secrets
 
 if TYPE_CHECKING:
-    from ispflow.store.journal import Journal
+    from ispflow.core.journal import RunJournal
 
 # Read-only results reach the journal in batches of this many, or this many seconds old.
 BATCH = 256
@@ -30,7 +30,7 @@ class RunState:
         self,
         *,
         run_id: str,
-        journal: Journal,
+        journal: RunJournal,
         hosts: dict[str, HostState],
         dry_run: bool,
         limiter: ConnectLimiter | None,
