@@ -1,12 +1,19 @@
 """What the lab's OLTs and ONUs are: chassis models, line cards, ONU vendors and models.
 
 Brazilian regional ISPs mix vendors on one PON (the ONU comes from whoever sold it cheapest
-that year), so each OLT gets mostly its own vendor's ONUs plus a few foreign ones.
+that year), so each OLT gets mostly its own vendor's ONUs plus a few foreign ones. The
+chassis and each OLT vendor's own ONUs come from the vendors' lab profiles; the ONUs of
+vendors that make no OLT in the lab are here.
 """
 
 from __future__ import annotations
 
+import functools
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from ispflow.lab.profiles import olt_profiles
 
 
 @dataclass(frozen=True)
@@ -19,44 +26,25 @@ class OltModel:
     max_boards: int
     software: str
     patch: str
+    # The software generations the chassis runs in the field, newest first; the first is
+    # what a lab OLT of that model runs unless told otherwise. Generations differ in output
+    # layout (see the vendor's render module).
+    generations: tuple[str, ...] = ()
 
 
-OLT_MODELS: dict[str, OltModel] = {
-    model.name: model
-    for model in (
-        OltModel("huawei", "MA5800-X7", "H901GPHF", 16, 1, 7, "MA5800V100R019C10", "SPH212"),
-        OltModel("huawei", "MA5800-X2", "H901GPSF", 16, 1, 2, "MA5800V100R019C10", "SPH212"),
-        OltModel("huawei", "MA5608T", "H807GPBH", 8, 1, 2, "MA5600V800R018C10", "SPH207"),
-        OltModel("huawei", "MA5683T", "H805GPFD", 16, 1, 6, "MA5600V800R018C10", "SPH207"),
-        OltModel("huawei", "MA5600T", "H805GPFD", 16, 1, 16, "MA5600V800R015C10", "SPC200"),
-        OltModel("zte", "C320", "GTGH", 16, 1, 2, "V2.1.0", "P3"),
-        OltModel("zte", "C300", "GTGH", 16, 2, 14, "V2.1.0", "P3"),
-        OltModel("zte", "C600", "GFCH", 16, 1, 17, "V1.2.1", "P2"),
-    )
-}
+def olt_models() -> dict[str, OltModel]:
+    """Every chassis the lab can build, by model name, from the vendors' lab profiles."""
+    return {model.name: model for profile in olt_profiles().values() for model in profile.models}
 
-DEFAULT_MODELS = {"huawei": ("MA5800-X7", "MA5608T", "MA5683T"), "zte": ("C320", "C600", "C300")}
 
-# The software generations each chassis runs in the field, newest first; the first is what a
-# lab OLT of that model runs unless told otherwise. Generations differ in output layout (see
-# the vendor's render module): Huawei R019 leaves dark ONTs out of bulk optics and words an
-# empty autofind differently from R018; ZTE V2.x prints a shorter `show gpon onu state` with
-# a channel column and `%Code 62310` for empty answers; C600 (TITAN) has its own state table.
-FIRMWARE: dict[str, tuple[str, ...]] = {
-    "MA5800-X7": ("r019", "r018"),
-    "MA5800-X2": ("r019", "r018"),
-    "MA5608T": ("r018",),
-    "MA5683T": ("r018",),
-    "MA5600T": ("r018",),
-    "C320": ("v2", "v1"),
-    "C300": ("v2", "v1"),
-    "C600": ("titan",),
-}
+def firmware_table() -> dict[str, tuple[str, ...]]:
+    """The generations each chassis runs, by model name."""
+    return {name: model.generations for name, model in olt_models().items()}
 
 
 def firmware_generations(model: str) -> tuple[str, ...]:
     """The generations an OLT model runs, newest (and default) first."""
-    return FIRMWARE[model]
+    return olt_models()[model].generations
 
 
 @dataclass(frozen=True)
@@ -66,38 +54,11 @@ class OnuModel:
     equipment_id: str
     hardware: str
     software: str
-    zte_type: str  # the onu-type profile a ZTE OLT would use for it
+    onu_type: str  # the onu-type profile an OLT that registers ONUs by type would use for it
     ouis: tuple[str, ...]
 
 
-ONU_MODELS: tuple[OnuModel, ...] = (
-    OnuModel(
-        "HWTC",
-        "HUAWEI",
-        "EG8145V5",
-        "159D.A",
-        "V5R019C10S385",
-        "HG8145V5",
-        ("E0:24:7F", "48:F8:B3"),
-    ),
-    OnuModel(
-        "HWTC",
-        "HUAWEI",
-        "EG8145X6",
-        "1A7F.A",
-        "V5R021C00S235",
-        "EG8145X6",
-        ("A4:97:33", "54:25:EA"),
-    ),
-    OnuModel(
-        "HWTC", "HUAWEI", "HG8245H", "4A3.B", "V3R017C10S125", "HG8245H", ("00:E0:FC", "28:6E:D4")
-    ),
-    OnuModel("HWTC", "HUAWEI", "EG8010Hv6", "260F.A", "V5R020C10S035", "EG8010H", ("AC:E2:15",)),
-    OnuModel("HWTC", "HUAWEI", "HG8310M", "3FC.A", "V3R017C10S100", "HG8310M", ("70:7B:E8",)),
-    OnuModel("ZTEG", "ZTE", "F670L", "V1.1", "V1.1.20P1N4", "ZTE-F670L", ("34:4B:50", "F4:B8:A7")),
-    OnuModel("ZTEG", "ZTE", "F601", "V6.0", "V6.0.10P6N7", "ZTE-F601", ("00:19:C6",)),
-    OnuModel("ZTEG", "ZTE", "F660", "V5.2", "V5.2.10P3T2", "ZTE-F660", ("B0:75:D5",)),
-    OnuModel("ZTEG", "ZTE", "F6600P", "V9.0", "V9.0.11P2N1", "ZTE-F6600P", ("D4:76:EA",)),
+FOREIGN_ONU_MODELS: tuple[OnuModel, ...] = (
     OnuModel(
         "FHTT",
         "FIBERHOME",
@@ -111,17 +72,38 @@ ONU_MODELS: tuple[OnuModel, ...] = (
     OnuModel("PRKS", "PARKS", "Fiberlink 101", "V2.0", "V1.0.8", "PRKS-101", ("E4:BE:ED",)),
     OnuModel("TPLG", "TP-LINK", "XZ000-G3", "V1.0", "1.1.0", "XZ000-G3", ("98:DA:C4",)),
 )
+FOREIGN_VENDOR_IDS = tuple(dict.fromkeys(model.vendor_id for model in FOREIGN_ONU_MODELS))
 
-NATIVE_VENDOR_ID = {"huawei": "HWTC", "zte": "ZTEG"}
-FOREIGN_VENDOR_IDS = ("FHTT", "ITBS", "PRKS", "TPLG")
+
+@functools.cache
+def all_onu_models() -> tuple[OnuModel, ...]:
+    """The OLT vendors' own ONUs, then the foreign ones."""
+    own = tuple(model for profile in olt_profiles().values() for model in profile.onu_models)
+    return own + FOREIGN_ONU_MODELS
+
+
+@functools.cache
+def native_vendor_ids() -> dict[str, str]:
+    """Each OLT vendor's own ONU vendor id, by OLT vendor."""
+    return {name: profile.onu_vendor_id for name, profile in olt_profiles().items()}
+
+
+@functools.cache
+def equipment_sn_makers() -> dict[str, Callable[[random.Random], str]]:
+    """ONU vendor id → how that vendor writes an equipment serial, where it has a form of its own."""
+    return {
+        profile.onu_vendor_id: profile.equipment_sn
+        for profile in olt_profiles().values()
+        if profile.equipment_sn is not None
+    }
 
 
 def onu_models(vendor_id: str) -> tuple[OnuModel, ...]:
-    return tuple(model for model in ONU_MODELS if model.vendor_id == vendor_id)
+    return tuple(model for model in all_onu_models() if model.vendor_id == vendor_id)
 
 
 def onu_model(equipment_id: str) -> OnuModel | None:
-    for model in ONU_MODELS:
+    for model in all_onu_models():
         if model.equipment_id == equipment_id:
             return model
     return None

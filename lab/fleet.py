@@ -12,18 +12,19 @@ them, so by default the OLTs of one model take its generations in turn.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ispflow.lab.behaviour import Behaviour
-from ispflow.lab.catalog import DEFAULT_MODELS, FIRMWARE, OLT_MODELS, SITES
+from ispflow.lab.catalog import SITES, firmware_table, olt_models
 from ispflow.lab.model import LabOlt
 from ispflow.lab.optics import read, signal_class
 from ispflow.lab.populate import PlantSpec, boards_needed, populate
+from ispflow.lab.profiles import lab_olt_vendors, olt_profile
 from ispflow.lab.sshd import LabDevice
+from ispflow.plugins.vendors import olt_vendor
 
-PLATFORMS = {"huawei": "huawei_smartax", "zte": "zte_zxros"}
 ALARM_RATE = 0.3
 
 
@@ -34,7 +35,7 @@ class FleetError(ValueError):
 @dataclass(frozen=True)
 class FleetSpec:
     olts: int = 4
-    vendors: tuple[str, ...] = ("huawei", "zte")
+    vendors: tuple[str, ...] = lab_olt_vendors()
     pons: int = 4  # populated PON ports per OLT
     onus: int = 16  # authorized ONUs per PON
     autofind: int = 2  # ONUs per PON waiting to be authorized
@@ -57,10 +58,11 @@ class FleetSpec:
     def check(self) -> None:
         if self.olts < 1:
             raise FleetError("the lab needs at least one OLT")
-        unknown = [vendor for vendor in self.vendors if vendor not in DEFAULT_MODELS]
+        known = lab_olt_vendors()
+        unknown = [vendor for vendor in self.vendors if vendor not in known]
         if unknown or not self.vendors:
             raise FleetError(
-                f"unknown vendor(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(DEFAULT_MODELS)}"
+                f"unknown vendor(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}"
             )
         if self.pons < 1 or self.onus < 0 or self.autofind < 0:
             raise FleetError("--pons must be at least 1, --onus and --autofind at least 0")
@@ -87,10 +89,11 @@ def _names(count: int) -> list[tuple[str, str]]:
 
 
 def _model(vendor: str, turn: int, pons: int) -> str:
+    models = olt_models()
     fitting = [
         name
-        for name in DEFAULT_MODELS[vendor]
-        if OLT_MODELS[name].ports_per_board * OLT_MODELS[name].max_boards >= pons
+        for name in olt_profile(vendor).default_models
+        if models[name].ports_per_board * models[name].max_boards >= pons
     ]
     if not fitting:
         raise FleetError(f"no {vendor} model in the lab holds {pons} PON ports")
@@ -109,78 +112,81 @@ def plan_models(spec: FleetSpec) -> list[str]:
 
 
 FIRMWARE_WORDS = ("mixed", "newest", "oldest")
+# Model name → the generations it runs, newest first.
+Firmware = Mapping[str, tuple[str, ...]]
 
 
 def assign_firmware(text: str, models: Sequence[str]) -> list[str]:
     """The firmware generation of every OLT (by position) from a `--firmware` value."""
     text = text.strip()
+    firmware = firmware_table()
     if text.lower() in FIRMWARE_WORDS:
-        return _by_word(text.lower(), models)
+        return _by_word(text.lower(), models, firmware)
     if "=" in text:
-        chosen = _pairs(text)
-        return [chosen.get(model, FIRMWARE[model][0]) for model in models]
-    return _one_generation(text, models)
+        chosen = _pairs(text, firmware)
+        return [chosen.get(model, firmware[model][0]) for model in models]
+    return _one_generation(text, models, firmware)
 
 
-def _by_word(word: str, models: Sequence[str]) -> list[str]:
+def _by_word(word: str, models: Sequence[str], firmware: Firmware) -> list[str]:
     if word == "newest":
-        return [FIRMWARE[model][0] for model in models]
+        return [firmware[model][0] for model in models]
     if word == "oldest":
-        return [FIRMWARE[model][-1] for model in models]
+        return [firmware[model][-1] for model in models]
     turns: dict[str, int] = {}
     found = []
     for model in models:
-        generations = FIRMWARE[model]
+        generations = firmware[model]
         found.append(generations[turns.get(model, 0) % len(generations)])
         turns[model] = turns.get(model, 0) + 1
     return found
 
 
-def _pairs(text: str) -> dict[str, str]:
+def _pairs(text: str, firmware: Firmware) -> dict[str, str]:
     chosen = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         model_text, sep, generation = (part.strip() for part in item.partition("="))
-        model = _model_named(model_text)
+        model = _model_named(model_text, firmware)
         generation = generation.lower()
         if not sep or model is None:
             raise FleetError(
-                f"--firmware {item!r}: give MODEL=GENERATION with a model of {', '.join(FIRMWARE)}"
+                f"--firmware {item!r}: give MODEL=GENERATION with a model of {', '.join(firmware)}"
             )
-        if generation not in FIRMWARE[model]:
-            raise FleetError(_not_run_by(model, generation))
+        if generation not in firmware[model]:
+            raise FleetError(_not_run_by(model, generation, firmware))
         chosen[model] = generation
     return chosen
 
 
-def _model_named(text: str) -> str | None:
-    return next((name for name in FIRMWARE if name.lower() == text.lower()), None)
+def _model_named(text: str, firmware: Firmware) -> str | None:
+    return next((name for name in firmware if name.lower() == text.lower()), None)
 
 
-def _one_generation(text: str, models: Sequence[str]) -> list[str]:
-    model = _model_named(text)
+def _one_generation(text: str, models: Sequence[str], firmware: Firmware) -> list[str]:
+    model = _model_named(text, firmware)
     if model is not None:
         raise FleetError(
-            f"--firmware {text}: name the generation too, e.g. {model}={FIRMWARE[model][0]} "
-            f"(its generations are {', '.join(FIRMWARE[model])})"
+            f"--firmware {text}: name the generation too, e.g. {model}={firmware[model][0]} "
+            f"(its generations are {', '.join(firmware[model])})"
         )
     generation = text.lower()
-    known = sorted({name for names in FIRMWARE.values() for name in names})
+    known = sorted({name for names in firmware.values() for name in names})
     if generation not in known:
         raise FleetError(
             f"--firmware {text!r}: choose {', '.join(FIRMWARE_WORDS)}, a generation "
             f"({', '.join(known)}) or MODEL=GENERATION pairs"
         )
-    if not any(generation in FIRMWARE[name] for name in models):
+    if not any(generation in firmware[name] for name in models):
         present = ", ".join(sorted(set(models)))
         raise FleetError(f"--firmware {generation}: no OLT in this lab runs it (models: {present})")
     # Models that never ran this generation keep their default.
-    return [generation if generation in FIRMWARE[name] else FIRMWARE[name][0] for name in models]
+    return [generation if generation in firmware[name] else firmware[name][0] for name in models]
 
 
-def _not_run_by(model: str, generation: str) -> str:
+def _not_run_by(model: str, generation: str, firmware: Firmware) -> str:
     return (
         f"--firmware: {model} does not run {generation!r}; "
-        f"its generations are {', '.join(FIRMWARE[model])}"
+        f"its generations are {', '.join(firmware[model])}"
     )
 
 
@@ -191,7 +197,7 @@ def build_fleet(spec: FleetSpec) -> list[LabDevice]:
     taken: set[str] = set()
     devices = []
     for index, (name, site) in enumerate(_names(spec.olts)):
-        model = OLT_MODELS[models[index]]
+        model = olt_models()[models[index]]
         olt = LabOlt(
             name,
             model,
@@ -213,10 +219,12 @@ def build_fleet(spec: FleetSpec) -> list[LabDevice]:
 
 
 def interface_name(olt: LabOlt, pon: str) -> str:
-    if olt.vendor == "huawei":
-        frame, slot, _port = pon.split("/")
-        return f"gpon {frame}/{slot}"
-    return f"gpon_olt-{pon}" if olt.model.name == "C600" else f"gpon-olt_{pon}"
+    return olt.profile.interface_name(olt, pon)
+
+
+def platform(vendor: str) -> str:
+    """The netmiko platform the inventory gives a vendor's OLTs."""
+    return olt_vendor(vendor).platform
 
 
 def describe(devices: list[LabDevice], spec: FleetSpec) -> dict[str, Any]:
@@ -234,7 +242,7 @@ def describe(devices: list[LabDevice], spec: FleetSpec) -> dict[str, Any]:
                 "firmware": olt.firmware,
                 "site": olt.site,
                 "city": SITES.get(olt.site, ""),
-                "platform": PLATFORMS[olt.vendor],
+                "platform": platform(olt.vendor),
                 "host": spec.host,
                 "mgmt_ip": spec.host,
                 "port": device.port,
@@ -284,7 +292,7 @@ def describe(devices: list[LabDevice], spec: FleetSpec) -> dict[str, Any]:
                             "serial_hex": dev.serial_hex,
                             "mac": dev.mac,
                             "model": dev.model.equipment_id,
-                            "onu_type": dev.model.zte_type,
+                            "onu_type": dev.model.onu_type,
                             "onu_id": ont.onu_id if ont else None,
                             "state": "authorized" if ont else "autofind",
                             "autofind": ont is None,

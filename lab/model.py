@@ -19,10 +19,12 @@ from dataclasses import dataclass, field, replace
 from functools import wraps
 from typing import Literal, NamedTuple, ParamSpec, TypeVar
 
-from ispflow.lab.catalog import OltModel, OnuModel, firmware_generations
+from ispflow.lab.catalog import OltModel, OnuModel
 from ispflow.lab.optics import Path, Reading, Transceiver, read
+from ispflow.lab.profiles import olt_profile
 
-Vendor = Literal["huawei", "zte"]
+# A registered OLT vendor with a lab profile (lab/profiles.py).
+Vendor = str
 Condition = Literal["ok", "offline", "flapping"]
 
 P = ParamSpec("P")
@@ -235,7 +237,9 @@ class LabOlt:
     ) -> None:
         self.name = name
         self.model = model
-        generations = firmware_generations(model.name)
+        self.profile = olt_profile(model.vendor)
+        numbering = self.profile.numbering
+        generations = model.generations
         if firmware is not None and firmware not in generations:
             raise LabError("bad-firmware", f"{model.name} runs {', '.join(generations)}")
         # The software generation decides which of the vendor's output layouts it prints.
@@ -245,27 +249,28 @@ class LabOlt:
         self.started_at = clock()
         self.lock = threading.RLock()
         self.plant = PlantFaults()
-        self.frame = (0 if model.vendor == "huawei" else 1) if frame is None else frame
-        first_port = 0 if model.vendor == "huawei" else 1
+        self.frame = numbering.frame if frame is None else frame
+        first_port = numbering.first_port
         self.slots = [model.first_slot + n for n in range(boards)]
         self.pons: dict[str, PonPort] = {}
         for slot in self.slots:
             for port in range(first_port, first_port + model.ports_per_board):
                 pon = PonPort((self.frame, slot, port))
                 self.pons[pon.name] = pon
-        self.service_ports: dict[int, ServicePort] = {}  # Huawei: one index space per OLT
-        # Huawei's table grouped by ONU, for bulk reads; None after any change to the table.
+        # Where the vendor numbers service ports across the OLT; ONUs keep their own otherwise.
+        self.service_ports: dict[int, ServicePort] = {}
+        self._olt_wide_service_ports = numbering.service_port_scope == "olt"
+        # The OLT-wide table grouped by ONU, for bulk reads; None after any change to it.
         self._grouped_service_ports: dict[tuple[str, int], list[ServicePort]] | None = None
 
     # identity --------------------------------------------------------------------------
     @property
     def vendor(self) -> Vendor:
-        return self.model.vendor  # type: ignore[return-value]
+        return self.model.vendor
 
     @property
     def id_range(self) -> range:
-        # Huawei numbers ONTs 0-127 per port; ZTE numbers ONUs 1-128.
-        return range(0, 128) if self.vendor == "huawei" else range(1, 129)
+        return self.profile.numbering.onu_ids
 
     def pon(self, name: str) -> PonPort:
         try:
@@ -400,13 +405,13 @@ class LabOlt:
         inbound: int | None = None,
         outbound: int | None = None,
     ) -> int:
-        """Huawei: a global index (lowest free when none is given). ZTE: an index per ONU."""
+        """An index in the OLT's table or in the ONU's, as the vendor numbers them (the lowest
+        free one when none is given)."""
         ont = self._ont(pon, onu_id)
-        table = self.service_ports if self.vendor == "huawei" else ont.service_ports
+        table = self.service_ports if self._olt_wide_service_ports else ont.service_ports
         if index is None:
-            index = next(
-                n for n in range(0 if self.vendor == "huawei" else 1, 1 << 16) if n not in table
-            )
+            first = self.profile.numbering.first_service_port
+            index = next(n for n in range(first, 1 << 16) if n not in table)
         elif index in table:
             raise LabError("sp-index-exists", str(index))
         for existing in table.values():
@@ -442,7 +447,7 @@ class LabOlt:
 
     @_locked
     def service_ports_of(self, pon: str, onu_id: int) -> list[ServicePort]:
-        if self.vendor == "huawei":
+        if self._olt_wide_service_ports:
             return sorted(
                 (sp for sp in self.service_ports.values() if sp.pon == pon and sp.onu_id == onu_id),
                 key=lambda sp: sp.index,
@@ -454,7 +459,7 @@ class LabOlt:
     @_locked
     def snapshot(self, pon: str) -> list[OnuView]:
         port = self.pon(pon)
-        grouped = self._service_ports_by_onu() if self.vendor == "huawei" else None
+        grouped = self._service_ports_by_onu() if self._olt_wide_service_ports else None
         devices = port.devices_by_id()
         return [
             self._view(port, port.onts[onu_id], grouped, devices) for onu_id in sorted(port.onts)
@@ -480,8 +485,8 @@ class LabOlt:
         return sorted(rows, key=lambda row: row[0].index)
 
     def _service_ports_by_onu(self) -> dict[tuple[str, int], list[ServicePort]]:
-        # Huawei keeps one service-port table per OLT: grouped once per change, so reads of a
-        # PON or of all its ONUs never search the whole table per ONU.
+        # An OLT-wide table is grouped once per change, so reads of a PON or of all its ONUs
+        # never search the whole table per ONU.
         if self._grouped_service_ports is None:
             grouped: dict[tuple[str, int], list[ServicePort]] = {}
             for sp in sorted(self.service_ports.values(), key=lambda sp: sp.index):

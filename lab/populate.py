@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ispflow.lab.catalog import FOREIGN_VENDOR_IDS, NATIVE_VENDOR_ID, onu_models
+from ispflow.lab.catalog import (
+    FOREIGN_VENDOR_IDS,
+    equipment_sn_makers,
+    native_vendor_ids,
+    onu_models,
+)
 from ispflow.lab.model import Cto, Device, LabOlt, PonPort
 from ispflow.lab.optics import Path, Transceiver, read
 
 DAY = 86400.0
-HUAWEI_LINE_PROFILE = "10"
-HUAWEI_SRV_PROFILE = "10"
-ZTE_TCONT_PROFILE = "FTTH-500M"
 
 
 @dataclass(frozen=True)
@@ -76,26 +79,7 @@ def _build_pon(
         if rng.random() < 0.05:
             onu_id += 1  # a customer who left: ids have gaps, as on any OLT in service
         description = f"{device.cto}_P{device.cto_port:02d}"
-        if olt.vendor == "huawei":
-            olt.authorize(
-                pon.name,
-                serial=device.serial,
-                onu_id=onu_id,
-                line_profile=HUAWEI_LINE_PROFILE,
-                srv_profile=HUAWEI_SRV_PROFILE,
-                description=description,
-            )
-            olt.add_service_port(pon.name, onu_id, vlan=pon.vlan, gemport=1, user_vlan=pon.vlan)
-        else:
-            olt.authorize(
-                pon.name,
-                serial=device.serial,
-                onu_id=onu_id,
-                description=description,
-                onu_type=device.model.zte_type,
-            )
-            olt.set_onu_config(pon.name, onu_id, "if", "name", f"name {description}")
-            zte_service(olt, pon.name, onu_id, pon.vlan)
+        olt.profile.provision(olt, pon, device, onu_id, description)
         ont = pon.onts[onu_id]
         ont.added_at = now - rng.uniform(40 * DAY, 400 * DAY)
         ont.last_up = now - rng.uniform(3600.0, 40 * DAY)
@@ -106,30 +90,18 @@ def _build_pon(
         device.found_at = now - rng.uniform(300.0, 2 * DAY)
 
 
-def zte_service(olt: LabOlt, pon: str, onu_id: int, vlan: int) -> None:
-    """The T-CONT / GEM port / service port / OMCI lines a ZTE install script leaves behind."""
-    for key, line in (
-        ("tcont 1", f"tcont 1 profile {ZTE_TCONT_PROFILE}"),
-        ("gemport 1", "gemport 1 name internet unicast tcont 1 dir both"),
-        ("switchport vport 1", "switchport mode hybrid vport 1"),
-    ):
-        olt.set_onu_config(pon, onu_id, "if", key, line)
-    olt.add_service_port(pon, onu_id, vlan=vlan, gemport=1, user_vlan=vlan, index=1)
-    olt.set_onu_config(
-        pon, onu_id, "mng", "service internet", f"service internet gemport 1 vlan {vlan}"
-    )
-    olt.set_onu_config(
-        pon, onu_id, "mng", "vlan port eth_0/1", f"vlan port eth_0/1 mode tag vlan {vlan}"
-    )
-
-
 def _device(
     olt: LabOlt, pon: PonPort, cto: Cto, cto_port: int, rng: random.Random, taken: set[str]
 ) -> Device:
-    native = NATIVE_VENDOR_ID[olt.vendor]
-    other = "ZTEG" if native == "HWTC" else "HWTC"
+    natives = native_vendor_ids()
+    native = natives[olt.vendor]
     roll = rng.random()
-    vendor_id = native if roll < 0.82 else other if roll < 0.94 else rng.choice(FOREIGN_VENDOR_IDS)
+    if roll < 0.82:
+        vendor_id = native
+    elif roll < 0.94:
+        vendor_id = _other_vendor_id(native, natives.values(), rng)
+    else:
+        vendor_id = rng.choice(FOREIGN_VENDOR_IDS)
     model = rng.choice(onu_models(vendor_id))
     while True:
         serial = vendor_id + f"{rng.getrandbits(32):08X}"
@@ -163,10 +135,19 @@ def _device(
     )
 
 
+def _other_vendor_id(native: str, natives: Iterable[str], rng: random.Random) -> str:
+    """An ONU of another OLT vendor in the lab (a draw only when there is a choice, so a
+    two-vendor lab keeps the plant its seed always gave)."""
+    others = sorted(set(natives) - {native})
+    if not others:
+        return native
+    return others[0] if len(others) == 1 else rng.choice(others)
+
+
 def _equipment_sn(vendor_id: str, rng: random.Random) -> str:
-    if vendor_id == "HWTC":
-        letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
-        return f"21500{rng.randint(10000, 99999)}{letters}{rng.randint(1000000, 9999999)}"
+    make = equipment_sn_makers().get(vendor_id)
+    if make is not None:
+        return make(rng)
     return f"{vendor_id}{rng.randint(10**11, 10**12 - 1)}"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert
 
-from ispflow.lab.routeros.plant import concentrator_of, subscriber
+from ispflow.lab.profiles import concentrator_profile, lab_concentrator_vendor
 from ispflow.store.db import Database
 from ispflow.store.normalize import phone_key, search_key
 from ispflow.store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
@@ -81,7 +81,7 @@ def seed_lab(
     """Replace the store's lab data with this fleet's (one transaction); returns counts.
 
     With concentrators, each installed contract names its concentrator and PPPoE login, as
-    the lab's concentrators have them (lab/routeros/plant.py), overdue bills and blocks
+    the lab's concentrators have them (their vendor's lab profile), overdue bills and blocks
     included."""
     rng = random.Random(seed)
     counts = dict.fromkeys(
@@ -183,11 +183,13 @@ def seed_lab(
         )
         contract_rows = []
         olt_order = {row["name"]: i for i, row in enumerate(olt_list)}
+        # Logins, plans and bills as the lab's concentrators have them.
+        plant = concentrator_profile(lab_concentrator_vendor().name)
         today = datetime.now(UTC).date()
         for number, (onu, onu_row_id, customer_id) in enumerate(
             zip(lab_onus, onu_ids, customer_ids, strict=True), start=1
         ):
-            who = subscriber(number)
+            who = plant.subscriber(number)
             installed = onu.onu_id is not None
             billing = installed and concentrators > 0
             overdue = (
@@ -204,7 +206,9 @@ def seed_lab(
                     "status": "active" if installed else "pending",
                     "pppoe_login": who.login,
                     "concentrator": (
-                        concentrator_of(olt_order[onu.olt], concentrators) if billing else None
+                        plant.concentrator_of(olt_order[onu.olt], concentrators)
+                        if billing
+                        else None
                     ),
                     "overdue_since": overdue,
                     "blocked": blocked,

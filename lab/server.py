@@ -20,9 +20,7 @@ from pathlib import Path
 
 from ispflow.lab.faults import watch_faults
 from ispflow.lab.fleet import FleetError, FleetSpec, build_fleet, describe
-from ispflow.lab.routeros.plant import build_concentrators, describe_concentrators
-from ispflow.lab.routeros.server import ApiServer
-from ispflow.lab.routeros.tls import ensure_certificate, server_context
+from ispflow.lab.profiles import concentrator_profile, lab_concentrator_vendor
 from ispflow.lab.sshd import LabServer, PortInUse
 from ispflow.lab.statefiles import (
     StatePaths,
@@ -84,7 +82,8 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
     )
     await server.start()
     fleet = describe(devices, spec)
-    routers = build_concentrators(
+    concentrators = concentrator_profile(lab_concentrator_vendor().name)
+    routers = concentrators.build(
         spec.concentrators,
         fleet["olts"],
         fleet["onus"],
@@ -96,10 +95,10 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
     tls = None
     if spec.api_tls:
         paths.root.mkdir(parents=True, exist_ok=True)
-        tls = server_context(*ensure_certificate(paths.root, spec.host))
+        tls = concentrators.tls_context(paths.root, spec.host)
         for router in routers:
             router.tls = True
-    api = ApiServer(
+    api = concentrators.server(
         routers, username=spec.username, password=spec.password, host=spec.host, tls_context=tls
     )
     try:
@@ -108,7 +107,7 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
         await server.stop()
         raise PortInUse(exc.errno, f"a concentrator's port is in use: {exc}") from exc
     try:
-        fleet["concentrators"] = describe_concentrators(routers, spec.host)
+        fleet["concentrators"] = concentrators.describe(routers, spec.host)
         write_inventory(paths, devices, spec, routers)
         write_secrets(paths, spec)
         write_lab_json(paths, fleet)

@@ -19,13 +19,9 @@ from types import TracebackType
 import asyncssh
 
 from ispflow.lab.behaviour import Behaviour
-from ispflow.lab.huawei_cli import HuaweiCli
 from ispflow.lab.model import LabOlt
-from ispflow.lab.shell import Outcome, Shell
+from ispflow.lab.shell import Outcome
 from ispflow.lab.terminal import Terminal
-from ispflow.lab.zte_cli import ZteCli
-
-SHELLS: dict[str, type[Shell]] = {"huawei": HuaweiCli, "zte": ZteCli}
 
 
 class PortInUse(OSError):
@@ -154,7 +150,7 @@ class LabServer:
         device.sessions += 1
         batch = process.command is not None
         term = Terminal(_Stdin(process.stdin), process.stdout, echo=not batch)
-        shell = SHELLS[device.olt.vendor](
+        shell = device.olt.profile.shell(
             device.olt, device.behaviour, term, batch=batch, session=device.sessions, peer=peer
         )
         outcome: Outcome

@@ -21,10 +21,13 @@ import asyncssh
 from ruamel.yaml import YAML
 
 from ispflow.lab.catalog import SITES
-from ispflow.lab.fleet import PLATFORMS, FleetSpec
-from ispflow.lab.routeros.plant import BLOCK_LIST, BLOCK_POOL, BLOCK_PROFILE
-from ispflow.lab.routeros.plant import PLATFORM as CONCENTRATOR_PLATFORM
-from ispflow.lab.routeros.server import ApiDevice
+from ispflow.lab.fleet import FleetSpec, platform
+from ispflow.lab.profiles import (
+    LabRouter,
+    concentrator_profile,
+    lab_concentrator_vendor,
+    lab_olt_vendors,
+)
 from ispflow.lab.sshd import LabDevice
 
 
@@ -84,7 +87,7 @@ def write_inventory(
     paths: StatePaths,
     devices: list[LabDevice],
     spec: FleetSpec,
-    routers: Sequence[ApiDevice] = (),
+    routers: Sequence[LabRouter] = (),
 ) -> None:
     hosts: dict[str, Any] = {}
     sites: set[str] = set()
@@ -94,7 +97,7 @@ def write_inventory(
         hosts[olt.name] = {
             "hostname": spec.host,
             "port": device.port,
-            "platform": PLATFORMS[olt.vendor],
+            "platform": platform(olt.vendor),
             "groups": [olt.vendor, f"site-{olt.site}"],
             "data": {
                 "site": olt.site,
@@ -107,42 +110,35 @@ def write_inventory(
                 "lab": True,
             },
         }
-    for router in routers:
-        sites.add(router.site)
-        hosts[router.name] = {
-            "hostname": spec.host,
-            "port": router.port,
-            "platform": CONCENTRATOR_PLATFORM,
-            "groups": ["mikrotik", f"site-{router.site}"],
-            "data": {
-                "site": router.site,
-                "role": "concentrator",
-                "vendor": "mikrotik",
-                "lab": True,
-            },
-        }
-        if router.tls:
-            hosts[router.name]["connection_options"] = {
-                "routeros_api": {
-                    "extras": {"tls": True, "ca_file": str(paths.root / "api-cert.pem")}
-                }
-            }
     groups: dict[str, Any] = {
-        vendor: {"platform": platform, "data": {"vendor": vendor, "role": "olt"}}
-        for vendor, platform in PLATFORMS.items()
+        vendor: {"platform": platform(vendor), "data": {"vendor": vendor, "role": "olt"}}
+        for vendor in lab_olt_vendors()
     }
     if routers:
-        # What a block means on these concentrators (see docs/ppp.md): the profile, pool and
-        # address list their walled-garden rules are keyed on.
-        groups["mikrotik"] = {
-            "platform": CONCENTRATOR_PLATFORM,
-            "data": {
-                "vendor": "mikrotik",
-                "role": "concentrator",
-                "block_profile": BLOCK_PROFILE,
-                "block_pool": BLOCK_POOL,
-                "block_list": BLOCK_LIST,
-            },
+        vendor = lab_concentrator_vendor()
+        concentrators = concentrator_profile(vendor.name)
+        for router in routers:
+            sites.add(router.site)
+            hosts[router.name] = {
+                "hostname": spec.host,
+                "port": router.port,
+                "platform": vendor.platform,
+                "groups": [vendor.name, f"site-{router.site}"],
+                "data": {
+                    "site": router.site,
+                    "role": "concentrator",
+                    "vendor": vendor.name,
+                    "lab": True,
+                },
+            }
+            if router.tls:
+                ca_file = concentrators.certificate(paths.root)
+                hosts[router.name]["connection_options"] = {
+                    concentrators.connection: {"extras": {"tls": True, "ca_file": str(ca_file)}}
+                }
+        groups[vendor.name] = {
+            "platform": vendor.platform,
+            "data": {"vendor": vendor.name, "role": "concentrator", **concentrators.group_data},
         }
     for site in sorted(sites):
         groups[f"site-{site}"] = {"data": {"site": site, "city": SITES.get(site, site)}}

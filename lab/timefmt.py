@@ -13,16 +13,3 @@ def stamp(t: float | None, *, offset: bool = False) -> str:
         return "-"
     text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t + OFFSET_S))
     return text + "-03:00" if offset else text
-
-
-def huawei_duration(seconds: float) -> str:
-    days, rest = divmod(int(max(seconds, 0)), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{days} day(s), {hours} hour(s), {minutes} minute(s), {secs} second(s)"
-
-
-def zte_duration(seconds: float) -> str:
-    hours, rest = divmod(int(max(seconds, 0)), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s"

@@ -16,9 +16,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
+def certificate_file(folder: Path) -> Path:
+    """The self-signed certificate clients trust, in the lab's state folder."""
+    return folder / "api-cert.pem"
+
+
 def ensure_certificate(folder: Path, host: str) -> tuple[Path, Path]:
     """(certificate, key) files in `folder`, made if missing, valid for `host`."""
-    cert_file, key_file = folder / "api-cert.pem", folder / "api-key.pem"
+    cert_file, key_file = certificate_file(folder), folder / "api-key.pem"
     if cert_file.exists() and key_file.exists():
         return cert_file, key_file
     key = ec.generate_private_key(ec.SECP256R1())
@@ -56,3 +61,8 @@ def server_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     return context
+
+
+def tls_context(folder: Path, host: str) -> ssl.SSLContext:
+    """The API server's TLS context, with a certificate kept in `folder` across restarts."""
+    return server_context(*ensure_certificate(folder, host))

@@ -15,9 +15,8 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from ispflow.cli.lab import lab_app
-from ispflow.lab import huawei_render, zte_render
 from ispflow.lab.behaviour import Behaviour
-from ispflow.lab.catalog import FIRMWARE, OLT_MODELS
+from ispflow.lab.catalog import olt_models
 from ispflow.lab.control import LabStatus, server_command
 from ispflow.lab.fleet import (
     FleetError,
@@ -27,14 +26,15 @@ from ispflow.lab.fleet import (
     describe,
     plan_models,
 )
-from ispflow.lab.huawei_cli import HuaweiCli
+from ispflow.lab.huawei import render as huawei_render
 from ispflow.lab.model import LabOlt
+from ispflow.lab.profiles import olt_profile
 from ispflow.lab.server import parse_args
 from ispflow.lab.shell import Shell
 from ispflow.lab.sshd import LabDevice, LabThread
 from ispflow.lab.statefiles import StatePaths, write_inventory
 from ispflow.lab.terminal import Terminal
-from ispflow.lab.zte_cli import ZteCli
+from ispflow.lab.zte import render as zte_render
 
 RENDERERS = {"huawei": huawei_render.FIRMWARE, "zte": zte_render.FIRMWARE}
 SMALL = FleetSpec(pons=1, onus=4, autofind=0, base_port=0, concentrators=0)
@@ -77,7 +77,7 @@ def _steady(olt: LabOlt) -> LabOlt:
 def _batch(olt: LabOlt, commands: str) -> list[str]:
     """What an exec request with these command lines prints."""
     screen = _Screen()
-    cli = {"huawei": HuaweiCli, "zte": ZteCli}[olt.vendor]
+    cli = olt_profile(olt.vendor).shell
     shell: Shell = cli(olt, Behaviour(), Terminal(_Keys(), screen, echo=False), batch=True)
     asyncio.run(shell.run_batch(commands))
     return screen.text.split("\r\n")[:-1]
@@ -92,9 +92,9 @@ def _unplug_second(olt: LabOlt, pon: str) -> int:
 
 # -- which OLT runs which generation ----------------------------------------------------
 def test_every_model_has_generations_the_vendor_can_render() -> None:
-    for name, model in OLT_MODELS.items():
-        assert FIRMWARE[name], name
-        for generation in FIRMWARE[name]:
+    for name, model in olt_models().items():
+        assert model.generations, name
+        for generation in model.generations:
             assert generation in RENDERERS[model.vendor], (name, generation)
 
 
@@ -318,7 +318,9 @@ def test_state_of_one_onu_in_the_generation_layout() -> None:
 def test_v2_state_pages_with_more_and_backspaces() -> None:
     olt = _olt("zte", "v2")
     screen = _Screen()
-    shell = ZteCli(olt, Behaviour(page_lines=3), Terminal(_Keys(), screen, echo=False))
+    shell = olt_profile("zte").shell(
+        olt, Behaviour(page_lines=3), Terminal(_Keys(), screen, echo=False)
+    )
     asyncio.run(shell.execute("show gpon onu state"))
     erase = "\x08" * 8 + " " * 8 + "\x08" * 8
     assert screen.text.count("--More--" + erase) >= 1

@@ -18,28 +18,6 @@ from ispflow.plugins.vendors import all_vendors, olt_vendors
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("cli", "core", "engine", "store", "tasks", "plugins", "lab")
 
-# Modules that still hold vendor knowledge, to be moved into their vendor's folder (the lab's
-# simulators into lab profiles, the concentrator tasks behind the concentrator contract). The
-# list may only shrink: a module not on it that names a vendor fails the test.
-NOT_YET_MOVED = {
-    "lab/alarms.py",
-    "lab/catalog.py",
-    "lab/fleet.py",
-    "lab/huawei_cli.py",
-    "lab/huawei_config.py",
-    "lab/huawei_render.py",
-    "lab/model.py",
-    "lab/populate.py",
-    "lab/seed_store.py",
-    "lab/server.py",
-    "lab/sshd.py",
-    "lab/statefiles.py",
-    "lab/timefmt.py",
-    "lab/zte_cli.py",
-    "lab/zte_config.py",
-    "lab/zte_render.py",
-}
-
 
 def vendor_words() -> re.Pattern[str]:
     words = {
@@ -122,13 +100,7 @@ def modules_naming_vendors() -> dict[str, list[str]]:
 
 def test_only_the_vendors_folders_name_vendors() -> None:
     found = modules_naming_vendors()
-    new = {module: hits for module, hits in found.items() if module not in NOT_YET_MOVED}
-    assert new == {}, "vendor knowledge outside the vendor's folder: ask the vendor registry"
-
-
-def test_the_list_of_modules_not_yet_moved_only_shrinks() -> None:
-    clean = sorted(NOT_YET_MOVED - set(modules_naming_vendors()))
-    assert clean == [], "these no longer name a vendor: take them off NOT_YET_MOVED"
+    assert found == {}, "vendor knowledge outside the vendor's folder: ask the vendor registry"
 
 
 def test_the_check_finds_a_vendor_branch(tmp_path: Path) -> None:

@@ -20,5 +20,5 @@ VENDOR = OltVendor(
         r"ALARM\s+NAME\s*:.* | PARAMETERS\s*:.*",  # alarm detail
     ),
     pager=(r"(?<!-)-++\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+",),
-    lab_profile="ispflow.lab.huawei_cli",
+    lab_profile="ispflow.lab.huawei",
 )

@@ -16,5 +16,5 @@ VENDOR = OltVendor(
         r"\[ALARM\].*",  # alarm line
     ),
     pager=(r"(?<!-)-{2,}+\s*More\s*--", r"<--- More --->"),
-    lab_profile="ispflow.lab.zte_cli",
+    lab_profile="ispflow.lab.zte",
 )

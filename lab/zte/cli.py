@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
-from ispflow.lab import zte_render as render
-from ispflow.lab.alarms import zte_alarm
 from ispflow.lab.model import LabError, OnuView
 from ispflow.lab.shell import SessionEnd, Shell, split_filter
 from ispflow.lab.tokens import CliSyntaxError, Token, Words
-from ispflow.lab.zte_config import card, running_config
+from ispflow.lab.zte import render
+from ispflow.lab.zte.alarms import alarm
+from ispflow.lab.zte.config import card, running_config
 
 Level = Literal["exec", "config", "olt-if", "onu-if", "mng"]
 
@@ -76,7 +76,7 @@ class ZteCli(Shell):
         return "\x08" * n + " " * n + "\x08" * n
 
     def alarm_lines(self) -> list[str]:
-        return zte_alarm(self.olt, self.rng, self.olt.clock())
+        return alarm(self.olt, self.rng, self.olt.clock())
 
     def prepare_batch(self) -> None:
         self.level = "exec"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 
+from ispflow.lab.huawei.provision import LINE_PROFILE, SRV_PROFILE
 from ispflow.lab.model import LabOlt, OnuView, ServicePort
-from ispflow.lab.populate import HUAWEI_LINE_PROFILE, HUAWEI_SRV_PROFILE
 
 _CIPHER_ALPHABET = (
     "!$%&()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
@@ -129,8 +129,8 @@ def current_configuration(olt: LabOlt) -> list[str]:
         " ntp-service unicast-server 10.0.0.1",
     ]
 
-    line_profiles = {HUAWEI_LINE_PROFILE}
-    srv_profiles = {HUAWEI_SRV_PROFILE}
+    line_profiles = {LINE_PROFILE}
+    srv_profiles = {SRV_PROFILE}
     for members in boards.values():
         for _port, view in members:
             if view.line_profile.isdigit():

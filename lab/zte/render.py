@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ispflow.lab.model import AutofindEntry, LabOlt, OnuReading, OnuView
-from ispflow.lab.timefmt import stamp, zte_duration
+from ispflow.lab.timefmt import stamp
 
 NO_INFO = "%Code 32310-GPONSRV : No related information to show."
 # Newer software numbers the same answer differently; it still means "nothing to show".
@@ -43,6 +43,12 @@ class Naming:
     def parse_onu(self, text: str) -> tuple[str, int] | None:
         match = self._onu_re.match(text)
         return (match[1], int(match[2])) if match else None
+
+
+def duration(seconds: float) -> str:
+    hours, rest = divmod(int(max(seconds, 0)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s"
 
 
 def uncfg(entries: list[AutofindEntry], naming: Naming, no_info: str = NO_INFO) -> list[str]:
@@ -212,7 +218,7 @@ def detail(view: OnuView, naming: Naming, now: float) -> list[str]:
         field("ONU Distance", f"{reading.distance_m}m" if reading else ""),
         field(
             "Online Duration",
-            zte_duration(now - view.last_up) if view.online and view.last_up else "",
+            duration(now - view.last_up) if view.online and view.last_up else "",
         ),
         field("FEC", "none"),
         field("1PPS+ToD", "disable"),

@@ -16,8 +16,8 @@ import threading
 import time
 
 from ispflow.lab.model import LabOlt, OnuView
-from ispflow.lab.populate import ZTE_TCONT_PROFILE
-from ispflow.lab.zte_render import Naming
+from ispflow.lab.zte.provision import TCONT_PROFILE
+from ispflow.lab.zte.render import Naming
 
 _C600_CHANGES: dict[str, tuple[str, float]] = {}  # OLT name -> (digest of its body, when)
 _C600_LOCK = threading.Lock()
@@ -84,7 +84,7 @@ def running_config(olt: LabOlt, naming: Naming) -> list[str]:
                 interfaces += [f"interface vport-{view.pon}.{view.onu_id}:{sp.gemport}", end]
     section("if-intf", interfaces)
 
-    xpon = ["gpon", f"  profile tcont {ZTE_TCONT_PROFILE} type 4 maximum 512000", end, "pon"]
+    xpon = ["gpon", f"  profile tcont {TCONT_PROFILE} type 4 maximum 512000", end, "pon"]
     for onu_type in sorted({view.onu_type for view in views if view.onu_type}):
         xpon.append(f"  onu-type {onu_type} gpon description {onu_type}")
     xpon.append(end)

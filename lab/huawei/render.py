@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ispflow.lab.model import AutofindEntry, LabOlt, OnuReading, OnuView, ServicePort
-from ispflow.lab.timefmt import huawei_duration, stamp
+from ispflow.lab.timefmt import stamp
 
 # SmartAX moves the cursor back over a padding space in some lines (space, ESC[1D);
 # netmiko removes the pair, other clients see it.
@@ -19,6 +19,13 @@ CURSOR_QUIRK = " \x1b[1D"
 SEP = "  " + "-" * 77
 SEP_WIDE = "  " + "-" * 78
 SEP_AUTOFIND = "   " + "-" * 76
+
+
+def duration(seconds: float) -> str:
+    days, rest = divmod(int(max(seconds, 0)), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{days} day(s), {hours} hour(s), {minutes} minute(s), {secs} second(s)"
 
 
 def spaced(pon: str) -> str:
@@ -204,7 +211,7 @@ def ont_detail(view: OnuView, now: float) -> list[str]:
         ),
         field(
             "ONT online duration",
-            huawei_duration(now - view.last_up) if view.online and view.last_up else "-",
+            duration(now - view.last_up) if view.online and view.last_up else "-",
         ),
         field("Type C support", "Not support"),
         field("Interoperability-mode", "ITU-T"),
@@ -421,7 +428,7 @@ def version(olt: LabOlt, now: float) -> list[str]:
         f"  Data Area B Version : {model.software} ",
         line,
         " ",
-        f"  Uptime is {huawei_duration(now - olt.started_at)}",
+        f"  Uptime is {duration(now - olt.started_at)}",
     ]
 
 

@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from ispflow.lab import huawei_render as render
-from ispflow.lab.alarms import huawei_alarm
-from ispflow.lab.huawei_config import current_configuration
+from ispflow.lab.huawei import render
+from ispflow.lab.huawei.alarms import alarm
+from ispflow.lab.huawei.config import current_configuration
 from ispflow.lab.model import LabError, ServicePort, canonical_mac, canonical_serial
 from ispflow.lab.shell import SessionEnd, Shell, split_filter
 from ispflow.lab.timefmt import stamp
@@ -117,7 +117,7 @@ class HuaweiCli(Shell):
         return f"\x1b[{n}D" + " " * n + f"\x1b[{n}D"
 
     def alarm_lines(self) -> list[str]:
-        return huawei_alarm(self.olt, self.rng, self.olt.clock())
+        return alarm(self.olt, self.rng, self.olt.clock())
 
     def prepare_batch(self) -> None:
         self.level = "enable"
