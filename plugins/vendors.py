@@ -75,7 +75,10 @@ class OltVendor(Vendor):
 
 @dataclass(frozen=True)
 class ConcentratorVendor(Vendor):
-    pass
+    # `module:Class` of the Nornir connection plugin its driver names (`driver.connection`);
+    # registered with Nornir when the driver is first looked up, so the vendor's one entry
+    # point is all it needs.
+    connection_plugin: str = ""
 
 
 def _registered(group: str, kind: type[Vendor]) -> dict[str, Vendor]:

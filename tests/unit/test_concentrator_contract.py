@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 from nornir.core.inventory import Host
+from nornir.core.plugins.connections import ConnectionPluginRegister
 
 from ispflow.plugins.concentrator.contract import ApiOp, ConcentratorDriver
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for, driver_class
 from ispflow.plugins.concentrator.mikrotik.driver import MikrotikDriver
 from ispflow.plugins.concentrator.names import BadName
 from ispflow.plugins.concentrator.ranges import in_ranges, overlap, parse_ranges
-from ispflow.plugins.vendors import UnknownVendor, concentrator_vendors
+from ispflow.plugins.vendors import UnknownVendor, concentrator_vendors, load_object
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,12 +68,19 @@ def test_each_vendors_driver_implements_the_whole_contract(vendor: str) -> None:
 
 @pytest.mark.parametrize("vendor", sorted(concentrator_vendors()))
 def test_each_drivers_connection_is_a_nornir_plugin_of_its_vendors_folder(vendor: str) -> None:
-    cls = driver_class(vendor)
-    plugins = {e.name: e for e in entry_points(group="nornir.plugins.connections")}
-    assert cls.connection in plugins, "reinstall (pip install -e .) after changing entry points"
-    module = plugins[cls.connection].value.partition(":")[0]
+    registered = concentrator_vendors()[vendor]
+    module = registered.connection_plugin.partition(":")[0]
     assert module.startswith(f"ispflow.plugins.concentrator.{vendor}."), module
-    assert hasattr(plugins[cls.connection].load(), "open")
+    cls = driver_class(vendor)  # registers the plugin with Nornir under the driver's name
+    plugin = ConnectionPluginRegister.get_plugin(cls.connection)
+    assert plugin is load_object(registered.connection_plugin)
+    assert hasattr(plugin, "open")
+
+
+def test_the_vendors_one_entry_point_is_all_its_connection_needs() -> None:
+    nornir_plugins = {e.name for e in entry_points(group="nornir.plugins.connections")}
+    for vendor in concentrator_vendors():
+        assert driver_class(vendor).connection not in nornir_plugins, vendor
 
 
 def test_mikrotik_driver_ops_and_names() -> None:

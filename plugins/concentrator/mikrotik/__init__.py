@@ -9,5 +9,6 @@ VENDOR = ConcentratorVendor(
     platforms=("mikrotik_routeros",),
     netbox_slugs=("mikrotik", "mikrotik-routeros", "mikrotik_routeros", "routeros"),
     driver="ispflow.plugins.concentrator.mikrotik.driver:MikrotikDriver",
+    connection_plugin="ispflow.plugins.concentrator.mikrotik.connection:RouterOsApi",
     lab_profile="ispflow.lab.routeros",
 )
