@@ -48,10 +48,7 @@ from ispflow.engine.api import (
     parse_limit,
     run_runbook,
 )
-from ispflow.engine.errors import RunbookError
-from ispflow.engine.loader import load_runbook
-from ispflow.engine.reports.findings import check_threshold, failing
-from ispflow.engine.vartypes import VarErrors
+from ispflow.engine.errors import RunbookError, VarErrors
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 every host ok, 1 some host failed, 2 runbook/vars/usage/store error "
@@ -238,6 +235,7 @@ def run(
     """
     from ispflow.engine.executor import StoreLost
     from ispflow.engine.model import RunOptions
+    from ispflow.engine.reports.findings import check_threshold, failing
     from ispflow.store.db import StoreError
 
     if resume and rerun_failed:
@@ -424,6 +422,8 @@ def validate(
     runbooks: Annotated[list[str], typer.Argument(help="Runbook files or shipped names.")],
 ) -> None:
     """Check runbooks without running them: every problem, as file:line:col, exit 2 if any."""
+    from ispflow.engine.loader import load_runbook
+
     problems = 0
     for source in runbooks:
         try:
@@ -646,6 +646,7 @@ def list_tasks() -> None:
 def list_runbooks() -> None:
     """Shipped runbooks (and those in ISPFLOW_RUNBOOKS folders)."""
     from ispflow.core.paths import shipped_runbooks
+    from ispflow.engine.loader import load_runbook
 
     table = Table(show_edge=False)
     table.add_column("runbook")

@@ -18,7 +18,6 @@ from rich.table import Table
 
 from ispflow.cli.common import err, make_console
 from ispflow.cli.options import CONTEXT_SETTINGS, DbOption
-from ispflow.plugins.vendors import olt_vendors
 
 # The lab's modules (asyncssh, the fleet model) load inside the commands: every `ispflow`
 # command builds this sub-app, and `ispflow run` should not pay for a simulator it never uses.
@@ -28,9 +27,6 @@ if TYPE_CHECKING:
 DEFAULT_STATE_DIR = Path(".ispflow-lab")
 
 EXIT_USAGE = 2
-
-# The OLT vendors whose devices the lab simulates (those that register a lab profile).
-LAB_VENDORS = tuple(sorted(name for name, v in olt_vendors().items() if v.lab_profile))
 
 lab_app = typer.Typer(
     help=(
@@ -63,8 +59,13 @@ def _duration(seconds: float) -> str:
 def up_command(
     olts: Annotated[int, typer.Option("--olts", min=1, help="How many OLTs.")] = 4,
     vendors: Annotated[
-        str, typer.Option("--vendors", help="OLT vendors in turn, comma-separated.")
-    ] = ",".join(LAB_VENDORS),
+        str | None,
+        typer.Option(
+            "--vendors",
+            help="OLT vendors in turn, comma-separated (default: every vendor the lab simulates).",
+            show_default=False,
+        ),
+    ] = None,
     pons: Annotated[int, typer.Option("--pons", min=1, help="PON ports with ONUs per OLT.")] = 4,
     onus: Annotated[int, typer.Option("--onus", min=0, help="Authorized ONUs per PON.")] = 16,
     autofind: Annotated[
@@ -133,12 +134,18 @@ def up_command(
     """
     from ispflow.lab.control import LabAlreadyRunning, LabControlError, down, up
     from ispflow.lab.fleet import FleetError, FleetSpec
+    from ispflow.lab.profiles import lab_olt_vendors
     from ispflow.lab.statefiles import StatePaths
     from ispflow.store.db import database_url
 
+    chosen = (
+        lab_olt_vendors()
+        if vendors is None
+        else tuple(v.strip().lower() for v in vendors.split(",") if v.strip())
+    )
     spec = FleetSpec(
         olts=olts,
-        vendors=tuple(v.strip().lower() for v in vendors.split(",") if v.strip()),
+        vendors=chosen,
         pons=pons,
         onus=onus,
         autofind=autofind,

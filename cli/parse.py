@@ -9,9 +9,6 @@ from typing import Annotated
 
 import typer
 
-from ispflow.plugins.olt import parsers_for
-from ispflow.plugins.olt.parsing import DeviceError, ParseError, UnreadableOutput
-
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
 
 
@@ -45,6 +42,10 @@ def parse(
     ispflow does not know (the first line it could not read on stderr: please send the file
     with a bug report).
     """
+    # The parsers (and the vendor registry behind them) load only for this command.
+    from ispflow.plugins.olt import parsers_for
+    from ispflow.plugins.olt.parsing import DeviceError, ParseError, UnreadableOutput
+
     try:
         parsers = parsers_for(vendor)
     except ValueError as exc:

@@ -21,8 +21,7 @@ from rich.table import Table
 from ispflow.cli.common import err, make_console
 from ispflow.cli.options import CONTEXT_SETTINGS, DbOption, JsonAlias, LimitOption, OutputOption
 from ispflow.core.errors import UsageError
-from ispflow.engine.errors import RunbookError
-from ispflow.engine.vartypes import VarErrors
+from ispflow.engine.errors import RunbookError, VarErrors
 
 schedule_app = typer.Typer(
     help=(
@@ -139,7 +138,8 @@ def add_schedule(
 
 
 def _check_runbook(runbook: str, given: dict[str, Any], limit: str | None) -> Any:
-    from ispflow.engine.api import load_runbook, parse_limit
+    from ispflow.engine.api import parse_limit
+    from ispflow.engine.loader import load_runbook
     from ispflow.engine.vartypes import resolve_vars
 
     book = load_runbook(runbook)

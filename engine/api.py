@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ispflow.core.errors import UsageError
-from ispflow.engine.loader import load_runbook
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,6 +46,7 @@ def run_runbook(
     that fails once the run is recorded raises `engine.executor.StoreLost` (a StoreError)
     holding the run as far as this process knows it."""
     from ispflow.engine.executor import Executor
+    from ispflow.engine.loader import load_runbook
     from ispflow.engine.model import RunOptions
     from ispflow.plugins.inventory.files import open_nornir
     from ispflow.plugins.processors.progress import RunProgress

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ispflow.engine.model import Location
+if TYPE_CHECKING:
+    from ispflow.engine.model import Location
 
 
 @dataclass(frozen=True)
@@ -22,3 +24,26 @@ class RunbookError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class VarError(ValueError):
+    """One problem with one var; ``str()`` reads "var 'vlan': 5000 is above the maximum 4094"."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        self.message = message
+        super().__init__(f"var '{name}': {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.message))
+
+
+class VarErrors(ValueError):
+    """Every problem found with the vars given to a runbook, reported together."""
+
+    def __init__(self, errors: list[VarError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors,))

@@ -50,6 +50,7 @@ from typing import Any
 import regex
 
 from ispflow.core.suggest import did_you_mean
+from ispflow.engine.errors import VarError, VarErrors
 
 # `host` names an inventory host and `contract` a contract in the store (both checked against
 # them before a run starts); `text` is free text that goes into a device's CLI, refused when
@@ -183,29 +184,6 @@ class VarSpec:
     @property
     def has_default(self) -> bool:
         return self.default is not MISSING
-
-
-class VarError(ValueError):
-    """One problem with one var; ``str()`` reads "var 'vlan': 5000 is above the maximum 4094"."""
-
-    def __init__(self, name: str, message: str) -> None:
-        self.name = name
-        self.message = message
-        super().__init__(f"var '{name}': {message}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.name, self.message))
-
-
-class VarErrors(ValueError):
-    """Every problem found with the vars given to a runbook, reported together."""
-
-    def __init__(self, errors: list[VarError]) -> None:
-        self.errors = list(errors)
-        super().__init__("; ".join(str(e) for e in self.errors))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.errors,))
 
 
 # -- coercion ----------------------------------------------------------------------------------

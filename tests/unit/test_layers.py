@@ -79,3 +79,31 @@ def test_the_library_and_the_worker_load_no_command_line_and_no_lab() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    """Every `ispflow …` call builds the whole command tree: what a command needs loads
+    inside it, so `ispflow --help` or `ispflow ticket list` does not pay for templates,
+    SQL, SSH and YAML it never uses."""
+    heavy = (
+        "jinja2",
+        "sqlalchemy",
+        "nornir",
+        "netmiko",
+        "paramiko",
+        "ruamel",
+        "librouteros",
+        "celery",
+        "asyncssh",
+        "ispflow.engine.loader",
+        "ispflow.plugins.vendors",
+    )
+    probe = (
+        "import sys, ispflow.cli.app\n"
+        f"print(sorted({{m.split('.')[0] if not m.startswith('ispflow') else m for m in sys.modules "
+        f"if m.startswith({heavy!r})}}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "[]"
