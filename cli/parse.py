@@ -16,7 +16,10 @@ def parse(
     file: Annotated[
         str, typer.Argument(help="The captured answer (a file, or - for standard input).")
     ],
-    vendor: Annotated[str, typer.Option("--vendor", help="huawei or zte.")],
+    vendor: Annotated[
+        str,
+        typer.Option("--vendor", help="The OLT vendor, as the inventory's data.vendor names it."),
+    ],
     command: Annotated[
         str,
         typer.Option(
