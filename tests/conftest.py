@@ -5,16 +5,49 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import forked_cli, xdist_groups
 from tests.support.services import NETBOX, REQUEST_TRACKER
 
 ROOT = Path(__file__).resolve().parent.parent
+LAB_TESTS = ROOT / "tests" / "lab"
+SLOW_FIRST = (LAB_TESTS, ROOT / "tests" / "packaging")
+SHARED = ("celery", "request-tracker", "netbox")
 PG_ADMIN_URL = os.environ.get("ISPFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(), "ispflow-xdist-hooks")
+        xdist_groups.name_the_file(config)
+    # PON locks are named by host and PON: two worker processes each running a lab with the
+    # same host names must not wait on each other's locks (nor leave files in ~/.cache).
+    os.environ["ISPFLOW_LOCK_DIR"] = tempfile.mkdtemp(prefix="ispflow-test-locks-")
+
+
+class XdistHooks:
+    """pytest-xdist's hooks, known to pytest only when the plugin is there."""
+
+    @staticmethod
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+        if config.getvalue("dist") != "loadscope":
+            return None
+        return xdist_groups.make_scheduler(config, log)
+
+
+def worker_ports() -> range:
+    """The ports this test process gives its labs: its own slice of 20000-32767 (below the
+    kernel's ephemeral ports), so that two pytest-xdist workers never pick the same."""
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    span = (32768 - 20000) // count
+    return range(20000 + index * span, 20000 + (index + 1) * span)
 
 
 def write_inventory(folder: Path, count: int, *, prefix: str = "olt") -> Path:
@@ -90,7 +123,10 @@ def _drop(admin: str, name: str) -> None:
 
 
 class Cli:
-    """Runs the real `ispflow` command in a subprocess, as a user or a CI job would."""
+    """Runs the real `ispflow` command in a process of its own, as a user or a CI job would:
+    a fork of this one (tests/support/forked_cli.py says what that skips), or with
+    `subprocess`/`popen` a new interpreter, for tests of how it starts, runs in parallel or
+    dies."""
 
     def __init__(self, cwd: Path, db: str, inventory: Path | None) -> None:
         self.cwd = cwd
@@ -108,6 +144,12 @@ class Cli:
         return env
 
     def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        if not forked_cli.forking():
+            return self.subprocess(*args, timeout=timeout)
+        return forked_cli.run(args, cwd=self.cwd, env=self.env(), timeout=timeout)
+
+    def subprocess(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """In a new interpreter started with `python -m ispflow`."""
         return subprocess.run(
             [sys.executable, "-m", "ispflow", *args],
             cwd=self.cwd,
@@ -142,11 +184,47 @@ def sqlite_cli(tmp_path: Path, inventory: Path) -> Cli:
 NETBOX_RESET_TIMEOUT_S = 120
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselection
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups, order and the slow mark.
+
+    Under pytest-xdist a module's tests stay in one worker, and the modules of one shared
+    service (NetBox, Request Tracker, the Celery Redis) in one worker, one test at a time
+    (tests/support/xdist_groups.py). The slowest modules start first, so that the two workers
+    finish together; the modules of NetBox and Request Tracker last, so that a first start,
+    which installs them, runs while the rest of the suite does. `-m "not slow"` leaves out
+    labs, services and Celery workers."""
+    groups = {item.path: item.nodeid.split("::", 1)[0] for item in items}
+    for item in reversed(items):  # the first shared thing a module's tests use names its group
+        for shared, wants in (
+            ("celery", item.get_closest_marker("celery") is not None),
+            ("request-tracker", REQUEST_TRACKER.wanted_by(item)),
+            ("netbox", NETBOX.wanted_by(item)),
+        ):
+            if wants:
+                groups[item.path] = shared
+    shared_groups = {
+        i.nodeid.split("::", 1)[0]: g for i in items if (g := groups[i.path]) in SHARED
+    }
+    xdist_groups.write(shared_groups)
+
+    def rank(item: pytest.Item) -> int:
+        if groups[item.path] in ("netbox", "request-tracker"):
+            return 2
+        slow = groups[item.path] == "celery" or any(item.path.is_relative_to(p) for p in SLOW_FIRST)
+        return 0 if slow else 1
+
+    items.sort(key=rank)  # stable: the collection order within a rank
+    for item in items:
+        if rank(item) != 1 or item.path.is_relative_to(LAB_TESTS):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Start each service a selected test needs now; the tests before it run meanwhile."""
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start each service a selected test needs now."""
     for service in (NETBOX, REQUEST_TRACKER):
-        service.schedule(config, items)
+        service.schedule(session.config, session.items)
 
 
 @pytest.fixture(scope="session")

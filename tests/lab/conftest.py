@@ -16,14 +16,15 @@ from nornir.core import Nornir
 from ruamel.yaml import YAML
 from sqlalchemy import create_engine, text
 
-from tests.conftest import Cli
+from tests.conftest import Cli, worker_ports
 
 OLTS = 4  # MA5800-X7, C320, MA5608T, C600: both vendors, both ZTE namings
 
 
 def free_base_port(count: int) -> int:
+    ports = worker_ports()
     for _ in range(50):
-        base = random.randint(20000, 40000)
+        base = random.randint(ports.start, ports.stop - count)
         ok = True
         for port in range(base, base + count):
             with socket.socket() as sock:

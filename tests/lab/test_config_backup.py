@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.lab.conftest import RunningLab
@@ -83,7 +84,8 @@ def test_a_change_on_one_device_is_exactly_one_new_version_with_its_diff(
     assert f"{onu['olt']} v1" in diff.stdout and f"{onu['olt']} v2" in diff.stdout
 
     # The configuration as it was before the change, by time and by number.
-    moment = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(before))
+    # To the microsecond: the first backup may be from the same second.
+    moment = datetime.fromtimestamp(before, UTC).isoformat()
     old = lab.cli("config", "show", onu["olt"], "--at", moment)
     assert old.returncode == 0, old.stderr
     assert old.stdout == by_host[onu["olt"]]

@@ -92,13 +92,13 @@ def test_populate_creates_what_it_says(netbox: dict[str, str], tmp_path: Path) -
     nb.http_session.hooks["response"].append(
         lambda response, *args, **kwargs: requests_made.append(response.request.method)
     )
-    fleet = synthetic_fleet(600, sites=6)
+    fleet = synthetic_fleet(180, sites=6)
     created = populate(nb, fleet, chunk=150)
     # Bulk requests: two per kind of shared object, four per chunk of devices (here one chunk
     # per device type, nine), not one per object.
     assert len(requests_made) < 80, len(requests_made)
     found = counts(nb)
-    assert created["devices"] == created["interfaces"] == created["ip_addresses"] == 600
+    assert created["devices"] == created["interfaces"] == created["ip_addresses"] == 180
     assert {kind: found[kind] for kind in OBJECT_KINDS} == {
         kind: created[kind] for kind in OBJECT_KINDS
     }, (created, found)
@@ -121,9 +121,9 @@ def test_populate_creates_what_it_says(netbox: dict[str, str], tmp_path: Path) -
     assert [t.slug for t in device.tags] == ["gpon"]
 
     # A second call only adds what is missing.
-    again = populate(nb, synthetic_fleet(610, sites=6), chunk=150)
+    again = populate(nb, synthetic_fleet(190, sites=6), chunk=150)
     assert again["devices"] == 10 and again["sites"] == 0 and again["custom_fields"] == 0
-    assert nb.dcim.devices.count() == 610
+    assert nb.dcim.devices.count() == 190
 
     # A lab's fleet: every device at 127.0.0.1, told apart by the port in mgmt_port.
     state = _lab_state(tmp_path)

@@ -4,14 +4,21 @@ first test that uses it."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_run_id() -> str:
+    """The same in every worker process of one pytest run (pytest-xdist), unique per run."""
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
 
 
 @dataclass
@@ -25,12 +32,19 @@ class BackgroundService:
     start_timeout_s: float
     markers: tuple[str, ...]
     fixtures: tuple[str, ...]
-    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    _log: Path | None = field(default=None, repr=False)
+    _asked: bool = field(default=False, repr=False)
 
     @property
     def skipped(self) -> bool:
         return os.environ.get(self.skip_variable) == "1"
+
+    @property
+    def _log(self) -> Path:
+        return self.state / "pytest-start.log"
+
+    @property
+    def _done(self) -> Path:
+        return self.state / "pytest-start.done"
 
     def wanted_by(self, item: pytest.Item) -> bool:
         names = getattr(item, "fixturenames", ())
@@ -39,19 +53,35 @@ class BackgroundService:
         )
 
     def start(self) -> None:
-        """`up`, then `reset` so the session starts empty; in the background."""
-        if self._process is not None:
+        """`up`, then `reset` so the run starts empty; in the background, once per pytest run
+        however many worker processes ask (a second `reset` would empty it under a test)."""
+        if self._asked:
             return
+        self._asked = True
         self.state.mkdir(parents=True, exist_ok=True)
-        self._log = self.state / f"pytest-start-{os.getpid()}.log"
-        with self._log.open("wb") as out:
-            self._process = subprocess.Popen(
-                ["bash", "-c", 'bash "$0" up && bash "$0" reset', str(self.script)],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        run = test_run_id()
+        marker = self.state / "pytest-start.run"
+        with (self.state / "pytest-start.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if marker.exists() and marker.read_text() == run:
+                return  # another worker of this run started it
+            self._done.unlink(missing_ok=True)
+            with self._log.open("wb") as out:
+                subprocess.Popen(
+                    [
+                        "bash",
+                        "-c",
+                        'bash "$0" up && bash "$0" reset; echo "$1 $?" > "$2.new" && mv "$2.new" "$2"',
+                        str(self.script),
+                        run,
+                        str(self._done),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # outlives the worker that started it
+                )
+            marker.write_text(run)
 
     def schedule(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Start it if a selected test needs it, and give the first such test the time to
@@ -71,26 +101,30 @@ class BackgroundService:
                 first.add_marker(pytest.mark.timeout(budget), append=False)
 
     def ready(self) -> dict[str, str]:
-        """Wait for the start; the service's env file as a dict."""
+        """Wait for this run's start; the service's env file as a dict."""
         if self.skipped:
             pytest.skip(f"{self.skip_variable}=1")
         self.start()
-        assert self._process is not None and self._log is not None
-        try:
-            code = self._process.wait(timeout=self.start_timeout_s)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"{self.title} did not start in {self.start_timeout_s:g} s:\n{self.tail()}")
-        if code != 0:
-            pytest.fail(f"{self.script.name} up/reset failed (exit {code}):\n{self.tail()}")
-        self._log.unlink(missing_ok=True)
+        run = test_run_id()
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:
+            done = self._done.read_text().split() if self._done.exists() else []
+            if done[:1] == [run]:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{self.title} did not start in {self.start_timeout_s:g} s:\n{self.tail()}"
+                )
+            time.sleep(0.5)
+        if done[1:] != ["0"]:
+            pytest.fail(f"{self.script.name} up/reset failed (exit {done[1:]}):\n{self.tail()}")
         text = (self.state / self.env_file).read_text()
         return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
     def tail(self, lines: int = 30) -> str:
         try:
-            assert self._log is not None
             return "\n".join(self._log.read_text(errors="replace").splitlines()[-lines:])
-        except (OSError, AssertionError) as exc:
+        except OSError as exc:
             return f"(no log: {exc})"
 
 
