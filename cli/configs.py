@@ -98,7 +98,8 @@ def show_command(
         typer.Option("--at", help="The configuration the device had at this time."),
     ] = None,
     version: Annotated[
-        str | None, typer.Option("--version", "-v", help="This version (number or SHA prefix).")
+        # No -v: it means --verbose on every command that has a short form for it.
+        str | None, typer.Option("--version", help="This version (number or SHA prefix).")
     ] = None,
     db: DbOption = None,
 ) -> None:

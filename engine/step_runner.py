@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.errors import ReportedError
 from ispflow.core.jsonsafe import jsonable
 from ispflow.core.outcome import StepOutcome
 from ispflow.engine import connections
@@ -102,7 +103,7 @@ def _execute(
         outcome.error = _unsafe_message(step, exc)
     except Exception as exc:  # a task's own error must fail this host, not the run
         outcome.status = "failed"
-        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.error = error_text(exc)
 
 
 def _loop(
@@ -185,6 +186,14 @@ def _row_error(step: Step, exc: Exception) -> str:
         return f"timed out after {step.timeout:g} s (step timeout)"
     if isinstance(exc, UnsafeValueError):
         return _unsafe_message(step, exc)
+    return error_text(exc)
+
+
+def error_text(exc: Exception) -> str:
+    """What a report says of an error: the message alone when it names its cause, else the
+    exception's class too (a bare `[Errno 111] …` or `'port'` says too little)."""
+    if isinstance(exc, ReportedError):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -33,6 +33,7 @@ from netmiko import ConnectHandler
 from netmiko.exceptions import ReadException, ReadTimeout
 from nornir.core.configuration import Config
 
+from ispflow.plugins.connections.connect_errors import explain, missing_credentials
 from ispflow.plugins.vendors import UnknownVendor, olt_vendors, vendor_of_platform
 
 CONNECTION_NAME = "olt_cli"
@@ -204,13 +205,32 @@ class OltCli:
         fast = session_classes().get(device_type)
         if fast is None:
             vendor_of_platform(device_type)  # a platform no vendor claims is an error
-            self.connection = ConnectHandler(**parameters)
-            return
-        parameters["sock"] = _socket(str(hostname), int(parameters["port"]), timeout)
+        unusable = missing_credentials(hostname, parameters["port"], username, password)
+        if unusable is not None:
+            raise unusable
+        try:
+            self.connection = self._connect(fast, device_type, parameters, timeout)
+        except Exception as exc:
+            cause = explain(exc, hostname, parameters["port"], username, timeout)
+            if cause is None:
+                raise
+            raise cause from exc
+
+    @staticmethod
+    def _connect(
+        fast: type | None, device_type: str, parameters: dict[str, Any], timeout: float
+    ) -> Any:
+        if fast is None:
+            return ConnectHandler(**parameters)
+        parameters["sock"] = _socket(str(parameters["host"]), int(parameters["port"]), timeout)
         parameters.pop("device_type")
         # The fast class is the vendor class with a different set-up; netmiko's dispatcher
         # only knows its own names, so the class is instantiated directly.
-        self.connection = fast(device_type=device_type, **parameters)
+        try:
+            return fast(device_type=device_type, **parameters)
+        except BaseException:
+            parameters["sock"].close()
+            raise
 
     def close(self) -> None:
         connection = self.connection

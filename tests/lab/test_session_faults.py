@@ -102,7 +102,26 @@ def test_refused_logins_fail_that_olt_only(lab: RunningLab) -> None:
     report = lab.run_json("onu-autofind", expect=1)
     by_host = {r["host"]: r for r in step_results(report, "autofind")}
     assert by_host[olt]["status"] == "failed"
-    assert "uthentication" in by_host[olt]["error"]
+    port = lab.olt(olt)["port"]
+    assert by_host[olt]["error"] == (
+        f"login refused at 127.0.0.1:{port} for user 'lab' (authentication failed)"
+    )
     assert lab.password() not in json.dumps(report)
     others = [r for host, r in by_host.items() if host != olt]
     assert others and all(r["status"] == "ok" for r in others)
+
+    # A concentrator's login, refused: on the API session of the PPP tasks, and on the NAPALM
+    # session of a backup. Neither needs its exception's name to be understood.
+    concentrator = lab.fleet()["concentrators"][0]
+    fault(lab, concentrator["name"], "--refuse-logins")
+    where = f"127.0.0.1:{concentrator['port']}"
+    report = lab.run_json("ppp-lookup", "-e", "contract=C-1001", expect=1)
+    [row] = [r for r in step_results(report, "lookup") if r["host"] == concentrator["name"]]
+    assert row["error"] == f"login refused at {where} for user 'lab' (cannot log in)"
+    report = lab.run_json("config-backup", "--limit", concentrator["name"], expect=1)
+    [row] = step_results(report, "backup")
+    assert (
+        row["error"]
+        == f"{concentrator['name']} ({where}): login refused: user 'lab': cannot log in"
+    )
+    assert lab.password() not in json.dumps(report)

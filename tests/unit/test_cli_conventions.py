@@ -145,7 +145,7 @@ def test_row_counts_are_max() -> None:
 
 def test_conventional_short_flags_mean_one_thing() -> None:
     meaning = {"-n": "--dry-run", "-l": "--limit", "-m": "--max", "-o": "--output"}
-    meaning |= {"-q": "--quiet"}
+    meaning |= {"-q": "--quiet", "-v": "--verbose"}
     for path, command in COMMANDS.items():
         for o in options(command):
             for short, long in meaning.items():

@@ -27,10 +27,11 @@ from typing import Any
 
 import librouteros
 from librouteros.connections import SocketTransport
-from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError
+from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError, TrapError
 from nornir.core.configuration import Config
 
 from ispflow.plugins.concentrator.contract import ApiAnswer, ApiOp
+from ispflow.plugins.connections.connect_errors import explain, login_refused, missing_credentials
 
 CONNECTION_NAME = "routeros_api"
 DEFAULT_PORT, TLS_PORT = 8728, 8729
@@ -249,15 +250,27 @@ class RouterOsApi:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
             wrapper = lambda sock: context.wrap_socket(sock, server_hostname=hostname)  # noqa: E731
-        api = librouteros.connect(
-            str(hostname),
-            str(username or ""),
-            str(password or ""),
-            port=int(port or default_port(extras)),
-            timeout=float(extras.get("timeout", DEFAULT_TIMEOUT_S)),
-            ssl_wrapper=wrapper,
-            encoding=encoding,
+        api_port = int(port or default_port(extras))
+        timeout = float(extras.get("timeout", DEFAULT_TIMEOUT_S))
+        unusable = missing_credentials(
+            hostname, api_port, username, password, password_required=False
         )
+        if unusable is not None:
+            raise unusable
+        try:
+            api = librouteros.connect(
+                str(hostname),
+                str(username or ""),
+                str(password or ""),
+                port=api_port,
+                timeout=timeout,
+                ssl_wrapper=wrapper,
+                encoding=encoding,
+            )
+        except TrapError as exc:  # the one trap a login can get: wrong user or password
+            raise login_refused(hostname, api_port, username, str(exc)) from exc
+        except OSError as exc:
+            raise explain(exc, hostname, api_port, username, timeout) or exc from exc
         self.connection = ApiSession(api, encoding)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from nornir.core.inventory import Host
 from nornir.core.task import Task
 
+from ispflow.core.errors import ReportedError
 from ispflow.plugins.concentrator.mikrotik.connection import CONNECTION_NAME as API_CONNECTION
 from ispflow.plugins.concentrator.mikrotik.connection import DEFAULT_TIMEOUT_S, default_port
 
@@ -31,7 +32,7 @@ MASK = "***"
 CONFIG_STRUCTURE = re.compile(r"#.*")
 
 
-class ConcentratorConnectError(ConnectionError):
+class ConcentratorConnectError(ConnectionError, ReportedError):
     """The concentrator could not be reached or turned the login down; says which and where
     (host name and address), never with the password."""
 
