@@ -48,7 +48,12 @@ def run_runbook(
     from ispflow.engine.executor import Executor
     from ispflow.engine.loader import load_runbook
     from ispflow.engine.model import RunOptions
-    from ispflow.plugins.inventory.files import open_nornir
+    from ispflow.plugins.inventory.files import (
+        describe_inventory,
+        inventory_named,
+        no_devices,
+        open_nornir,
+    )
     from ispflow.plugins.processors.progress import RunProgress
     from ispflow.store.db import open_database
     from ispflow.store.journal import Journal
@@ -73,8 +78,14 @@ def run_runbook(
         if prior is not None:
             _check_same_runbook(book, prior)
             _check_secrets_given(book, prior, given_vars or {})
-        nornir = open_nornir(inventory, source, refresh=refresh, db=db)
-        processors = [RunProgress(progress)] if progress is not None else []
+        devices = not book.runs_only_locally or inventory_named(inventory, source)
+        nornir = open_nornir(inventory, source, refresh=refresh, db=db) if devices else no_devices()
+        processors = []
+        if progress is not None:
+            # Which inventory and store: said once a step starts (not for a run refused first).
+            used = describe_inventory(source, inventory) if devices else "none (local steps)"
+            where = f"inventory {used} · store {database}"
+            processors.append(RunProgress(progress, header=where))
         dispatcher = _dispatcher(runner, shard_by, book, given, options, processors)
         executor = Executor(nornir, journal, processors, dispatcher)
         outcome = executor.run(

@@ -112,6 +112,11 @@ class Runbook:
         work on the store or a ticket system, on no device, run once, as the host `local`."""
         return LOCAL_HOST in (term.strip() for term in str(self.targets).split(","))
 
+    @property
+    def runs_only_locally(self) -> bool:
+        """`targets: local` and nothing else: no step needs a device."""
+        return all(term.strip() == LOCAL_HOST for term in str(self.targets).split(","))
+
     def step_by_index(self, index: int) -> Step:
         for step in self.all_steps:
             if step.index == index:

@@ -31,10 +31,18 @@ def running_lab() -> Path | None:
 
 
 def inventory_dir(path: str | Path | None = None) -> Path:
-    """--inventory, else ISPFLOW_INVENTORY, else a lab running from here, else the bundled one."""
+    """--inventory, else ISPFLOW_INVENTORY, else a lab running from here. Never the bundled
+    example on its own: its hosts are on 127.0.0.1, where some other lab may be listening."""
     lab = running_lab()
-    fallback = lab / "inventory" if lab is not None else INVENTORY_DIR
-    chosen = Path(path or os.environ.get("ISPFLOW_INVENTORY") or fallback)
+    fallback = lab / "inventory" if lab is not None else None
+    given = path or os.environ.get("ISPFLOW_INVENTORY") or fallback
+    if given is None:
+        raise UsageError(
+            "no inventory: give --inventory DIR or set ISPFLOW_INVENTORY, or run from the "
+            "folder where `ispflow lab up` runs a lab (no lab runs from here). The bundled "
+            f"example: --inventory {INVENTORY_DIR}"
+        )
+    chosen = Path(given)
     if not (chosen / "hosts.yaml").is_file():
         raise UsageError(f"no inventory at {chosen} (expected {chosen / 'hosts.yaml'})")
     return chosen
@@ -55,6 +63,42 @@ def inventory_source(source: str | None = None, path: str | Path | None = None) 
             f"{', '.join(SOURCES)}"
         )
     return str(chosen)
+
+
+def inventory_named(path: str | Path | None = None, source: str | None = None) -> bool:
+    """Whether anything names an inventory: --inventory, --source, their variables, the
+    configuration file, or a lab running from here."""
+    if path is not None or source is not None or os.environ.get("ISPFLOW_INVENTORY"):
+        return True
+    return running_lab() is not None or inventory_source(None, None) != "files"
+
+
+def no_devices() -> Nornir:
+    """An inventory with no host, for a runbook that works only on the store (`targets:
+    local`) where no inventory is named."""
+    from nornir.core import Nornir
+    from nornir.core.configuration import Config
+    from nornir.core.inventory import Defaults, Groups, Hosts, Inventory
+    from nornir.plugins.runners import ThreadedRunner
+
+    inventory = Inventory(hosts=Hosts(), groups=Groups(), defaults=Defaults())
+    return Nornir(inventory=inventory, runner=ThreadedRunner(), config=Config())
+
+
+def describe_inventory(source: str | None = None, path: str | Path | None = None) -> str:
+    """Which inventory a run would use, in a few words: `./.ispflow-lab/inventory (lab)`,
+    `NetBox https://netbox.example`, `the store`."""
+    chosen = inventory_source(source, path)
+    if chosen == "store":
+        return "the store's OLTs"
+    if chosen == "netbox":
+        from ispflow.plugins.inventory.netbox_settings import netbox_settings
+
+        return f"NetBox {netbox_settings().url}"
+    folder = inventory_dir(path)
+    lab = running_lab()
+    is_lab = lab is not None and folder.resolve() == (lab / "inventory").resolve()
+    return f"{folder}{' (lab)' if is_lab else ''}"
 
 
 def open_nornir(

@@ -24,8 +24,11 @@ STYLE = {
 class RunProgress:
     """Counts per step by status; shows them live (TTY) or as one line per finished step."""
 
-    def __init__(self, console: Console, *, live: bool | None = None) -> None:
+    def __init__(
+        self, console: Console, *, live: bool | None = None, header: str | None = None
+    ) -> None:
         self.console = console
+        self._header = header  # printed before the first step, once
         self.live = console.is_terminal if live is None else live
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
@@ -56,6 +59,9 @@ class RunProgress:
 
     # -- the same from anywhere (a distributed run reads progress from the journal) ------
     def begin(self, step: str, total: int) -> None:
+        if self._header is not None:
+            self.console.print(self._header, soft_wrap=True, markup=False, highlight=False)
+            self._header = None
         self._step = step
         self._total = total
         self._counts = dict.fromkeys(STATUSES, 0)

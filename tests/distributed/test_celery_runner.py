@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import _drop
+from tests.conftest import Cli, _drop, write_inventory
 from tests.lab.conftest import LabCli, free_base_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.celery]
@@ -238,7 +238,7 @@ def test_no_worker_for_a_queue_is_reported_not_waited_for(celery_lab: CeleryLab)
 
 
 def test_sqlite_store_is_refused(tmp_path: Path) -> None:
-    cli = LabCli(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", None)
+    cli = Cli(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", write_inventory(tmp_path / "inv", 2))
     proc = cli("run", "onu-signal", "--runner", "celery")
     assert proc.returncode == 2
     assert "needs a store every worker reaches" in proc.stderr

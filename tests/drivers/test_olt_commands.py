@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from ispflow.core.paths import INVENTORY_DIR
 from ispflow.engine.guard import UnsafeValueError
 from ispflow.plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
 from ispflow.plugins.olt.huawei.driver import HuaweiDriver, mac_dotted, serial_hex
@@ -194,7 +195,7 @@ def test_dry_run_of_the_shipped_runbook_on_the_bundled_inventory(tmp_path) -> No
     proc = subprocess.run(
         [sys.executable, "-m", "ispflow", "run", "onu-authorize", "-e", "olt=olt-cwb-02", "-e", "port=1/1/2",
          "-e", "serial=ZTEGC0000009", "-e", "vlan=300", "--dry-run", "-q", "-o", "json",
-         "--db", f"sqlite:///{tmp_path / 's.db'}"],
+         "--db", f"sqlite:///{tmp_path / 's.db'}", "--inventory", str(INVENTORY_DIR)],
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -217,7 +218,7 @@ def test_injection_through_the_runbook_never_reaches_a_device(tmp_path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "ispflow", "run", "onu-authorize", "-e", "olt=olt-poa-01",
          "-e", "serial=HWTC1A2B3C4D", "-e", 'description=x"\nundo ont 0', "-q", "-o", "json",
-         "--db", f"sqlite:///{tmp_path / 's.db'}"],
+         "--db", f"sqlite:///{tmp_path / 's.db'}", "--inventory", str(INVENTORY_DIR)],
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
     # Refused when the vars are checked, naming the var given; no host runs.
