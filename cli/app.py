@@ -281,11 +281,14 @@ def run(
         raise _store_lost(exc, output, out, verbose) from None
     except (UsageError, StoreError) as exc:
         raise _fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise _fail(
-            "interrupted; resume with `ispflow run --resume RUN_ID` (see `ispflow runs`)",
-            EXIT_ABORTED,
-        ) from None
+    except KeyboardInterrupt as exc:
+        run_id = getattr(exc, "run_id", None)  # None: stopped before its first step
+        hint = (
+            f"resume with `ispflow run --resume {run_id}`"
+            if run_id
+            else "stopped before the first step (`ispflow runs` lists what was recorded)"
+        )
+        raise _fail(f"interrupted; {hint}", EXIT_ABORTED) from None
 
     _emit(result, output, out, verbose, fail_on, audit_db=db or True)
     code = exit_code(result.status)

@@ -47,3 +47,11 @@ class VarErrors(ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.errors,))
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the run is recorded as aborted and can be resumed by its id."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id

@@ -32,6 +32,7 @@ from ispflow.core.journal import RunJournal
 from ispflow.core.outcome import DONE_STATUSES, RunOutcome, StepOutcome
 from ispflow.engine import connections, run_context
 from ispflow.engine.context import HostState
+from ispflow.engine.errors import RunInterrupted
 from ispflow.engine.model import LOCAL_HOST, Runbook, RunOptions, Step
 from ispflow.engine.run_state import RunState
 from ispflow.engine.secrets import Secrets
@@ -197,11 +198,11 @@ class Executor:
                 if state.aborted:
                     self._record_aborted(steps, state)
                 self._rollback(runbook, state, options)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             state.abort("interrupted by the user")
             self.journal.flush()
             self.journal.finish_run(state.run_id, "aborted", state.abort_reason)
-            raise
+            raise RunInterrupted(state.run_id) from exc
         finally:
             try:
                 context.close()  # writes what tasks queued; every host's part was settled

@@ -22,8 +22,8 @@ def missing_credentials(
     *,
     password_required: bool = True,
 ) -> ConnectFailed | None:
-    """None when there is something to log in with. A RouterOS admin may have an empty
-    password (`password_required=False`); an OLT's SSH login may not."""
+    """None when there is something to log in with. Some API users have an empty password
+    (`password_required=False`); an OLT's SSH login may not."""
     wanted = (("username", username), ("password", password if password_required else "-"))
     missing = [name for name, value in wanted if not value]
     if not missing:

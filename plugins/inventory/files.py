@@ -86,7 +86,7 @@ def no_devices() -> Nornir:
 
 
 def describe_inventory(source: str | None = None, path: str | Path | None = None) -> str:
-    """Which inventory a run would use, in a few words: `./.ispflow-lab/inventory (lab)`,
+    """Which inventory a run would use, in a few words: `.ispflow-lab/inventory (lab)`,
     `NetBox https://netbox.example`, `the store`."""
     chosen = inventory_source(source, path)
     if chosen == "store":
