@@ -10,6 +10,7 @@ Exit codes: 0 every host ok; 1 some host failed; 2 runbook, vars, usage or store
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,16 +86,20 @@ def run_runbook(
             # Which inventory and store: said once a step starts (not for a run refused first).
             used = describe_inventory(source, inventory) if devices else "none (local steps)"
             where = f"inventory {used} · store {database}"
-            processors.append(RunProgress(progress, header=where))
+            processors.append(RunProgress(progress, header=where, every=progress_every()))
         dispatcher = _dispatcher(runner, shard_by, book, given, options, processors)
         executor = Executor(nornir, journal, processors, dispatcher)
-        outcome = executor.run(
-            book,
-            given,
-            options,
-            resume_of=prior if resume else None,
-            rerun_of=prior if rerun_failed else None,
-        )
+        try:
+            outcome = executor.run(
+                book,
+                given,
+                options,
+                resume_of=prior if resume else None,
+                rerun_of=prior if rerun_failed else None,
+            )
+        finally:
+            for processor in processors:  # a step cut short leaves no ticker behind
+                processor.stop()
     except BaseException:
         # The error that stopped the run is the one to report, not one from closing after it.
         _close_quietly(journal, database)
@@ -115,6 +120,26 @@ def _close_quietly(journal: Any, database: Any) -> None:
 # Runners other than this process register a dispatcher class by entry point; the engine
 # knows them only by name.
 RUNNER_GROUP = "ispflow.runners"
+PROGRESS_EVERY_ENV = "ISPFLOW_PROGRESS_EVERY"
+
+
+def progress_every() -> float:
+    """Seconds between "still running" lines off a terminal: $ISPFLOW_PROGRESS_EVERY, else 5;
+    0 turns them off."""
+    from ispflow.plugins.processors.progress import EVERY_S
+
+    text = os.environ.get(PROGRESS_EVERY_ENV, "").strip()
+    if not text:
+        return EVERY_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise UsageError(f"{PROGRESS_EVERY_ENV}={text!r}: give seconds, 0 or more")
+    return seconds
+
+
 LOCAL_RUNNER = "local"
 
 

@@ -21,14 +21,29 @@ STYLE = {
 }
 
 
+EVERY_S = 5.0  # between "still running" lines when the output is not a terminal
+RUNNING_NAMED = 5  # hosts named in such a line, the longest running first
+
+
 class RunProgress:
-    """Counts per step by status; shows them live (TTY) or as one line per finished step."""
+    """Counts per step by status; shows them live (TTY), or as one line per finished step
+    and, while a step runs, a line every `every` seconds (cron logs, CI) naming the hosts
+    still at work."""
 
     def __init__(
-        self, console: Console, *, live: bool | None = None, header: str | None = None
+        self,
+        console: Console,
+        *,
+        live: bool | None = None,
+        header: str | None = None,
+        every: float = EVERY_S,
     ) -> None:
         self.console = console
         self._header = header  # printed before the first step, once
+        self.every = every
+        self._running: dict[str, float] = {}  # host -> when its part of the step started
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
         self.live = console.is_terminal if live is None else live
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
@@ -43,9 +58,12 @@ class RunProgress:
         self.begin(task.name, len(task.nornir.inventory.hosts))
 
     def task_instance_started(self, task: Task, host: Host) -> None:
-        return None
+        with self._lock:
+            self._running[host.name] = time.monotonic()
 
     def task_instance_completed(self, task: Task, host: Host, result: MultiResult) -> None:
+        with self._lock:
+            self._running.pop(host.name, None)
         self.advance(getattr(result[0].result, "status", "failed"))
 
     def task_completed(self, task: Task, result: AggregatedResult) -> None:
@@ -78,6 +96,10 @@ class RunProgress:
             )
             self._task_id = self._progress.add_task(self._step, total=self._total, counts="")
             self._progress.start()
+        elif self.every > 0:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick_while_running, daemon=True)
+            self._ticker.start()
 
     def advance(self, status: str) -> None:
         with self._lock:
@@ -85,7 +107,40 @@ class RunProgress:
             if self._progress is not None:
                 self._progress.update(self._task_id, advance=1, counts=self._format())
 
+    def tick(self) -> None:
+        """One "still running" line: hosts done of all, counts, the hosts at work."""
+        now = time.monotonic()
+        with self._lock:
+            done = sum(self._counts.values())
+            running = sorted(self._running.items(), key=lambda item: item[1])
+            line = (
+                f"step '{self._step}': {done}/{self._total} hosts done, {self._format()} "
+                f"({now - self._started:.0f} s)"
+            )
+        if running:
+            named = ", ".join(
+                f"{host} {now - since:.0f} s" for host, since in running[:RUNNING_NAMED]
+            )
+            more = len(running) - RUNNING_NAMED
+            line += f"; running: {named}" + (f" and {more} more" if more > 0 else "")
+        self.console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    def _tick_while_running(self) -> None:
+        while not self._stop.wait(self.every):
+            self.tick()
+
+    def stop(self) -> None:
+        """No more "still running" lines: at the end of a step, and of the run however it
+        ended (a step cut short by Ctrl-C or a lost store never reaches its end)."""
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._ticker = None
+        with self._lock:
+            self._running.clear()
+
     def end(self) -> None:
+        self.stop()
         if self._progress is not None:
             self._progress.stop()
             self._progress = None

@@ -51,3 +51,24 @@ def test_a_runbook_of_local_steps_needs_no_inventory(tmp_path: Path) -> None:
     proc = cli("run", "ticket-auto-close", "--dry-run")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stderr.splitlines()[0].startswith("inventory none (local steps) · store sqlite:")
+
+
+def test_a_long_step_off_a_terminal_says_it_is_moving(sqlite_cli: Cli, tmp_path: Path) -> None:
+    book = tmp_path / "slow.yaml"
+    book.write_text(
+        "name: slow\nsteps:\n  - name: wait\n    task: tests.support.tasks:record\n"
+        f"    serial: 1\n    with: {{trace: '{tmp_path / 'trace.txt'}', label: w, sleep: 0.5}}\n"
+    )
+    env_cli = ProgressCli(sqlite_cli.cwd, sqlite_cli.db, sqlite_cli.inventory)
+    proc = env_cli("run", str(book), "--limit", "olt-01,olt-02")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    ticks = [i for i, line in enumerate(lines) if "hosts done" in line]
+    final = next(i for i, line in enumerate(lines) if line.startswith("step 'wait': 2 hosts"))
+    assert ticks and max(ticks) < final, proc.stderr  # while the step ran, not after
+    assert any("; running: olt-0" in lines[i] for i in ticks), proc.stderr
+
+
+class ProgressCli(Cli):
+    def env(self) -> dict[str, str]:
+        return super().env() | {"ISPFLOW_PROGRESS_EVERY": "0.1"}
