@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
         xdist_groups.name_the_file(config)
     # PON locks are named by host and PON: two worker processes each running a lab with the
     # same host names must not wait on each other's locks (nor leave files in ~/.cache).
-    os.environ["ISPFLOW_LOCK_DIR"] = tempfile.mkdtemp(prefix="ispflow-test-locks-")
+    locks = tempfile.mkdtemp(prefix="ispflow-test-locks-")
+    os.environ["ISPFLOW_LOCK_DIR"] = locks
+    config.add_cleanup(lambda: shutil.rmtree(locks, ignore_errors=True))
 
 
 class XdistHooks:

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_run_id() -> str:
+def this_run_id() -> str:
     """The same in every worker process of one pytest run (pytest-xdist), unique per run."""
     return os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
 
@@ -59,7 +59,7 @@ class BackgroundService:
             return
         self._asked = True
         self.state.mkdir(parents=True, exist_ok=True)
-        run = test_run_id()
+        run = this_run_id()
         marker = self.state / "pytest-start.run"
         with (self.state / "pytest-start.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -105,7 +105,7 @@ class BackgroundService:
         if self.skipped:
             pytest.skip(f"{self.skip_variable}=1")
         self.start()
-        run = test_run_id()
+        run = this_run_id()
         deadline = time.monotonic() + self.start_timeout_s
         while True:
             done = self._done.read_text().split() if self._done.exists() else []

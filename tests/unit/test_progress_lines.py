@@ -4,6 +4,7 @@ the hosts done and the hosts still at work."""
 from __future__ import annotations
 
 import io
+import re
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -34,12 +35,13 @@ def test_a_tick_names_counts_and_the_hosts_still_running() -> None:
     progress.task_instance_completed(None, host("olt-05"), result("failed"))  # type: ignore[arg-type]
     progress.tick()
     progress.end()
-    lines = out.getvalue().splitlines()
+    # Seconds are whatever the clock says; the rest is exact.
+    lines = [re.sub(r"\b\d+ s\b", "N s", line) for line in out.getvalue().splitlines()]
     assert lines[0] == "where"
-    assert lines[1].startswith("step 'read signal': 2/8 hosts done, ok=1 failed=1 (0 s); running: ")
-    running = lines[1].split("; running: ")[1]
-    assert running.startswith("olt-01 0 s, olt-02 0 s, olt-04 0 s, olt-06 0 s, olt-07 0 s")
-    assert running.endswith(" and 1 more")
+    assert lines[1] == (
+        "step 'read signal': 2/8 hosts done, ok=1 failed=1 (N s); running: "
+        "olt-01 N s, olt-02 N s, olt-04 N s, olt-06 N s, olt-07 N s and 1 more"
+    )
     assert lines[2].startswith("step 'read signal': 8 hosts, ok=1 failed=1 (")
     assert len(lines) == 3  # every=0: no ticker of its own
 
