@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -97,7 +98,8 @@ class Database:
         self.close()
 
     def __str__(self) -> str:
-        return self.url.render_as_string(hide_password=True)
+        # For people: SQLAlchemy writes a path's accents as %C3%AA; the password stays ***.
+        return unquote(self.url.render_as_string(hide_password=True))
 
     def __repr__(self) -> str:
         return f"Database({str(self)!r})"

@@ -85,3 +85,12 @@ def test_timestamps_come_back_aware_and_in_utc(db: Database) -> None:
     now = datetime.now(UTC)
     assert rows[1].created_at.tzinfo is not None
     assert abs(rows[1].created_at - now) < timedelta(minutes=1)
+
+
+def test_a_store_is_shown_as_written_with_no_password(tmp_path: Path) -> None:
+    folder = tmp_path / "inadimplência"
+    folder.mkdir()
+    with open_database(f"sqlite:///{folder / 'cobrança.db'}") as db:
+        assert str(db) == f"sqlite:///{folder / 'cobrança.db'}"
+    hidden = Database(create_engine("postgresql+psycopg://noc:s3nh%40@db.example/isp"))
+    assert str(hidden) == "postgresql+psycopg://noc:***@db.example/isp"
