@@ -71,7 +71,12 @@ class BackgroundService:
                     [
                         "bash",
                         "-c",
-                        'bash "$0" up && bash "$0" reset; echo "$1 $?" > "$2.new" && mv "$2.new" "$2"',
+                        # A server that dies while it boots (seen once, with nothing in
+                        # its log) gets one more try.
+                        'start() { bash "$0" up && bash "$0" reset; }; '
+                        'start || { echo "[pytest] start failed (exit $?): trying once more"; '
+                        "sleep 2; start; }; "
+                        'echo "$1 $?" > "$2.new" && mv "$2.new" "$2"',
                         str(self.script),
                         run,
                         str(self._done),
