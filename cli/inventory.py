@@ -281,7 +281,8 @@ def sync(
     refresh: RefreshOption = False,
     db: DbOption = None,
 ) -> None:
-    """Copy the source's OLTs into the store: name, vendor, model, site, address, PON ports.
+    """Copy the source's OLTs into the store: name, vendor, model, site, address, port and
+    PON ports.
 
     Reports what was created, updated and unchanged, and the store's OLTs the source no
     longer has (kept unless --prune). Concentrators are not stored. One transaction.

@@ -111,6 +111,12 @@ olts = Table(
     Column("model", String(64)),
     Column("site", String(64), index=True),
     Column("mgmt_ip", String(45)),
+    Column(
+        "mgmt_port",
+        Integer,
+        CheckConstraint("mgmt_port BETWEEN 1 AND 65535", name="mgmt_port"),
+        comment="SSH port; NULL for the usual 22",
+    ),
     _created(),
     _updated(),
 )

@@ -8,6 +8,7 @@ by ISPFLOW_SECRETS; values already in the inventory are kept.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,18 @@ def load_secrets_file(path: str | Path | None = None) -> dict[str, Any]:
     return data
 
 
-def apply_credentials(inventory: Inventory, secrets: dict[str, Any] | None = None) -> None:
+def apply_credentials(
+    inventory: Inventory,
+    secrets: dict[str, Any] | None = None,
+    hosts: Iterable[Host] | None = None,
+) -> None:
+    """Fill in the login of `hosts` (default: every host) where the inventory has none."""
     secrets = load_secrets_file() if secrets is None else secrets
     env = {
         "username": os.environ.get("ISPFLOW_USERNAME"),
         "password": os.environ.get("ISPFLOW_PASSWORD"),
     }
-    for host in inventory.hosts.values():
+    for host in inventory.hosts.values() if hosts is None else hosts:
         for field in FIELDS:
             if getattr(host, field):
                 continue

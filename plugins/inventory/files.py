@@ -10,7 +10,10 @@ from typing import Any
 
 from nornir import InitNornir
 from nornir.core import Nornir
+from nornir.core.inventory import Host, Inventory
 from nornir.core.plugins.inventory import InventoryPluginRegister
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from ispflow.core.errors import UsageError
 from ispflow.core.paths import INVENTORY_DIR
@@ -118,11 +121,15 @@ def open_nornir(
     if chosen == "store":
         from ispflow.plugins.inventory.store import StoreInventory
 
-        return _plugin_nornir("ispflow_store", StoreInventory, {"db": db})
+        return _plugin_nornir("ispflow_store", StoreInventory, {"db": db}, lab_login=True)
     return _files_nornir(path)
 
 
-def _plugin_nornir(name: str, plugin: type, options: dict[str, Any]) -> Nornir:
+def _plugin_nornir(
+    name: str, plugin: type, options: dict[str, Any], *, lab_login: bool = False
+) -> Nornir:
+    """With `lab_login`, hosts that are devices of the lab running from here (the OLTs `lab
+    up` put in the store) log in with the lab's secrets, as the lab's own inventory does."""
     # The entry points register these too; registering here keeps a source usable from a
     # checkout whose package metadata predates it.
     InventoryPluginRegister.register(name, plugin)
@@ -131,8 +138,30 @@ def _plugin_nornir(name: str, plugin: type, options: dict[str, Any]) -> Nornir:
         inventory={"plugin": name, "options": options},
         logging={"enabled": False},
     )
+    lab = running_lab()
+    if lab_login and lab is not None:
+        devices = lab_devices(nornir.inventory, lab)
+        if devices:
+            apply_credentials(nornir.inventory, load_secrets_file(lab / "secrets.yaml"), devices)
     apply_credentials(nornir.inventory, load_secrets_file())
     return nornir
+
+
+def lab_devices(inventory: Inventory, lab: Path) -> list[Host]:
+    """The hosts at an address and port the lab's inventory gives one of its devices. Matched
+    by address, not name: the lab's login must never go to a device elsewhere."""
+    try:
+        records = YAML(typ="safe").load((lab / "inventory" / "hosts.yaml").read_bytes())
+    except (OSError, YAMLError):  # a lab stopping or starting: its login is not known now
+        return []
+    if not isinstance(records, dict):
+        return []
+    addresses = {
+        (record.get("hostname"), record.get("port"))
+        for record in records.values()
+        if isinstance(record, dict) and record.get("port")
+    }
+    return [host for host in inventory.hosts.values() if (host.hostname, host.port) in addresses]
 
 
 def _files_nornir(path: str | Path | None) -> Nornir:

@@ -1,9 +1,9 @@
 """The store's OLTs as the Nornir inventory (plugin name `ispflow_store`).
 
-The store knows an OLT's name, vendor, model, site, management address and PON ports, which
-is enough to read or audit it; it knows no concentrators and no SSH port (22 is used), so
-this source suits OLT runbooks on a network whose store is kept in sync (`ispflow inventory
-sync`).
+The store knows an OLT's name, vendor, model, site, management address and SSH port (none
+kept: the connection's usual 22) and its PON ports, which is enough to read or audit it; it
+knows no concentrators, so this source suits OLT runbooks on a network whose store is kept in
+sync (`ispflow inventory sync`, or `ispflow lab up` for the lab).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class StoreInventory:
             hosts[row["name"]] = Host(
                 name=row["name"],
                 hostname=row["mgmt_ip"],
+                port=row["mgmt_port"],
                 platform=platform_of(row["vendor"]),
                 groups=parents,
                 data=data,

@@ -1,10 +1,11 @@
 """Bringing the store's OLTs in line with an inventory source (NetBox): `ispflow inventory sync`.
 
-Each OLT host becomes (or updates) a row of `olts` with its vendor, model, site and management
-address, and gets its PON ports: the host's `pons` list, else `pon_ports` ports numbered the
-way its vendor's driver numbers a first board. PON ports are only added: one the source no
-longer lists may still hold ONUs. OLTs the store has and the source does not are reported,
-and deleted only when asked (`prune`), with their PON ports and ONUs. One transaction.
+Each OLT host becomes (or updates) a row of `olts` with its vendor, model, site, management
+address and port (none: the connection's usual one), and gets its PON ports: the host's `pons`
+list, else `pon_ports` ports numbered the way its vendor's driver numbers a first board. PON
+ports are only added: one the source no longer lists may still hold ONUs. OLTs the store has
+and the source does not are reported, and deleted only when asked (`prune`), with their PON
+ports and ONUs. One transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ispflow.store.db import Database
 from ispflow.store.schema import olts, onus, pon_ports
 from ispflow.tasks.onu import host_pons
 
-FIELDS = ("vendor", "model", "site", "mgmt_ip")
+FIELDS = ("vendor", "model", "site", "mgmt_ip", "mgmt_port")
 
 
 @dataclass
@@ -66,10 +67,17 @@ def olt_records(hosts: Iterable[Host], report: SyncReport) -> list[OltRecord]:
             "model": host.get("model"),
             "site": host.get("site"),
             "mgmt_ip": host.hostname,
+            "mgmt_port": host.port,
         }
         if not values["vendor"]:
             report.problems[host.name] = "no vendor in the inventory"
             continue
+        if host.port is not None:
+            port = _tcp_port(host.port)
+            if port is None:
+                report.problems[host.name] = f"port {host.port!r} is not a TCP port (1-65535)"
+                continue
+            values["mgmt_port"] = port
         pons: tuple[tuple[int, int, int], ...] = ()
         if host.get("pons") or host.get("pon_ports"):
             try:
@@ -79,6 +87,16 @@ def olt_records(hosts: Iterable[Host], report: SyncReport) -> list[OltRecord]:
                 continue
         records.append(OltRecord(host.name, values, pons))
     return records
+
+
+def _tcp_port(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        return None
+    return port if 1 <= port <= 65535 else None
 
 
 def sync_olts(
