@@ -639,10 +639,14 @@ def list_tasks() -> None:
         args = ", ".join(p if p not in spec.required else f"{p}*" for p in spec.params)
         if spec.accepts_any:
             args = (args + ", " if args else "") + "any"
-        table.add_row(spec.name, args, "yes" if spec.supports_dry_run else "engine", spec.summary)
+        what = spec.summary
+        if spec.view is not None:
+            what += f"\nshows: {', '.join(spec.view.columns) or 'every key'}"
+        table.add_row(spec.name, args, "yes" if spec.supports_dry_run else "engine", what)
     out = make_console()
     out.print(table)
     out.print("* required.  'engine' = the task is not called on --dry-run.")
+    out.print("shows: the result columns the text report prints (a step's `show:` chooses others).")
 
 
 @app.command("runbooks")

@@ -130,7 +130,7 @@ class Executor:
                 vars=masked,
                 hosts=host_names,
                 steps=[s.name for s in runbook.steps],
-                options=_options_record(options) | _tallies(runbook),
+                options=_options_record(options) | _report_record(runbook),
                 dry_run=options.dry_run,
                 parent_run_id=rerun_of.run_id if rerun_of else None,
             )
@@ -158,7 +158,7 @@ class Executor:
             dry_run=options.dry_run,
             parent_run_id=rerun_of.run_id if rerun_of else None,
             options=(resume_of.options if resume_of else _options_record(options))
-            | _tallies(runbook),
+            | _report_record(runbook),
         )
         restored: dict[tuple[str, int, bool], StepOutcome] = {}
         try:
@@ -534,9 +534,18 @@ def _copy_as_restored(outcome: StepOutcome) -> StepOutcome:
     )
 
 
-def _tallies(runbook: Runbook) -> dict[str, Any]:
-    """Which result key each step's report counts (kept with the run, for `runs show`)."""
-    return {"tally": {str(s.index): s.tally for s in runbook.steps if s.tally}}
+def _report_record(runbook: Runbook) -> dict[str, Any]:
+    """What the report needs of the runbook, kept with the run for `runs show`: the forward
+    steps' indexes in order (rollback steps take indexes in between), the result key each
+    step counts (`tally:`) and how each step's results are shown (its task's view, `show:`)."""
+    return {
+        "step_indexes": [s.index for s in runbook.steps],
+        "tally": {str(s.index): s.tally for s in runbook.steps if s.tally},
+        "views": {
+            str(s.index): {"task": s.task.name, "show": list(s.show) if s.show else None}
+            for s in runbook.steps
+        },
+    }
 
 
 def _options_record(options: RunOptions) -> dict[str, Any]:

@@ -40,7 +40,7 @@ TOP_KEYS = ("name", "description", "vars", "targets", "steps", "max_fail_percent
 STEP_KEYS = (
     "name", "task", "with", "hosts", "when", "loop", "items", "register", "assert",
     "fail_msg", "retries", "delay", "backoff", "timeout", "workers", "serial",
-    "on_failure", "rollback", "tags", "tally",
+    "on_failure", "rollback", "tags", "tally", "show",
 )  # fmt: skip
 INCLUDE_KEYS = ("name", "include", "vars", "tags")
 ON_FAILURE = ("stop", "continue", "abort")
@@ -352,6 +352,24 @@ class _Builder:
                     result.append(step)
         return result
 
+    def show(self, file: str, node: CommentedMap) -> tuple[str, ...] | None:
+        """`show: [serial, rx_dbm, signal]`: the result columns the report prints."""
+        if "show" not in node:
+            return None
+        value = node["show"]
+        names = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n.isidentifier() for n in names)
+        ):
+            self.problem(
+                value_where(file, node, "show"),
+                "'show' must list keys of the result records, e.g. 'show: [serial, rx_dbm]'",
+            )
+            return None
+        return tuple(dict.fromkeys(names))
+
     def known_names(self, var_specs: dict[str, VarSpec]) -> frozenset[str]:
         return frozenset(var_specs) | BUILTIN_NAMES | frozenset(self.registered)
 
@@ -437,6 +455,7 @@ class _Builder:
                 "'tally' must name one key of the result records, e.g. 'tally: signal'",
             )
             tally = None
+        show = self.show(file, node)
 
         index = self.next_index
         self.next_index += 1
@@ -460,6 +479,7 @@ class _Builder:
             tags=tags,
             scope=scope,
             tally=tally,
+            show=show,
             arg_sources=arg_sources,
         )
         if "rollback" in node:

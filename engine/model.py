@@ -79,6 +79,8 @@ class Step:
     scope: Scope | None = None
     # A key of the step's result records to count by value in the run report ("signal").
     tally: str | None = None
+    # Result columns the text report prints (`show:`), instead of the task's own choice.
+    show: tuple[str, ...] | None = None
     # Runbook vars each argument was computed from, to name them when a value is refused.
     arg_sources: dict[str, frozenset[str]] = field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from ispflow.core.suggest import did_you_mean
+from ispflow.core.views import TaskView
 
 _MARK = "__ispflow_task__"
 
@@ -32,6 +33,8 @@ class TaskSpec:
     params: tuple[str, ...]
     required: tuple[str, ...]
     accepts_any: bool
+    # What the text report shows of a result; None: counts only (unless a step says `show:`).
+    view: TaskView | None = None
 
     def check_args(self, names: set[str]) -> list[str]:
         """Problems with the argument names a step gives this task, as messages."""
@@ -52,16 +55,25 @@ class UnknownTaskError(LookupError):
 
 
 def task(
-    name: str, *, dry_run: bool = True, changes_device: bool = False
+    name: str,
+    *,
+    dry_run: bool = True,
+    changes_device: bool = False,
+    view: TaskView | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a Nornir task function as an ispflow task called ``name``.
 
     ``dry_run`` says the task itself honours ``task.is_dry_run()`` by returning what it would
-    send without connecting; tasks that do not are never called on a dry run.
+    send without connecting; tasks that do not are never called on a dry run. ``view`` is what
+    the text report prints of its results.
     """
 
     def mark(func: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(func, _MARK, {"name": name, "dry_run": dry_run, "changes_device": changes_device})
+        setattr(
+            func,
+            _MARK,
+            {"name": name, "dry_run": dry_run, "changes_device": changes_device, "view": view},
+        )
         return func
 
     return mark
@@ -95,6 +107,7 @@ def spec_for(func: Callable[..., Any], name: str | None = None) -> TaskSpec:
         params=tuple(params),
         required=tuple(required),
         accepts_any=accepts_any,
+        view=meta.get("view"),
     )
 
 
@@ -129,6 +142,11 @@ class TaskRegistry:
     def all(self) -> list[TaskSpec]:
         self._load()
         return [self._tasks[name] for name in sorted(self._tasks)]
+
+    def registered(self, name: str) -> TaskSpec | None:
+        """The task registered under `name`, importing nothing a runbook named by path."""
+        self._load()
+        return self._tasks.get(name)
 
     def resolve(self, name: str) -> TaskSpec:
         self._load()

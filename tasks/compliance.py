@@ -13,6 +13,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView, rank, sizes
 from ispflow.engine.compliance_checks import (
     account_checks,
     drift_findings,
@@ -20,7 +21,7 @@ from ispflow.engine.compliance_checks import (
     pool_checks,
     ppp_checks,
 )
-from ispflow.engine.compliance_rules import Rule, load_rules
+from ispflow.engine.compliance_rules import SEVERITIES, Rule, load_rules
 from ispflow.engine.config_drift import IntendedMissing, compare, render_intended
 from ispflow.engine.registry import task
 from ispflow.plugins.concentrator.contract import ConcentratorDriver, ConcentratorSession
@@ -117,7 +118,23 @@ def read_pon(
     return onus
 
 
-@task("compliance.onus", dry_run=True)
+SEVERITY_FIRST = rank(SEVERITIES)
+FINDINGS_VIEW = TaskView(
+    columns=("severity", "rule", "subject", "title"),
+    records="findings",
+    headline=sizes(
+        ("onus_on_device", "ONUs on the device"),
+        ("ports_read", "PONs read"),
+        ("unread_ports", "PONs not read"),
+        ("pools", "pools"),
+        ("unchecked", "rules not checked"),
+        ("findings", "findings"),
+    ),
+    order=lambda row: SEVERITY_FIRST(row.get("severity")),
+)
+
+
+@task("compliance.onus", dry_run=True, view=FINDINGS_VIEW)
 def onus(task: Task, rules: str | None = None) -> Result:
     """Check this OLT's ONUs against the store with the OLT rules of a rules file."""
     wanted = _rules(rules, "olt")
@@ -173,7 +190,7 @@ def onus(task: Task, rules: str | None = None) -> Result:
 
 
 # -- concentrators --------------------------------------------------------------------------
-@task("compliance.ppp", dry_run=True)
+@task("compliance.ppp", dry_run=True, view=FINDINGS_VIEW)
 def ppp(task: Task, rules: str | None = None) -> Result:
     """Check this concentrator's block states and IP pools with the concentrator rules."""
     from ispflow.plugins.concentrator.drivers import concentrator_driver_for

@@ -12,6 +12,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine.registry import task
 from ispflow.plugins.concentrator.contract import ConcentratorDriver
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for
@@ -54,7 +55,12 @@ def summarize(raw: dict[str, Any], driver: ConcentratorDriver) -> dict[str, Any]
     }
 
 
-@task("concentrator.facts")
+@task(
+    "concentrator.facts",
+    view=TaskView(
+        columns=("model", "os_version", "serial", "uptime", "pppoe_sessions", "interfaces_down")
+    ),
+)
 def facts(task: Task) -> Result:
     """The concentrator's model, version, serial, uptime, interfaces (up/enabled) and users."""
     driver = concentrator_driver_for(task.host)
@@ -63,7 +69,7 @@ def facts(task: Task) -> Result:
     return Result(host=task.host, result=summarize(driver.facts(task), driver))
 
 
-@task("concentrator.config")
+@task("concentrator.config", view=TaskView(columns=("lines", "masked")))
 def config(task: Task, mask: bool = True) -> Result:
     """The running configuration (a terse export), secrets left out and masked unless
     mask=False."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.store.config_versions import record_config
@@ -53,7 +54,13 @@ def _what_is_read(task: Task) -> str:
     return "; ".join(driver_for(task.host).running_config_command())
 
 
-@task("config.backup", dry_run=True)
+@task(
+    "config.backup",
+    dry_run=True,
+    view=TaskView(
+        columns=("config", "version", "lines", "added", "removed", "sha256", "would_read")
+    ),
+)
 def backup(task: Task, keep_secrets: bool = False) -> Result:
     """Read the running configuration and keep it if it changed since the last backup."""
     if task.is_dry_run():

@@ -7,6 +7,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine.registry import task
 
 ROLES = ("olt", "concentrator")
@@ -18,7 +19,7 @@ def noop(task: Task) -> Result:
     return Result(host=task.host)
 
 
-@task("core.echo")
+@task("core.echo", view=TaskView(columns=()))
 def echo(task: Task, **values: Any) -> Result:
     """Return the arguments it was given, rendered for this host."""
     return Result(host=task.host, result=values)
@@ -64,7 +65,12 @@ def fail(task: Task, message: str = "failed on purpose") -> Result:
     return Result(host=task.host, result={"message": message}, failed=True)
 
 
-@task("core.inventory_check")
+@task(
+    "core.inventory_check",
+    view=TaskView(
+        columns=("platform", "address", "site", "role", "vendor", "credentials", "problems")
+    ),
+)
 def inventory_check(task: Task, require: list[str] | None = None) -> Result:
     """Check that the host's inventory record is complete enough for ispflow to drive it."""
     host = task.host

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView, unwrapped
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.store.cto import link_cto, register_seal
@@ -16,7 +17,11 @@ def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by th
     return context.database
 
 
-@task("cto.link", dry_run=True)
+@task(
+    "cto.link",
+    dry_run=True,
+    view=TaskView(columns=("contract", "cto", "port", "changed"), rows=unwrapped("would_link")),
+)
 def link(task: Task, contract: str, cto: str, port: int) -> Result:
     """Put a contract on a CTO port; the CTO must be on the PON of the contract's ONU."""
     if task.is_dry_run():
@@ -28,7 +33,11 @@ def link(task: Task, contract: str, cto: str, port: int) -> Result:
     return Result(host=task.host, result=linked, changed=linked["changed"])
 
 
-@task("seal.register", dry_run=True)
+@task(
+    "seal.register",
+    dry_run=True,
+    view=TaskView(columns=("contract", "seal", "changed"), rows=unwrapped("would_register")),
+)
 def seal(task: Task, contract: str, code: str, by: str | None = None) -> Result:
     """Register the seal code put on a contract's connection; a code is used once."""
     if task.is_dry_run():

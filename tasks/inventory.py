@@ -15,6 +15,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine.registry import task
 from ispflow.plugins.concentrator.contract import ConcentratorDriver
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for
@@ -36,7 +37,12 @@ class ProbeFailed(Exception):
         self.found = found
 
 
-@task("inventory.probe")
+@task(
+    "inventory.probe",
+    view=TaskView(
+        columns=("status", "address", "vendor", "model", "os_version", "uptime", "message")
+    ),
+)
 def probe(task: Task, timeout: float = 5.0, disconnect: bool = True, facts: bool = True) -> Result:
     """Reach the host, log in, and compare its vendor and model with the inventory's; with
     `facts`, also read what is worth a look: OLT boards not in service, a concentrator's

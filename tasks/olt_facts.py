@@ -12,6 +12,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import OltDriver
 from ispflow.plugins.olt.drivers import driver_for
@@ -42,7 +43,10 @@ def _parsed(task: Task, command: str, parse: Any) -> Any:
         ) from None
 
 
-@task("olt.facts")
+@task(
+    "olt.facts",
+    view=TaskView(columns=("vendor", "model", "os_version", "patch", "uptime", "serial")),
+)
 def facts(task: Task) -> Result:
     """The OLT's vendor, model, software version (os_version), patch, uptime and boards."""
     driver = driver_for(task.host)
@@ -74,7 +78,7 @@ def read_olt_config(task: Task) -> str:
     return text
 
 
-@task("olt.config")
+@task("olt.config", view=TaskView(columns=("lines", "masked")))
 def config(task: Task, mask: bool = True) -> Result:
     """The running configuration (`config`, its `lines`), secrets as *** unless mask=False."""
     driver = driver_for(task.host)

@@ -11,6 +11,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine import run_context
 from ispflow.engine.provisioning import SECRET_SETTINGS as SECRETS
 from ispflow.engine.provisioning import Secret
@@ -18,10 +19,15 @@ from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 from ispflow.plugins.olt.drivers import driver_for
 from ispflow.plugins.olt.pon_lock import pon_lock
-from ispflow.plugins.olt.session import CliSession, DeviceRefused, SessionLost
+from ispflow.plugins.olt.session import (
+    DEFAULT_READ_TIMEOUT,
+    CliSession,
+    DeviceRefused,
+    SessionLost,
+)
 from ispflow.store.contracts import forget_onu
 from ispflow.store.readings import ReadingsWriter
-from ispflow.tasks.signal import classify, thresholds_for
+from ispflow.tasks.signal import READINGS_VIEW, classify, thresholds_for
 
 CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
 # What a dry run shows for an ONU id chosen at run time.
@@ -40,9 +46,27 @@ def olt_session(task: Task, driver: OltDriver) -> CliSession:
     return CliSession(
         task.host.get_connection(CONNECTION, task.nornir.config),
         driver,
+        read_timeout=command_timeout(task.host),
         reopen=reopen,
         host=task.host.name,
     )
+
+
+def command_timeout(host: Any) -> float:
+    """Seconds to wait for one command's answer: the host's data `command_timeout`, else 60
+    (a full PON table on a busy OLT takes seconds; a stuck session should not take minutes)."""
+    value = host.get("command_timeout")
+    if value is None:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise ValueError(
+            f"{host.name}: data command_timeout must be seconds between 0 and 3600, not {value!r}"
+        )
+    return seconds
 
 
 def read_records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
@@ -59,7 +83,7 @@ def _check_vlan(vlan: int) -> int:
     return vlan
 
 
-@task("onu.autofind")
+@task("onu.autofind", view=TaskView(columns=("port", "serial", "model", "software", "found_at")))
 def autofind(task: Task) -> Result:
     """ONUs waiting on the OLT to be authorized (serial, PON port, model)."""
     driver = driver_for(task.host)
@@ -69,7 +93,11 @@ def autofind(task: Task) -> Result:
     return Result(host=task.host, result=read_records(olt_session(task, driver), lines))
 
 
-@task("onu.authorize", changes_device=True)
+@task(
+    "onu.authorize",
+    changes_device=True,
+    view=TaskView(columns=("port", "onu_id", "serial", "mac", "vlan", "already", "note")),
+)
 def authorize(
     task: Task,
     port: str,
@@ -291,7 +319,11 @@ def _lost_while_authorizing(
     )
 
 
-@task("onu.deauthorize", changes_device=True)
+@task(
+    "onu.deauthorize",
+    changes_device=True,
+    view=TaskView(columns=("port", "onu_id", "serial", "absent")),
+)
 def deauthorize(
     task: Task,
     port: str,
@@ -383,7 +415,21 @@ def _forget(task: Task, store: bool, pon: PonPort, onu_id: int | None, serial: s
         )
 
 
-@task("onu.status")
+@task(
+    "onu.status",
+    view=TaskView(
+        columns=(
+            "port",
+            "onu_id",
+            "serial",
+            "run_state",
+            "phase_state",
+            "config_state",
+            "match_state",
+            "description",
+        )
+    ),
+)
 def status(task: Task, port: str) -> Result:
     """ONUs authorized on a PON with their run state."""
     driver = driver_for(task.host)
@@ -393,19 +439,35 @@ def status(task: Task, port: str) -> Result:
     return Result(host=task.host, result=read_records(olt_session(task, driver), lines))
 
 
-@task("onu.optical")
+def offline_reading(port: str, onu_id: int) -> dict[str, Any]:
+    """The reading of an ONU the OLT says is down: no light, class offline."""
+    return {
+        "port": port,
+        "onu_id": onu_id,
+        "rx_dbm": None,
+        "tx_dbm": None,
+        "olt_rx_dbm": None,
+        "run_state": "offline",
+        "signal": classify(None),
+    }
+
+
+@task("onu.optical", view=READINGS_VIEW)
 def optical(
     task: Task,
     port: str | None = None,
     onu_id: int | None = None,
     ports: list[str] | None = None,
     store: bool = True,
+    serial: str | None = None,
 ) -> Result:
     """Optical signal of one ONU, one PON, several PONs or (nothing given) all; with classes.
 
     All PONs are the inventory's data `pons` list, else `pon_ports` PONs on the first board.
     PONs are read with one bulk command each, over one session. With `store` (default) the
     readings join the history in the store, one transaction per OLT, with their contract.
+    `serial` names the one ONU read when the OLT's answer to a one-ONU read does not, so its
+    history finds it before the store records the ONU (right after authorizing it).
     """
     driver = driver_for(task.host)
     limits = thresholds_for(task.host)
@@ -422,15 +484,26 @@ def optical(
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": [step.line for step in steps]})
     session = olt_session(task, driver)
+    # Asked for one ONU, some OLTs refuse instead of printing an empty reading when it is down.
+    tolerate = driver.onu_offline if onu_id is not None else None
     per_pon: dict[PonPort, list[dict[str, Any]]] = {}
-    for step, (line, output) in zip(steps, session.read([s.line for s in steps]), strict=True):
-        if step.pon is not None:
+    answers = session.read([s.line for s in steps], tolerate=tolerate)
+    refused_offline = False
+    for step, (line, output) in zip(steps, answers, strict=True):
+        if tolerate is not None and driver.refused(output, line):
+            refused_offline = True
+        elif step.pon is not None:
             per_pon.setdefault(step.pon, []).extend(driver.parse(line, output, task.host.name))
     readings = []
     for pon, records in per_pon.items():
         for reading in driver.readings(pon, records):
             reading["signal"] = classify(reading.get("rx_dbm"), limits)
             readings.append(reading)
+    if refused_offline and not readings:
+        readings = [offline_reading(str(PonPort.parse(str(port))), int(onu_id))]  # type: ignore[arg-type]
+    if onu_id is not None and serial:
+        for reading in readings:
+            reading["serial"] = reading.get("serial") or serial
     context = run_context.current()
     if store and context is not None:
         # The worker goes on to its next OLT while one thread writes; the step does not end

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import PonPort
@@ -13,7 +14,7 @@ from ispflow.tasks.compliance import read_pon
 from ispflow.tasks.onu import olt_session
 
 
-@task("onu.describe", changes_device=True)
+@task("onu.describe", changes_device=True, view=TaskView(columns=("port", "onu_id")))
 def describe(task: Task, port: str, onu_id: int, description: str, store: bool = True) -> Result:
     """Set the description of ONU `onu_id` on PON `port`, read it back, record it."""
     driver = driver_for(task.host)

@@ -7,10 +7,11 @@ own: an ONU whose signal fails is removed again and not recorded, and the next r
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.store.contracts import record_onu
@@ -21,7 +22,13 @@ from ispflow.tasks.tickets import close_contract_orders
 ACCEPT = ("good", "warning")
 
 
-@task("onu.install", dry_run=True, changes_device=True)
+INSTALL_VIEW = TaskView(
+    columns=("port", "onu_id", "serial", "mac", "vlan", "contract", "rx_dbm", "signal",
+             "already", "orders_closed")
+)  # fmt: skip
+
+
+@task("onu.install", dry_run=True, changes_device=True, view=INSTALL_VIEW)
 def install(
     task: Task,
     port: str,
@@ -60,14 +67,20 @@ def install(
     if task.is_dry_run():
         return added
     onu_id = int(added.result["onu_id"])
-    reading = _signal(task, port, onu_id, accept, signal_tries, signal_delay)
+    try:
+        reading = _signal(task, port, onu_id, serial, accept, signal_tries, signal_delay)
+    except Exception as exc:
+        if not added.changed:
+            raise
+        # An ONU this call added, whose signal nobody saw, is not left behind unrecorded.
+        _remove_again(task, port, onu_id, serial or mac, f"reading its signal failed ({exc})")
     if reading.get("signal") not in accept:
         if added.changed:  # never remove an ONU this call did not add
             deauthorize(task, port=port, onu_id=onu_id, store=False)
         raise ValueError(
-            f"ONU {serial or mac} on {task.host.name} {port} id {onu_id}: signal "
-            f"{reading.get('rx_dbm')} dBm is {reading.get('signal')} (accepted: "
-            f"{', '.join(accept)}); " + ("removed again" if added.changed else "left as it was")
+            f"ONU {serial or mac} on {task.host.name} {port} id {onu_id}: {_signal_text(reading)}"
+            f" (accepted: {', '.join(accept)}); "
+            + ("removed again" if added.changed else "left as it was")
         )
     if context is not None:
         _record_or_undo(
@@ -111,6 +124,19 @@ def install(
     return Result(host=task.host, result=result, changed=bool(added.changed))
 
 
+def _remove_again(task: Task, port: str, onu_id: int, who: str | None, cause: str) -> NoReturn:
+    where = f"ONU {who} on {task.host.name} {port} id {onu_id}"
+    try:
+        deauthorize(task, port=port, onu_id=onu_id, store=False)
+    except Exception as undo:  # noqa: BLE001 - both are said, with what to do
+        by_hand = f"-e olt={task.host.name} -e port={port}" + (f" -e serial={who}" if who else "")
+        raise RuntimeError(
+            f"{where}: {cause}, and removing it again failed ({undo}): remove it with "
+            f"ispflow run onu-deauthorize {by_hand}"
+        ) from None
+    raise RuntimeError(f"{where}: {cause}; removed again from the OLT")
+
+
 def _record_or_undo(task: Task, added: bool, db: Any, **values: Any) -> None:
     """Record the ONU; a store that cannot take the record must not leave an ONU on the OLT
     that nothing knows of: one this call added is removed again before the error is raised."""
@@ -135,15 +161,27 @@ def _record_or_undo(task: Task, added: bool, db: Any, **values: Any) -> None:
         ) from exc
 
 
+def _signal_text(reading: dict[str, Any]) -> str:
+    if reading.get("rx_dbm") is None:
+        return f"no signal ({reading.get('signal')})"
+    return f"signal {reading['rx_dbm']} dBm is {reading.get('signal')}"
+
+
 def _signal(
-    task: Task, port: str, onu_id: int, accept: Any, tries: int, delay: float
+    task: Task,
+    port: str,
+    onu_id: int,
+    serial: str | None,
+    accept: Any,
+    tries: int,
+    delay: float,
 ) -> dict[str, Any]:
     """The ONU's reading; a just-authorized ONU may need a moment to range, so retry."""
     reading: dict[str, Any] = {}
     for attempt in range(max(1, int(tries))):
         if attempt:
             time.sleep(delay)
-        records = optical(task, port=port, onu_id=onu_id).result
+        records = optical(task, port=port, onu_id=onu_id, serial=serial).result
         reading = records[0] if records else {"signal": "offline", "rx_dbm": None}
         if reading.get("signal") in accept:
             break

@@ -21,6 +21,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import Row, TaskView, records
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.engine.run_state import read_csv, resolve_csv
@@ -245,7 +246,53 @@ def _wait_for_sessions(
         time.sleep(POLL_S)
 
 
-@task("ppp.lookup")
+# -- what the report shows -------------------------------------------------------------------
+def _lookup_rows(result: Any) -> list[Row]:
+    rows = []
+    for row in records(result):
+        if "blocked_on_device" in row:
+            row = {**row, "blocked": _blocked(row["blocked_on_device"], row["blocked_in_store"])}
+        rows.append(row)
+    return rows
+
+
+def _blocked(on_device: bool, in_store: bool) -> str:
+    if on_device and in_store:
+        return "yes"
+    if on_device:
+        return "on the device only"
+    if in_store:
+        return "in the store only"
+    return "no"
+
+
+def _statuses(result: Any) -> str | None:
+    """'2 blocked · 1 unchanged · 1 failed': each contract's status without its detail."""
+    counts: dict[str, int] = {}
+    for row in records(result):
+        status = str(row.get("status") or "?").split(" (", 1)[0]
+        counts[status] = counts.get(status, 0) + 1
+    return " · ".join(f"{n:,} {status}" for status, n in counts.items()) or None
+
+
+LOOKUP_VIEW = TaskView(
+    columns=(
+        "contract", "login", "online", "address", "caller_id", "uptime", "profile",
+        "blocked", "status", "error",
+    ),
+    rows=_lookup_rows,
+)  # fmt: skip
+CHANGE_VIEW = TaskView(
+    columns=(
+        "contract", "login", "status", "error", "profile_before", "address_before",
+        "address_after",
+    ),
+    headline=_statuses,
+    order=lambda row: row.get("status") != "failed",
+)  # fmt: skip
+
+
+@task("ppp.lookup", view=LOOKUP_VIEW)
 def lookup(task: Task, contracts: Any = None, file: str | None = None) -> Result:
     """Each contract's PPPoE state: session, IP, MAC (caller-id), uptime, profile, blocked?"""
     (block_profile, block_pool, block_list), db, subs, orphans = _prepare(
@@ -285,7 +332,7 @@ def lookup(task: Task, contracts: Any = None, file: str | None = None) -> Result
     return Result(host=task.host, result=found + orphans, failed=refused)
 
 
-@task("ppp.block", changes_device=True)
+@task("ppp.block", changes_device=True, view=CHANGE_VIEW)
 def block(
     task: Task,
     contracts: Any = None,
@@ -305,7 +352,7 @@ def block(
     return _change(task, codes, "block", reason, method, settle)
 
 
-@task("ppp.unblock", changes_device=True)
+@task("ppp.unblock", changes_device=True, view=CHANGE_VIEW)
 def unblock(
     task: Task,
     contracts: Any = None,

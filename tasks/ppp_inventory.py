@@ -11,6 +11,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine.registry import task
 from ispflow.engine.run_state import read_csv, resolve_csv
 from ispflow.plugins.concentrator.contract import ApiOp
@@ -24,7 +25,11 @@ def _normal(ranges: str) -> str:
     return ",".join(f"{a}-{b}" for a, b in parse_ranges(ranges))
 
 
-@task("pool.ensure", changes_device=True)
+@task(
+    "pool.ensure",
+    changes_device=True,
+    view=TaskView(columns=("pool", "action", "ranges", "was")),
+)
 def pool_ensure(task: Task, pool: str, ranges: str, next_pool: str | None = None) -> Result:
     """Create the pool with these ranges, or resize it; refuse overlaps and stranded leases."""
     driver = concentrator_driver_for(task.host)
@@ -78,7 +83,11 @@ def _inside(address: str, ranges: str) -> bool:
     return any(first <= ip <= last for first, last in parse_ranges(ranges))
 
 
-@task("address_list.sync", changes_device=True)
+@task(
+    "address_list.sync",
+    changes_device=True,
+    view=TaskView(columns=("list", "added", "removed", "kept")),
+)
 def address_list_sync(
     task: Task,
     list: str,  # noqa: A002 - the concentrators' own name for it

@@ -18,6 +18,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView, counted, grouped
 from ispflow.engine.provisioning import ProvisioningError, fill, load_templates
 from ispflow.engine.registry import task
 from ispflow.store.contract_secrets import contract_secret
@@ -26,7 +27,7 @@ from ispflow.store.cto import cto_pon
 from ispflow.store.onu_owners import check_onu_free
 from ispflow.store.stock import list_items, mark_installed, normalize_mac
 from ispflow.tasks.onu import autofind
-from ispflow.tasks.onu_install import ACCEPT, install
+from ispflow.tasks.onu_install import ACCEPT, INSTALL_VIEW, install
 from ispflow.tasks.reconcile import run_database
 
 
@@ -90,7 +91,17 @@ def _plan(db: Any, olt: str, onu: dict[str, Any], item: dict[str, Any], template
     return contract, filled
 
 
-@task("provision.auto", dry_run=True, changes_device=True)
+# Installed and failed first: what changed, then what needs a person; the rest after.
+AUTO_OUTCOMES = ("installed", "failed", "expired", "unmatched")
+AUTO_VIEW = TaskView(
+    columns=("status", "port", "serial", "mac", "contract", "model", "onu_id", "rx_dbm",
+             "signal", "reason"),
+    rows=grouped(*AUTO_OUTCOMES),
+    headline=counted(*AUTO_OUTCOMES),
+)  # fmt: skip
+
+
+@task("provision.auto", dry_run=True, changes_device=True, view=AUTO_VIEW)
 def auto(
     task: Task,
     templates: str | None = None,
@@ -156,7 +167,12 @@ def auto(
     return Result(host=task.host, result=result, changed=bool(done), failed=bool(failed))
 
 
-@task("provision.contract", dry_run=True, changes_device=True)
+@task(
+    "provision.contract",
+    dry_run=True,
+    changes_device=True,
+    view=TaskView(columns=(*INSTALL_VIEW.columns, "model", "note")),
+)
 def for_contract(
     task: Task,
     contract: str,

@@ -23,6 +23,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView, sizes
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import PonPort
@@ -103,7 +104,21 @@ def compare_onus(
     return findings
 
 
-@task("reconcile.onus", dry_run=True)
+FINDINGS_VIEW = TaskView(
+    columns=("kind", "olt", "port", "onu_id", "serial", "contract", "concentrator", "login",
+             "fixable"),
+    records="findings",
+    headline=sizes(
+        ("onus_on_device", "ONUs on the device"),
+        ("ports_read", "PONs read"),
+        ("unread_ports", "PONs not read"),
+        ("secrets", "PPPoE secrets"),
+        ("findings", "findings"),
+    ),
+)  # fmt: skip
+
+
+@task("reconcile.onus", dry_run=True, view=FINDINGS_VIEW)
 def onus(task: Task, ports: list[str] | None = None) -> Result:
     """Compare the ONUs configured on this OLT (every PON, or `ports`) with the store."""
     driver = driver_for(task.host)
@@ -162,7 +177,7 @@ def compare_logins(
     return findings
 
 
-@task("reconcile.ppp", dry_run=True)
+@task("reconcile.ppp", dry_run=True, view=FINDINGS_VIEW)
 def ppp(task: Task) -> Result:
     """Compare the PPP secrets on this concentrator with the contracts' logins."""
     from ispflow.plugins.concentrator.drivers import concentrator_driver_for

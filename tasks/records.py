@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.store.contracts import forget_onu, record_onu
@@ -17,7 +18,12 @@ def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by th
     return context.database
 
 
-@task("onu.record", dry_run=True, changes_device=False)
+@task(
+    "onu.record",
+    dry_run=True,
+    changes_device=False,
+    view=TaskView(columns=("olt", "port", "onu_id", "serial", "mac", "contract")),
+)
 def record(
     task: Task,
     port: str,
@@ -49,7 +55,12 @@ def record(
     return Result(host=task.host, result=recorded, changed=True)
 
 
-@task("onu.forget", dry_run=True, changes_device=False)
+@task(
+    "onu.forget",
+    dry_run=True,
+    changes_device=False,
+    view=TaskView(columns=("forgotten", "port", "serial")),
+)
 def forget(task: Task, port: str, onu_id: int | None = None, serial: str | None = None) -> Result:
     """Mark an ONU removed in the store (after onu.deauthorize); its history stays."""
     if task.is_dry_run():
@@ -60,7 +71,12 @@ def forget(task: Task, port: str, onu_id: int | None = None, serial: str | None 
     return Result(host=task.host, result={"forgotten": count}, changed=bool(count))
 
 
-@task("onu.check_free", dry_run=True, changes_device=False)
+@task(
+    "onu.check_free",
+    dry_run=True,
+    changes_device=False,
+    view=TaskView(columns=("serial", "mac", "free_for")),
+)
 def check_free(
     task: Task, serial: str | None = None, mac: str | None = None, contract: str | None = None
 ) -> Result:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ispflow.core.views import Row, TaskView, rank
+
 DEFAULTS = {"good": -25.0, "critical": -27.0, "overload": -8.0}
 
 
@@ -35,3 +37,19 @@ def classify(rx_dbm: float | None, limits: dict[str, float] = DEFAULTS) -> str:
     if rx_dbm >= limits["critical"]:
         return "warning"
     return "critical"
+
+
+# The order a NOC looks at readings in: no light first, then the weakest.
+WORST_FIRST = ("offline", "critical", "overload", "warning", "good")
+_signal_rank = rank(WORST_FIRST)
+
+
+def worst_first(row: Row) -> tuple[int, float]:
+    rx = row.get("rx_dbm")
+    return _signal_rank(row.get("signal")), rx if isinstance(rx, int | float) else float("-inf")
+
+
+READINGS_VIEW = TaskView(
+    columns=("port", "onu_id", "serial", "run_state", "rx_dbm", "olt_rx_dbm", "signal"),
+    order=worst_first,
+)

@@ -12,6 +12,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import Row, TaskView, plural, rank, records
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.engine.signal_analysis import AuditSettings, analyze, onu_key
@@ -71,13 +72,14 @@ def scope_keys(readings: list[dict[str, Any]]) -> set[str]:
 def sync_tickets(
     backend: Any, findings: list[dict[str, Any]], scope: set[str], author: str
 ) -> dict[str, list[str]]:
-    """Open, comment and close service orders so each fault has exactly one open order."""
+    """Open, comment and close service orders so each fault has exactly one open order.
+    `orders` says per fault key what became of its order ("opened 2026…", "closed …")."""
     open_orders = {
         t.cause: t
         for t in backend.search(TicketQuery(cause=KEY_PREFIX, limit=100_000))
         if t.cause and t.cause.startswith(KEY_PREFIX)
     }
-    done: dict[str, list[str]] = {"opened": [], "updated": [], "closed": []}
+    done: dict[str, Any] = {"opened": [], "updated": [], "closed": [], "orders": {}}
     found = {f["key"] for f in findings}
     for finding in findings:
         text = summary(finding)
@@ -97,15 +99,20 @@ def sync_tickets(
                 author=author,
             )
             done["opened"].append(ticket.protocol)
+            done["orders"][finding["key"]] = f"opened {ticket.protocol}"
         elif text != existing.subject and _last_text(backend, existing) != text:
             backend.comment(existing.ref, author, text)
             done["updated"].append(existing.protocol)
+            done["orders"][finding["key"]] = f"commented {existing.protocol}"
+        else:
+            done["orders"][finding["key"]] = f"open {existing.protocol}"
     for key, ticket in open_orders.items():
         if key not in found and key in scope:
             if ticket.owner:
                 backend.release(ticket.ref, author, force=True)
             backend.close(ticket.ref, author, RECOVERED, "a later signal audit no longer finds it")
             done["closed"].append(ticket.protocol)
+            done["orders"][key] = f"closed {ticket.protocol}"
     return done
 
 
@@ -114,7 +121,47 @@ def _last_text(backend: Any, ticket: Any) -> str | None:
     return actions[-1].text if actions else None
 
 
-@task("signal.analyze", dry_run=True)
+def _fault_rows(result: Any) -> list[Row]:
+    """The faults found, each with its service order; then the orders a later audit closed."""
+    if not isinstance(result, dict):
+        return []
+    orders = dict((result.get("tickets") or {}).get("orders") or {})
+    rows = []
+    for finding in records(result.get("findings")):
+        place = finding.get("cto") or " ".join(
+            str(finding[k]) for k in ("olt", "port") if finding.get(k)
+        )
+        rows.append({**finding, "place": place, "order": orders.pop(finding.get("key"), None)})
+    for key, order in orders.items():  # closed: the fault is gone
+        rows.append({"kind": "cleared", "place": key.removeprefix(KEY_PREFIX), "order": order})
+    return rows
+
+
+ORDER_ACTIONS = (("opened", "opened"), ("updated", "commented"), ("closed", "closed"))
+
+
+def _audit_headline(result: Any) -> str | None:
+    if not isinstance(result, dict) or "findings" not in result:
+        return None
+    readings = plural(result.get("readings", 0), "reading")
+    line = f"{readings} · {plural(len(result['findings']), 'fault')}"
+    tickets = result.get("tickets")
+    if tickets:
+        done = ", ".join(f"{len(tickets.get(key, []))} {label}" for key, label in ORDER_ACTIONS)
+        line += f" · service orders: {done}"
+    return line
+
+
+SEVERITY_FIRST = rank(("critical", "major", "minor", "info"))
+AUDIT_VIEW = TaskView(
+    columns=("severity", "kind", "place", "serial", "signal", "rx_dbm", "contracts", "order"),
+    rows=_fault_rows,
+    headline=_audit_headline,
+    order=lambda row: SEVERITY_FIRST(row.get("severity")),
+)
+
+
+@task("signal.analyze", dry_run=True, view=AUDIT_VIEW)
 def analyze_audit(
     task: Task,
     tickets: bool = True,

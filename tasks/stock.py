@@ -7,6 +7,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import TaskView
 from ispflow.engine.registry import task
 from ispflow.store.stock import (
     StockError,
@@ -21,7 +22,7 @@ from ispflow.tasks.reconcile import run_database
 OLD_STATES = ("defective", "returned")
 
 
-@task("stock.swap", dry_run=True)
+@task("stock.swap", dry_run=True, view=TaskView(columns=("new", "old", "old_state")))
 def swap(
     task: Task, contract: str, new: str, old: str | None = None, old_state: str = "defective"
 ) -> Result:

@@ -9,6 +9,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.views import Row, TaskView, counted, grouped
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
 from ispflow.store.tickets.auto_close import auto_close as close_due
@@ -61,7 +62,41 @@ def _short(ticket: Any) -> dict[str, Any]:
     }
 
 
-@task("ticket.open", dry_run=True)
+# -- what the report shows -------------------------------------------------------------------
+ACTIONS = ("would_open", "would_comment", "would_move", "would_close", "opened", "commented",
+           "moved", "closed", "failed")  # fmt: skip
+_by_action = grouped(*ACTIONS, column="action")
+
+
+def _order_rows(result: Any) -> list[Row]:
+    if isinstance(result, dict) and "protocol" in result:  # ticket.open: the order itself
+        return [{**result, "action": "opened"}]
+    if isinstance(result, dict):
+        # A dry run names its target (an order or a contract) without reading it.
+        result = {
+            k: [v] if k.startswith("would_") and not isinstance(v, list) else v
+            for k, v in result.items()
+        }
+    return [{**row, "action": row["action"].replace("_", " ")} for row in _by_action(result)]
+
+
+def _waiting(result: Any) -> str | None:
+    if not isinstance(result, dict) or "waiting" not in result:
+        return None
+    counts = counted("would_close", "closed", "failed")(result)
+    waiting = f"{result['waiting']:,} waiting on the customer"
+    return f"{waiting} · {counts}" if counts else waiting
+
+
+ORDERS_VIEW = TaskView(
+    columns=("action", "protocol", "contract", "queue", "status", "owner", "solution_code",
+             "subject", "value", "error"),
+    rows=_order_rows,
+    headline=_waiting,
+)  # fmt: skip
+
+
+@task("ticket.open", dry_run=True, view=ORDERS_VIEW)
 def open_ticket(
     task: Task,
     subject: str,
@@ -107,7 +142,7 @@ def _targets(
     return backend.search(TicketQuery(contract=contract, queue=queue or None, limit=50))
 
 
-@task("ticket.comment", dry_run=True)
+@task("ticket.comment", dry_run=True, view=ORDERS_VIEW)
 def comment(
     task: Task,
     text: str,
@@ -128,7 +163,7 @@ def comment(
     return Result(host=task.host, result={"commented": done}, changed=bool(done))
 
 
-@task("ticket.move", dry_run=True)
+@task("ticket.move", dry_run=True, view=ORDERS_VIEW)
 def move(
     task: Task,
     to: str,
@@ -150,7 +185,7 @@ def move(
     return Result(host=task.host, result={"moved": done}, changed=bool(done))
 
 
-@task("ticket.close", dry_run=True)
+@task("ticket.close", dry_run=True, view=ORDERS_VIEW)
 def close(
     task: Task,
     code: str,
@@ -183,7 +218,7 @@ def close_contract_orders(contract: str, queue: str, code: str, text: str) -> li
     return [_short(backend.close(t.ref, who, code, text)) for t in found]
 
 
-@task("ticket.auto_close", dry_run=True)
+@task("ticket.auto_close", dry_run=True, view=ORDERS_VIEW)
 def auto_close(
     task: Task,
     business_days: int = 5,

@@ -146,6 +146,25 @@ def step_keys(run: RunOutcome) -> list[StepKey]:
     return sorted({step_key(o) for o in run.outcomes})
 
 
+def step_numbers(run: RunOutcome) -> dict[int, int]:
+    """Each forward step's number as a person counts them (1, 2, 3 … in the runbook's
+    order); step indexes skip the numbers their rollback steps took."""
+    indexes = (run.options or {}).get("step_indexes")
+    if not isinstance(indexes, list):  # a run recorded before the indexes were kept
+        indexes = sorted({o.step_index for o in run.outcomes if not o.rollback})
+    return {int(index): number for number, index in enumerate(indexes, start=1)}
+
+
+def step_name(run: RunOutcome, index: int) -> str:
+    for outcome in run.outcomes:
+        if outcome.step_index == index and not outcome.rollback:
+            return outcome.step_name
+    number = step_numbers(run).get(index)
+    if number is not None and number <= len(run.steps):
+        return run.steps[number - 1]
+    return f"step {index}"
+
+
 def host_names(run: RunOutcome) -> list[str]:
     """The run's hosts in inventory order, plus any that only appear in outcomes."""
     names = dict.fromkeys(run.hosts)
@@ -180,16 +199,11 @@ def tallies(run: RunOutcome) -> list[Tally]:
         index = int(index_text)
         total: dict[str, int] = {}
         per_host: dict[str, dict[str, int]] = {}
-        name = run.steps[index] if index < len(run.steps) else f"step {index}"
+        name = step_name(run, index)
         for outcome in run.outcomes:
             if outcome.step_index != index or outcome.rollback:
                 continue
-            records = outcome.result
-            if isinstance(records, dict):
-                # An audit step's findings; any other single record counts as one.
-                records = records.get("findings", [records])
-            if not isinstance(records, list):
-                records = []
+            records = _tallied_records(outcome.result)
             counts = per_host.setdefault(outcome.host, {})
             for record in records:
                 if isinstance(record, dict) and key in record:
@@ -198,6 +212,26 @@ def tallies(run: RunOutcome) -> list[Tally]:
                     total[value] = total.get(value, 0) + 1
         found.append(Tally(index, name, key, total, {h: c for h, c in per_host.items() if c}))
     return [t for t in found if t.total]
+
+
+def _tallied_records(result: Any) -> list[Any]:
+    """The records a `tally:` counts: a list of records, an audit's findings (any other
+    single record counts as one), and in a looped step the records of every item."""
+    if isinstance(result, dict):
+        return list(result.get("findings", [result]))
+    if not isinstance(result, list):
+        return []
+    if result and all(is_loop_entry(entry) for entry in result):
+        found: list[Any] = []
+        for entry in result:
+            found.extend(_tallied_records(entry.get("result")))
+        return found
+    return result
+
+
+def is_loop_entry(value: Any) -> bool:
+    """One item's entry in a looped step's result: {"item", "status", "result", …}."""
+    return isinstance(value, dict) and "item" in value and "status" in value and "result" in value
 
 
 def tally_text(counts: dict[str, int]) -> str:

@@ -21,9 +21,11 @@ from ispflow.engine.reports._common import (
     run_duration,
     shorten,
     step_keys,
+    step_numbers,
     tallies,
     tally_text,
 )
+from ispflow.engine.reports.views import StepView, step_views
 
 # How many rendered command lines a dry run shows per host and step before eliding.
 COMMAND_LINES = 20
@@ -64,9 +66,11 @@ def print_summary(run: RunOutcome, console: Console, *, verbose: bool = False) -
         console.print(_host_table(run, forward, verbose=verbose))
     failed = [o for o in forward if o.status == "failed"]
     if failed:
-        console.print(_failures(failed))
+        console.print(_failures(run, failed))
     if verbose and run.outcomes:
         console.print(_step_table(run))
+    for view in step_views(run, verbose=verbose):
+        console.print(_step_view(view))
     if run.dry_run:
         commands = _commands(run, forward)
         if commands is not None:
@@ -190,12 +194,34 @@ def _error_cell(error: str | None) -> Text:
     )
 
 
-def _failures(failed: list[StepOutcome]) -> Group:
+def _step_view(view: StepView) -> Group:
+    """A step's rows under its number and name: what the hosts answered, not just counts."""
+    title = Text("\n")
+    title.append(f"{view.number}. ", style="dim")
+    title.append(view.name, style="bold")
+    parts: list[Any] = [title]
+    for line in view.headlines:
+        parts.append(Padding(Text(line), (0, 0, 0, 2), expand=False))
+    if view.rows:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+        for column in view.columns:
+            table.add_column(column, overflow="fold")
+        for row in view.rows:
+            table.add_row(*(Text(row[c]) for c in view.columns))
+        if view.more:
+            table.caption = f"… and {view.more:,} more (-v shows all)"
+            table.caption_justify = "left"
+        parts.append(Padding(table, (0, 0, 0, 2), expand=False))
+    return Group(*parts)
+
+
+def _failures(run: RunOutcome, failed: list[StepOutcome]) -> Group:
+    numbers = step_numbers(run)
     parts: list[Any] = [Text("Failures", style="bold red")]
     for outcome in failed[:FAILURES_SHOWN]:
         title = Text("  ")
         title.append(outcome.host, style="bold")
-        title.append(f" · step {outcome.step_index}: ")
+        title.append(f" · step {numbers.get(outcome.step_index, outcome.step_index + 1)}: ")
         title.append(outcome.step_name, style="bold")
         if outcome.attempts > 1:
             title.append(f" · {outcome.attempts} attempts", style="dim")
@@ -230,6 +256,7 @@ def _step_table(run: RunOutcome) -> Table:
     table.add_column("step", overflow="fold", ratio=1)
     for status in statuses:
         table.add_column(status, justify="right", no_wrap=True)
+    numbers = step_numbers(run)
     for key in step_keys(run):
         outcomes = [
             o
@@ -237,8 +264,10 @@ def _step_table(run: RunOutcome) -> Table:
             if (o.rollback, o.step_index, o.step_name) == (key.rollback, key.index, key.name)
         ]
         counts = count(outcomes)
+        # A rollback step is numbered after the step it undoes.
+        number = numbers.get(key.index) if not key.rollback else None
         table.add_row(
-            Text(str(key.index), style="dim"),
+            Text(str(number) if number is not None else "↩", style="dim"),
             Text(key.label, style="italic" if key.rollback else ""),
             *(_count_cell(counts[s], s) for s in statuses),
         )

@@ -77,6 +77,8 @@ class OltDriver:
     nothing_to_remove: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     # A refusal, to a read, that only says there is nothing to list (no service ports).
     nothing_to_show: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # A refusal, to one ONU's optical read, that says the ONU is offline (no light to read).
+    onu_offline: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     _renderers: ClassVar[dict[str, CommandRenderer]] = {}
 
     def __init__(self, model: str | None = None) -> None:

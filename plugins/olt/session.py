@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from netmiko.exceptions import NetmikoBaseException
+from netmiko.exceptions import NetmikoBaseException, ReadTimeout
 from paramiko.ssh_exception import SSHException
 
+from ispflow.core.errors import ReportedError
 from ispflow.plugins.olt.driver import OltDriver
 
 # What a cut TCP session or an OLT that stopped answering looks like through netmiko/paramiko.
@@ -40,12 +41,27 @@ class SessionLost(RuntimeError):
         self.reason = reason
 
 
+class CommandTimeout(SessionLost, ReportedError):
+    """The OLT sent no prompt after `line` within the session's read timeout."""
+
+    def __init__(self, line: str, sent: list[str], seconds: float, cause: BaseException) -> None:
+        super().__init__(line, sent, cause)
+        RuntimeError.__init__(
+            self,
+            f"no answer to '{line}' within {seconds:g} s (the host's data command_timeout "
+            f"sets the wait)",
+        )
+
+
+DEFAULT_READ_TIMEOUT = 60.0
+
+
 class CliSession:
     def __init__(
         self,
         connection: Any,
         driver: OltDriver,
-        read_timeout: float = 60.0,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
         reopen: Callable[[], Any] | None = None,
         host: str = "",
     ) -> None:
@@ -84,6 +100,8 @@ class CliSession:
         """One line and its answer; a lost session raises SessionLost."""
         try:
             return self._send(line)
+        except ReadTimeout as exc:
+            raise CommandTimeout(line, [], self.read_timeout, exc) from exc
         except _LOST as exc:
             raise SessionLost(line, [], exc) from exc
 
@@ -106,6 +124,9 @@ class CliSession:
         for line in lines:
             try:
                 output = self._send(line)
+            except ReadTimeout as exc:
+                sent = [sent for sent, _ in answers]
+                raise CommandTimeout(line, sent, self.read_timeout, exc) from exc
             except _LOST as exc:
                 raise SessionLost(line, [sent for sent, _ in answers], exc) from exc
             refused = self.driver.refused(output, line)

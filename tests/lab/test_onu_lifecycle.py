@@ -41,6 +41,9 @@ def test_autofind_authorize_signal_deauthorize(lab: RunningLab, model: str) -> N
         "active",
     )
     assert onu["serial"] not in waiting_serials(lab, olt)
+    # The install's own reading is the contract's signal from then on.
+    shown = lab.cli("contract", "show", onu["contract"], "-o", "json")
+    assert json.loads(shown.stdout)["signal"]["rx_dbm"] == signal["result"][0]["rx_dbm"]
 
     again = lab.run_json("onu-authorize", "-e", f"contract={onu['contract']}")
     [same] = step_results(again, "authorize")
@@ -223,3 +226,24 @@ def test_a_bad_row_of_a_bulk_install_stops_no_other_row_and_rerun_takes_only_it(
         (good[0], "changed", True),
         (good[1], "changed", True),
     ]
+
+
+@pytest.mark.parametrize("model", ["MA5800-X7", "C320"])
+def test_an_onu_that_never_comes_online_is_removed_again(lab: RunningLab, model: str) -> None:
+    """An ONU authorized by serial that never ranges: the OLT answers its optical read with
+    'not online' (Huawei) or no reading (ZTE). The install removes it again and says why;
+    neither the OLT nor the store keeps it."""
+    olt = lab.olt_of_model(model)
+    port = olt["pons"][0]["port"]
+    serial = "HWTC0BADBEEF" if olt["vendor"] == "huawei" else "ZTEG0BADBEEF"
+    csv = lab.root / f"absent-{model}.csv"
+    csv.write_text(f"olt,port,serial,vlan\n{olt['name']},{port},{serial},100\n")
+    report = lab.run_json("onu-authorize", "-e", f"items={csv}", "-e", "accept=[good]", expect=1)
+    [result] = step_results(report, "install from file")
+    [item] = [i for i in result["result"] if i["status"] != "skipped"]
+    assert item["status"] == "failed"
+    assert "no signal (offline)" in item["error"] and "removed again" in item["error"]
+    on_port = lab.run_json("onu-signal", "-e", f"olt={olt['name']}", "-e", f"port={port}")
+    [read] = step_results(on_port, "read signal")
+    assert serial not in {r.get("serial") for r in read["result"]}
+    assert not lab.query("SELECT id FROM onus WHERE serial = :s", s=serial)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from ruamel.yaml import YAML
 
 from tests.lab.conftest import (
     RunningLab,
@@ -125,3 +126,33 @@ def test_refused_logins_fail_that_olt_only(lab: RunningLab) -> None:
         == f"{concentrator['name']} ({where}): login refused: user 'lab': cannot log in"
     )
     assert lab.password() not in json.dumps(report)
+
+
+def test_a_command_with_no_answer_fails_that_olt_naming_the_command(lab: RunningLab) -> None:
+    olt = lab.olt_of_model("MA5800-X7")["name"]
+    hosts_file = lab.state / "inventory" / "hosts.yaml"
+    yaml = YAML()
+    hosts = yaml.load(hosts_file.read_text())
+    hosts[olt].setdefault("data", {})["command_timeout"] = 1.5
+    with hosts_file.open("w") as out:
+        yaml.dump(hosts, out)
+    fault(lab, olt, "--hang-on", "autofind")
+    try:
+        report = lab.run_json("onu-autofind", expect=1)
+    finally:
+        fault(lab, olt, "--clear")
+    by_host = {r["host"]: r for r in step_results(report, "autofind")}
+    assert by_host[olt]["error"] == (
+        "no answer to 'display ont autofind all' within 1.5 s (the host's data "
+        "command_timeout sets the wait)"
+    )
+    assert all(r["status"] == "ok" for host, r in by_host.items() if host != olt)
+
+    hosts[olt]["data"]["command_timeout"] = "soon"
+    with hosts_file.open("w") as out:
+        yaml.dump(hosts, out)
+    report = lab.run_json("onu-autofind", "--limit", olt, expect=1)
+    [row] = step_results(report, "autofind")
+    assert row["error"].endswith(
+        f"{olt}: data command_timeout must be seconds between 0 and 3600, not 'soon'"
+    )

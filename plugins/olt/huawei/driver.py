@@ -32,6 +32,7 @@ class HuaweiDriver(OltDriver):
         r"The ONT does not exist"
     )
     nothing_to_show = re.compile(r"No service virtual port can be operated")
+    onu_offline = re.compile(r"The ONT is not online")
     # `#` separators, `[gpon]` section headings and their `<gpon-lineprofile>` echoes.
     config_structure = re.compile(r"#.*|\[[\w-]+\]|<[\w-]+>")
     # `terminal user name buildrun_new_password USER "CIPHER" …`: the cipher after the user.
