@@ -9,6 +9,7 @@ ispflow lab down
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -196,10 +197,34 @@ def up_command(
             f"contracts ({counts['pending_onus']} waiting for their ONU), {counts['onus']} ONUs, "
             f"{counts['service_orders']} service orders"
         )
+    here, elsewhere = _store_words(db)
     out.print(
-        "  use it:    ispflow run onu-signal   (from this folder; elsewhere set "
-        f"ISPFLOW_INVENTORY={paths.inventory} ISPFLOW_SECRETS={paths.secrets})"
+        f"  use it:    ispflow run onu-signal{here}   (from this folder; elsewhere set "
+        f"ISPFLOW_INVENTORY={paths.inventory} ISPFLOW_SECRETS={paths.secrets}{elsewhere})",
+        soft_wrap=True,
     )
+
+
+def _store_words(db: str | None) -> tuple[str, str]:
+    """How later commands name the store `lab up` filled: ` --db URL` when it was not the
+    default (a `--db`, or an ISPFLOW_DB this shell may not keep), and ` ISPFLOW_DB=URL` for
+    another folder, where ./ispflow.db is another file. The password stays ***."""
+    from urllib.parse import unquote
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from ispflow.store.db import DEFAULT_URL, ENV_VAR
+
+    given = db or os.environ.get(ENV_VAR)
+    try:
+        url = make_url(given or DEFAULT_URL)
+    except ArgumentError:  # not a URL (with --no-seed-store nothing opened it): no hint
+        return "", ""
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(Path(str(url.database)).resolve()))
+    shown = unquote(url.render_as_string(hide_password=True))
+    return (f" --db {shown}" if given else ""), f" {ENV_VAR}={shown}"
 
 
 def _seed(paths: StatePaths, db: str | None) -> tuple[str, dict[str, int]]:

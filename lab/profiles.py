@@ -99,6 +99,9 @@ class Subscriber(Protocol):
     @property
     def code(self) -> str: ...
 
+    @property
+    def unblock_profile(self) -> str: ...
+
     login: str
     plan: str
     overdue_days: int | None

@@ -99,7 +99,9 @@ def seed_lab(
                     conn,
                     olts,
                     [
+                        # Each lab OLT listens on a port of its own, not on 22.
                         {k: row.get(k) for k in ("name", "vendor", "model", "site", "mgmt_ip")}
+                        | {"mgmt_port": row.get("port") or None}
                         for row in olt_list
                     ],
                 ),
@@ -214,6 +216,8 @@ def seed_lab(
                     "blocked": blocked,
                     "block_reason": f"fatura vencida desde {overdue:%d/%m/%Y}" if blocked else None,
                     "blocked_at": datetime.now(UTC) if blocked else None,
+                    # As a block by ppp-block leaves it: the profile to give back on unblock.
+                    "unblock_profile": who.unblock_profile if blocked else None,
                     "onu_id": onu_row_id,
                     "cto_port_id": cto_port_ids.get((onu.cto, onu.cto_port)),
                 }

@@ -48,7 +48,12 @@ class Subscriber:
 
     @property
     def profile(self) -> str:
-        return BLOCK_PROFILE if self.blocked else PLANS[self.plan][0]
+        return BLOCK_PROFILE if self.blocked else self.unblock_profile
+
+    @property
+    def unblock_profile(self) -> str:
+        """The plan's profile: what the secret had before a block, given back on unblock."""
+        return PLANS[self.plan][0]
 
 
 def subscriber(number: int) -> Subscriber:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import shlex
+from pathlib import Path
 
 from netmiko import ConnectHandler
 from nornir_netmiko.tasks import netmiko_send_command
+from sqlalchemy import create_engine, text
 
-from tests.lab.conftest import RunningLab
+from tests.lab.conftest import LabCli, RunningLab, free_base_port
 
 
 def test_status_lists_every_olt_and_down_stops_it(lab: RunningLab) -> None:
@@ -123,3 +126,33 @@ def test_a_fault_on_an_unknown_name_is_refused_and_breaks_nothing(lab: RunningLa
     ok = lab.cli("lab", "fault", olt["name"], "--flap", onu["serial"].lower())
     assert ok.returncode == 0, ok.stderr
     lab.cli("lab", "fault", "--clear")
+
+
+def test_up_with_another_store_names_it_in_how_to_use_the_lab(tmp_path: Path) -> None:
+    """`lab up --db URL` fills another store than the one the folder's commands open by
+    default (here, ISPFLOW_DB's): the hint carries it, and the command it gives journals its
+    run there."""
+    other = tmp_path / "elsewhere.db"
+    cli = LabCli(tmp_path, f"sqlite:///{tmp_path / 'ispflow.db'}", None)
+    up = cli(
+        "lab", "up", "--olts", "2", "--pons", "1", "--onus", "2", "--autofind", "0",
+        "--concentrators", "0", "--port", str(free_base_port(2)), "--db", "sqlite:///elsewhere.db",
+    )  # fmt: skip
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        [hint] = [line for line in up.stdout.splitlines() if "use it:" in line]
+        assert f"ispflow run onu-signal --db sqlite:///{other}   (from this folder" in hint
+        assert f"ISPFLOW_DB=sqlite:///{other})" in hint
+        command = shlex.split(hint.split("use it:")[1].split("(")[0])
+        assert command[:2] == ["ispflow", "run"]
+        ran = cli(*command[1:])
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        engine = create_engine(f"sqlite:///{other}")
+        try:
+            with engine.connect() as conn:
+                runbooks = conn.execute(text("SELECT runbook FROM runs")).scalars().all()
+        finally:
+            engine.dispose()
+        assert runbooks == ["onu-signal"]
+    finally:
+        cli("lab", "down")
