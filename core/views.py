@@ -111,20 +111,20 @@ def unwrapped(*keys: str) -> Callable[[Any], list[Row]]:
     return rows
 
 
-def sizes(*labels: tuple[str, str]) -> Callable[[Any], str | None]:
-    """A headline of the result's numbers and list sizes, by (key, label): e.g.
-    '64 ONUs on the device · 4 PONs read · 0 findings'. Keys the result lacks are left out."""
+def sizes(*labels: tuple[str, str, str]) -> Callable[[Any], str | None]:
+    """A headline of the result's numbers and list sizes, by (key, one, many): e.g.
+    '64 ONUs on the device · 4 PONs read · 1 finding'. Keys the result lacks are left out."""
 
     def headline(result: Any) -> str | None:
         if not isinstance(result, dict):
             return None
         parts = []
-        for key, label in labels:
+        for key, one, many in labels:
             value = result.get(key)
             if isinstance(value, list | dict):
                 value = len(value)
             if isinstance(value, int) and not isinstance(value, bool):
-                parts.append(f"{value:,} {label}")
+                parts.append(plural(value, one, many))
         return " · ".join(parts) or None
 
     return headline

@@ -123,12 +123,11 @@ FINDINGS_VIEW = TaskView(
     columns=("severity", "rule", "subject", "title"),
     records="findings",
     headline=sizes(
-        ("onus_on_device", "ONUs on the device"),
-        ("ports_read", "PONs read"),
-        ("unread_ports", "PONs not read"),
-        ("pools", "pools"),
-        ("unchecked", "rules not checked"),
-        ("findings", "findings"),
+        ("onus_on_device", "ONU on the device", "ONUs on the device"),
+        ("ports_read", "PON read", "PONs read"),
+        ("pools", "pool", "pools"),
+        ("unchecked", "rule not checked", "rules not checked"),
+        ("findings", "finding", "findings"),
     ),
     order=lambda row: SEVERITY_FIRST(row.get("severity")),
 )

@@ -270,7 +270,8 @@ def _statuses(result: Any) -> str | None:
     """'2 blocked · 1 unchanged · 1 failed': each contract's status without its detail."""
     counts: dict[str, int] = {}
     for row in records(result):
-        status = str(row.get("status") or "?").split(" (", 1)[0]
+        status = (str(row.get("status") or "?").splitlines() or ["?"])[0].split(" (", 1)[0]
+        status = status if len(status) <= 40 else status[:39] + "…"
         counts[status] = counts.get(status, 0) + 1
     return " · ".join(f"{n:,} {status}" for status, n in counts.items()) or None
 

@@ -109,11 +109,10 @@ FINDINGS_VIEW = TaskView(
              "fixable"),
     records="findings",
     headline=sizes(
-        ("onus_on_device", "ONUs on the device"),
-        ("ports_read", "PONs read"),
-        ("unread_ports", "PONs not read"),
-        ("secrets", "PPPoE secrets"),
-        ("findings", "findings"),
+        ("onus_on_device", "ONU on the device", "ONUs on the device"),
+        ("ports_read", "PON read", "PONs read"),
+        ("secrets", "PPPoE secret", "PPPoE secrets"),
+        ("findings", "finding", "findings"),
     ),
 )  # fmt: skip
 

@@ -7,6 +7,7 @@ options), so a live run and `ispflow runs show` print the same rows.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,9 @@ def _build(
         if headline:
             headlines.append(_on_host(outcome.host, headline))
     if view.order is not None:
-        rows.sort(key=lambda row: view.order(row))  # type: ignore[misc]
+        # Rows of another shape (an older run's) keep their order.
+        with contextlib.suppress(TypeError, ValueError, KeyError):
+            rows.sort(key=lambda row: view.order(row))  # type: ignore[misc]
     columns = list(view.columns) or list(dict.fromkeys(k for row in rows for k in row))
     columns = [c for c in columns if c != "host"]
     if not chosen:

@@ -279,9 +279,9 @@ def test_view_helpers() -> None:
     ]
     assert counted("installed", "failed", "unmatched")(result) == "1 installed · 1 failed"
     assert counted("unmatched")(result) is None
-    assert sizes(("findings", "findings"), ("pools", "pools"))({"findings": [1, 2]}) == (
-        "2 findings"
-    )
+    counts = sizes(("findings", "finding", "findings"), ("pools", "pool", "pools"))
+    assert counts({"findings": [1, 2]}) == "2 findings"
+    assert counts({"findings": [1], "pools": 0}) == "1 finding · 0 pools"
     assert TaskView(columns=("a",), records="rows").rows_of({"rows": [{"a": 1}, "junk"]}) == [
         {"a": 1}
     ]
@@ -306,3 +306,16 @@ def test_show_is_checked_when_the_runbook_loads(tmp_path: Path) -> None:
         "name: rb\ntargets: all\nsteps:\n  - task: onu.optical\n    show: [serial, rx_dbm, serial]\n"
     )
     assert load_runbook(path).steps[0].show == ("serial", "rx_dbm")
+
+
+def test_values_are_shown_as_text_never_as_markup_and_long_ones_are_cut() -> None:
+    rows = [
+        {"contract": "C-1", "status": "[red]bloqueado[/red] por inadimplência", "error": None},
+        {"contract": "C-2", "status": "x" * 500 + "\nsecond line", "error": ""},
+    ]
+    run = run_of([outcome("bras-01", 0, rows)], {"0": {"task": "ppp.block", "show": None}})
+    text = render_text(run)
+    assert "[red]bloqueado[/red] por inadimplência" in text
+    assert "second line" not in text and "error" not in view_header(text)
+    [view] = step_views(run)
+    assert view.rows[1]["status"] == "x" * 119 + "…"
