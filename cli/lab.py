@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from ispflow.cli.common import err, make_console
-from ispflow.cli.options import CONTEXT_SETTINGS, DbOption
+from ispflow.cli.options import CONTEXT_SETTINGS, DbOption, OutputOption
 
 # The lab's modules (asyncssh, the fleet model) load inside the commands: every `ispflow`
 # command builds this sub-app, and `ispflow run` should not pay for a simulator it never uses.
@@ -330,20 +330,71 @@ def fault_command(
             help="This ONU (serial) is not plugged in: not in autofind, offline if authorized.",
         ),
     ] = None,
+    cut_feeder: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cut-feeder",
+            help="The feeder (or primary splitter) of this PON is cut: every ONU behind its "
+            "CTOs loses light (LOS); the OLT port itself is fine.",
+        ),
+    ] = None,
+    board_down: Annotated[
+        list[int] | None,
+        typer.Option("--board-down", help="This board (slot) goes down: every PON on it is dark."),
+    ] = None,
+    dirty_cto: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dirty-cto",
+            help="CTO=DB: extra loss on every ONU behind this CTO (a dirty or bent connector "
+            "in the box).",
+        ),
+    ] = None,
+    power_off_cto: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--power-off-cto",
+            help="A power outage over this CTO's area: its ONUs send a dying gasp and go dark "
+            "(repeat for a neighbourhood).",
+        ),
+    ] = None,
+    power_off: Annotated[
+        list[str] | None,
+        typer.Option("--power-off", help="This customer's power is off (serial): dying gasp."),
+    ] = None,
+    cut_drop: Annotated[
+        list[str] | None,
+        typer.Option("--cut-drop", help="This customer's drop fibre is cut (serial): LOS."),
+    ] = None,
+    list_faults: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="List the active plant faults (of OLT, or all) with the ONUs each one hits: "
+            "the lab's ground truth.",
+        ),
+    ] = False,
+    output: OutputOption = "text",
     clear: Annotated[
         bool, typer.Option("--clear", help="Clear the faults (of OLT, or all).")
     ] = False,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
     """Break a lab OLT or its outside plant on purpose, while it runs: drop sessions, refuse
-    logins, go slow; cut a CTO's fibre, kill a PON, attenuate a drop, make an ONU flap,
-    keep an ONU unplugged (it appears once the fault is cleared).
+    logins, go slow; cut a CTO's fibre, a PON's feeder or a customer's drop, kill a PON or a
+    board, dirty a CTO, attenuate a drop, make an ONU flap, keep an ONU unplugged (it
+    appears once the fault is cleared), cut the power of an area or of one customer. The
+    faults given replace the OLT's earlier ones.
 
     ispflow lab fault olt-poa-01 --drop-on service-port   (cut mid-authorize)
 
     ispflow lab fault olt-poa-02 --refuse-logins
 
     ispflow lab fault olt-poa-01 --cut-cto CTO-POA01-0101 --attenuate HWTC12345678=4
+
+    ispflow lab fault olt-poa-01 --power-off-cto CTO-POA01-0101 --power-off-cto CTO-POA01-0102
+
+    ispflow lab fault --list -o json
 
     ispflow lab fault --clear
     """
@@ -356,6 +407,9 @@ def fault_command(
     if running is None:
         raise _fail(f"no lab running from {paths.root}; start one with `ispflow lab up`")
     faults = read_faults(paths.root)
+    if list_faults:
+        _list_faults(paths, {k: v for k, v in faults.items() if olt in (None, k)}, output)
+        return
     if clear:
         if olt:
             faults.pop(olt, None)
@@ -380,6 +434,12 @@ def fault_command(
         "attenuate": _attenuations(attenuate or []),
         "flapping": flap,
         "unplugged": [serial.strip().upper() for serial in unplug or []],
+        "cut_feeders": cut_feeder,
+        "down_boards": board_down,
+        "dirty_ctos": _attenuations(dirty_cto or [], "--dirty-cto", "CTO", "CTO-POA01-0101=3"),
+        "power_off_ctos": power_off_cto,
+        "power_off": [serial.strip().upper() for serial in power_off or []],
+        "cut_drops": [serial.strip().upper() for serial in cut_drop or []],
     }
     fault = {key: value for key, value in fault.items() if value not in (None, False, 0.0, [], {})}
     fault["flapping"] = [serial.strip().upper() for serial in fault.get("flapping", [])]
@@ -391,13 +451,40 @@ def fault_command(
     if not fault:
         raise _fail(
             "say which fault: --drop-on, --drop-after, --hang-on, --refuse-logins, --slow-ms, --cut-cto, "
-            "--down-pon, --attenuate, --flap or --unplug"
+            "--cut-feeder, --down-pon, --board-down, --dirty-cto, --attenuate, --flap, --unplug, "
+            "--power-off-cto, --power-off or --cut-drop"
         )
     faults[olt] = fault
     write_faults(paths.root, faults)
     # The server polls the file: the fault holds when this returns.
     _wait_applied(paths.root)
     out.print(f"lab: {olt} now has {', '.join(f'{k}={v}' for k, v in fault.items())}")
+
+
+def _list_faults(paths: StatePaths, faults: dict[str, dict[str, Any]], output: str) -> None:
+    """The active plant faults and the ONUs behind each: what a NOC should conclude."""
+    from ispflow.lab.faults import ground_truth
+
+    fleet = json.loads(paths.lab_json.read_text(encoding="utf-8"))
+    truth = ground_truth(fleet, faults)
+    if output == "json":
+        print(json.dumps(truth, indent=1))
+        return
+    if not truth:
+        out.print("lab: no plant fault")
+        return
+    table = Table(title="plant faults")
+    for column in ("OLT", "kind", "node", "ONUs", "down class"):
+        table.add_column(column)
+    for entry in truth:
+        table.add_row(
+            entry["olt"],
+            entry["kind"],
+            str(entry["node"]),
+            str(len(entry["serials"])),
+            entry["down_class"] or "-",
+        )
+    out.print(table)
 
 
 def _wait_applied(root: Path) -> None:
@@ -414,23 +501,32 @@ def _unknown_names(fleet_file: Path, olt: str, fault: dict[str, Any]) -> str | N
 
     fleet = json.loads(fleet_file.read_text())
     entries = [o for o in fleet["olts"] if o["name"] == olt]
-    plant = ("cut_ctos", "down_pons", "attenuate", "flapping", "unplugged")
+    from ispflow.lab.faults import PLANT_KEYS as plant
+
     if not entries:  # a concentrator: it has sessions to break, no outside plant
         named = [key for key in plant if fault.get(key)]
         return f"{olt} is a concentrator: it has no fibre plant to break" if named else None
     [entry] = entries
     known = {
-        "cut_ctos": ("CTO", {c["code"] for p in entry["pons"] for c in p["ctos"]}),
-        "down_pons": ("PON", {p["port"] for p in entry["pons"]}),
+        "cto": ("CTO", {c["code"] for p in entry["pons"] for c in p["ctos"]}),
+        "pon": ("PON", {p["port"] for p in entry["pons"]}),
+        "slot": ("board in slot", {p["port"].split("/")[1] for p in entry["pons"]}),
         "serial": ("ONU", {o["serial"] for o in fleet["onus"] if o["olt"] == olt and o["serial"]}),
     }
     asked = {
-        "cut_ctos": list(fault.get("cut_ctos", [])),
-        "down_pons": list(fault.get("down_pons", [])),
+        "cto": [
+            *fault.get("cut_ctos", []),
+            *fault.get("dirty_ctos", {}),
+            *fault.get("power_off_ctos", []),
+        ],
+        "pon": [*fault.get("down_pons", []), *fault.get("cut_feeders", [])],
+        "slot": [str(slot) for slot in fault.get("down_boards", [])],
         "serial": [
             *fault.get("attenuate", {}),
             *fault.get("flapping", []),
             *fault.get("unplugged", []),
+            *fault.get("power_off", []),
+            *fault.get("cut_drops", []),
         ],
     }
     for key, names in asked.items():
@@ -444,16 +540,23 @@ def _unknown_names(fleet_file: Path, olt: str, fault: dict[str, Any]) -> str | N
     return None
 
 
-def _attenuations(items: list[str]) -> dict[str, float]:
+def _attenuations(
+    items: list[str],
+    option: str = "--attenuate",
+    what: str = "SERIAL",
+    example: str = "HWTC12345678=4.5",
+) -> dict[str, float]:
+    """NAME=DB pairs; serials are written upper-case, CTO codes as given."""
     found = {}
     for item in items:
-        serial, sep, db = item.partition("=")
+        name, sep, db = item.partition("=")
+        name = name.strip().upper() if what == "SERIAL" else name.strip()
         try:
-            found[serial.strip().upper()] = float(db)
+            found[name] = float(db)
         except ValueError:
-            raise _fail(f"--attenuate {item!r}: give SERIAL=DB, e.g. HWTC12345678=4.5") from None
-        if not sep or not serial.strip():
-            raise _fail(f"--attenuate {item!r}: give SERIAL=DB, e.g. HWTC12345678=4.5")
+            raise _fail(f"{option} {item!r}: give {what}=DB, e.g. {example}") from None
+        if not sep or not name:
+            raise _fail(f"{option} {item!r}: give {what}=DB, e.g. {example}")
     return found
 
 

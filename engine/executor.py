@@ -181,7 +181,9 @@ class Executor:
         """The steps, then the rollbacks, with the run's context current in this thread (the
         runner's threads start from copies of it)."""
         self.nornir.data.dry_run = options.dry_run
-        context = run_context.RunContext(state.run_id, self.journal.db, options.dry_run)
+        context = run_context.RunContext(
+            state.run_id, self.journal.db, options.dry_run, hosts=self.nornir.inventory.hosts
+        )
         try:
             with run_context.running(context):
                 for step in steps:
@@ -253,7 +255,9 @@ class Executor:
             and (rollback or state.hosts[h].failed_at is None)
         ]
         self.nornir.data.dry_run = options.dry_run
-        context = run_context.RunContext(run_id, self.journal.db, options.dry_run)
+        context = run_context.RunContext(
+            run_id, self.journal.db, options.dry_run, hosts=self.nornir.inventory.hosts
+        )
         try:
             with run_context.running(context):
                 self._run_here(step, todo, state, runbook, options, rollback=rollback)

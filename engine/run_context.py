@@ -10,7 +10,7 @@ tasks hands them a copy (`contextvars.copy_context()`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
@@ -30,6 +30,9 @@ class RunContext:
     memo_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
     # Objects the run's tasks share (a store writer, say), closed when the run ends.
     shared: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The run's whole inventory by name: a step narrowed to `local` still reads the data of
+    # the devices whose results it works on (an audit's per-group thresholds).
+    hosts: Mapping[str, Any] = field(default_factory=dict, compare=False)
     # Checks a host's step result waits on, settled when the step ends (see `defer`).
     deferred: list[tuple[str, Callable[[], None]]] = field(default_factory=list, compare=False)
 

@@ -1,15 +1,23 @@
 """What a signal audit concludes from the readings: where the faults are.
 
-Readings of one audit are grouped by PON and by CTO. When most ONUs of a group are down
-(critical or offline) at once, the fault is the group's (an OLT port, a fibre cut, a
-splitter), with the customers it affects; otherwise each bad ONU is its own finding (the
-customer's drop or ONU). A PON fault hides the CTO faults under it, and a group fault hides
-the ONU findings it explains, so the field team gets one finding per fault.
+Faults form a tree: OLT → board (the slot of the port) → PON (the OLT port, its feeder and
+primary splitter) → CTO (a secondary splitter box) → ONU. An audit names the lowest node(s)
+that explain the ONUs it finds down (critical or offline): a CTO when most of its ONUs are
+down and the PON's other CTOs are not, a PON only when its failures span its CTOs (or its
+ONUs have no CTO), a board or OLT only when they span its PONs or boards. A node's finding
+hides every finding under it, so the field team gets one finding per fault, with the
+customers it affects; what no node explains is each ONU's own finding (the customer's drop).
+
+Why an ONU is down comes from the OLT (`down_class`: power = dying gasp, fibre = LOS-like,
+other, None = not said): a node whose down ONUs mostly lost power is a power outage (no
+crew), mostly fibre or not said is a cut, both is reported as mixed; one customer's ONU
+that lost power is no finding at all.
 
 Beside the classes, each ONU is compared with its own history: a drop of `drop_db` or more
 against the previous audit or against its baseline (the median of its earlier readings) is a
 degradation, even while the class is still good; several online/offline changes across the
-recent audits are flapping.
+recent audits are flapping. Most online ONUs of one CTO degrading together is the CTO's
+(a dirty or bent connector there), one finding instead of one per customer.
 
 Each finding has a `key` that stays the same across audits for the same fault (so tickets
 are opened once and closed when a later audit no longer finds it), a `kind`, a `severity`,
@@ -27,88 +35,236 @@ from typing import Any
 from ispflow.store.signal_history import position_key
 
 DOWN = ("critical", "offline")
+POWER = "power"
+LEVELS = ("olt", "board", "pon", "cto")
+# The finding kind of a node whose down ONUs are cut off (or whose cause is not said).
+CUT_KINDS = {"olt": "olt_fault", "board": "board_fault", "pon": "pon_fault", "cto": "cto_cut"}
+POWER_OUTAGE = "power_outage"
 
 
 @dataclasses.dataclass(frozen=True)
 class AuditSettings:
-    # A group is at fault when at least this share of its ONUs is down...
+    # A CTO or PON has failed when at least this share of its ONUs is down...
     group_share: float = 0.6
-    # ...and at least this many of them (two customers down is not yet a cut).
+    # ...and at least this many of a PON's (two customers down is not yet a PON fault)...
     group_min: int = 3
+    # ...or of a CTO's: CTOs often serve a few customers, so 2 of 2 down is a cut while
+    # 1 of 1 is a customer.
+    cto_min: int = 2
+    # A parent is the fault, not its children, when at least this share of its children
+    # (CTOs of a PON, PONs of a board, boards of an OLT) have failed: a feeder cut or a dead
+    # port takes every CTO down, so one healthy CTO clears the PON...
+    span_share: float = 0.8
+    # ...and at least this many of them: one failed child is the child's fault.
+    span_min: int = 2
+    # The share of a node's down ONUs with one cause (power or not) that names its cause;
+    # below it on both sides the node is reported as mixed.
+    cause_share: float = 0.75
     drop_db: float = 3.0
     flap_changes: int = 3
     history: int = 6
+
+    def merged(self, overrides: Mapping[str, Any], where: str) -> AuditSettings:
+        """These settings with `overrides` (field names to values, e.g. an inventory
+        group's `audit_thresholds`); unknown names and bad values are refused."""
+        if not isinstance(overrides, Mapping):
+            raise ValueError(f"{where}: audit_thresholds must be a mapping of setting names")
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        changes: dict[str, Any] = {}
+        for name, value in overrides.items():
+            if name not in fields:
+                known = ", ".join(sorted(fields))
+                raise ValueError(
+                    f"{where}: audit_thresholds: unknown key {name!r} (known: {known})"
+                )
+            cast = int if fields[name].type in ("int", int) else float
+            try:
+                changes[name] = cast(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{where}: audit_thresholds: {name} must be a number, not {value!r}"
+                ) from None
+            if changes[name] <= 0 or (name.endswith("_share") and changes[name] > 1):
+                raise ValueError(f"{where}: audit_thresholds: {name} out of range: {value!r}")
+        return dataclasses.replace(self, **changes)
 
 
 def onu_key(reading: Mapping[str, Any]) -> str:
     return str(reading.get("serial") or position_key(reading))
 
 
-def _pon(reading: Mapping[str, Any]) -> str:
-    return f"{reading['olt']} {reading['port']}"
+def board_of(port: str) -> str:
+    """The board of an F/S/P (or R/S/P) port: its first two numbers."""
+    return port.rsplit("/", 1)[0]
 
 
 def _down(reading: Mapping[str, Any]) -> bool:
     return reading.get("signal") in DOWN
 
 
-def _faulty(group: Sequence[Mapping[str, Any]], settings: AuditSettings) -> bool:
-    down = sum(1 for r in group if _down(r))
-    return down >= settings.group_min and down / len(group) >= settings.group_share
+def _powered_off(reading: Mapping[str, Any]) -> bool:
+    return reading.get("signal") == "offline" and reading.get("down_class") == POWER
+
+
+def _count_down(group: Sequence[Mapping[str, Any]]) -> int:
+    return sum(1 for r in group if _down(r))
+
+
+def _failed(group: Sequence[Mapping[str, Any]], minimum: int, settings: AuditSettings) -> bool:
+    down = _count_down(group)
+    return bool(group) and down >= minimum and down / len(group) >= settings.group_share
+
+
+def _spans(failed: int, total: int, settings: AuditSettings) -> bool:
+    return total > 0 and failed / total >= settings.span_share
 
 
 def _contracts(group: Iterable[Mapping[str, Any]]) -> list[str]:
     return sorted({str(r["contract"]) for r in group if r.get("contract")})
 
 
-def group_findings(
-    readings: Sequence[Mapping[str, Any]], settings: AuditSettings
-) -> tuple[list[dict[str, Any]], set[str]]:
-    """PON and CTO faults, and the ONUs they explain."""
-    by_pon: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    by_cto: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+def _causes(down: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many down ONUs the OLT said lost power, fibre, something else, or nothing;
+    `weak` are online below the critical level."""
+    counts: dict[str, int] = defaultdict(int)
+    for reading in down:
+        if reading.get("signal") != "offline":
+            counts["weak"] += 1
+        else:
+            counts[reading.get("down_class") or "unknown"] += 1
+    return dict(sorted(counts.items()))
+
+
+def _node_kind(level: str, causes: Mapping[str, int], settings: AuditSettings) -> str:
+    total = sum(causes.values())
+    power = causes.get(POWER, 0) / total if total else 0.0
+    if power >= settings.cause_share:
+        return POWER_OUTAGE
+    if 1 - power >= settings.cause_share:
+        return CUT_KINDS[level]
+    return f"{level}_mixed"
+
+
+def _node_finding(
+    level: str, where: dict[str, Any], ident: str, group: Sequence[Mapping[str, Any]],
+    settings: AuditSettings,
+) -> dict[str, Any]:  # fmt: skip
+    down = [r for r in group if _down(r)]
+    causes = _causes(down)
+    kind = _node_kind(level, causes, settings)
+    if kind == POWER_OUTAGE:
+        # Its own key: a power outage and a cut at the same place are different orders.
+        key, severity = f"signal:power:{level}:{ident}", "minor"
+    else:
+        key = f"signal:{level}:{ident}"
+        severity = "critical" if kind == CUT_KINDS[level] else "major"
+    return {
+        "key": key,
+        "kind": kind,
+        "severity": severity,
+        "level": level,
+        **where,
+        "onus": len(group),
+        "down": len(down),
+        "causes": causes,
+        "contracts": _contracts(down),
+    }
+
+
+def _tree(
+    readings: Iterable[Mapping[str, Any]],
+) -> dict[str, dict[str, dict[str, list[Mapping[str, Any]]]]]:
+    """Readings by OLT, board and PON port."""
+    tree: dict[str, dict[str, dict[str, list[Mapping[str, Any]]]]] = {}
     for reading in readings:
-        by_pon[_pon(reading)].append(reading)
+        olt, port = str(reading["olt"]), str(reading["port"])
+        tree.setdefault(olt, {}).setdefault(board_of(port), {}).setdefault(port, []).append(reading)
+    return tree
+
+
+@dataclasses.dataclass
+class _Pon:
+    olt: str
+    port: str
+    readings: list[Mapping[str, Any]]
+    ctos: dict[str, list[Mapping[str, Any]]]
+    failed_ctos: list[str]
+    failed: bool  # its ONUs are down across it (the board counts it)
+    own: bool  # ...and the fault cannot be narrowed to one CTO
+
+
+def _pon_state(
+    olt: str, port: str, group: list[Mapping[str, Any]], settings: AuditSettings
+) -> _Pon:
+    ctos: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    loose = []
+    for reading in group:
         if reading.get("cto"):
-            by_cto[str(reading["cto"])].append(reading)
+            ctos[str(reading["cto"])].append(reading)
+        else:
+            loose.append(reading)
+    failed_ctos = sorted(
+        c for c, members in ctos.items() if _failed(members, settings.cto_min, settings)
+    )
+    # ONUs without a CTO hang on the PON itself: failing together they are the PON's. One or
+    # two of them (a CTO the store lacks for a contract) are no branch: they neither make the
+    # PON nor keep it from being the fault, and a PON fault explains them.
+    branch = len(loose) >= settings.cto_min
+    loose_failed = branch and _failed(loose, settings.cto_min, settings)
+    units = len(ctos) + (1 if branch else 0)
+    failed = _failed(group, settings.group_min, settings) and _spans(
+        len(failed_ctos) + loose_failed, units, settings
+    )
+    own = failed and (len(failed_ctos) >= settings.span_min or loose_failed)
+    return _Pon(olt, port, group, dict(ctos), failed_ctos, failed, own)
+
+
+def group_findings(
+    readings: Sequence[Mapping[str, Any]],
+    settings: AuditSettings,
+    per_olt: Mapping[str, AuditSettings] | None = None,
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """The OLT, board, PON and CTO faults (the lowest nodes that explain the ONUs down), and
+    the ONUs they explain. `per_olt` overrides the settings for some OLTs."""
     findings: list[dict[str, Any]] = []
     explained: set[str] = set()
-    bad_pons = {pon for pon, group in by_pon.items() if _faulty(group, settings)}
-    for pon in sorted(bad_pons):
-        group = by_pon[pon]
-        olt, port = pon.split(" ", 1)
-        findings.append(
-            {
-                "key": f"signal:pon:{olt}:{port}",
-                "kind": "pon_fault",
-                "severity": "critical",
-                "olt": olt,
-                "port": port,
-                "onus": len(group),
-                "down": sum(1 for r in group if _down(r)),
-                "contracts": _contracts(r for r in group if _down(r)),
-            }
-        )
-        explained |= {onu_key(r) for r in group if _down(r)}
-    for cto in sorted(by_cto):
-        group = by_cto[cto]
-        if not _faulty(group, settings) or all(_pon(r) in bad_pons for r in group):
+
+    def found(level: str, where: dict[str, Any], ident: str, group: list, s: AuditSettings) -> None:
+        findings.append(_node_finding(level, where, ident, group, s))
+        explained.update(onu_key(r) for r in group if _down(r))
+
+    for olt, boards in sorted(_tree(readings).items()):
+        s = (per_olt or {}).get(olt, settings)
+        pons = {
+            board: [_pon_state(olt, port, group, s) for port, group in sorted(ports.items())]
+            for board, ports in boards.items()
+        }
+        failed_boards = {
+            board
+            for board, members in pons.items()
+            if _spans(sum(p.failed for p in members), len(members), s)
+        }
+        if len(failed_boards) >= s.span_min and _spans(len(failed_boards), len(pons), s):
+            found("olt", {"olt": olt}, olt, [r for p in _all(pons) for r in p.readings], s)
             continue
-        findings.append(
-            {
-                "key": f"signal:cto:{cto}",
-                "kind": "cto_fault",
-                "severity": "critical",
-                "cto": cto,
-                "olt": group[0]["olt"],
-                "port": group[0]["port"],
-                "onus": len(group),
-                "down": sum(1 for r in group if _down(r)),
-                "contracts": _contracts(r for r in group if _down(r)),
-            }
-        )
-        explained |= {onu_key(r) for r in group if _down(r)}
+        for board, members in sorted(pons.items()):
+            if board in failed_boards and sum(p.failed for p in members) >= s.span_min:
+                group = [r for p in members for r in p.readings]
+                found("board", {"olt": olt, "board": board}, f"{olt}:{board}", group, s)
+                continue
+            for pon in members:
+                if pon.own:
+                    where = {"olt": olt, "port": pon.port}
+                    found("pon", where, f"{olt}:{pon.port}", pon.readings, s)
+                    continue
+                for cto in pon.failed_ctos:
+                    where = {"cto": cto, "olt": olt, "port": pon.port}
+                    found("cto", where, cto, pon.ctos[cto], s)
     return findings, explained
+
+
+def _all(pons: Mapping[str, list[_Pon]]) -> list[_Pon]:
+    return [p for members in pons.values() for p in members]
 
 
 def _rx_history(history: Sequence[Mapping[str, Any]]) -> list[float]:
@@ -132,10 +288,12 @@ def onu_findings(
     }
     key = onu_key(reading)
     found = []
-    if _down(reading):
+    if _powered_off(reading):
+        pass  # the customer's power (a dying gasp): nothing to repair on the plant
+    elif _down(reading):
         found.append(
             {"key": f"signal:onu:{key}", "kind": "onu_down", "severity": "major",
-             "signal": reading.get("signal"), **where}
+             "signal": reading.get("signal"), "down_cause": reading.get("down_cause"), **where}
         )  # fmt: skip
     elif reading.get("signal") == "overload":
         found.append(
@@ -171,19 +329,71 @@ def onu_findings(
     return found
 
 
+def degraded_ctos(
+    readings: Sequence[Mapping[str, Any]],
+    degraded: Mapping[str, Mapping[str, Any]],
+    settings: AuditSettings,
+    per_olt: Mapping[str, AuditSettings] | None = None,
+) -> list[dict[str, Any]]:
+    """CTOs where most online ONUs degraded together (at least `cto_min` of them): the CTO's
+    connector or a bend near it, one finding instead of one per customer. `degraded` maps
+    `onu_key` to the ONU's `onu_degraded` finding."""
+    by_cto: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for reading in readings:
+        if reading.get("cto"):
+            by_cto[str(reading["cto"])].append(reading)
+    found = []
+    for cto, group in sorted(by_cto.items()):
+        s = (per_olt or {}).get(str(group[0]["olt"]), settings)
+        online = [r for r in group if not _down(r) and r.get("signal") != "offline"]
+        worse = [degraded[onu_key(r)] for r in online if onu_key(r) in degraded]
+        if not online or len(worse) < s.cto_min or len(worse) / len(online) < s.group_share:
+            continue
+        drops = [float(f["drop_db"]) for f in worse]
+        found.append(
+            {
+                "key": f"signal:cto-degraded:{cto}",
+                "kind": "cto_degraded",
+                "severity": "minor",
+                "level": "cto",
+                "cto": cto,
+                "olt": group[0]["olt"],
+                "port": group[0]["port"],
+                "onus": len(group),
+                "online": len(online),
+                "degraded": len(worse),
+                "drop_db": round(statistics.median(drops), 2),
+                "drop_range_db": [min(drops), max(drops)],
+                "onu_keys": sorted(f["key"] for f in worse),
+                "contracts": sorted({c for f in worse for c in f.get("contracts", [])}),
+            }
+        )
+    return found
+
+
 def analyze(
     readings: Sequence[Mapping[str, Any]],
     history: Mapping[str, Sequence[Mapping[str, Any]]],
     settings: AuditSettings | None = None,
+    per_olt: Mapping[str, AuditSettings] | None = None,
 ) -> list[dict[str, Any]]:
     """Every finding of one audit. `readings` carry olt, port, onu_id, serial, rx_dbm, signal,
-    contract and cto; `history` maps `onu_key` to earlier readings, newest first."""
+    contract and cto, and for offline ONUs down_cause/down_class when the OLT says them;
+    `history` maps `position_key` to earlier readings, newest first; `per_olt` maps OLT
+    names to their own settings (an inventory group's thresholds)."""
     settings = settings or AuditSettings()
-    findings, explained = group_findings(readings, settings)
+    findings, explained = group_findings(readings, settings, per_olt)
+    own: list[dict[str, Any]] = []
     for reading in readings:
         key = onu_key(reading)
-        own = onu_findings(reading, history.get(position_key(reading), ()), settings)
+        s = (per_olt or {}).get(str(reading["olt"]), settings)
+        onu = onu_findings(reading, history.get(position_key(reading), ()), s)
         if key in explained:
-            own = [f for f in own if f["kind"] != "onu_down"]
-        findings += own
-    return findings
+            onu = [f for f in onu if f["kind"] != "onu_down"]
+        own += onu
+    degraded = {
+        f["key"].removeprefix("signal:degraded:"): f for f in own if f["kind"] == "onu_degraded"
+    }
+    ctos = degraded_ctos(readings, degraded, settings, per_olt)
+    hidden = {key for cto in ctos for key in cto["onu_keys"]}
+    return findings + ctos + [f for f in own if f["key"] not in hidden]

@@ -29,7 +29,10 @@ class Faultable(Protocol):
 
 
 FAULT_KEYS = ("drop_after", "drop_on", "hang_on", "refuse_logins", "slow_ms")
-PLANT_KEYS = ("cut_ctos", "down_pons", "attenuate", "flapping", "unplugged")
+PLANT_KEYS = (
+    "cut_ctos", "down_pons", "attenuate", "flapping", "unplugged", "cut_feeders", "down_boards",
+    "dirty_ctos", "power_off_ctos", "power_off", "cut_drops",
+)  # fmt: skip
 POLL_SECONDS = 0.2
 
 
@@ -111,7 +114,71 @@ def plant_faults(fault: dict[str, Any]) -> PlantFaults:
         extra_db=tuple((str(s), float(db)) for s, db in (fault.get("attenuate") or {}).items()),
         flapping=frozenset(fault.get("flapping", ())),
         unplugged=frozenset(str(s).upper() for s in fault.get("unplugged", ())),
+        cut_feeders=frozenset(fault.get("cut_feeders", ())),
+        down_boards=frozenset(int(slot) for slot in fault.get("down_boards", ())),
+        cto_extra_db=tuple(
+            (str(c), float(db)) for c, db in (fault.get("dirty_ctos") or {}).items()
+        ),
+        power_off_ctos=frozenset(fault.get("power_off_ctos", ())),
+        powered_off=frozenset(str(s).upper() for s in fault.get("power_off", ())),
+        cut_drops=frozenset(str(s).upper() for s in fault.get("cut_drops", ())),
     )
+
+
+# The ground truth of what a fault key injects: (kind, what names the node, the down class
+# of the ONUs it darkens; None where they stay lit, only weaker).
+TRUTH_KINDS: dict[str, tuple[str, str, str | None]] = {
+    "cut_ctos": ("cto_cut", "cto", "fibre"),
+    "cut_feeders": ("feeder_cut", "pon", "fibre"),
+    "down_pons": ("pon_down", "pon", "fibre"),
+    "down_boards": ("board_down", "slot", "fibre"),
+    "dirty_ctos": ("cto_dirty", "cto", None),
+    "power_off_ctos": ("power_outage", "cto", "power"),
+    "power_off": ("customer_power_off", "serial", "power"),
+    "cut_drops": ("drop_cut", "serial", "fibre"),
+    "attenuate": ("onu_attenuated", "serial", None),
+    "flapping": ("onu_flapping", "serial", "fibre"),
+    "unplugged": ("onu_unplugged", "serial", "power"),
+}
+
+
+def ground_truth(fleet: dict[str, Any], faults: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every active plant fault as {kind, olt, node, serials, down_class} (and `db` for the
+    ones that add loss): `serials` are the ONUs on the fibre behind the node, authorized or
+    waiting in autofind, from the fleet as `lab up` described it (lab.json)."""
+    found = []
+    for olt, fault in sorted(faults.items()):
+        onus = [onu for onu in fleet.get("onus", []) if onu.get("olt") == olt]
+        for key, (kind, node_kind, down_class) in TRUTH_KINDS.items():
+            value = fault.get(key) or ()
+            nodes = value.items() if isinstance(value, dict) else ((node, None) for node in value)
+            for node, db in nodes:
+                entry: dict[str, Any] = {
+                    "kind": kind,
+                    "olt": olt,
+                    "node": node,
+                    "node_kind": node_kind,
+                    "serials": sorted(_behind(onus, kind, node_kind, node)),
+                    "down_class": down_class,
+                }
+                if db is not None:
+                    entry["db"] = float(db)
+                found.append(entry)
+    return found
+
+
+def _behind(onus: list[dict[str, Any]], kind: str, node_kind: str, node: Any) -> list[str]:
+    if kind == "feeder_cut":  # the ONUs behind the PON's CTOs; one patched in the cabinet is lit
+        return [onu["serial"] for onu in onus if onu.get("port") == node and onu.get("cto")]
+    if node_kind == "serial":
+        return [onu["serial"] for onu in onus if onu.get("serial") == str(node).upper()]
+    if node_kind == "cto":
+        return [onu["serial"] for onu in onus if onu.get("cto") == node]
+    if node_kind == "slot":
+        return [onu["serial"] for onu in onus if int(onu["port"].split("/")[1]) == int(node)]
+    if node_kind == "pon":
+        return [onu["serial"] for onu in onus if onu.get("port") == node]
+    raise ValueError(f"no node kind {node_kind!r}")
 
 
 async def watch_faults(root: Path, devices: Sequence[Faultable]) -> None:

@@ -105,6 +105,7 @@ class Ont:
     added_at: float = field(default_factory=time.time)
     last_up: float | None = None
     last_down: float | None = None
+    down_cause: str | None = None  # of the last down the OLT saw a plant fault cause
     service_ports: dict[int, ServicePort] = field(default_factory=dict)  # ZTE, per ONU
     if_config: dict[str, str] = field(default_factory=dict)  # ZTE `interface gpon-onu_…` lines
     mng_config: dict[str, str] = field(default_factory=dict)  # ZTE `pon-onu-mng …` lines
@@ -207,20 +208,66 @@ def _locked(method: Callable[P, R]) -> Callable[P, R]:
 
 
 # -- the OLT --------------------------------------------------------------------------------
+# Why a dark ONU is dark, in the lab's words (each vendor's CLI prints its own): the light
+# is gone (a fibre fault anywhere upstream), or the power is (the ONU sends a dying gasp).
+LOS = "LOS"
+DYING_GASP = "dying-gasp"
+
+
 @dataclass(frozen=True)
 class PlantFaults:
     """Faults in the outside plant, set while the lab runs (`ispflow lab fault --cut-cto`):
-    a cut fibre behind a CTO, a dead OLT port, a dirty connector on one drop, a flapping ONU,
-    an ONU not plugged in yet (the technician has not got there)."""
+    a cut fibre behind a CTO, a cut feeder, a dead OLT port or board, a dirty connector on
+    one drop or in one CTO, a flapping ONU, an ONU not plugged in yet (the technician has
+    not got there), a power outage over a CTO's area or one customer's, a cut drop."""
 
     cut_ctos: frozenset[str] = frozenset()
     down_pons: frozenset[str] = frozenset()
     extra_db: tuple[tuple[str, float], ...] = ()  # (serial, dB) pairs
     flapping: frozenset[str] = frozenset()
     unplugged: frozenset[str] = frozenset()
+    cut_feeders: frozenset[str] = frozenset()  # PONs whose feeder (primary splitter) is cut
+    down_boards: frozenset[int] = frozenset()  # slots
+    cto_extra_db: tuple[tuple[str, float], ...] = ()  # (CTO, dB) pairs
+    power_off_ctos: frozenset[str] = frozenset()
+    powered_off: frozenset[str] = frozenset()  # serials
+    cut_drops: frozenset[str] = frozenset()  # serials
+    # No fault that darkens an ONU: a bulk read of a sound plant checks nothing per ONU.
+    darkens: bool = field(init=False, compare=False)
 
-    def extra_for(self, serial: str | None) -> float:
-        return sum(db for s, db in self.extra_db if s == serial)
+    def __post_init__(self) -> None:
+        dark = (
+            self.down_pons, self.down_boards, self.cut_ctos, self.cut_feeders, self.cut_drops,
+            self.unplugged, self.powered_off, self.power_off_ctos,
+        )  # fmt: skip
+        object.__setattr__(self, "darkens", any(dark))
+
+    def extra_for(self, serial: str | None, cto: str | None = None) -> float:
+        return sum(db for s, db in self.extra_db if s == serial) + sum(
+            db for c, db in self.cto_extra_db if cto is not None and c == cto
+        )
+
+    def dark_cause(self, pon: str, slot: int, device: Device) -> str | None:
+        """Why a plant fault keeps this ONU dark (LOS or dying-gasp), None if none does.
+
+        A fibre fault upstream wins over a power cut: with no light, the OLT has already
+        lost the ONU before its power goes. An unplugged ONU is as one whose power is off.
+        """
+        cto = device.cto
+        if (
+            pon in self.down_pons
+            or slot in self.down_boards
+            or (cto is not None and (cto in self.cut_ctos or pon in self.cut_feeders))
+            or device.serial in self.cut_drops
+        ):
+            return LOS
+        if (
+            device.serial in self.unplugged
+            or device.serial in self.powered_off
+            or (cto is not None and cto in self.power_off_ctos)
+        ):
+            return DYING_GASP
+        return None
 
 
 class LabOlt:
@@ -292,8 +339,8 @@ class LabOlt:
         entries = []
         for port in ports:
             for device in port.devices:
-                if device.serial in self.plant.unplugged:
-                    continue
+                if self.plant.darkens and self.plant.dark_cause(port.name, port.address[1], device):
+                    continue  # no light or no power: it cannot ask to be authorized
                 if device.condition != "offline" and not port.configured(device):
                     entries.append(AutofindEntry(port.name, device))
         return entries
@@ -561,7 +608,7 @@ class LabOlt:
             present=device is not None,
             online=online,
             ever_up=ont.last_up is not None,
-            down_cause=device.down_cause if device else "LOS",
+            down_cause=self._down_cause(device, ont),
             model=device.model if device and ont.last_up is not None else None,
             equipment_sn=device.equipment_sn if device else "",
             reading=reading,
@@ -585,8 +632,18 @@ class LabOlt:
             or None
         )
 
+    @staticmethod
+    def _down_cause(device: Device | None, ont: Ont) -> str:
+        """The cause of the ONU's last down: its own while it has been dark since before any
+        fault (seeded offline), else the one a plant fault gave it, else its own."""
+        if device is None:
+            return LOS
+        if device.condition == "offline":
+            return device.down_cause
+        return ont.down_cause or device.down_cause
+
     def _read(self, port: PonPort, device: Device) -> Reading:
-        extra = self.plant.extra_for(device.serial)
+        extra = self.plant.extra_for(device.serial, device.cto)
         path = replace(device.path, extra_db=device.path.extra_db + extra) if extra else device.path
         return read(port.launch_dbm, path, device.unit)
 
@@ -594,10 +651,12 @@ class LabOlt:
         if device is None or device.condition == "offline":
             return False
         plant = self.plant
-        if device.serial in plant.unplugged:
-            return False
-        if pon in plant.down_pons or (device.cto and device.cto in plant.cut_ctos):
-            ont.last_down = self.clock()
+        cause = plant.dark_cause(pon, self.pons[pon].address[1], device) if plant.darkens else None
+        if cause is not None:
+            # An ONT never seen up has no down to tell of (ZTE: OffLine, Huawei: `-`).
+            if ont.last_up is not None:
+                ont.last_down = self.clock()
+                ont.down_cause = cause
             return False
         if device.condition == "ok" and device.serial not in plant.flapping:
             return True
@@ -613,6 +672,7 @@ class LabOlt:
             ont.last_up = now
         else:
             ont.last_down = now
+            ont.down_cause = LOS  # a loose connector or a bent drop: the light comes and goes
         return online
 
 

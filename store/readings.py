@@ -24,8 +24,12 @@ from ispflow.store.schema import contracts, olts, onus, optical_readings
 
 READING_COLUMNS = (
     "run_id", "olt", "frame", "slot", "port", "onu_index", "serial", "rx_dbm", "tx_dbm",
-    "olt_rx_dbm", "temperature", "state", "signal_class", "read_at", "contract",
+    "olt_rx_dbm", "temperature", "state", "signal_class", "read_at", "contract", "down_cause",
+    "down_class",
 )  # fmt: skip
+
+
+DOWN_CAUSE_WIDTH = optical_readings.c.down_cause.type.length or 32
 
 
 def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], str]:
@@ -100,11 +104,18 @@ def _insert(conn: Connection, batch: OltReadings) -> None:
                 reading.get("signal") or "unknown",
                 read_at,
                 owners.get((frame, slot, port, onu)),
+                _down_cause(reading.get("down_cause")),
+                reading.get("down_class"),
             )
         )
     if batch.run_id is not None:
         _drop_earlier(conn, batch.run_id, batch.olt, {row[2:6] for row in rows})
     insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
+
+
+def _down_cause(words: Any) -> str | None:
+    """The OLT's words as the column holds them: a longer wording is cut, not refused."""
+    return str(words)[:DOWN_CAUSE_WIDTH] if words else None
 
 
 def _drop_earlier(

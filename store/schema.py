@@ -342,6 +342,13 @@ optical_readings = Table(
     Column("read_at", UTCDateTime(), nullable=False),
     # The contract by its code, like the OLT by name: history outlives both.
     Column("contract", String(64), index=True),
+    # Why an offline ONU is down, as the OLT said it and as a class (power | fibre | other).
+    Column(
+        "down_cause",
+        String(32),
+        comment="the OLT's words for the last down cause of an offline ONU",
+    ),
+    Column("down_class", String(8), comment="power | fibre | other; NULL when the OLT did not say"),
     Index(
         "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
     ),

@@ -30,6 +30,8 @@ def _shaped(row: Any) -> dict[str, Any]:
         "signal": row.signal_class,
         "contract": row.contract,
         "read_at": row.read_at,
+        "down_cause": row.down_cause,
+        "down_class": row.down_class,
     }
 
 

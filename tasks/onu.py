@@ -452,6 +452,32 @@ def offline_reading(port: str, onu_id: int) -> dict[str, Any]:
     }
 
 
+def _add_down_causes(session: CliSession, dark: dict[PonPort, dict[int, dict[str, Any]]]) -> None:
+    """Why each offline ONU is down, as its OLT says it (`down_cause`) and as a class
+    (`down_class`: power, fibre, other; None where the OLT does not say).
+
+    One bulk read per PON that has offline ONUs, so a PON whose ONUs are all up costs no
+    command. An OLT that refuses the read leaves the causes unknown, never the readings lost.
+    """
+    driver = session.driver
+    for readings in dark.values():
+        for reading in readings.values():
+            reading["down_cause"] = reading["down_class"] = None
+    steps = driver.down_cause_ports(list(dark))
+    try:
+        answers = session.read([step.line for step in steps])
+    except DeviceRefused:
+        return
+    for step, (line, output) in zip(steps, answers, strict=True):
+        if step.pon is None:
+            continue
+        for record in driver.down_causes(step.pon, driver.parse(line, output, session.host)):
+            reading = dark[step.pon].get(record["onu_id"])
+            if reading is not None:
+                reading["down_cause"] = record["down_cause"]
+                reading["down_class"] = record["down_class"]
+
+
 @task("onu.optical", view=READINGS_VIEW)
 def optical(
     task: Task,
@@ -468,6 +494,8 @@ def optical(
     readings join the history in the store, one transaction per OLT, with their contract.
     `serial` names the one ONU read when the OLT's answer to a one-ONU read does not, so its
     history finds it before the store records the ONU (right after authorizing it).
+    Offline ONUs of PONs read in bulk carry `down_cause` and `down_class` (why they are
+    down), at one more command per PON with offline ONUs.
     """
     driver = driver_for(task.host)
     limits = thresholds_for(task.host)
@@ -495,10 +523,15 @@ def optical(
         elif step.pon is not None:
             per_pon.setdefault(step.pon, []).extend(driver.parse(line, output, task.host.name))
     readings = []
+    dark: dict[PonPort, dict[int, dict[str, Any]]] = {}
     for pon, records in per_pon.items():
         for reading in driver.readings(pon, records):
             reading["signal"] = classify(reading.get("rx_dbm"), limits)
             readings.append(reading)
+            if reading["signal"] == "offline" and onu_id is None:
+                dark.setdefault(pon, {})[int(reading["onu_id"])] = reading
+    if dark:
+        _add_down_causes(session, dark)
     if refused_offline and not readings:
         readings = [offline_reading(str(PonPort.parse(str(port))), int(onu_id))]  # type: ignore[arg-type]
     if onu_id is not None and serial:

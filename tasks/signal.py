@@ -50,6 +50,15 @@ def worst_first(row: Row) -> tuple[int, float]:
 
 
 READINGS_VIEW = TaskView(
-    columns=("port", "onu_id", "serial", "run_state", "rx_dbm", "olt_rx_dbm", "signal"),
+    columns=(
+        "port",
+        "onu_id",
+        "serial",
+        "run_state",
+        "rx_dbm",
+        "olt_rx_dbm",
+        "signal",
+        "down_cause",
+    ),
     order=worst_first,
 )

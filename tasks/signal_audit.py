@@ -8,6 +8,7 @@ no longer finds, where that audit read the ONUs concerned, is closed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nornir.core.task import Result, Task
@@ -15,20 +16,51 @@ from nornir.core.task import Result, Task
 from ispflow.core.views import Row, TaskView, plural, rank, records
 from ispflow.engine import run_context
 from ispflow.engine.registry import task
-from ispflow.engine.signal_analysis import AuditSettings, analyze, onu_key
+from ispflow.engine.signal_analysis import (
+    CUT_KINDS,
+    LEVELS,
+    POWER_OUTAGE,
+    AuditSettings,
+    analyze,
+    board_of,
+    onu_key,
+)
 from ispflow.store.signal_history import earlier_readings, run_readings
 from ispflow.store.tickets.model import NewTicket, TicketQuery
 
 KEY_PREFIX = "signal:"
+# Where each kind's order goes: the OLT side to hardware maintenance, the outside plant to
+# the field crew; a power outage to its own queue (the NOC watches it, no crew goes).
 QUEUES = {
+    "olt_fault": "hardware-maintenance",
+    "board_fault": "hardware-maintenance",
     "pon_fault": "hardware-maintenance",
-    "cto_fault": "on-site-visit",
+    "cto_cut": "on-site-visit",
+    "olt_mixed": "hardware-maintenance",
+    "board_mixed": "hardware-maintenance",
+    "pon_mixed": "hardware-maintenance",
+    "cto_mixed": "on-site-visit",
+    POWER_OUTAGE: "power-outage",
+    "cto_degraded": "on-site-visit",
     "onu_down": "on-site-visit",
     "onu_overload": "remote-support",
     "onu_degraded": "remote-support",
     "onu_flapping": "remote-support",
 }
 RECOVERED = "SIGNAL-RECOVERED"
+DEFAULTS = AuditSettings()
+NODE_NAMES = {"olt": "OLT", "board": "board", "pon": "PON", "cto": "CTO"}
+
+
+def place(finding: dict[str, Any]) -> str:
+    """The node a finding is about: `olt-a`, board `olt-a 0/1`, PON `olt-a 0/1/3`, a CTO's
+    code, an ONU `olt-a 0/1/3:5`."""
+    if finding.get("cto"):
+        return str(finding["cto"])
+    where = " ".join(str(finding[k]) for k in ("olt", "board", "port") if finding.get(k))
+    if finding.get("onu_id") is not None and finding.get("port"):
+        where += f":{finding['onu_id']}"
+    return where
 
 
 def summary(finding: dict[str, Any]) -> str:
@@ -37,24 +69,35 @@ def summary(finding: dict[str, Any]) -> str:
     customers = ", ".join(finding.get("contracts", [])[:10])
     more = len(finding.get("contracts", [])) - 10
     customers += f" and {more} more" if more > 0 else ""
-    if kind in ("pon_fault", "cto_fault"):
-        where = f"CTO {finding['cto']}" if kind == "cto_fault" else "PON"
+    level = finding.get("level")
+    if level in LEVELS and kind != "cto_degraded":
+        node = f"{NODE_NAMES[level]} {place(finding)}"
+        if level == "cto":
+            node += f" ({finding['olt']} {finding['port']})"
+        causes = finding.get("causes") or {}
+        power = causes.get("power", 0)
+        text = f"{node}: {finding['down']} of {finding['onus']} ONUs down"
+        if kind == POWER_OUTAGE:
+            text = f"power outage at {text}, {power} with a dying gasp"
+        elif kind != CUT_KINDS[level]:
+            text += f", {power} lost power and {finding['down'] - power} did not"
+        return f"{text} ({customers})"
+    if kind == "cto_degraded":
         return (
-            f"{where} {finding['olt']} {finding['port']}: {finding['down']} of "
-            f"{finding['onus']} ONUs down ({customers})"
+            f"CTO {finding['cto']} ({finding['olt']} {finding['port']}): {finding['degraded']} "
+            f"of {finding['online']} online ONUs lost {finding['drop_db']} dB ({customers})"
         )
-    place = f"ONU {finding['olt']} {finding['port']} id {finding.get('onu_id')}"
+    onu = f"ONU {finding['olt']} {finding['port']} id {finding.get('onu_id')}"
     if finding.get("serial"):
-        place += f" ({finding['serial']})"
+        onu += f" ({finding['serial']})"
     if kind == "onu_degraded":
-        return (
-            f"{place}: RX dropped {finding['drop_db']} dB to {finding['rx_dbm']} dBm ({customers})"
-        )
+        return f"{onu}: RX dropped {finding['drop_db']} dB to {finding['rx_dbm']} dBm ({customers})"
     if kind == "onu_flapping":
-        return f"{place}: {finding['changes']} online/offline changes ({customers})"
+        return f"{onu}: {finding['changes']} online/offline changes ({customers})"
     rx = finding.get("rx_dbm")
-    level = f" at {rx} dBm" if rx is not None else ""
-    return f"{place}: {finding.get('signal') or kind}{level} ({customers})"
+    at = f" at {rx} dBm" if rx is not None else ""
+    cause = f", {finding['down_cause']}" if finding.get("down_cause") else ""
+    return f"{onu}: {finding.get('signal') or kind}{at}{cause} ({customers})"
 
 
 def scope_keys(readings: list[dict[str, Any]]) -> set[str]:
@@ -63,9 +106,13 @@ def scope_keys(readings: list[dict[str, Any]]) -> set[str]:
     for reading in readings:
         key = onu_key(reading)
         keys |= {f"signal:onu:{key}", f"signal:degraded:{key}", f"signal:flapping:{key}"}
-        keys.add(f"signal:pon:{reading['olt']}:{reading['port']}")
+        olt, port = reading["olt"], reading["port"]
+        nodes = {"olt": olt, "board": f"{olt}:{board_of(port)}", "pon": f"{olt}:{port}"}
         if reading.get("cto"):
-            keys.add(f"signal:cto:{reading['cto']}")
+            nodes["cto"] = str(reading["cto"])
+            keys.add(f"signal:cto-degraded:{reading['cto']}")
+        for level, ident in nodes.items():
+            keys |= {f"signal:{level}:{ident}", f"signal:power:{level}:{ident}"}
     return keys
 
 
@@ -128,10 +175,8 @@ def _fault_rows(result: Any) -> list[Row]:
     orders = dict((result.get("tickets") or {}).get("orders") or {})
     rows = []
     for finding in records(result.get("findings")):
-        place = finding.get("cto") or " ".join(
-            str(finding[k]) for k in ("olt", "port") if finding.get(k)
-        )
-        rows.append({**finding, "place": place, "order": orders.pop(finding.get("key"), None)})
+        where = place(finding)
+        rows.append({**finding, "place": where, "order": orders.pop(finding.get("key"), None)})
     for key, order in orders.items():  # closed: the fault is gone
         rows.append({"kind": "cleared", "place": key.removeprefix(KEY_PREFIX), "order": order})
     return rows
@@ -152,6 +197,16 @@ def _audit_headline(result: Any) -> str | None:
     return line
 
 
+def olt_settings(hosts: Mapping[str, Any], base: AuditSettings) -> dict[str, AuditSettings]:
+    """Each host's settings where its data (or a group's) sets `audit_thresholds`; a key
+    that is no setting is an error naming the host."""
+    return {
+        name: base.merged(host.get("audit_thresholds"), f"host {name}")
+        for name, host in hosts.items()
+        if host.get("audit_thresholds") is not None
+    }
+
+
 SEVERITY_FIRST = rank(("critical", "major", "minor", "info"))
 AUDIT_VIEW = TaskView(
     columns=("severity", "kind", "place", "serial", "signal", "rx_dbm", "contracts", "order"),
@@ -165,27 +220,42 @@ AUDIT_VIEW = TaskView(
 def analyze_audit(
     task: Task,
     tickets: bool = True,
-    drop_db: float = 3.0,
-    group_share: float = 0.6,
-    group_min: int = 3,
-    flap_changes: int = 3,
+    drop_db: float = DEFAULTS.drop_db,
+    group_share: float = DEFAULTS.group_share,
+    group_min: int = DEFAULTS.group_min,
+    cto_min: int = DEFAULTS.cto_min,
+    span_share: float = DEFAULTS.span_share,
+    span_min: int = DEFAULTS.span_min,
+    cause_share: float = DEFAULTS.cause_share,
+    flap_changes: int = DEFAULTS.flap_changes,
 ) -> Result:
-    """Find faults in this run's readings (PON, CTO, ONU; degradation, flapping) and keep
-    one service order per fault."""
+    """Find faults in this run's readings (the lowest of OLT, board, PON, CTO that explains
+    the ONUs down, or the ONU; power outages; degradation, flapping) and keep one service
+    order per fault. An OLT's inventory data `audit_thresholds` (from its groups) overrides
+    these settings for its readings."""
     context = run_context.current()
     if context is None:
         raise RuntimeError("signal.analyze reads the readings of a run; there is no run")
-    settings = AuditSettings(
-        group_share=float(group_share),
-        group_min=int(group_min),
-        drop_db=float(drop_db),
-        flap_changes=int(flap_changes),
+    settings = DEFAULTS.merged(
+        {
+            "group_share": group_share,
+            "group_min": group_min,
+            "cto_min": cto_min,
+            "span_share": span_share,
+            "span_min": span_min,
+            "cause_share": cause_share,
+            "drop_db": drop_db,
+            "flap_changes": flap_changes,
+        },
+        "signal.analyze",
     )
+    per_olt = olt_settings(context.hosts or task.nornir.inventory.hosts, settings)
     if task.is_dry_run():
         return Result(host=task.host, result={"would_analyze": context.run_id})
     readings = run_readings(context.database, context.run_id)
-    history = earlier_readings(context.database, context.run_id, runs=settings.history)
-    findings = analyze(readings, history, settings)
+    runs = max([settings.history, *(s.history for s in per_olt.values())])
+    history = earlier_readings(context.database, context.run_id, runs=runs)
+    findings = analyze(readings, history, settings, per_olt)
     result: dict[str, Any] = {"readings": len(readings), "findings": findings}
     if tickets and readings:
         from ispflow.tasks.tickets import run_author, ticket_backend

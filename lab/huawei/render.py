@@ -234,6 +234,15 @@ def _profile_name(profile: str) -> str:
     return f"FTTH_{profile}" if profile.isdigit() else profile
 
 
+def _down_cause(view: OnuView) -> str:
+    """The Last DownCause column: `LOSi/LOBi` when the light went (the ONU's own loss of
+    signal and of burst, as SmartAX words it), `dying-gasp` when the power did, `-` for an
+    ONT that has never gone down since it came up (or never came up)."""
+    if view.last_down is None or not view.ever_up:
+        return "-"
+    return "LOSi/LOBi" if view.down_cause == "LOS" else view.down_cause
+
+
 def ont_summary(pon: str, views: list[OnuView]) -> list[str]:
     """`display ont info summary F/S/P`."""
     online = sum(view.online for view in views)
@@ -248,9 +257,7 @@ def ont_summary(pon: str, views: list[OnuView]) -> list[str]:
     ]
     for view in views:
         run = "online" if view.online else "offline"
-        cause = view.down_cause if view.last_down is not None else "-"
-        if cause == "LOS":
-            cause = "LOSi/LOBi"
+        cause = _down_cause(view)
         lines.append(
             f"  {view.onu_id:<5}{run:<8}{stamp(view.last_up):<20}{stamp(view.last_down):<20}{cause:<25}"
         )

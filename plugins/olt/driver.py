@@ -77,6 +77,10 @@ class OltDriver:
     nothing_to_remove: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     # A refusal, to a read, that only says there is nothing to list (no service ports).
     nothing_to_show: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # The words of a last down cause that mean the ONU lost its power (a dying gasp) and
+    # those that mean it lost the light (vendor-specific).
+    power_causes: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    fibre_causes: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     # A refusal, to one ONU's optical read, that says the ONU is offline (no light to read).
     onu_offline: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     _renderers: ClassVar[dict[str, CommandRenderer]] = {}
@@ -289,6 +293,47 @@ class OltDriver:
 
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
         return self.render("optical_onu", **self.port_context(port), onu_id=onu_id)
+
+    # -- why an ONU is down --------------------------------------------------------------
+    def down_cause_ports(self, ports: list[PonPort]) -> list[CliStep]:
+        """One bulk read per PON whose answer lists each ONU's state with the last cause of
+        its going down; read lines carry their PON. Sent only for PONs with offline ONUs."""
+        return [
+            CliStep(line, pon=port)
+            for port in ports
+            for line in self.render("down_causes", **self.port_context(port))
+        ]
+
+    def down_causes(self, port: PonPort, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """{port, onu_id, down_cause, down_class} per ONU from the records of a
+        `down_cause_ports()` answer; the vendor says which field holds the cause."""
+        return [
+            {
+                "port": str(port),
+                "onu_id": int(record["onu_id"]),
+                "down_cause": cause,
+                "down_class": self.down_class(cause),
+            }
+            for record in records
+            if record.get("onu_id") is not None
+            for cause in [self.down_cause_of(record)]
+        ]
+
+    def down_cause_of(self, record: dict[str, Any]) -> str | None:
+        """The OLT's own words for why this ONU last went down; None when it does not say."""
+        return None
+
+    def down_class(self, cause: str | None) -> str | None:
+        """`power` (dying gasp), `fibre` (loss of signal or frames), `other` (anything else
+        the OLT said), None (it said nothing). Vendors name their words in `power_causes`
+        and `fibre_causes`."""
+        if cause is None:
+            return None
+        if self.power_causes.search(cause):
+            return "power"
+        if self.fibre_causes.search(cause):
+            return "fibre"
+        return "other"
 
     # -- answers -------------------------------------------------------------------------
     def refused(self, output: str, line: str | None = None) -> str | None:

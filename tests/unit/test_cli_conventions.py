@@ -42,6 +42,7 @@ JSON_COMMANDS = {
     "inventory list",
     "inventory sync",
     "schedule list",
+    "lab fault",
     *(f"stock {name}" for name in ("import", "list", "show", "reserve", "release")),
     *(f"stock {name}" for name in ("installed", "returned", "defective")),
     *(f"ticket {name}" for name in ("list", "show", "open", "claim", "release", "comment")),

@@ -21,8 +21,18 @@ def mac_dotted(mac: str) -> str:
     return f"{digits[0:4]}-{digits[4:8]}-{digits[8:12]}"
 
 
+# Last down causes. Seen in real `display ont info summary` answers: `dying-gasp`,
+# `LOSi/LOBi`, `ONT is reset by ONT comma(nd)`. Known only from SmartAX manuals: `LOS`,
+# `LOFi`, `LOAMi`, `LOKi`, `DFi`, `SFi`, `LCDGi` (loss of signal, burst, frame, PLOAM, key or
+# GEM delineation on the ONT's fibre; drift and signal fail of its laser).
+POWER_CAUSE = re.compile(r"dying[- ]?gasp", re.IGNORECASE)
+FIBRE_CAUSE = re.compile(r"\b(?:LOS|LOB|LOF|LOAM|LOK|LCDG|DF|SF)i?\b", re.IGNORECASE)
+
+
 class HuaweiDriver(OltDriver):
     vendor = "huawei"
+    power_causes = POWER_CAUSE
+    fibre_causes = FIBRE_CAUSE
     healthy_board_states = ("Normal", "Active_normal", "Standby_normal")
     error_pattern = re.compile(
         r"^\s*(Failure:|% ?(Unknown command|Parameter error|Incomplete command|Too many parameters))"
@@ -59,6 +69,10 @@ class HuaweiDriver(OltDriver):
 
     def serial_context(self, serial: str) -> dict[str, Any]:
         return {"serial": serial, "serial_hex": serial_hex(serial)}
+
+    def down_cause_of(self, record: dict[str, Any]) -> str | None:
+        # `display ont info summary`: the Last DownCause column.
+        return record.get("last_down_cause")
 
     def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
         context = super().authorize_context(request)

@@ -30,7 +30,13 @@ _INFO_ROW = re.compile(
 _DESCRIPTION_ROW = re.compile(rf"^\s*({_PORT})\s+(\d+)\s+(.*?)\s*$")
 _OPTICAL_ROW = re.compile(r"^\s*(\d+)" + r"\s+(\S+)" * 7 + r"\s*$")
 _SUMMARY_PORT = re.compile(rf"In port\s+({_PORT})\s*,", re.IGNORECASE)
-_SUMMARY_STATE_ROW = re.compile(r"^\s*(\d+)\s+([A-Za-z]\S*)\s*(.*?)\s*$")
+# Last up and last down time: `-`, or a date (2000-01-01, 01/01/2000 or 1/1/2000, as the
+# OLT's date format says) and a time, with a zone offset on some releases; the last down
+# cause is the rest of the line and may hold blanks (`ONT is reset by ONT command`).
+_SUMMARY_STAMP = r"(?:-|\d{1,4}[-/]\d{1,2}[-/]\d{1,4}\s+\d{1,2}:\d{2}:\d{2}(?:[+-]\d{2}:?\d{2})?)"
+_SUMMARY_STATE_ROW = re.compile(
+    rf"^\s*(\d+)\s+([A-Za-z]\S*)\s+({_SUMMARY_STAMP})\s+({_SUMMARY_STAMP})(?:\s+(.*?))?\s*$"
+)
 # The ONT type may hold a blank (`Fiberlink 101`): it ends where distance and powers start.
 _SUMMARY_ONT_ROW = re.compile(
     r"^\s*(\d+)\s+(\S+)\s+(.+?)\s+(-|\d+)\s+(-|[-+]?\d+(?:\.\d+)?)/(-|[-+]?\d+(?:\.\d+)?)"
@@ -244,12 +250,9 @@ class HuaweiParsers(VendorParsers):
             if section == "state":
                 row = _SUMMARY_STATE_ROW.match(line)
                 if row:
-                    rest = row[3].split()
                     states[(port, int(row[1]))] = {
                         "run_state": text_or_none(row[2]),
-                        "last_down_cause": text_or_none(" ".join(rest[4:]))
-                        if len(rest) > 4
-                        else None,
+                        "last_down_cause": text_or_none(row[5]),
                     }
                 elif _ROW_START.match(line):
                     stray.append(line)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ispflow.plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+from ispflow.plugins.olt.zte.parsers import ONLINE_PHASES
 
 # Models whose CLI names interfaces gpon_olt-1/1/1 / gpon_onu-1/1/1:N instead of
 # gpon-olt_1/1/1 / gpon-onu_1/1/1:N.
@@ -15,8 +16,17 @@ DEFAULT_ONU_TYPE = "ZTE-F660"
 DEFAULT_TCONT_PROFILE = "1G"
 
 
+# Phase states of an ONU that is down. Seen in real `show gpon onu state` answers: `LOS`,
+# `DyingGasp` (and `working`, `syncMib` for ONUs up or coming up). Known only from ZXA10
+# manuals: `OffLine` (never seen since it was configured, or no cause kept), `LOFi`, `LOAMi`.
+POWER_CAUSE = re.compile(r"dying[- ]?gasp", re.IGNORECASE)
+FIBRE_CAUSE = re.compile(r"\b(?:LOS|LOF|LOAM|LOB)i?\b", re.IGNORECASE)
+
+
 class ZteDriver(OltDriver):
     vendor = "zte"
+    power_causes = POWER_CAUSE
+    fibre_causes = FIBRE_CAUSE
     healthy_board_states = ("INSERVICE", "STANDBY")
     # `!` separators, `!<xpon>` section markers and C600's `$` block ends.
     config_structure = re.compile(r"!.*|\$")
@@ -68,6 +78,11 @@ class ZteDriver(OltDriver):
         context["onu_type"] = request.onu_type or DEFAULT_ONU_TYPE
         context["tcont_profile"] = DEFAULT_TCONT_PROFILE
         return context
+
+    def down_cause_of(self, record: dict[str, Any]) -> str | None:
+        # `show gpon onu state`: the Phase State of an ONU that is not working is why.
+        phase = record.get("phase_state")
+        return None if phase is None or phase.lower() in ONLINE_PHASES else phase
 
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
         return self.render(
