@@ -215,6 +215,10 @@ def _pon_state(
     failed = _failed(group, settings.group_min, settings) and _spans(
         len(failed_ctos) + loose_failed, units, settings
     )
+    # Every box of the PON dark is its feeder, whatever a few ONUs without a CTO (another
+    # branch the store does not know) still show.
+    every_cto = len(ctos) >= settings.span_min and len(failed_ctos) == len(ctos)
+    failed = failed or every_cto
     own = failed and (len(failed_ctos) >= settings.span_min or loose_failed)
     return _Pon(olt, port, group, dict(ctos), failed_ctos, failed, own)
 
@@ -301,7 +305,9 @@ def onu_findings(
         )
     earlier = _rx_history(history[: settings.history])
     rx = reading.get("rx_dbm")
-    if rx is not None and earlier and not _down(reading):
+    # An ONU still online (critical included) that lost light against its own history:
+    # dirt or a bend, which its CTO's neighbours may share (see degraded_ctos).
+    if rx is not None and earlier:
         previous = earlier[0]
         baseline = statistics.median(earlier)
         drop = max(previous - float(rx), baseline - float(rx))
@@ -335,9 +341,9 @@ def degraded_ctos(
     settings: AuditSettings,
     per_olt: Mapping[str, AuditSettings] | None = None,
 ) -> list[dict[str, Any]]:
-    """CTOs where most online ONUs degraded together (at least `cto_min` of them): the CTO's
-    connector or a bend near it, one finding instead of one per customer. `degraded` maps
-    `onu_key` to the ONU's `onu_degraded` finding."""
+    """CTOs where most online ONUs (critical ones too) degraded together (at least `cto_min`
+    of them): the CTO's connector or a bend near it, one finding instead of one per customer.
+    `degraded` maps `onu_key` to the ONU's `onu_degraded` finding."""
     by_cto: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for reading in readings:
         if reading.get("cto"):
@@ -345,7 +351,7 @@ def degraded_ctos(
     found = []
     for cto, group in sorted(by_cto.items()):
         s = (per_olt or {}).get(str(group[0]["olt"]), settings)
-        online = [r for r in group if not _down(r) and r.get("signal") != "offline"]
+        online = [r for r in group if r.get("rx_dbm") is not None]
         worse = [degraded[onu_key(r)] for r in online if onu_key(r) in degraded]
         if not online or len(worse) < s.cto_min or len(worse) / len(online) < s.group_share:
             continue
@@ -395,5 +401,14 @@ def analyze(
         f["key"].removeprefix("signal:degraded:"): f for f in own if f["kind"] == "onu_degraded"
     }
     ctos = degraded_ctos(readings, degraded, settings, per_olt)
-    hidden = {key for cto in ctos for key in cto["onu_keys"]}
+    dirty = {cto["cto"] for cto in ctos}
+    # A box whose "down" ONUs are all still online, and degraded with it, is dirt, not a cut.
+    findings = [
+        f for f in findings
+        if not (f.get("level") == "cto" and f.get("cto") in dirty and set(f["causes"]) <= {"weak"})
+    ]  # fmt: skip
+    hidden = set()
+    for cto in ctos:
+        for key in cto["onu_keys"]:
+            hidden |= {key, key.replace("signal:degraded:", "signal:onu:", 1)}
     return findings + ctos + [f for f in own if f["key"] not in hidden]

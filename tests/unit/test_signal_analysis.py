@@ -212,6 +212,24 @@ def test_customers_of_one_cto_degrading_together_are_the_ctos_connector() -> Non
     assert place(cto) == "CTO-4" and "3 of 4 online ONUs lost 3.5 dB" in summary(cto)
 
 
+def test_a_dirty_cto_that_pushes_its_customers_below_critical_is_still_dirt() -> None:
+    # 4.5 dB more in the box: three of four customers fall under -27 dBm, still online.
+    now = [reading(i, "critical", rx=-27.6, cto="CTO-4") for i in range(1, 4)]
+    now.append(reading(4, "good", rx=-24.5, cto="CTO-4"))
+    now += onus(5, 4, "good", "CTO-5")
+    before = [{"rx_dbm": -23.1, "signal": "good"}] * 3
+    history = {position_key(r): before for r in now[:4]}
+    assert kinds(analyze(now, history)) == [("cto_degraded", "signal:cto-degraded:CTO-4")]
+    # Without a history to compare with, the same readings are a box gone bad: a cut.
+    assert [f["kind"] for f in analyze(now, {})] == ["cto_cut"]
+
+
+def test_every_box_of_a_pon_dark_is_its_feeder_whatever_lit_onus_without_a_cto_show() -> None:
+    readings = onus(1, 6, "offline", "CTO-1") + onus(7, 5, "offline", "CTO-2")
+    readings += onus(12, 4, "offline", "CTO-3") + onus(16, 2, "good", None)
+    assert kinds(analyze(readings, {})) == [("pon_fault", "signal:pon:olt-a:0/1/0")]
+
+
 def test_slow_degradation_against_the_previous_audit_and_the_baseline() -> None:
     now = reading(1, "good", rx=-23.5)
     history = {position_key(now): [{"rx_dbm": -22.0, "signal": "good"}] + [
