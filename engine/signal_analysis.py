@@ -217,9 +217,13 @@ def _pon_state(
     )
     # Every box of the PON dark is its feeder, whatever a few ONUs without a CTO (another
     # branch the store does not know) still show.
-    every_cto = len(ctos) >= settings.span_min and len(failed_ctos) == len(ctos)
+    # A lone box with the ONUs outside it dark too is the PON's as well.
+    every_cto = bool(ctos) and len(failed_ctos) == len(ctos)
+    every_cto = every_cto and (
+        len(ctos) >= settings.span_min or (bool(loose) and all(_down(r) for r in loose))
+    )
     failed = failed or every_cto
-    own = failed and (len(failed_ctos) >= settings.span_min or loose_failed)
+    own = every_cto or (failed and (len(failed_ctos) >= settings.span_min or loose_failed))
     return _Pon(olt, port, group, dict(ctos), failed_ctos, failed, own)
 
 
@@ -389,26 +393,36 @@ def analyze(
     names to their own settings (an inventory group's thresholds)."""
     settings = settings or AuditSettings()
     findings, explained = group_findings(readings, settings, per_olt)
-    own: list[dict[str, Any]] = []
+    own: list[tuple[str, dict[str, Any]]] = []
     for reading in readings:
-        key = onu_key(reading)
         s = (per_olt or {}).get(str(reading["olt"]), settings)
-        onu = onu_findings(reading, history.get(position_key(reading), ()), s)
-        if key in explained:
-            onu = [f for f in onu if f["kind"] != "onu_down"]
-        own += onu
-    degraded = {
-        f["key"].removeprefix("signal:degraded:"): f for f in own if f["kind"] == "onu_degraded"
-    }
+        history_of = history.get(position_key(reading), ())
+        own += [(onu_key(reading), f) for f in onu_findings(reading, history_of, s)]
+    degraded = {key: f for key, f in own if f["kind"] == "onu_degraded"}
     ctos = degraded_ctos(readings, degraded, settings, per_olt)
     dirty = {cto["cto"] for cto in ctos}
-    # A box whose "down" ONUs are all still online, and degraded with it, is dirt, not a cut.
-    findings = [
-        f for f in findings
-        if not (f.get("level") == "cto" and f.get("cto") in dirty and set(f["causes"]) <= {"weak"})
-    ]  # fmt: skip
+    # A box whose customers degraded together is dirt, not a cut, unless its dark ONUs alone
+    # make a cut; the dark ones of a box that is dirt are each their own.
+    cleared = {
+        f["cto"] for f in findings
+        if f.get("level") == "cto" and f["cto"] in dirty
+        and not _dark_cut(f, (per_olt or {}).get(str(f["olt"]), settings))
+    }  # fmt: skip
+    findings = [f for f in findings if not (f.get("level") == "cto" and f["cto"] in cleared)]
+    explained -= {onu_key(r) for r in readings if r.get("cto") in cleared}
     hidden = set()
     for cto in ctos:
         for key in cto["onu_keys"]:
             hidden |= {key, key.replace("signal:degraded:", "signal:onu:", 1)}
-    return findings + ctos + [f for f in own if f["key"] not in hidden]
+    kept = [
+        f for key, f in own
+        if f["key"] not in hidden and not (f["kind"] == "onu_down" and key in explained)
+    ]  # fmt: skip
+    return findings + ctos + kept
+
+
+def _dark_cut(finding: Mapping[str, Any], settings: AuditSettings) -> bool:
+    """Whether a CTO finding's ONUs without light (leaving out those still online) are
+    enough on their own for a cut."""
+    dark = finding["down"] - finding["causes"].get("weak", 0)
+    return dark >= settings.cto_min and dark / finding["onus"] >= settings.group_share

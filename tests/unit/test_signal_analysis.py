@@ -224,6 +224,31 @@ def test_a_dirty_cto_that_pushes_its_customers_below_critical_is_still_dirt() ->
     assert [f["kind"] for f in analyze(now, {})] == ["cto_cut"]
 
 
+def test_a_dirty_cto_with_one_customer_also_dark_is_the_connector_and_that_drop() -> None:
+    now = [reading(i, "critical", rx=-27.6, cto="CTO-4") for i in range(1, 3)]
+    now.append(reading(3, "offline", cto="CTO-4", down="fibre"))
+    now.append(reading(4, "good", rx=-24.5, cto="CTO-4"))
+    now += onus(5, 4, "good", "CTO-5")
+    before = [{"rx_dbm": -23.1, "signal": "good"}] * 3
+    history = {position_key(r): before for r in now[:4]}
+    assert kinds(analyze(now, history)) == [
+        ("cto_degraded", "signal:cto-degraded:CTO-4"),
+        ("onu_down", f"signal:onu:{now[2]['serial']}"),
+    ]
+    # Three of its four customers dark are a cut whatever the fourth shows.
+    now[1] = reading(2, "offline", cto="CTO-4", down="fibre")
+    now[3] = reading(4, "offline", cto="CTO-4", down="fibre")
+    assert [f["kind"] for f in analyze(now, history) if f["kind"] != "onu_degraded"] == ["cto_cut"]
+
+
+def test_a_lone_box_with_the_onus_outside_it_dark_too_is_the_pon() -> None:
+    readings = onus(1, 6, "offline", "CTO-1") + [reading(7, "offline")]
+    assert kinds(analyze(readings, {})) == [("pon_fault", "signal:pon:olt-a:0/1/0")]
+    # With those ONUs lit, the box alone.
+    readings = onus(1, 6, "offline", "CTO-1") + [reading(7, "good")]
+    assert kinds(analyze(readings, {})) == [("cto_cut", "signal:cto:CTO-1")]
+
+
 def test_every_box_of_a_pon_dark_is_its_feeder_whatever_lit_onus_without_a_cto_show() -> None:
     readings = onus(1, 6, "offline", "CTO-1") + onus(7, 5, "offline", "CTO-2")
     readings += onus(12, 4, "offline", "CTO-3") + onus(16, 2, "good", None)
