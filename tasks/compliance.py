@@ -31,7 +31,7 @@ from ispflow.plugins.olt.parsing import DeviceError
 from ispflow.plugins.olt.session import CliSession
 from ispflow.store.reconcile_rows import authorized_onus, concentrator_contracts, onus_by_serial
 from ispflow.tasks.onu import host_pons, olt_session, read_records
-from ispflow.tasks.reconcile import compare_onus, run_database
+from ispflow.tasks.reconcile import ONUS_READ, compare_onus, run_database
 
 SERVICE_CHECKS = ("onu_description", "service_port_vlan")
 BLOCK_CHECKS = ("blocked_not_enforced", "unblocked_still_listed")
@@ -123,8 +123,7 @@ FINDINGS_VIEW = TaskView(
     columns=("severity", "rule", "subject", "title"),
     records="findings",
     headline=sizes(
-        ("onus_on_device", "ONU on the device", "ONUs on the device"),
-        ("ports_read", "PON read", "PONs read"),
+        *ONUS_READ,
         ("pools", "pool", "pools"),
         ("unchecked", "rule not checked", "rules not checked"),
         ("findings", "finding", "findings"),

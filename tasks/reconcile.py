@@ -104,13 +104,17 @@ def compare_onus(
     return findings
 
 
+# What an OLT read says of itself, in the headline of every check that reads the ONUs.
+ONUS_READ = (
+    ("onus_on_device", "ONU on the device", "ONUs on the device"),
+    ("ports_read", "PON read", "PONs read"),
+)
 FINDINGS_VIEW = TaskView(
     columns=("kind", "olt", "port", "onu_id", "serial", "contract", "concentrator", "login",
              "fixable"),
     records="findings",
     headline=sizes(
-        ("onus_on_device", "ONU on the device", "ONUs on the device"),
-        ("ports_read", "PON read", "PONs read"),
+        *ONUS_READ,
         ("secrets", "PPPoE secret", "PPPoE secrets"),
         ("findings", "finding", "findings"),
     ),

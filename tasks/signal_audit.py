@@ -15,6 +15,7 @@ from nornir.core.task import Result, Task
 
 from ispflow.core.views import Row, TaskView, plural, rank, records
 from ispflow.engine import run_context
+from ispflow.engine.compliance_rules import SEVERITIES
 from ispflow.engine.registry import task
 from ispflow.engine.signal_analysis import (
     CUT_KINDS,
@@ -207,7 +208,7 @@ def olt_settings(hosts: Mapping[str, Any], base: AuditSettings) -> dict[str, Aud
     }
 
 
-SEVERITY_FIRST = rank(("critical", "major", "minor", "info"))
+SEVERITY_FIRST = rank(SEVERITIES)
 AUDIT_VIEW = TaskView(
     columns=("severity", "kind", "place", "serial", "signal", "rx_dbm", "contracts", "order"),
     rows=_fault_rows,
