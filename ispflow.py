@@ -36,7 +36,7 @@ _EXPORTS = {
     "EXIT_STORE_LOST": "ispflow.engine.api",
     "RunOptions": "ispflow.engine.model",
     "RunOutcome": "ispflow.core.outcome",
-    "task": "ispflow.engine.registry",
+    "task": "ispflow.tasks.registry",
 }
 
 __all__ = [*_EXPORTS, "main"]  # and __version__, from the installed metadata

@@ -35,9 +35,9 @@ from nornir.plugins.runners import ThreadedRunner  # noqa: E402
 from ispflow.engine.executor import Executor  # noqa: E402
 from ispflow.engine.loader import load_runbook  # noqa: E402
 from ispflow.engine.model import RunOptions  # noqa: E402
-from ispflow.engine.registry import registry, task  # noqa: E402
 from ispflow.store.db import open_database  # noqa: E402
 from ispflow.store.journal import Journal  # noqa: E402
+from ispflow.tasks.registry import registry, task  # noqa: E402
 
 
 def make_nornir(count: int, workers: int) -> Nornir:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ispflow.cli.common import err, make_console
 from ispflow.cli.compliance import compliance
@@ -37,6 +38,7 @@ from ispflow.cli.stock import stock_app
 from ispflow.cli.tickets import ticket_app
 from ispflow.cli.worker import worker
 from ispflow.core.errors import UsageError
+from ispflow.core.private_files import write_private
 from ispflow.engine.api import (
     EXIT_ABORTED,
     EXIT_FAILED,
@@ -49,6 +51,7 @@ from ispflow.engine.api import (
     run_runbook,
 )
 from ispflow.engine.errors import RunbookError, VarErrors
+from ispflow.store.errors import StoreError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 every host ok, 1 some host failed, 2 runbook/vars/usage/store error "
@@ -222,6 +225,14 @@ def run(
     shard_by: Annotated[
         str, typer.Option("--shard-by", help="With --runner celery: a shard per site or per host.")
     ] = "site",
+    registered_tasks_only: Annotated[
+        bool,
+        typer.Option(
+            "--registered-tasks-only",
+            help="Refuse a runbook that names a Python-path task (package.module:function): "
+            "a Python path runs its code. For runbooks you did not write (CI, shared repos).",
+        ),
+    ] = False,
 ) -> None:
     """Run a runbook across the inventory, in parallel, journaled in the store.
 
@@ -268,6 +279,7 @@ def run(
             progress=None if quiet else progress_console,
             runner=runner,
             shard_by=shard_by,
+            registered_tasks_only=registered_tasks_only,
         )
     except RunbookError as exc:
         for problem in exc.problems:
@@ -386,7 +398,7 @@ def _emit(
 
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(_rendered(result, output, verbose, fail_on, audit_db), encoding="utf-8")
+        write_private(out, _rendered(result, output, verbose, fail_on, audit_db))
         print_summary(result, err, verbose=verbose)
         err.print(f"report written to {out}")
     elif output == "text":
@@ -423,14 +435,43 @@ def _tag_set(text: str | None) -> frozenset[str]:
 @app.command()
 def validate(
     runbooks: Annotated[list[str], typer.Argument(help="Runbook files or shipped names.")],
+    import_tasks: Annotated[
+        bool,
+        typer.Option(
+            "--import-tasks",
+            help="Import the modules of Python-path tasks to check them fully. Importing "
+            "runs the module's code: use it only for runbooks you trust.",
+        ),
+    ] = False,
+    registered_tasks_only: Annotated[
+        bool,
+        typer.Option(
+            "--registered-tasks-only",
+            help="A Python-path task is a problem: only tasks `ispflow tasks` lists.",
+        ),
+    ] = False,
 ) -> None:
-    """Check runbooks without running them: every problem, as file:line:col, exit 2 if any."""
-    from ispflow.engine.loader import load_runbook
+    """Check runbooks without running them: every problem, as file:line:col, exit 2 if any.
 
+    A Python-path task (`package.module:function`) is found in its module's source without
+    running the module; what only an import can settle is printed as a note. The
+    configuration's `runbooks.python_tasks` applies as it does to runs.
+    """
+    from ispflow.engine.loader import load_runbook
+    from ispflow.tasks.task_policy import configured_policy
+
+    try:
+        policy = configured_policy()
+    except UsageError as exc:
+        raise _fail(str(exc)) from None
+    if registered_tasks_only:
+        policy = policy.registered_only("--registered-tasks-only")
+    if not import_tasks:
+        policy = policy.inspecting()
     problems = 0
     for source in runbooks:
         try:
-            book = load_runbook(source)
+            book = load_runbook(source, policy)
         except RunbookError as exc:
             for problem in exc.problems:
                 err.print(str(problem), soft_wrap=True, markup=False, emoji=False)
@@ -440,6 +481,13 @@ def validate(
             err.print(f"{source}: {exc}", soft_wrap=True, markup=False, emoji=False)
             problems += 1
             continue
+        for note in book.notes:
+            err.print(
+                f"note: {note} (--import-tasks imports it)",
+                soft_wrap=True,
+                markup=False,
+                emoji=False,
+            )
         rollback = f", {len(book.rollback_steps)} rollback" if book.rollback_steps else ""
         make_console().print(
             f"ok  {book.path}: '{book.name}', {len(book.steps)} steps{rollback}, "
@@ -618,7 +666,7 @@ def reconcile(
         raise _fail(str(exc)) from None
     text = render(report, output)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        write_private(out, text)
         err.print(f"report written to {out}")
     else:
         sys.stdout.write(text)
@@ -630,7 +678,7 @@ def reconcile(
 @app.command("tasks")
 def list_tasks() -> None:
     """Tasks a runbook step can use (`task:`), with their arguments."""
-    from ispflow.engine.registry import registry
+    from ispflow.tasks.registry import registry
 
     table = Table(show_edge=False)
     for column in ("task", "arguments", "dry run", "what it does"):
@@ -676,6 +724,8 @@ def main() -> None:
     nornir_log.propagate = False
     try:
         app()
-    except UsageError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+    except (UsageError, StoreError) as exc:
+        # A store that cannot be reached is said in one line by every command, never as a
+        # traceback (which would also show the connection URL's parts).
+        err.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         sys.exit(EXIT_USAGE)

@@ -10,6 +10,7 @@ import typer
 
 from ispflow.cli.common import err
 from ispflow.cli.options import DbOption, LimitOption, output_option
+from ispflow.core.private_files import write_private
 
 
 def compliance(
@@ -58,12 +59,12 @@ def compliance(
     from ispflow.core.errors import UsageError
     from ispflow.engine.api import parse_limit, run_runbook
     from ispflow.engine.compliance_remediation import carry_out, plan
-    from ispflow.engine.compliance_rules import load_rules
     from ispflow.engine.errors import RunbookError
     from ispflow.engine.model import RunOptions
     from ispflow.engine.reports.compliance import ComplianceReport, render_json, render_text
     from ispflow.engine.reports.findings import at_least, check_threshold, run_findings
     from ispflow.engine.reports.junit import render_junit
+    from ispflow.tasks.compliance_rules import load_rules
 
     problems = ["--apply goes with --remediate"] if apply and not remediate else []
     try:
@@ -145,7 +146,7 @@ def _write(
         rendered = text(report)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(rendered, encoding="utf-8")
+        write_private(out, rendered)
         err.print(f"report written to {out}")
         if output != "text":
             err.print(text(report), end="")

@@ -10,6 +10,7 @@ import typer
 
 from ispflow.cli.common import err, make_console
 from ispflow.cli.options import DbOption, output_option
+from ispflow.core.private_files import write_private
 
 
 def report(
@@ -59,7 +60,7 @@ def report(
         database.close()
     if html is not None:
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_audit_html(audit), encoding="utf-8")
+        write_private(html, render_audit_html(audit))
     over = failing(audit.outcome, fail_on) if audit.outcome else []
     if output in ("json", "junit"):
         if output == "json":

@@ -117,6 +117,6 @@ def _warm_up() -> None:
     import ispflow.engine.executor  # noqa: F401
     import ispflow.plugins.inventory.files  # noqa: F401
     import ispflow.plugins.runners.shard_worker  # noqa: F401
-    from ispflow.engine.registry import registry
+    from ispflow.tasks.registry import registry
 
     registry.names()  # the tasks' modules, loaded once

@@ -107,3 +107,13 @@ class RunOutcome:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+class StepFailed(Exception):
+    """The task ran and reported failure (or an assertion did not hold); `changed` when it
+    changed something all the same (rows of a loop that went through)."""
+
+    def __init__(self, message: str, result: Any = None, changed: bool = False) -> None:
+        super().__init__(message)
+        self.result = result
+        self.changed = changed

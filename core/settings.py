@@ -27,6 +27,33 @@ def config_path(explicit: Path | None = None) -> tuple[Path, bool]:
     return (Path(named), True) if named else (DEFAULT_CONFIG, False)
 
 
+def from_working_folder(where: str) -> bool:
+    """Whether settings named `where` came from ./ispflow.yaml, found in the working folder
+    rather than named (ISPFLOW_CONFIG or --config)."""
+    return where == str(DEFAULT_CONFIG) and not os.environ.get(CONFIG_ENV)
+
+
+def _check_found_file(path: Path) -> None:
+    """A configuration found in the working folder is used only if this user owns it and
+    nobody else can write it: it says where tokens are sent and which code runbooks may run."""
+    info = path.stat()
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise UsageError(
+            f"{path.resolve()}: found in the working folder but owned by another user; not "
+            f"used (name a configuration with {CONFIG_ENV} to use it)"
+        )
+    # Group-writable is fine for the user's own group (a umask of 002 with a group per user).
+    others_write = info.st_mode & 0o002 or (
+        info.st_mode & 0o020 and hasattr(os, "getgid") and info.st_gid != os.getgid()
+    )
+    if others_write:
+        raise UsageError(
+            f"{path.resolve()}: found in the working folder and writable by others (mode "
+            f"{info.st_mode & 0o777:04o}); not used: `chmod go-w {path}`, or name a "
+            f"configuration with {CONFIG_ENV}"
+        )
+
+
 def load_section(
     name: str, known: tuple[str, ...], *, path: Path | None = None
 ) -> tuple[dict[str, Any], str]:
@@ -37,6 +64,8 @@ def load_section(
         if required:
             raise UsageError(f"configuration file {chosen} does not exist")
         return {}, str(chosen)
+    if not required:
+        _check_found_file(chosen)
     from ruamel.yaml import YAML, YAMLError
 
     try:

@@ -36,12 +36,14 @@ def run_runbook(
     progress: Console | None = None,
     runner: str = "local",
     shard_by: str = "site",
+    registered_tasks_only: bool = False,
 ) -> Any:
     """Run a runbook and return its :class:`engine.outcome.RunOutcome` (the API behind `run`).
 
     `source` is the inventory source (files, netbox, store); `refresh` skips NetBox's cached
     device list; `runner` is local or celery (steps' hosts sent to workers, in shards per
-    site or per host as `shard_by` says).
+    site or per host as `shard_by` says). `registered_tasks_only` refuses a runbook that
+    names a Python-path task (for runbooks from elsewhere: a Python path runs its code).
 
     Threads of one process may call this at once: each call is a run of its own. A store
     that fails once the run is recorded raises `engine.executor.StoreLost` (a StoreError)
@@ -58,6 +60,7 @@ def run_runbook(
     from ispflow.plugins.processors.progress import RunProgress
     from ispflow.store.db import open_database
     from ispflow.store.journal import Journal
+    from ispflow.tasks.task_policy import configured_policy
 
     options = options or RunOptions()
     given = dict(given_vars or {})
@@ -75,7 +78,10 @@ def run_runbook(
             options = _prior_options(prior, options, resume=bool(resume))
         elif runbook is None:
             raise UsageError("name a runbook (file or shipped name), or use --resume RUN_ID")
-        book = load_runbook(runbook)
+        policy = configured_policy()
+        if registered_tasks_only:
+            policy = policy.registered_only("--registered-tasks-only")
+        book = load_runbook(runbook, policy)
         if prior is not None:
             _check_same_runbook(book, prior)
             _check_secrets_given(book, prior, given_vars or {})

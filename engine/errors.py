@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ispflow.engine.model import Location
+from ispflow.core.documents import Location, Problem, RunbookError
 
-
-@dataclass(frozen=True)
-class Problem:
-    location: Location | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
-
-
-class RunbookError(Exception):
-    """A runbook (or the vars given to it) cannot be run; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+__all__ = ["Location", "Problem", "RunbookError", "RunInterrupted", "VarError", "VarErrors"]
 
 
 class VarError(ValueError):

@@ -30,7 +30,7 @@ from nornir.core.processor import Processor
 from ispflow.core.errors import UsageError
 from ispflow.core.journal import RunJournal
 from ispflow.core.outcome import DONE_STATUSES, RunOutcome, StepOutcome
-from ispflow.engine import connections, run_context
+from ispflow.engine import connections
 from ispflow.engine.context import HostState
 from ispflow.engine.errors import RunInterrupted
 from ispflow.engine.model import LOCAL_HOST, Runbook, RunOptions, Step
@@ -39,6 +39,7 @@ from ispflow.engine.secrets import Secrets
 from ispflow.engine.step_runner import run_step
 from ispflow.engine.var_names import check_names
 from ispflow.engine.vartypes import mask_secrets, resolve_vars
+from ispflow.store import run_context
 from ispflow.store.errors import StoreError
 
 DEFAULT_WORKERS = 20
@@ -305,7 +306,7 @@ class Executor:
                 and loop.csv_file.is_constant
                 and str(loop.csv_file.render({}) or "").strip()
             ):
-                from ispflow.engine.run_state import read_csv, resolve_csv
+                from ispflow.core.csv_items import read_csv, resolve_csv
 
                 try:
                     read_csv(resolve_csv(str(loop.csv_file.render({})), loop.base_dir))

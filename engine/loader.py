@@ -20,21 +20,23 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ispflow.core.errors import UsageError
-from ispflow.core.paths import RUNBOOK_SUFFIXES, find_runbook
-from ispflow.core.suggest import did_you_mean
-from ispflow.engine.errors import Problem, RunbookError
-from ispflow.engine.expressions import (
+from ispflow.core.expressions import (
     CompiledCondition,
     CompiledValue,
     ExpressionError,
     Expressions,
 )
+from ispflow.core.paths import RUNBOOK_SUFFIXES, find_runbook
+from ispflow.core.suggest import did_you_mean
+from ispflow.core.yaml_source import YamlBudget, plain, read_yaml, value_where, where
+from ispflow.engine.errors import Problem, RunbookError
 from ispflow.engine.filters import FilterError, HostFilter, parse_filter
 from ispflow.engine.model import Assertion, Location, Loop, Runbook, Scope, Step
-from ispflow.engine.registry import TaskRegistry, TaskSpec, UnknownTaskError
-from ispflow.engine.registry import registry as default_registry
+from ispflow.engine.store_functions import FUNCTIONS
 from ispflow.engine.vartypes import VarError, VarSpec, pattern_time_budget, spec_from_mapping
-from ispflow.engine.yaml_source import YamlBudget, plain, read_yaml, value_where, where
+from ispflow.tasks.registry import TaskRegistry, TaskSpec, UnknownTaskError
+from ispflow.tasks.registry import registry as default_registry
+from ispflow.tasks.task_policy import TaskPolicy, configured_policy
 
 TOP_KEYS = ("name", "description", "vars", "targets", "steps", "max_fail_percent", "workers")
 STEP_KEYS = (
@@ -91,9 +93,12 @@ class Loader:
         self,
         registry: TaskRegistry | None = None,
         expressions: Expressions | None = None,
+        policy: TaskPolicy | None = None,
     ) -> None:
         self.registry = registry or default_registry
-        self.expressions = expressions or Expressions()
+        # Which Python-path tasks a runbook may name (None: the configuration's policy).
+        self.policy = policy
+        self.expressions = expressions or Expressions(functions=FUNCTIONS)
         self.jinja_globals = frozenset(self.expressions.env.globals)
 
     def load(self, source: str | Path) -> Runbook:
@@ -102,6 +107,8 @@ class Loader:
         except (OSError, ValueError) as exc:  # a name too long for the system, a NUL in it
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise UsageError(f"runbook '{_clip(str(source))}' cannot be opened: {reason}") from None
+        if self.policy is None:
+            self.policy = configured_policy()
         builder = _Builder(self, path)
         with pattern_time_budget():
             runbook = builder.build()
@@ -111,9 +118,10 @@ class Loader:
         return runbook
 
 
-def load_runbook(source: str | Path) -> Runbook:
-    """Load and check a runbook by path or by the name of a shipped one."""
-    return Loader().load(source)
+def load_runbook(source: str | Path, policy: TaskPolicy | None = None) -> Runbook:
+    """Load and check a runbook by path or by the name of a shipped one. `policy` says which
+    Python-path tasks it may name (default: `runbooks.python_tasks` of the configuration)."""
+    return Loader(policy=policy).load(source)
 
 
 class _Builder:
@@ -123,6 +131,8 @@ class _Builder:
         self.problems: list[Problem] = []
         self.next_index = 0
         self.rollback_steps: list[Step] = []
+        # What could not be checked without running code (said, not an error).
+        self.notes: list[Problem] = []
         self.registered: list[str] = []
         self.include_stack: list[Path] = [path.resolve()]
         # Shared by the runbook and everything it includes, so includes cannot multiply work.
@@ -279,6 +289,7 @@ class _Builder:
             rollback_steps=self.rollback_steps,
             max_fail_percent=max_fail,
             workers=workers,
+            notes=self.notes,
         )
 
     def var_specs(self, file: str, node: CommentedMap) -> dict[str, VarSpec]:
@@ -399,9 +410,17 @@ class _Builder:
             )
         else:
             try:
-                spec = self.loader.registry.resolve(task_name)
+                spec = self.loader.registry.resolve(task_name, self.loader.policy)
             except UnknownTaskError as exc:
                 self.problem(value_where(file, node, "task"), str(exc))
+            else:
+                if spec.unchecked:
+                    self.notes.append(
+                        Problem(
+                            value_where(file, node, "task"),
+                            f"task '{_clip(task_name)}': {spec.unchecked}",
+                        )
+                    )
         name = self.text(file, node, "name", task_name if isinstance(task_name, str) else "step")
         if scope is not None:
             name = f"{scope.name} / {name}"

@@ -10,25 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ispflow.core.documents import Location, Problem
+
 if TYPE_CHECKING:
-    from ispflow.engine.expressions import CompiledCondition, CompiledValue
+    from ispflow.core.expressions import CompiledCondition, CompiledValue
     from ispflow.engine.filters import HostFilter
-    from ispflow.engine.registry import TaskSpec
     from ispflow.engine.vartypes import VarSpec
+    from ispflow.tasks.registry import TaskSpec
 
 OnFailure = Literal["stop", "continue", "abort"]
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where something was written: reported as file:line:col (1-based)."""
-
-    file: str
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
 
 
 @dataclass
@@ -103,6 +93,8 @@ class Runbook:
     rollback_steps: list[Step]
     max_fail_percent: float | None = None
     workers: int | None = None
+    # What the load could not check without running code (see TaskPolicy).
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def all_steps(self) -> list[Step]:

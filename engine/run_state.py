@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
 import time
@@ -11,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ispflow.core.csv_items import read_csv, resolve_csv
 from ispflow.core.outcome import StepOutcome
 from ispflow.engine.connections import ConnectLimiter
 from ispflow.engine.context import HostState
@@ -188,30 +188,3 @@ class RunState:
 def item_key(item: Any) -> str:
     """One row of a loop as a stable key (the row's own values, in key order)."""
     return json.dumps(item, sort_keys=True, default=str)
-
-
-def resolve_csv(name: str, base_dir: Path | None) -> Path:
-    """A CSV path as given (absolute or from the working folder), else next to the runbook."""
-    path = Path(name).expanduser()
-    if path.is_absolute() or path.exists() or base_dir is None:
-        return path.resolve()
-    beside = base_dir / path
-    return beside.resolve() if beside.exists() else path.resolve()
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames:
-                raise ValueError(f"items: CSV file '{path}' has no header row")
-            rows = []
-            for line, row in enumerate(reader, start=2):
-                if None in row:
-                    raise ValueError(f"items: {path}:{line}: more values than header columns")
-                rows.append({k.strip(): (v.strip() if v else v) for k, v in row.items()})
-            return rows
-    except OSError as exc:
-        raise ValueError(f"items: cannot read CSV file '{path}': {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"items: CSV file '{path}' is not readable CSV: {exc}") from exc

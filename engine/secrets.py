@@ -1,11 +1,35 @@
-"""Keep secret var values out of everything a run writes: journal, results, errors, reports."""
+"""Keep secret var values out of everything a run writes: journal, results, errors, reports.
+
+A secret is also masked in the forms a task or an expression easily turns it into: any
+letter case (`| upper`), reversed, base64 and hex. This is a safety net for mistakes; a
+runbook that wants to leak a secret can (see "A runbook is code" in docs/runbooks.md).
+"""
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Iterable
 from typing import Any
 
 MASK = "********"
+# Shorter secrets are masked as given only: their other forms would hit ordinary text.
+MIN_VARIANT_LENGTH = 4
+
+
+def variants(secret: str) -> set[str]:
+    """The forms of `secret` masked besides itself (case aside: matching ignores it)."""
+    if len(secret) < MIN_VARIANT_LENGTH:
+        return set()
+    raw = secret.encode("utf-8")
+    found = {
+        secret[::-1],
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        raw.hex(),
+    }
+    found.discard(secret)
+    return found
 
 
 class Secrets:
@@ -13,6 +37,11 @@ class Secrets:
         # Longest first so a secret that contains another is masked whole.
         self._values = sorted(
             {str(v) for v in values if v not in (None, "")}, key=len, reverse=True
+        )
+        forms = sorted({f for v in self._values for f in (v, *variants(v))}, key=len, reverse=True)
+        self._folded = [f.casefold() for f in forms]
+        self._pattern = (
+            re.compile("|".join(re.escape(f) for f in forms), re.IGNORECASE) if forms else None
         )
         # A secret that repr() shows as it is, whatever string it sits in (no quotes,
         # backslashes or unprintables, which repr escapes), can be looked for in one repr()
@@ -28,17 +57,15 @@ class Secrets:
         if not self._values:
             return value
         if isinstance(value, dict | list) and self._repr_safe:
-            shown = repr(value)
-            if not any(secret in shown for secret in self._values):
+            shown = repr(value).casefold()
+            if not any(form in shown for form in self._folded):
                 return value
         return self._scrub(value)
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):
-            for secret in self._values:
-                if secret in value:
-                    value = value.replace(secret, MASK)
-            return value
+            assert self._pattern is not None
+            return self._pattern.sub(MASK, value)
         if isinstance(value, dict):
             return {k: self._scrub(v) for k, v in value.items()}
         if isinstance(value, list):

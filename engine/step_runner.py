@@ -14,26 +14,16 @@ from typing import TYPE_CHECKING, Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.errors import ReportedError
+from ispflow.core.guard import UnsafeValueError
 from ispflow.core.jsonsafe import jsonable
-from ispflow.core.outcome import StepOutcome
+from ispflow.core.outcome import StepFailed, StepOutcome
 from ispflow.engine import connections
-from ispflow.engine.guard import UnsafeValueError
 from ispflow.engine.model import Step
 from ispflow.engine.run_state import item_key
 from ispflow.engine.timeouts import StepTimeout, watchdog
 
 if TYPE_CHECKING:
     from ispflow.engine.run_state import RunState
-
-
-class StepFailed(Exception):
-    """The task ran and reported failure (or an assertion did not hold); `changed` when it
-    changed something all the same (rows of a loop that went through)."""
-
-    def __init__(self, message: str, result: Any = None, changed: bool = False) -> None:
-        super().__init__(message)
-        self.result = result
-        self.changed = changed
 
 
 def run_step(task: Task, step: Step, state: RunState, rollback: bool = False) -> Result:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ispflow.engine import run_context
+from ispflow.store import run_context
 
 
 def lookup_contract(code: Any) -> dict[str, Any]:

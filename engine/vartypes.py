@@ -291,7 +291,7 @@ def _flow(text: str) -> Any:
     Read with the runbook reader's limits: a value on the command line can be an alias bomb
     or ten thousand brackets deep as well.
     """
-    from ispflow.engine.yaml_source import parse_yaml, plain
+    from ispflow.core.yaml_source import parse_yaml, plain
 
     value, problems = parse_yaml(text, "-e")
     return None if problems else plain(value)
@@ -380,7 +380,7 @@ _CONVERTERS = {
 
 
 def _to_cli_text(raw: Any, name: str) -> str:
-    from ispflow.engine.guard import UnsafeValueError, check_cli_value
+    from ispflow.core.guard import UnsafeValueError, check_cli_value
 
     text = _to_str(raw, name)
     try:

@@ -10,6 +10,7 @@ owner only). Losing the key loses the secrets, not the store.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import string
@@ -44,7 +45,21 @@ def secret_key() -> bytes:
     path = Path(os.environ.get("ISPFLOW_SECRET_KEY_FILE") or DEFAULT_KEY_FILE)
     if not path.exists():
         _make_key_file(path)
+    _check_key_file(path)
     return path.read_bytes().strip()
+
+
+def _check_key_file(path: Path) -> None:
+    """The key file is this user's alone, as ssh wants of a private key: a key others can
+    read is a key others have."""
+    info = path.stat()
+    if info.st_mode & 0o077:
+        raise UsageError(
+            f"the secret key file {path} can be read or written by others (mode "
+            f"{info.st_mode & 0o777:04o}); not used: `chmod 600 {path}`"
+        )
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise UsageError(f"the secret key file {path} belongs to another user; not used")
 
 
 def _make_key_file(path: Path) -> None:
@@ -93,13 +108,14 @@ def contract_secret(db: Database, contract: str, name: str, length: int) -> str:
     if found.ciphertext is not None:
         return _decrypt(fernet, found.ciphertext, contract, name)
     value = generate(length)
+    sealed = json.dumps({"contract": contract, "name": name, "value": value})
     try:
         with db.writing() as conn:
             conn.execute(
                 contract_secrets.insert().values(
                     contract_id=found.id,
                     name=name,
-                    ciphertext=fernet.encrypt(value.encode()).decode(),
+                    ciphertext=fernet.encrypt(sealed.encode()).decode(),
                 )
             )
     except IntegrityError:
@@ -109,10 +125,24 @@ def contract_secret(db: Database, contract: str, name: str, length: int) -> str:
 
 
 def _decrypt(fernet: Fernet, ciphertext: str, contract: str, name: str) -> str:
+    """The value sealed for this contract's `name`. The ciphertext names both, so one copied
+    onto another contract's row (or another secret's) is refused, not used."""
     try:
-        return fernet.decrypt(ciphertext.encode()).decode()
+        plain = fernet.decrypt(ciphertext.encode()).decode()
     except InvalidToken:
         raise StoreError(
             f"the {name} of contract {contract} was encrypted with another key than this "
             "machine's (see provisioning.key_env / ISPFLOW_SECRET_KEY)"
         ) from None
+    try:
+        sealed = json.loads(plain)
+    except ValueError:
+        return plain  # sealed before secrets named their contract: the value alone
+    if not isinstance(sealed, dict) or "value" not in sealed:
+        return plain
+    if (sealed.get("contract"), sealed.get("name")) != (contract, name):
+        raise StoreError(
+            f"the {name} stored for contract {contract} was sealed for contract "
+            f"{sealed.get('contract')!r} ({sealed.get('name')}); not used"
+        )
+    return str(sealed["value"])

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from ispflow.core.private_files import create_private
 from ispflow.store.errors import StoreError
 
 __all__ = ["Database", "StoreError", "database_url", "open_database"]
@@ -144,6 +145,11 @@ def _create_engine(url: URL) -> Engine:
     }
     if url.get_backend_name() == "sqlite":
         memory = url.database in (None, "", ":memory:")
+        if not memory and not str(url.database).startswith("file:"):
+            # Customer data: the file, and the WAL and shared-memory files SQLite makes with
+            # the same mode, readable by the owner only.
+            with contextlib.suppress(FileNotFoundError):  # no folder: SQLite says so
+                create_private(url.database)
         if memory:
             # One connection shared by all threads, or each thread sees its own empty database.
             options |= {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}

@@ -3,7 +3,7 @@
 `compliance.onus` reads each PON of an OLT (its ONUs with serials and descriptions, and, when
 a rule needs them, their service ports) and `compliance.ppp` reads a concentrator's secrets,
 sessions, blocking list and IP pools; both compare with the store through the rules of
-engine/compliance_rules.py and return `findings` (engine/compliance_checks.py). Reads only:
+tasks/compliance_rules.py and return `findings` (tasks/compliance_checks.py). Reads only:
 fixes are the rules' remediation runbooks, run by `ispflow compliance --remediate`.
 """
 
@@ -14,24 +14,24 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView, rank, sizes
-from ispflow.engine.compliance_checks import (
+from ispflow.plugins.concentrator.contract import ConcentratorDriver, ConcentratorSession
+from ispflow.plugins.olt.driver import OltDriver, PonPort
+from ispflow.plugins.olt.drivers import driver_for, host_pons
+from ispflow.plugins.olt.parsing import DeviceError
+from ispflow.plugins.olt.session import CliSession
+from ispflow.store.reconcile_rows import authorized_onus, concentrator_contracts, onus_by_serial
+from ispflow.tasks.compliance_checks import (
     account_checks,
     drift_findings,
     onu_checks,
     pool_checks,
     ppp_checks,
 )
-from ispflow.engine.compliance_rules import SEVERITIES, Rule, load_rules
-from ispflow.engine.config_drift import IntendedMissing, compare, render_intended
-from ispflow.engine.registry import task
-from ispflow.plugins.concentrator.contract import ConcentratorDriver, ConcentratorSession
-from ispflow.plugins.olt.driver import OltDriver, PonPort
-from ispflow.plugins.olt.drivers import driver_for
-from ispflow.plugins.olt.parsing import DeviceError
-from ispflow.plugins.olt.session import CliSession
-from ispflow.store.reconcile_rows import authorized_onus, concentrator_contracts, onus_by_serial
-from ispflow.tasks.onu import host_pons, olt_session, read_records
+from ispflow.tasks.compliance_rules import SEVERITIES, Rule, load_rules
+from ispflow.tasks.config_drift import IntendedMissing, compare, render_intended
+from ispflow.tasks.onu import olt_session, read_records
 from ispflow.tasks.reconcile import ONUS_READ, compare_onus, run_database
+from ispflow.tasks.registry import task
 
 SERVICE_CHECKS = ("onu_description", "service_port_vlan")
 BLOCK_CHECKS = ("blocked_not_enforced", "unblocked_still_listed")

@@ -13,9 +13,9 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine.registry import task
 from ispflow.plugins.concentrator.contract import ConcentratorDriver
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+from ispflow.tasks.registry import task
 
 FACT_GETTERS = ("get_facts", "get_interfaces", "get_arp_table", "get_users")
 

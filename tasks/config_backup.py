@@ -14,10 +14,10 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
+from ispflow.store import run_context
 from ispflow.store.config_versions import record_config
 from ispflow.tasks.reconcile import run_database
+from ispflow.tasks.registry import task
 
 
 def running_config(task: Task, *, keep_secrets: bool = False) -> str:

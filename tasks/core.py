@@ -8,7 +8,7 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine.registry import task
+from ispflow.tasks.registry import task
 
 ROLES = ("olt", "concentrator")
 

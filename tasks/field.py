@@ -5,9 +5,9 @@ from __future__ import annotations
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView, unwrapped
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
+from ispflow.store import run_context
 from ispflow.store.cto import link_cto, register_seal
+from ispflow.tasks.registry import task
 
 
 def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by the store

@@ -16,12 +16,12 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine.registry import task
 from ispflow.plugins.concentrator.contract import ConcentratorDriver
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for
 from ispflow.plugins.olt.drivers import driver_for
 from ispflow.plugins.olt.parsing import DeviceError, ParseError
 from ispflow.plugins.olt.session import CliSession, DeviceRefused
+from ispflow.tasks.registry import task
 
 OLT_CONNECTION = "olt_cli"
 # The port the OLT connection plugin uses when the inventory gives none (a concentrator's

@@ -13,12 +13,12 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import OltDriver
 from ispflow.plugins.olt.drivers import driver_for
 from ispflow.plugins.olt.parsing import DeviceError, ParseError
 from ispflow.plugins.olt.session import DeviceRefused
 from ispflow.tasks.onu import olt_session
+from ispflow.tasks.registry import task
 
 
 class OltReadError(RuntimeError):

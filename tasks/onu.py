@@ -12,12 +12,8 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine import run_context
-from ispflow.engine.provisioning import SECRET_SETTINGS as SECRETS
-from ispflow.engine.provisioning import Secret
-from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
-from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.drivers import driver_for, host_pons
 from ispflow.plugins.olt.pon_lock import pon_lock
 from ispflow.plugins.olt.session import (
     DEFAULT_READ_TIMEOUT,
@@ -25,8 +21,12 @@ from ispflow.plugins.olt.session import (
     DeviceRefused,
     SessionLost,
 )
+from ispflow.store import run_context
 from ispflow.store.contracts import forget_onu
 from ispflow.store.readings import ReadingsWriter
+from ispflow.tasks.provisioning import SECRET_SETTINGS as SECRETS
+from ispflow.tasks.provisioning import Secret
+from ispflow.tasks.registry import task
 from ispflow.tasks.signal import READINGS_VIEW, classify, thresholds_for
 
 CONNECTION = "olt_cli"  # netmiko with a set-up tuned for OLTs (plugins/connections/olt_cli.py)
@@ -391,20 +391,6 @@ def _finish_removal(
             f"{task.host.name}: {lost}; ONU id {onu_id} is still on PON {pon} after a retry "
             "on a new session"
         ) from lost
-
-
-def host_pons(host: Any, driver: OltDriver) -> list[PonPort]:
-    """Every PON of an OLT: inventory data `pons` (a list), else `pon_ports` (a count)."""
-    listed = host.get("pons")
-    if listed:
-        return [PonPort.parse(str(p)) for p in listed]
-    count = host.get("pon_ports")
-    if not count:
-        raise ValueError(
-            f"{host.name}: no PONs to read; give port/ports, or set data.pons (a list such as "
-            "[0/1/0, 0/1/1]) or data.pon_ports (a count) in the inventory"
-        )
-    return driver.default_pons(int(count))
 
 
 def _forget(task: Task, store: bool, pon: PonPort, onu_id: int | None, serial: str | None) -> None:

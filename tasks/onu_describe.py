@@ -5,13 +5,13 @@ from __future__ import annotations
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import PonPort
 from ispflow.plugins.olt.drivers import driver_for
+from ispflow.store import run_context
 from ispflow.store.contracts import record_description
 from ispflow.tasks.compliance import read_pon
 from ispflow.tasks.onu import olt_session
+from ispflow.tasks.registry import task
 
 
 @task("onu.describe", changes_device=True, view=TaskView(columns=("port", "onu_id")))

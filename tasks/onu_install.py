@@ -12,11 +12,11 @@ from typing import Any, NoReturn
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
+from ispflow.store import run_context
 from ispflow.store.contracts import record_onu
 from ispflow.store.onu_owners import check_onu_free
 from ispflow.tasks.onu import authorize, deauthorize, optical
+from ispflow.tasks.registry import task
 from ispflow.tasks.tickets import close_contract_orders
 
 ACCEPT = ("good", "warning")

@@ -21,15 +21,14 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.csv_items import read_csv, resolve_csv
+from ispflow.core.outcome import StepFailed
 from ispflow.core.views import Row, TaskView, records
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
-from ispflow.engine.run_state import read_csv, resolve_csv
-from ispflow.engine.step_runner import StepFailed
 from ispflow.plugins.concentrator.contract import ApiOp, ConcentratorDriver, ConcentratorSession
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for
 from ispflow.plugins.concentrator.names import BadName
 from ispflow.plugins.concentrator.ranges import in_ranges
+from ispflow.store import run_context
 from ispflow.store.billing import (
     PppContract,
     overdue_contracts,
@@ -39,6 +38,7 @@ from ispflow.store.billing import (
     remember_profiles,
 )
 from ispflow.store.db import Database
+from ispflow.tasks.registry import task
 
 METHODS = ("profile", "address-list", "both")
 POLL_S = 0.1

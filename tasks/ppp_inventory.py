@@ -11,14 +11,14 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from ispflow.core.csv_items import read_csv, resolve_csv
 from ispflow.core.views import TaskView
-from ispflow.engine.registry import task
-from ispflow.engine.run_state import read_csv, resolve_csv
 from ispflow.plugins.concentrator.contract import ApiOp
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for
 from ispflow.plugins.concentrator.ranges import overlap, parse_ranges
 from ispflow.store.billing import blocked_addresses
 from ispflow.tasks.ppp import concentrator_session, run_store
+from ispflow.tasks.registry import task
 
 
 def _normal(ranges: str) -> str:

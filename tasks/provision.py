@@ -19,8 +19,6 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView, counted, grouped
-from ispflow.engine.provisioning import ProvisioningError, fill, load_templates
-from ispflow.engine.registry import task
 from ispflow.store.contract_secrets import contract_secret
 from ispflow.store.contracts import ContractError, find_contract, onu_description
 from ispflow.store.cto import cto_pon
@@ -28,7 +26,9 @@ from ispflow.store.onu_owners import check_onu_free
 from ispflow.store.stock import list_items, mark_installed, normalize_mac
 from ispflow.tasks.onu import autofind
 from ispflow.tasks.onu_install import ACCEPT, INSTALL_VIEW, install
+from ispflow.tasks.provisioning import ProvisioningError, fill, load_templates
 from ispflow.tasks.reconcile import run_database
+from ispflow.tasks.registry import task
 
 
 def _reserved(db: Any) -> tuple[dict[str, dict], dict[str, dict]]:

@@ -24,13 +24,13 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView, sizes
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
 from ispflow.plugins.olt.driver import PonPort
-from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.drivers import driver_for, host_pons
 from ispflow.plugins.olt.parsing import DeviceError
+from ispflow.store import run_context
 from ispflow.store.reconcile_rows import authorized_onus, onus_by_serial, ppp_logins
-from ispflow.tasks.onu import host_pons, olt_session, read_records
+from ispflow.tasks.onu import olt_session, read_records
+from ispflow.tasks.registry import task
 
 FIXABLE = {"missing", "moved"}
 

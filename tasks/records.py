@@ -5,10 +5,10 @@ from __future__ import annotations
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
+from ispflow.store import run_context
 from ispflow.store.contracts import forget_onu, record_onu
 from ispflow.store.onu_owners import check_onu_free
+from ispflow.tasks.registry import task
 
 
 def _database(task_name: str):  # noqa: ANN202 - Database, imported lazily by the store

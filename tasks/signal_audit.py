@@ -14,10 +14,12 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import Row, TaskView, plural, rank, records
-from ispflow.engine import run_context
-from ispflow.engine.compliance_rules import SEVERITIES
-from ispflow.engine.registry import task
-from ispflow.engine.signal_analysis import (
+from ispflow.store import run_context
+from ispflow.store.signal_history import earlier_readings, run_readings
+from ispflow.store.tickets.model import NewTicket, TicketQuery
+from ispflow.tasks.compliance_rules import SEVERITIES
+from ispflow.tasks.registry import task
+from ispflow.tasks.signal_analysis import (
     CUT_KINDS,
     LEVELS,
     POWER_OUTAGE,
@@ -26,8 +28,6 @@ from ispflow.engine.signal_analysis import (
     board_of,
     onu_key,
 )
-from ispflow.store.signal_history import earlier_readings, run_readings
-from ispflow.store.tickets.model import NewTicket, TicketQuery
 
 KEY_PREFIX = "signal:"
 # Where each kind's order goes: the OLT side to hardware maintenance, the outside plant to

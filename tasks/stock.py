@@ -8,7 +8,6 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import TaskView
-from ispflow.engine.registry import task
 from ispflow.store.stock import (
     StockError,
     get_item,
@@ -18,6 +17,7 @@ from ispflow.store.stock import (
     reserve,
 )
 from ispflow.tasks.reconcile import run_database
+from ispflow.tasks.registry import task
 
 OLD_STATES = ("defective", "returned")
 

@@ -10,12 +10,12 @@ from typing import Any
 from nornir.core.task import Result, Task
 
 from ispflow.core.views import Row, TaskView, counted, grouped
-from ispflow.engine import run_context
-from ispflow.engine.registry import task
+from ispflow.store import run_context
 from ispflow.store.tickets.auto_close import auto_close as close_due
 from ispflow.store.tickets.auto_close import due_for_auto_close
 from ispflow.store.tickets.backend import TicketBackend
 from ispflow.store.tickets.model import NewTicket, TicketQuery
+from ispflow.tasks.registry import task
 
 
 class _SharedBackend:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ispflow.core.outcome import RunOutcome
+from ispflow.core.private_files import write_private
 
 FORMATS: tuple[str, ...] = ("text", "json", "junit", "html")
 
@@ -50,7 +51,7 @@ def write_report(
     text = render_report(run, fmt, verbose=verbose, fail_on=fail_on)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    write_private(target, text)
 
 
 __all__ = ["FORMATS", "render_report", "write_report"]

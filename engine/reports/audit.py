@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from ispflow.core.outcome import RunOutcome
 from ispflow.engine.reports._common import dumps, human_duration, run_duration, when
+from ispflow.engine.reports.csp import pin_scripts
 from ispflow.engine.reports.findings import rank, run_findings
 from ispflow.store.db import Database
 from ispflow.store.journal import Journal
@@ -606,17 +607,19 @@ def render_audit_html(audit: Audit) -> str:
     """The audit as one standalone HTML page."""
     shown = sorted(audit.readings, key=_worst_first)[:TABLE_LIMIT]
     by_key = {p.key: p for p in plots(audit)}
-    return _template().render(
-        audit=audit,
-        title=f"Signal audit · {audit.run['runbook']} · {audit.run['run_id']}",
-        plots=by_key,
-        rows=shown,
-        class_rank={c: i for i, c in enumerate(SIGNAL_CLASSES)},
-        colours=CLASS_COLOURS,
-        table_limit=TABLE_LIMIT,
-        findings_limit=FINDINGS_LIMIT,
-        pon_plot_limit=PON_PLOT_LIMIT,
-        fmt=_fmt,
+    return pin_scripts(
+        _template().render(
+            audit=audit,
+            title=f"Signal audit · {audit.run['runbook']} · {audit.run['run_id']}",
+            plots=by_key,
+            rows=shown,
+            class_rank={c: i for i, c in enumerate(SIGNAL_CLASSES)},
+            colours=CLASS_COLOURS,
+            table_limit=TABLE_LIMIT,
+            findings_limit=FINDINGS_LIMIT,
+            pon_plot_limit=PON_PLOT_LIMIT,
+            fmt=_fmt,
+        )
     )
 
 

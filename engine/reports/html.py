@@ -28,6 +28,7 @@ from ispflow.engine.reports._common import (
     step_keys,
     when,
 )
+from ispflow.engine.reports.csp import pin_scripts
 
 # A browser handles a few MB of text fine, but one chatty device should not make it 100 MB.
 RESULT_LIMIT = 64 * 1024
@@ -62,7 +63,7 @@ class _Row:
 
 def render_html(run: RunOutcome) -> str:
     """A standalone HTML page for the run."""
-    return _template().render(**_context(run))
+    return pin_scripts(_template().render(**_context(run)))
 
 
 def _context(run: RunOutcome) -> dict[str, Any]:

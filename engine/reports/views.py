@@ -83,7 +83,7 @@ def step_views(run: RunOutcome, *, verbose: bool = False) -> list[StepView]:
 def _view_for(spec: Any) -> TaskView | None:
     if not isinstance(spec, dict):
         return None
-    from ispflow.engine.registry import registry
+    from ispflow.tasks.registry import registry
 
     shown = spec.get("show")
     registered = registry.registered(str(spec.get("task") or ""))

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ispflow.core.errors import UsageError
-from ispflow.core.settings import load_section, secret_from
+from ispflow.core.notices import warn_if_cleartext, warn_once
+from ispflow.core.settings import from_working_folder, load_section, secret_from
 from ispflow.core.suggest import did_you_mean
 from ispflow.plugins.vendors import all_vendors
 
@@ -141,6 +142,13 @@ def netbox_settings(
         or os.environ.get(TOKEN_ENV)
         or secret_from(section, where, env_key="token_env", file_key="token_file")
     )
+    if not url and not os.environ.get(URL_ENV) and from_working_folder(where):
+        warn_once(
+            f"found-config:netbox:{chosen_url}",
+            f"the NetBox URL {chosen_url} comes from ./{where} in the working folder; the API "
+            "token is sent there (name the configuration with ISPFLOW_CONFIG to make this "
+            "choice explicit)",
+        )
     return NetBoxSettings(
         url=_checked_url(str(chosen_url), where),
         token=chosen_token or None,
@@ -168,6 +176,7 @@ def _checked_url(url: str, where: str) -> str:
     # pynetbox adds /api itself; a URL copied from the browser's API page would double it.
     if url.endswith("/api"):
         url = url[: -len("/api")]
+    warn_if_cleartext("NetBox", url)
     return url
 
 

@@ -17,10 +17,9 @@ from typing import Any
 from nornir.core.inventory import Host
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.drivers import driver_for, host_pons
 from ispflow.store.db import Database
 from ispflow.store.schema import olts, onus, pon_ports
-from ispflow.tasks.onu import host_pons
 
 FIELDS = ("vendor", "model", "site", "mgmt_ip", "mgmt_port")
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ispflow.core.command_render import CommandRenderer
+from ispflow.core.guard import check_cli_value
 from ispflow.core.paths import TEMPLATES_DIR
-from ispflow.engine.command_render import CommandRenderer
-from ispflow.engine.guard import check_cli_value
 from ispflow.plugins.olt.parsing import UnreadableOutput, VendorParsers
 from ispflow.plugins.olt.raw_answers import keep as keep_raw
 

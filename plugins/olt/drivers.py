@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ispflow.plugins.olt.driver import OltDriver
+from ispflow.plugins.olt.driver import OltDriver, PonPort
 from ispflow.plugins.vendors import olt_vendor
 
 
@@ -19,3 +19,17 @@ def driver_for(host: Any) -> OltDriver:
     if not vendor:
         raise ValueError(f"host {host.name} has no data.vendor; cannot pick an OLT driver")
     return driver_class(str(vendor))(model=host.get("model"))
+
+
+def host_pons(host: Any, driver: OltDriver) -> list[PonPort]:
+    """Every PON of an OLT: inventory data `pons` (a list), else `pon_ports` (a count)."""
+    listed = host.get("pons")
+    if listed:
+        return [PonPort.parse(str(p)) for p in listed]
+    count = host.get("pon_ports")
+    if not count:
+        raise ValueError(
+            f"{host.name}: no PONs to read; give port/ports, or set data.pons (a list such as "
+            "[0/1/0, 0/1/1]) or data.pon_ports (a count) in the inventory"
+        )
+    return driver.default_pons(int(count))

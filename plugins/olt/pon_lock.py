@@ -38,7 +38,7 @@ def advisory_key(olt: str, port: str) -> int:
 
 @contextmanager
 def pon_lock(olt: str, port: str) -> Iterator[None]:
-    from ispflow.engine import run_context
+    from ispflow.store import run_context
 
     context = run_context.current()
     database = context.database if context is not None else None

@@ -8,7 +8,7 @@ takes the next host until none is left: same results, same processors, no per-ho
 bookkeeping besides the Task copy Nornir itself needs.
 
 Each worker thread runs in its own copy of the calling thread's context, so context
-variables set for a run (the run's store and id, see `engine.run_context`) reach the tasks
+variables set for a run (the run's store and id, see `ispflow.store.run_context`) reach the tasks
 however many runs share the process.
 """
 

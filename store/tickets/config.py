@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ispflow.core.errors import UsageError
-from ispflow.core.settings import load_section, secret_from
+from ispflow.core.notices import warn_if_cleartext, warn_once
+from ispflow.core.settings import from_working_folder, load_section, secret_from
 from ispflow.store.db import Database
 from ispflow.store.tickets.backend import TicketBackend
 
@@ -48,6 +49,15 @@ def ticket_settings(config: Path | None = None, backend: str | None = None) -> T
     token = os.environ.get("ISPFLOW_RT_TOKEN") or secret_from(
         section, where, env_key="token_env", file_key="token_file"
     )
+    if chosen == "rt" and url:
+        warn_if_cleartext("Request Tracker", str(url))
+        if not os.environ.get("ISPFLOW_RT_URL") and from_working_folder(where):
+            warn_once(
+                f"found-config:tickets:{url}",
+                f"the Request Tracker URL {url} comes from ./{where} in the working folder; "
+                f"the API token is sent there (name the configuration with ISPFLOW_CONFIG "
+                "to make this choice explicit)",
+            )
     if chosen == "rt" and not url:
         raise UsageError(
             "the rt ticket backend needs Request Tracker's URL: set ISPFLOW_RT_URL "

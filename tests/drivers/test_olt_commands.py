@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from ispflow.core.guard import UnsafeValueError
 from ispflow.core.paths import INVENTORY_DIR
-from ispflow.engine.guard import UnsafeValueError
 from ispflow.plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
 from ispflow.plugins.olt.huawei.driver import HuaweiDriver, mac_dotted, serial_hex
 from ispflow.plugins.olt.zte.driver import ZteDriver

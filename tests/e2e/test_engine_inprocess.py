@@ -140,7 +140,7 @@ def test_results_are_written_in_batches_not_per_host(tmp_path: Path) -> None:
 
 def defers_work(task: Task) -> Result:
     """Hands work to the run's background queue; host h0001's part of it will fail."""
-    from ispflow.engine import run_context
+    from ispflow.store import run_context
 
     context = run_context.current()
     assert context is not None

@@ -10,11 +10,12 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from ispflow.core.errors import UsageError
 from ispflow.lab.seed_store import LabOnu, seed_lab
 from ispflow.store.contract_secrets import contract_secret
 from ispflow.store.db import Database
 from ispflow.store.errors import StoreError
-from ispflow.store.schema import contract_secrets
+from ispflow.store.schema import contract_secrets, contracts
 
 
 @pytest.fixture
@@ -64,3 +65,43 @@ def test_two_installs_at_once_get_one_value(db: Database, contract: str) -> None
     for thread in threads:
         thread.join()
     assert len(set(got)) == 1 and len(got) == 6
+
+
+def test_a_key_file_others_can_read_is_not_used(
+    db: Database, contract: str, tmp_path: Path
+) -> None:
+    contract_secret(db, contract, "wifi_key", 12)
+    key_file = tmp_path / "secret.key"
+    key_file.chmod(0o644)
+    with pytest.raises(UsageError, match=r"can be read or written by others \(mode 0644\)"):
+        contract_secret(db, contract, "wifi_key", 12)
+
+
+def test_a_secret_copied_onto_another_contract_is_refused(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISPFLOW_SECRET_KEY_FILE", str(tmp_path / "secret.key"))
+    monkeypatch.delenv("ISPFLOW_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    olts = [{"name": "olt-poa-01", "vendor": "huawei", "site": "poa", "pons": ["0/1/0"]}]
+    onus = [LabOnu("olt-poa-01", "huawei", "0/1/0", f"HWTC0000000{i}", i) for i in (1, 2)]
+    seed_lab(db, olts, onus, seed=3)
+    with db.engine.connect() as conn:
+        codes = sorted(r.code for r in conn.execute(select(contracts.c.code)))
+    victim, attacker = codes[0], codes[1]
+    contract_secret(db, victim, "wifi_key", 12)
+    contract_secret(db, attacker, "wifi_key", 12)
+    with db.writing() as conn:
+        ids = {r.code: r.id for r in conn.execute(select(contracts.c.code, contracts.c.id))}
+        stolen = conn.execute(
+            select(contract_secrets.c.ciphertext).where(
+                contract_secrets.c.contract_id == ids[victim]
+            )
+        ).scalar_one()
+        conn.execute(
+            contract_secrets.update()
+            .where(contract_secrets.c.contract_id == ids[attacker])
+            .values(ciphertext=stolen)
+        )
+    with pytest.raises(StoreError, match=f"sealed for contract '{victim}'"):
+        contract_secret(db, attacker, "wifi_key", 12)

@@ -13,7 +13,7 @@ from ispflow.store.db import Database
 HOLD = textwrap.dedent(
     """
     import sys, time
-    from ispflow.engine import run_context
+    from ispflow.store import run_context
     from ispflow.plugins.olt.pon_lock import pon_lock
     from ispflow.store.db import open_database
 

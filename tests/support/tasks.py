@@ -10,7 +10,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from ispflow.engine.registry import task
+from ispflow.tasks.registry import task
 
 
 def _trace(path: str | None, line: str) -> None:
@@ -98,7 +98,7 @@ _RENDERER = None
 def render_and_record(task: Task, trace: str, description: str) -> Result:
     """Render a one-line CLI command through the guarded renderer, then 'send' it."""
     global _RENDERER
-    from ispflow.engine.command_render import CommandRenderer
+    from ispflow.core.command_render import CommandRenderer
 
     if _RENDERER is None:
         _RENDERER = CommandRenderer([])

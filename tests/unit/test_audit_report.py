@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -177,6 +179,7 @@ def test_html_escapes_and_draws(store: Database) -> None:
     assert "C-&lt;script&gt;alert(1)&lt;/script&gt;&amp;&#34;&#39;" in page
     assert page.count("<script>") == 1  # only the page's own
     assert 'http-equiv="Content-Security-Policy"' in page
+    assert_scripts_pinned(page)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     for key in ("rx-olt", "rx-pon", "worst", "trend-rx", "trend-good", "findings"):
         assert f'id="plot-{key}"' in page
@@ -247,3 +250,15 @@ def test_cli(store: Database, tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["report", "2026", "--db", url])
     assert result.exit_code == 2
+
+
+def assert_scripts_pinned(page: str) -> None:
+    """The page's CSP runs its own script, by hash, and no other inline script."""
+    policy = re.search(r'Content-Security-Policy" content="([^"]*)"', page)
+    assert policy is not None
+    script = re.search(r"<script>(.*?)</script>", page, re.DOTALL)
+    assert script is not None
+    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy.group(1)
+    assert "unsafe-inline'; img" not in policy.group(1)
+    assert "script-src 'unsafe-inline'" not in policy.group(1)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ispflow.engine.command_render import CommandRenderer, CommandRenderError, TemplateNotFound
-from ispflow.engine.guard import UnsafeValueError
+from ispflow.core.command_render import CommandRenderer, CommandRenderError, TemplateNotFound
+from ispflow.core.guard import UnsafeValueError
 
 AUTHORIZE = """\
 {# Huawei SmartAX: authorize one ONU and give it a service port #}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ispflow.engine.compliance_checks import onu_checks, pool_checks, ppp_checks
-from ispflow.engine.compliance_rules import load_rules
+from ispflow.tasks.compliance_checks import onu_checks, pool_checks, ppp_checks
+from ispflow.tasks.compliance_rules import load_rules
 from ispflow.tasks.reconcile import compare_onus
 
 RULES = load_rules()

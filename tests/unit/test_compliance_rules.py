@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ispflow.engine.compliance_rules import CHECKS, DEFAULT_RULES, load_rules, remediation_for
 from ispflow.engine.errors import RunbookError
+from ispflow.tasks.compliance_rules import CHECKS, DEFAULT_RULES, load_rules, remediation_for
 
 
 def write(tmp_path: Path, text: str) -> Path:

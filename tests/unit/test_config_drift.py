@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ispflow.engine.compliance_checks import account_checks, drift_findings
-from ispflow.engine.compliance_rules import load_rules
-from ispflow.engine.config_drift import IntendedMissing, compare, config_lines, render_intended
 from ispflow.plugins.olt.huawei.driver import HuaweiDriver
+from ispflow.tasks.compliance_checks import account_checks, drift_findings
+from ispflow.tasks.compliance_rules import load_rules
+from ispflow.tasks.config_drift import IntendedMissing, compare, config_lines, render_intended
 
 RUNNING = """\
 [MA5800V100R019: 8106]

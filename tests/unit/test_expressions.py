@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
+from ispflow.core.expressions import ExpressionError, Expressions
 from ispflow.core.suggest import closest, did_you_mean
-from ispflow.engine.expressions import ExpressionError, Expressions
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ispflow.engine.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
+from ispflow.core.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
 
 
 @pytest.mark.parametrize(

@@ -16,16 +16,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SUBPACKAGES = ("cli", "core", "engine", "store", "tasks", "plugins", "lab")
 
-# What each part may not import. The lab is optional (`ispflow[lab]`): only its own command
-# loads it.
+# What each part may not import: CLI → engine → tasks → plugins → store → core. The lab is
+# optional (`ispflow[lab]`): only its own command loads it.
 FORBIDDEN = {
-    "core": {"cli", "engine", "store", "tasks", "plugins", "lab"},
+    "core": {"cli", "engine", "tasks", "plugins", "store", "lab"},
     "store": {"cli", "engine", "tasks", "plugins", "lab"},
-    "plugins": {"cli", "lab"},
-    "tasks": {"cli", "lab"},
+    "plugins": {"cli", "engine", "tasks", "lab"},
+    "tasks": {"cli", "engine", "lab"},
     "engine": {"cli", "lab"},
     "lab": {"cli"},
 }
+# A runner other than this process carries the engine's steps to workers and runs them there,
+# so it stands beside the engine: it may import the engine, and the engine finds it by name
+# (the `ispflow.runners` entry point) and never imports it.
+BESIDE_THE_ENGINE = {("plugins", "runners"): {"engine"}}
 
 
 def imported_parts(path: Path) -> set[tuple[str, int]]:
@@ -46,14 +50,39 @@ def imported_parts(path: Path) -> set[tuple[str, int]]:
     return found
 
 
+def allowed(path: Path, part: str) -> set[str]:
+    for (owner, folder), parts in BESIDE_THE_ENGINE.items():
+        if part == owner and folder in path.relative_to(ROOT / part).parts[:1]:
+            return parts
+    return set()
+
+
 def upward_imports(part: str) -> list[str]:
     return sorted(
         f"{path.relative_to(ROOT)}:{line} imports ispflow.{target}"
         for path in (ROOT / part).rglob("*.py")
         if "migrations" not in path.parts
         for target, line in imported_parts(path)
-        if target in FORBIDDEN[part]
+        if target in FORBIDDEN[part] - allowed(path, part)
     )
+
+
+def test_the_engine_never_imports_a_runner_beside_it() -> None:
+    runners = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "engine").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom | ast.Import)
+        and any(
+            name.startswith("ispflow.plugins.runners")
+            for name in (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+            )
+        )
+    ]
+    assert runners == []
 
 
 @pytest.mark.parametrize("part", sorted(FORBIDDEN))

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from ispflow import parse_extra_vars
+from ispflow.core.expressions import ExpressionError, Expressions
+from ispflow.core.yaml_source import MAX_YAML_DEPTH, parse_yaml
 from ispflow.engine import loader as loader_module
 from ispflow.engine.errors import RunbookError
-from ispflow.engine.expressions import ExpressionError, Expressions
 from ispflow.engine.loader import MAX_INCLUDES, load_runbook
 from ispflow.engine.vartypes import VarError, VarErrors, coerce, resolve_vars, spec_from_mapping
-from ispflow.engine.yaml_source import MAX_YAML_DEPTH, parse_yaml
 
 # Each case is a bug that hung or crashed the loader: generous, but not "for ever".
 pytestmark = pytest.mark.timeout(30)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ispflow.engine.errors import RunbookError
-from ispflow.engine.provisioning import ProvisioningError, fill, load_templates
+from ispflow.tasks.provisioning import ProvisioningError, fill, load_templates
 
 CONTRACT = {"contract": "C-1001", "customer": "Ana Souza", "plan": "FIBRA 300M", "vlan": 101}
 

@@ -18,6 +18,7 @@ from ispflow.engine.reports.html import render_html
 from ispflow.engine.reports.json_report import render_json
 from ispflow.engine.reports.junit import SYSTEM_OUT_LIMIT, render_junit
 from ispflow.engine.reports.text import print_summary, render_text
+from tests.unit.test_audit_report import assert_scripts_pinned
 
 T0 = datetime(2026, 11, 24, 11, 3, 55, tzinfo=UTC)
 STEPS = ["check signal", "configure vlan", "save config"]
@@ -221,6 +222,7 @@ def test_junit_survives_control_characters_and_huge_output() -> None:
 # -- HTML ------------------------------------------------------------------------------------
 def test_html_has_one_detail_row_per_host_step() -> None:
     page = render_html(build_run())
+    assert_scripts_pinned(page)
     body = page.split('<table class="details"', 1)[1].split("</table>", 1)[0]
     assert body.count("<tr id=") == 10
     assert len(re.findall(r'data-status="failed"', body)) == 1

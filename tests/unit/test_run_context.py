@@ -10,8 +10,8 @@ from nornir.core import Nornir
 from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
 from nornir.core.task import Result, Task
 
-from ispflow.engine import run_context
 from ispflow.plugins.runners.pool import PoolRunner
+from ispflow.store import run_context
 
 BARRIER_TIMEOUT_S = 30  # only so a broken build fails instead of hanging
 

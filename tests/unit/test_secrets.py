@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from ispflow.engine.secrets import MASK, Secrets
@@ -26,3 +28,31 @@ def test_a_number_equal_to_the_secret_is_masked() -> None:
 def test_a_result_without_secrets_comes_back_as_it_is() -> None:
     result = [{"onu_id": i, "rx_dbm": -20.0 - i} for i in range(100)]
     assert Secrets(["hunter2"]).scrub(result) is result
+
+
+def test_the_forms_a_template_turns_a_secret_into_are_masked_too() -> None:
+    secret = "Senha-da-Olt9"
+    secrets = Secrets([secret])
+    result = {
+        "upper": f"key {secret.upper()}",
+        "lower": secret.lower(),
+        "reversed": f"[{secret[::-1]}]",
+        "base64": base64.b64encode(secret.encode()).decode(),
+        "hex": secret.encode().hex().upper(),
+        "fail_msg": f"login {secret.title()} refused",
+    }
+    scrubbed = secrets.scrub(result)
+    assert scrubbed == {
+        "upper": "key ********",
+        "lower": "********",
+        "reversed": "[********]",
+        "base64": "********==",  # 13 bytes: base64 pads with two "="
+        "hex": "********",
+        "fail_msg": "login ******** refused",
+    }
+    assert "Olt9" not in repr(scrubbed).replace("********", "")
+
+
+def test_a_short_secret_is_masked_only_as_given() -> None:
+    # "abc" reversed is "cba": masking every "cba" in device output would hide real text.
+    assert Secrets(["abc"]).scrub(["ABC cba"]) == ["******** cba"]

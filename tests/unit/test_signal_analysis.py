@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from nornir.core.inventory import Group, Host, ParentGroups
 
-from ispflow.engine.signal_analysis import AuditSettings, analyze, position_key
+from ispflow.tasks.signal_analysis import AuditSettings, analyze, position_key
 from ispflow.tasks.signal_audit import QUEUES, olt_settings, place, scope_keys, summary
 
 CAUSES = {"power": "dying-gasp", "fibre": "LOSi/LOBi", "other": "deactivated"}

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError, TrapError
 
+from ispflow.core.command_render import CommandRenderer
+from ispflow.core.guard import check_cli_context
 from ispflow.core.paths import TEMPLATES_DIR
-from ispflow.engine.command_render import CommandRenderer
-from ispflow.engine.guard import check_cli_context
 from ispflow.plugins.concentrator.contract import ApiOp, ConcentratorDriver
 from ispflow.plugins.concentrator.mikrotik import napalm_device
 from ispflow.plugins.concentrator.mikrotik.connection import CONNECTION_NAME

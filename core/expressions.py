@@ -566,13 +566,13 @@ _Compiled = tuple[bool, Any, frozenset[str]]  # (is_constant, value or render fu
 class Expressions:
     """Compiles runbook values and conditions in one shared sandbox."""
 
-    def __init__(self, env: SandboxEnvironment | None = None) -> None:
+    def __init__(
+        self, env: SandboxEnvironment | None = None, functions: Mapping[str, Any] | None = None
+    ) -> None:
         # Text templates keep a trailing newline: a YAML block scalar means what it shows.
         if env is None:
-            from ispflow.engine.store_functions import FUNCTIONS
-
             env = SandboxEnvironment(keep_trailing_newline=True)
-            env.globals.update(FUNCTIONS)
+            env.globals.update(functions or {})
             _never_fold(env.filters)
             _never_fold(env.tests)
         self.env = env

@@ -19,6 +19,8 @@ from typing import Any
 
 from ispflow.core.suggest import did_you_mean
 from ispflow.core.views import TaskView
+from ispflow.tasks.task_policy import TaskPolicy
+from ispflow.tasks.task_source import NeedsImport, NotFound, find_static
 
 _MARK = "__ispflow_task__"
 
@@ -35,6 +37,8 @@ class TaskSpec:
     accepts_any: bool
     # What the text report shows of a result; None: counts only (unless a step says `show:`).
     view: TaskView | None = None
+    # Why the arguments could not be checked (a Python-path task read from source only).
+    unchecked: str = ""
 
     def check_args(self, names: set[str]) -> list[str]:
         """Problems with the argument names a step gives this task, as messages."""
@@ -148,12 +152,21 @@ class TaskRegistry:
         self._load()
         return self._tasks.get(name)
 
-    def resolve(self, name: str) -> TaskSpec:
+    def resolve(self, name: str, policy: TaskPolicy | None = None) -> TaskSpec:
+        """The task a runbook names: a registered one, or a Python path the policy allows
+        (imported, or read from its source when the policy inspects)."""
         self._load()
         if name in self._tasks:
             return self._tasks[name]
         if ":" in name or name.count(".") >= 2:
-            func = _import_path(name)
+            policy = policy or TaskPolicy()
+            module_name, attr = _split_path(name)
+            refusal = policy.refusal(name, module_name)
+            if refusal:
+                raise UnknownTaskError(refusal)
+            if policy.resolution == "inspect":
+                return _inspected(name, module_name, attr)
+            func = _import_path(name, module_name, attr)
             _check_nornir_task(name, func)
             return spec_for(func, name)
         raise UnknownTaskError(f"unknown task '{name}'{did_you_mean(name, self._tasks)}")
@@ -166,13 +179,61 @@ def _dotted(text: str) -> bool:
     return bool(text) and all(part.isidentifier() for part in text.split("."))
 
 
-def _import_path(path: str) -> Callable[..., Any]:
+def _split_path(path: str) -> tuple[str, str]:
     module_name, _, attr = path.rpartition(":") if ":" in path else path.rpartition(".")
     if not _dotted(module_name) or not _dotted(attr):
         raise UnknownTaskError(
             f"task '{path}' is neither a registered task (see `ispflow tasks`) nor a Python "
             f"path 'package.module:function' to {_EXPECTED}"
         )
+    return module_name, attr
+
+
+def _not_loaded(*_args: Any, **_kwargs: Any) -> Any:
+    raise RuntimeError("this task was read from its source for a check; it cannot be run")
+
+
+def _inspected(path: str, module_name: str, attr: str) -> TaskSpec:
+    """The task as its module's source defines it; nothing of the module runs."""
+    try:
+        found = find_static(module_name, attr)
+    except NotFound as exc:
+        raise UnknownTaskError(f"task '{path}': {exc}") from None
+    if isinstance(found, NeedsImport):
+        return TaskSpec(
+            name=path,
+            func=_not_loaded,
+            supports_dry_run=False,
+            changes_device=True,
+            summary="",
+            params=(),
+            required=(),
+            accepts_any=True,
+            unchecked=f"{found.reason}; only importing it checks the task and its arguments",
+        )
+    if not found.first_param:
+        raise UnknownTaskError(f"task '{path}' takes no Task first; it is not {_EXPECTED}")
+    annotation = found.first_annotation
+    if (annotation is None and found.first_param != "task") or (
+        annotation is not None and annotation.rsplit(".", 1)[-1] != "Task"
+    ):
+        shown = found.first_param + (f": {annotation}" if annotation else "")
+        raise UnknownTaskError(
+            f"task '{path}' is not {_EXPECTED}; its first parameter is '{shown}'"
+        )
+    return TaskSpec(
+        name=path,
+        func=_not_loaded,
+        supports_dry_run=found.supports_dry_run,
+        changes_device=True,
+        summary=found.summary,
+        params=found.params,
+        required=found.required,
+        accepts_any=found.accepts_any,
+    )
+
+
+def _import_path(path: str, module_name: str, attr: str) -> Callable[..., Any]:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # importing runs the module: any error is a reason not to use it

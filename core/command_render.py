@@ -1,7 +1,7 @@
 """Render vendor command templates (``templates/olt/huawei/onu_authorize.j2``) into CLI lines.
 
 Templates run in the same sandbox as runbook expressions, with StrictUndefined, and every
-value that reaches the output is checked by :mod:`engine.guard` twice:
+value that reaches the output is checked by :mod:`ispflow.core.guard` twice:
 
 * before rendering, every context entry is checked under its own name, so an error says
   ``unsafe value for 'desc'`` rather than pointing at a line of template;
@@ -28,9 +28,9 @@ from jinja2.exceptions import SecurityError, TemplatesNotFound
 from jinja2.exceptions import TemplateNotFound as _JinjaTemplateNotFound
 from jinja2.runtime import Undefined
 
+from ispflow.core.expressions import HintingUndefined, SandboxEnvironment
+from ispflow.core.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
 from ispflow.core.suggest import closest
-from ispflow.engine.expressions import HintingUndefined, SandboxEnvironment
-from ispflow.engine.guard import MAX_LENGTH, UnsafeValueError, check_cli_context, check_cli_value
 
 _STRING_CACHE_SIZE = 512
 

@@ -21,8 +21,7 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
-from ispflow.engine.errors import Problem
-from ispflow.engine.model import Location
+from ispflow.core.documents import Location, Problem
 
 MAX_YAML_BYTES = 512 * 1024
 MAX_YAML_NODES = 20_000

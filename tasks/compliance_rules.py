@@ -29,10 +29,10 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from ispflow.core.documents import Problem, RunbookError
 from ispflow.core.paths import RUNBOOKS_DIR
 from ispflow.core.suggest import did_you_mean
-from ispflow.engine.errors import Problem, RunbookError
-from ispflow.engine.yaml_source import plain, read_yaml, value_where, where
+from ispflow.core.yaml_source import plain, read_yaml, value_where, where
 
 DEFAULT_RULES = RUNBOOKS_DIR / "compliance" / "rules.yaml"
 SEVERITIES = ("critical", "major", "minor", "info")

@@ -17,9 +17,9 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from ispflow.engine.compliance_rules import Rule, remediation_for, render_value
-from ispflow.engine.config_drift import Drift
 from ispflow.store.contracts import onu_description
+from ispflow.tasks.compliance_rules import Rule, remediation_for, render_value
+from ispflow.tasks.config_drift import Drift
 
 ACTIVE = ("active",)
 
