@@ -307,7 +307,9 @@ def export_command(
     """Write every customer and contract as CSV, in the columns `import` reads.
 
     A file gets a UTF-8 byte-order mark so that Excel shows accents right; standard output
-    does not. Importing the file into an empty store and exporting again gives the same file.
+    does not. A cell starting with = + - @ (a formula to a spreadsheet) gets a ' before it,
+    which import drops. Importing the file into an empty store and exporting again gives the
+    same file.
 
     Examples:
 
