@@ -126,7 +126,7 @@ def test_secrets_are_masked_unless_kept(lab: RunningLab) -> None:
         shown = lab.cli("config", "show", olt)
         assert shown.returncode == 0 and "secrets kept" in shown.stderr, shown.stderr
         # Word for word, the kept text is the masked one with the secrets in place of ***;
-        # none of those secrets is anywhere in the masked text.
+        # none of those secrets is anywhere in the masked text, nor in the store in clear.
         secrets = set()
         for hidden, clear in zip(masked[olt].splitlines(), shown.stdout.splitlines(), strict=True):
             words = list(zip(hidden.split(" "), clear.split(" "), strict=True))
@@ -135,8 +135,19 @@ def test_secrets_are_masked_unless_kept(lab: RunningLab) -> None:
         # Short ones (the lab's `username zte password zte`) are words found anywhere.
         secrets = {secret for secret in secrets if len(secret) >= 8}
         assert len(secrets) >= 4, (olt, secrets)
+        sealed = lab.query(
+            "SELECT content, masked FROM config_blobs WHERE sha256 = :s", s=_full_sha(lab, olt)
+        )[0]
+        assert sealed["masked"] in (False, 0)
         for secret in secrets:
             assert secret not in masked[olt], (olt, secret)
+            assert secret not in sealed["content"], (olt, secret)
+
+
+def _full_sha(lab: RunningLab, host: str) -> str:
+    return lab.query(
+        "SELECT sha256 FROM config_versions WHERE host = :h ORDER BY number DESC", h=host
+    )[0]["sha256"]
 
 
 def test_a_device_that_cannot_be_read_fails_alone(lab: RunningLab) -> None:
