@@ -26,6 +26,7 @@ from ispflow.cli.options import (
     dry_run_option,
     max_option,
 )
+from ispflow.core.private_files import open_private
 
 # The store's modules load inside the commands: every `ispflow` command builds these apps.
 if TYPE_CHECKING:
@@ -307,7 +308,9 @@ def export_command(
     """Write every customer and contract as CSV, in the columns `import` reads.
 
     A file gets a UTF-8 byte-order mark so that Excel shows accents right; standard output
-    does not. Importing the file into an empty store and exporting again gives the same file.
+    does not. A cell starting with = + - @ (a formula to a spreadsheet) gets a ' before it,
+    which import drops. Importing the file into an empty store and exporting again gives the
+    same file.
 
     Examples:
 
@@ -323,7 +326,7 @@ def export_command(
         if file == "-":
             rows = export_customers(database, sys.stdout)
         else:
-            with open(file, "w", encoding="utf-8-sig", newline="") as out:
+            with open_private(file, "w", encoding="utf-8-sig", newline="") as out:
                 rows = export_customers(database, out)
     except OSError as exc:
         raise fail(f"cannot write {file}: {exc.strerror or exc}") from None

@@ -26,6 +26,7 @@ from ispflow.cli.options import (
     dry_run_option,
     max_option,
 )
+from ispflow.core.private_files import open_private
 
 # The store's modules load inside the commands: every `ispflow` command builds this app.
 if TYPE_CHECKING:
@@ -150,7 +151,9 @@ def export_command(
     """Write the stock as CSV, in the columns `import` reads.
 
     A file gets a UTF-8 byte-order mark so that Excel shows accents right; standard output
-    does not. Importing the file into an empty store and exporting again gives the same file.
+    does not. A cell starting with = + - @ (a formula to a spreadsheet) gets a ' before it,
+    which import drops. Importing the file into an empty store and exporting again gives the
+    same file.
 
     Examples:
 
@@ -164,7 +167,7 @@ def export_command(
             if file == "-":
                 rows = export_items(database, sys.stdout, state=state.value if state else None)
             else:
-                with open(file, "w", encoding="utf-8-sig", newline="") as out:
+                with open_private(file, "w", encoding="utf-8-sig", newline="") as out:
                     rows = export_items(database, out, state=state.value if state else None)
         except OSError as exc:
             raise fail(f"cannot write {file}: {exc.strerror or exc}") from None

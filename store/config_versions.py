@@ -4,16 +4,24 @@ A configuration text is stored once, under its SHA-256 (table config_blobs); a v
 (config_versions) says which text a host had from `first_seen` to `last_seen`. A backup that
 finds the host's latest text again only moves `last_seen`; a different text (even one the
 host had before) is a new version numbered after the last.
+
+A text kept with its secrets (not masked) is stored encrypted, as one Fernet token under the
+store's secret key (store.secret_key), and named by an HMAC-SHA256 of it under a key derived
+from that one instead of its SHA-256: a plain hash would let whoever reads the store test
+guesses of a weak password against the rest of the text, which masked versions show. Reading
+such a version needs the same key.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import hmac
 import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from ispflow.store.db import Database
 from ispflow.store.errors import StoreError
 from ispflow.store.schema import config_blobs, config_versions
+from ispflow.store.secret_key import WHERE, fernet, subkey
 
 _SHA_PREFIX = re.compile(r"^[0-9a-f]{6,64}$")
 _VERSION = re.compile(r"^v?(\d{1,9})$")
@@ -37,6 +46,26 @@ def normalize(text: str) -> str:
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sealed_digest(text: str) -> str:
+    key = subkey(b"ispflow configuration digest")
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _stored_form(text: str, masked: bool) -> tuple[str, str]:
+    """The name (digest) and stored content of a text: as it is when masked, else sealed."""
+    if masked:
+        return digest(text), text
+    return _sealed_digest(text), fernet().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def _readable(content: str, masked: bool) -> str:
+    """The text of stored content. A Fernet token is one line and a stored text ends with a
+    newline: an unmasked text stored before texts were sealed reads as it is."""
+    if masked or not content or "\n" in content:
+        return content
+    return fernet().decrypt(content.encode("ascii")).decode("utf-8")
 
 
 def _version(row: Any) -> dict[str, Any]:
@@ -73,13 +102,11 @@ def _latest(conn: Connection, host: str) -> Any:
     ).first()
 
 
-def _keep_blob(conn: Connection, sha: str, text: str, masked: bool) -> None:
+def _keep_blob(conn: Connection, sha: str, content: str, lines: int, masked: bool) -> None:
     if conn.execute(select(config_blobs.c.sha256).where(config_blobs.c.sha256 == sha)).first():
         return
     conn.execute(
-        config_blobs.insert().values(
-            sha256=sha, content=text, lines=text.count("\n"), masked=masked
-        )
+        config_blobs.insert().values(sha256=sha, content=content, lines=lines, masked=masked)
     )
 
 
@@ -98,11 +125,11 @@ def record_config(
     Returns the version (number, sha256, ...) with `changed` (a new version was made),
     `previous` (the number it follows, or None) and `added`/`removed` line counts."""
     text = normalize(text)
-    sha = digest(text)
+    sha, content = _stored_form(text, masked)
     now = now or datetime.now(UTC)
     for attempt in range(3):
         try:
-            return _record(db, host, text, sha, platform, masked, run_id, now)
+            return _record(db, host, text, (sha, content), platform, masked, run_id, now)
         except IntegrityError:
             # Another backup of this host, or of a host with the same text, wrote first.
             if attempt == 2:
@@ -114,12 +141,13 @@ def _record(
     db: Database,
     host: str,
     text: str,
-    sha: str,
+    stored: tuple[str, str],
     platform: str | None,
     masked: bool,
     run_id: str | None,
     now: datetime,
 ) -> dict[str, Any]:
+    sha, content = stored
     with db.writing() as conn:
         latest = _latest(conn, host)
         if latest is not None and latest.sha256 == sha:
@@ -129,7 +157,7 @@ def _record(
                 .values(last_seen=now)
             )
             return {**_version(latest), "last_seen": now, "changed": False, "previous": None}
-        _keep_blob(conn, sha, text, masked)
+        _keep_blob(conn, sha, content, text.count("\n"), masked)
         number = (latest.number if latest is not None else 0) + 1
         conn.execute(
             config_versions.insert().values(
@@ -142,8 +170,13 @@ def _record(
                 run_id=run_id,
             )
         )
-        before = _content(conn, latest.sha256) if latest is not None else ""
-    added, removed = _line_changes(before, text)
+        before = _stored_content(conn, latest.sha256) if latest is not None else ("", True)
+    added: int | None
+    removed: int | None
+    try:
+        added, removed = _line_changes(_readable(*before), text)
+    except InvalidToken:
+        added = removed = None  # the version before was sealed under another key
     found = {
         "host": host,
         "number": number,
@@ -169,10 +202,11 @@ def _line_changes(before: str, after: str) -> tuple[int, int]:
     return added, removed
 
 
-def _content(conn: Connection, sha: str) -> str:
-    return conn.execute(
-        select(config_blobs.c.content).where(config_blobs.c.sha256 == sha)
-    ).scalar_one()
+def _stored_content(conn: Connection, sha: str) -> tuple[str, bool]:
+    row = conn.execute(
+        select(config_blobs.c.content, config_blobs.c.masked).where(config_blobs.c.sha256 == sha)
+    ).one()
+    return row.content, row.masked
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -234,7 +268,14 @@ def find_version(
         raise StoreError(f"no configuration of {host} is stored (run the config-backup runbook)")
     chosen = _choose(known, host, ref, at)
     with db.engine.connect() as conn:
-        return {**chosen, "content": _content(conn, chosen["sha256"])}
+        content, masked = _stored_content(conn, chosen["sha256"])
+    try:
+        return {**chosen, "content": _readable(content, masked)}
+    except InvalidToken:
+        raise StoreError(
+            f"{host} v{chosen['number']} was kept with its secrets, encrypted with another key "
+            f"than this machine's (see {WHERE})"
+        ) from None
 
 
 def _choose(

@@ -29,6 +29,7 @@ from ispflow.store.db import Database
 from ispflow.store.documents import DocumentError, format_document, parse_document
 from ispflow.store.normalize import digits, phone_key, search_key
 from ispflow.store.schema import CONTRACT_STATUSES, contracts, customers
+from ispflow.store.spreadsheet_cells import from_cell, to_row
 
 CUSTOMER_COLUMNS = (
     "customer_code", "name", "doc", "phones", "email", "street", "number", "district", "city",
@@ -194,7 +195,7 @@ def _clean(header: list[str], line: int, values: list[str]) -> _Row:
     if len(values) != len(header):
         row.error(None, f"{len(values)} values, the header has {len(header)} columns")
         return row
-    given = dict(zip(header, (v.strip() for v in values), strict=True))
+    given = dict(zip(header, (from_cell(v.strip()) for v in values), strict=True))
     for column, value in given.items():
         cleaners = _CUSTOMER_CLEANERS if column in _CUSTOMER_CLEANERS else _CONTRACT_CLEANERS
         target = row.customer if cleaners is _CUSTOMER_CLEANERS else row.contract
@@ -455,7 +456,7 @@ def export_customers(db: Database, out: TextIO) -> int:
     Ordered by customer code (then document, then store id) and contract code, so that
     exporting, importing into an empty store and exporting again gives the same file.
     Documents and CEPs are written punctuated, which keeps spreadsheets from dropping their
-    leading zeros.
+    leading zeros; a cell a spreadsheet would run as a formula is quoted (store.spreadsheet_cells).
     """
     with db.engine.connect() as conn:
         people = [dict(r) for r in conn.execute(select(customers)).mappings()]
@@ -469,7 +470,7 @@ def export_customers(db: Database, out: TextIO) -> int:
     for person in people:
         customer = _customer_cells(person)
         for deal in sorted(deals.get(person["id"], []), key=lambda d: d["code"]) or [None]:
-            writer.writerow(customer + _contract_cells(deal))
+            writer.writerow(to_row(customer + _contract_cells(deal)))
             written += 1
     return written
 

@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 from ispflow.store.csv_files import CsvImportError, read_file, unknown_or_twice
 from ispflow.store.db import Database
 from ispflow.store.schema import stock_items
+from ispflow.store.spreadsheet_cells import from_cell, to_row
 from ispflow.store.stock import (
     StockError,
     already_in_stock,
@@ -96,7 +97,7 @@ def _clean(header: list[str], line: int, values: list[str]) -> _Row:
     if len(values) != len(header):
         row.errors.append((None, f"{len(values)} values, the header has {len(header)} columns"))
         return row
-    for column, value in zip(header, (v.strip() for v in values), strict=True):
+    for column, value in zip(header, (from_cell(v.strip()) for v in values), strict=True):
         try:
             row.values[column] = _CLEANERS[column](value)
         except StockError as exc:
@@ -170,7 +171,8 @@ def export_items(db: Database, out: TextIO, *, state: str | None = None) -> int:
 
     Ordered by day received, serial and MAC, so that importing the file into an empty store
     and exporting again gives the same file. States and links are not columns: the file
-    describes the devices, `ispflow stock list --json` their whereabouts.
+    describes the devices, `ispflow stock list --json` their whereabouts. A cell a spreadsheet
+    would run as a formula is quoted (store.spreadsheet_cells).
     """
     query = select(stock_items)
     if state:
@@ -182,14 +184,16 @@ def export_items(db: Database, out: TextIO, *, state: str | None = None) -> int:
     writer.writerow(COLUMNS)
     for item in items:
         writer.writerow(
-            [
-                item["serial"] or "",
-                item["mac"] or "",
-                item["model"],
-                item["vendor"] or "",
-                item["technology"],
-                item["received_on"].isoformat(),
-                item["note"] or "",
-            ]
+            to_row(
+                [
+                    item["serial"] or "",
+                    item["mac"] or "",
+                    item["model"],
+                    item["vendor"] or "",
+                    item["technology"],
+                    item["received_on"].isoformat(),
+                    item["note"] or "",
+                ]
+            )
         )
     return len(items)

@@ -3,7 +3,8 @@
 OLTs are read through their CLI (the vendor driver's command, paging and all); concentrators
 through their concentrator driver (NAPALM over the vendor's API). Secrets are masked by the
 vendor's rules before anything is kept, unless the run says `keep_secrets`: then the text is
-stored as the device gave it (the device asked to show sensitive values too).
+kept as the device gave it (the device asked to show sensitive values too), encrypted with
+the store's secret key (store.config_versions).
 """
 
 from __future__ import annotations

@@ -103,11 +103,15 @@ def current_configuration(olt: LabOlt) -> list[str]:
             "  quit",
         ]
     else:
-        global_config.append(
+        global_config += [
             f' terminal user name buildrun_new_password root "{_cipher(seed + ":root", 40)}" '
-            '1 3 "admin user"'
-        )
+            '1 3 "admin user"',
+            f" terminal user name history_password root *~$1b${_cipher(seed + ':old', 36)}$*",
+        ]
     global_config += [
+        " radius-server template rad-lab",
+        f"  radius-server shared-key-cipher %^%#{_cipher(seed + ':radius', 32)}%^%#",
+        "  radius-server authentication 10.0.0.3 1812",
         " ssh server-source all-interface",
         " stelnet server enable",
         " undo telnet server enable",
@@ -121,11 +125,20 @@ def current_configuration(olt: LabOlt) -> list[str]:
     vlan_config += [f" port vlan {vlan} {olt.frame}/{uplink} 0" for vlan in vlans]
 
     public = [
+        " snmp-agent community complexity-check disable",
         f" snmp-agent community read cipher %^%#{_cipher(seed + ':snmp-ro', 32)}%^%#",
         f" snmp-agent community write cipher %^%#{_cipher(seed + ':snmp-rw', 32)}%^%#",
         f' snmp-agent sys-info contact "noc@{olt.site}.example.net"',
         f' snmp-agent sys-info location "{olt.site.upper()}"',
         " snmp-agent sys-info version v2c",
+        " snmp-agent usm-user v3 noc-v3 authentication-mode sha cipher "
+        f"%^%#{_cipher(seed + ':v3-auth', 32)}%^%# privacy-mode aes128 cipher "
+        f"%^%#{_cipher(seed + ':v3-priv', 32)}%^%#",
+        " snmp-agent target-host trap address udp-domain 10.0.0.2 params securityname cipher "
+        f"%^%#{_cipher(seed + ':trap', 24)}%^%# v2c",
+        " ntp-service authentication enable",
+        " ntp-service authentication-keyid 1 authentication-mode md5 cipher "
+        f"%^%#{_cipher(seed + ':ntp', 24)}%^%#",
         " ntp-service unicast-server 10.0.0.1",
     ]
 

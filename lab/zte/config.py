@@ -72,6 +72,7 @@ def running_config(olt: LabOlt, naming: Naming) -> list[str]:
             [
                 "username zte password zte privilege 15",
                 f"enable secret level 15 5 {_secret(seed + ':enable', 24)}",
+                f"tacacs-server host 10.0.0.4 key {_secret(seed + ':tacacs', 12)}",
             ],
         )
     interfaces: list[str] = []
@@ -138,6 +139,10 @@ def running_config(olt: LabOlt, naming: Naming) -> list[str]:
                 f"snmp-server community encrypted *31*{_secret(seed + ':snmp', 56)} "
                 "view AllView rw",
                 "snmp-server version v2c enable",
+                f"snmp-server user noc-v3 grp-noc v3 encrypted auth sha {_secret(seed + ':v3a', 28)} "
+                f"priv aes {_secret(seed + ':v3p', 28)}",
+                f"snmp-server host 10.0.0.2 trap version 2c {_secret(seed + ':trap', 10)} "
+                "udp-port 162",
             ],
         )
     else:
@@ -151,6 +156,10 @@ def running_config(olt: LabOlt, naming: Naming) -> list[str]:
                 "snmp-server community public view allview ro",
                 f"snmp-server community {_secret(seed + ':snmp-rw', 12)} view allview rw",
                 f"snmp-server location {olt.site.upper()}",
+                f"snmp-server user noc-v3 grp-noc v3 auth sha {_secret(seed + ':v3a', 16)} "
+                f"priv des {_secret(seed + ':v3p', 16)}",
+                f"snmp-server host 10.0.0.2 trap version 2c {_secret(seed + ':trap', 10)} "
+                "udp-port 162",
             ],
         )
     if not c600:

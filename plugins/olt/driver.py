@@ -411,11 +411,16 @@ class OltDriver:
 
     # Patterns whose `secret` group is a secret in this vendor's configuration.
     secret_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
+    # Words that stand where a secret would (`community complexity-check disable`) and are
+    # settings of this vendor's, not secrets.
+    setting_words: ClassVar[frozenset[str]] = frozenset()
 
     def mask_config(self, text: str) -> str:
         """The configuration with every password, cipher, community and key written as ***,
         each line otherwise as it was, so a diff still shows which line changed."""
-        return mask_secrets(text, (*self.secret_patterns, SECRET_AFTER_KEYWORD))
+        return mask_secrets(
+            text, (*self.secret_patterns, SECRET_AFTER_KEYWORD), settings=self.setting_words
+        )
 
     def records_port(self, port: PonPort) -> str:
         """How this vendor's parsed records write the PON port."""
@@ -434,16 +439,24 @@ SECRET_AFTER_KEYWORD = re.compile(
     re.IGNORECASE,
 )
 MASK = "***"
+# A quoted text opens after a blank and closes before one: a `"` inside a token is a
+# character of a cipher (real ones have them), not a quote.
+_QUOTED = re.compile(r'(?<!\S)"[^"]*"(?!\S)')
 
 
-def mask_secrets(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
+def mask_secrets(
+    text: str, patterns: tuple[re.Pattern[str], ...], *, settings: frozenset[str] = frozenset()
+) -> str:
     """Every `secret` group of every pattern replaced by ***, the rest of each line kept.
 
-    A keyword inside a quoted text (an ONU description that says "password") is text.
+    A keyword inside a quoted text (an ONU description that says "password") is text, and
+    so is a word of `settings` where the secret would be.
     """
 
     def masked(match: re.Match[str]) -> str:
-        if match.string.count('"', 0, match.start()) % 2:
+        if match.group("secret") in settings or any(
+            start < match.start() < end for start, end in _quoted(match.string)
+        ):
             return match.group(0)
         start, end = match.span("secret")
         whole = match.group(0)
@@ -456,6 +469,10 @@ def mask_secrets(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
             line = pattern.sub(masked, line)
         lines.append(line)
     return "\n".join(lines)
+
+
+def _quoted(line: str) -> list[tuple[int, int]]:
+    return [found.span() for found in _QUOTED.finditer(line)] if '"' in line else []
 
 
 def config_text(

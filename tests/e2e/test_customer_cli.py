@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import insert, select
+
+from ispflow.store.db import open_database
+from ispflow.store.normalize import phone_key, search_key
+from ispflow.store.schema import contracts, customers
+from ispflow.store.spreadsheet_cells import FORMULA_STARTS
 from tests.conftest import Cli
 
 HEADER = (
@@ -68,6 +76,108 @@ def test_import_find_show_export(sqlite_cli: Cli, tmp_path: Path) -> None:
     assert to_stdout.returncode == 0, to_stdout.stderr
     assert to_stdout.stdout.splitlines() == written.decode("utf-8-sig").splitlines()
     assert to_stdout.stdout.splitlines()[0] == HEADER
+
+
+# What an ERP or a form let through: formulas, a phone with its country code, text that starts
+# with a quote, accents, empty values.
+TRICKY = {
+    "code": "CLI-777",
+    "name": '=HYPERLINK("http://x","y")',
+    "doc": None,
+    "doc_type": None,
+    "phones": ["+55 11 99999-0000", "(51) 3333-4444"],
+    "email": None,
+    "street": "@SUM(1+1)",
+    "number": "-2+3",
+    "district": "'Morro' da Cruz",
+    "city": "São João",
+    "state": "SP",
+    "zip": None,
+}
+PLAIN = {
+    "code": "CLI-778",
+    "name": "Maria Conceição",
+    "doc": "12345678909",
+    "doc_type": "cpf",
+    "phones": [],
+    "email": None,
+    "street": None,
+    "number": None,
+    "district": None,
+    "city": None,
+    "state": None,
+    "zip": "90010000",
+}
+CONTRACT = {
+    "code": "C-7001",
+    "plan": "Bloqueio por inadimplência",
+    "status": "suspended",
+    "pppoe_login": "@sao.joao",
+    "concentrator": None,
+}
+CUSTOMER_FIELDS = (*TRICKY, "name_search", "phone_search")
+
+
+def stored(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every exported field of the store's customers and contracts, by code."""
+    database = open_database(url)
+    try:
+        with database.engine.connect() as conn:
+            people = conn.execute(select(customers)).mappings().all()
+            deals = conn.execute(
+                select(contracts, customers.c.code.label("customer")).join(customers)
+            ).mappings()
+            return (
+                {p["code"]: {f: p[f] for f in CUSTOMER_FIELDS} for p in people},
+                {d["code"]: {f: d[f] for f in (*CONTRACT, "customer")} for d in deals},
+            )
+    finally:
+        database.close()
+
+
+def test_export_is_safe_in_a_spreadsheet_and_imports_back_the_same(
+    sqlite_cli: Cli, inventory: Path, tmp_path: Path
+) -> None:
+    database = open_database(sqlite_cli.db)
+    try:
+        with database.engine.begin() as conn:
+            for person in (TRICKY, PLAIN):
+                keys = {"name_search": search_key(person["name"])}
+                keys["phone_search"] = phone_key(person["phones"]) if person["phones"] else None
+                conn.execute(insert(customers).values(person | keys))
+            owner = conn.execute(select(customers.c.id).where(customers.c.code == "CLI-777"))
+            conn.execute(insert(contracts).values(CONTRACT | {"customer_id": owner.scalar_one()}))
+    finally:
+        database.close()
+
+    exported = sqlite_cli("customer", "export", str(tmp_path / "out.csv"))
+    assert exported.returncode == 0, exported.stderr
+    written = (tmp_path / "out.csv").read_bytes()
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o600  # personal data
+    header, tricky, plain = csv.reader(written.decode("utf-8-sig").splitlines())
+    cells = dict(zip(header, tricky, strict=True))
+    assert cells["name"] == '\'=HYPERLINK("http://x","y")'
+    assert cells["street"] == "'@SUM(1+1)"
+    assert cells["phones"] == "'+55 11 99999-0000;(51) 3333-4444"  # text, not a sum
+    assert cells["number"] == "'-2+3"
+    assert cells["district"] == "''Morro' da Cruz"  # the value's own quote survives import
+    assert (cells["city"], cells["plan"]) == ("São João", "Bloqueio por inadimplência")
+    assert (cells["pppoe_login"], cells["email"], cells["zip"]) == ("'@sao.joao", "", "")
+    assert dict(zip(header, plain, strict=True))["doc"] == "123.456.789-09"
+    assert not [c for row in (tricky, plain) for c in row if c.startswith(FORMULA_STARTS)]
+
+    (tmp_path / "fresh").mkdir()
+    fresh = Cli(tmp_path, f"sqlite:///{tmp_path / 'fresh' / 'ispflow.db'}", inventory)
+    imported = fresh("customer", "import", str(tmp_path / "out.csv"), "-o", "json")
+    assert imported.returncode == 0, imported.stderr
+    assert stored(fresh.db) == stored(sqlite_cli.db)
+    people, deals = stored(fresh.db)
+    assert {f: people["CLI-777"][f] for f in TRICKY} == TRICKY
+    assert {f: people["CLI-778"][f] for f in PLAIN} == PLAIN
+    assert deals == {"C-7001": CONTRACT | {"customer": "CLI-777"}}
+    again = fresh("customer", "export", str(tmp_path / "again.csv"))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.csv").read_bytes() == written
 
 
 def test_errors_are_messages_with_exit_codes(sqlite_cli: Cli, tmp_path: Path) -> None:

@@ -97,6 +97,7 @@ def test_import_reserve_install_export(cli: Cli, tmp_path: Path) -> None:
 
     export = tmp_path / "estoque.csv"
     assert cli("stock", "export", str(export)).returncode == 0
+    assert export.stat().st_mode & 0o777 == 0o600  # customers' reservations
     lines = export.read_text(encoding="utf-8-sig").splitlines()
     assert lines == [
         "serial,mac,model,vendor,technology,received_on,note",

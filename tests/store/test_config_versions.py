@@ -3,10 +3,13 @@ found by number, hash prefix or time; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from ispflow.store.config_versions import (
@@ -116,3 +119,69 @@ def test_concurrent_backups_of_one_host_make_one_version(db: Database) -> None:
     assert not errors
     assert sum(r["changed"] for r in results) == 1
     assert [v["number"] for v in versions(db, "olt-a")] == [1]
+
+
+# -- texts kept with their secrets ----------------------------------------------------------
+SECRET = "Sup3r-S3cret"
+KEPT = f"sysname olt-a\nlocal-user noc password irreversible-cipher {SECRET}\n"
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "secret.key"
+    monkeypatch.setenv("ISPFLOW_SECRET_KEY_FILE", str(path))
+    monkeypatch.delenv("ISPFLOW_SECRET_KEY", raising=False)
+    return path
+
+
+def test_a_text_with_its_secrets_is_stored_encrypted(db: Database, key_file: Path) -> None:
+    masked = record_config(db, "olt-a", KEPT.replace(SECRET, "***"), now=T0)
+    kept = record_config(db, "olt-a", KEPT, masked=False, now=T0 + timedelta(days=1))
+    assert (kept["number"], kept["masked"], kept["added"], kept["removed"]) == (2, False, 1, 1)
+    assert key_file.exists()  # made on first use
+    with db.engine.connect() as conn:
+        rows = {r.sha256: r for r in conn.execute(select(config_blobs))}
+    assert rows[masked["sha256"]].content == KEPT.replace(SECRET, "***")
+    sealed = rows[kept["sha256"]]
+    assert SECRET not in sealed.content and "local-user" not in sealed.content
+    assert (sealed.masked, sealed.lines) == (False, 2)
+    # Named by a keyed digest: the store holds nothing to test a guessed password against.
+    assert kept["sha256"] != hashlib.sha256(KEPT.encode()).hexdigest()
+
+    assert find_version(db, "olt-a")["content"] == KEPT
+    assert find_version(db, "olt-a", kept["sha256"][:8])["content"] == KEPT
+    assert find_version(db, "olt-a", "1")["content"] == KEPT.replace(SECRET, "***")
+    diff = unified_diff(find_version(db, "olt-a", "1"), find_version(db, "olt-a", "2"))
+    assert f"+local-user noc password irreversible-cipher {SECRET}" in diff
+
+    # The same text again is the same version, and another text after it counts its lines.
+    again = record_config(db, "olt-a", KEPT, masked=False, now=T0 + timedelta(days=2))
+    assert (again["number"], again["changed"]) == (2, False)
+    third = record_config(db, "olt-a", KEPT + "vlan 9 smart\n", masked=False)
+    assert (third["number"], third["added"], third["removed"]) == (3, 1, 0)
+
+
+def test_another_key_cannot_read_a_text_kept_with_its_secrets(
+    db: Database, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_config(db, "olt-a", KEPT, masked=False, now=T0)
+    monkeypatch.setenv("ISPFLOW_SECRET_KEY", Fernet.generate_key().decode())
+    with pytest.raises(StoreError, match="olt-a v1 was kept with its secrets, encrypted with"):
+        find_version(db, "olt-a")
+    # A backup still works: only the line counts against the unreadable version are unknown.
+    later = record_config(db, "olt-a", KEPT + "vlan 9 smart\n", masked=False)
+    assert (later["number"], later["added"], later["removed"]) == (2, None, None)
+    assert find_version(db, "olt-a")["content"] == KEPT + "vlan 9 smart\n"
+
+
+def test_a_text_kept_in_clear_before_encryption_still_reads(db: Database) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(
+            config_blobs.insert().values(sha256="ab" * 32, content=KEPT, lines=2, masked=False)
+        )
+        conn.execute(
+            config_versions.insert().values(
+                host="olt-a", number=1, sha256="ab" * 32, first_seen=T0, last_seen=T0
+            )
+        )
+    assert find_version(db, "olt-a")["content"] == KEPT

@@ -140,3 +140,27 @@ def test_round_trip(db: Database, tmp_path: Path, store_url: str) -> None:
         assert exported(other) == first
     finally:
         other.close()
+
+
+def test_formulas_are_quoted_and_come_back(db: Database, tmp_path: Path) -> None:
+    notes = {
+        "HWTC00000001": "=cmd|' /C calc'!A0",
+        "HWTC00000002": "-2+3 na caixa",
+        "HWTC00000003": "'lote' de São João",
+        "HWTC00000004": "@SUM(1+1)",
+        "HWTC00000005": "devolvida por inadimplência",
+    }
+    for serial, note in notes.items():
+        stock.add_item(db, serial=serial, model="=1+1", received_on="2026-11-20", note=note)
+    first = exported(db)
+    assert "HWTC00000001,,'=1+1,,GPON,2026-11-20,'=cmd|' /C calc'!A0" in first.splitlines()
+    assert "HWTC00000003,,'=1+1,,GPON,2026-11-20,''lote' de São João" in first.splitlines()
+    (tmp_path / "again").mkdir()
+    other = open_database(f"sqlite:///{tmp_path / 'again' / 'store.db'}")
+    try:
+        import_items(other, write(tmp_path, first, "export.csv"))
+        assert {i["serial"]: i["note"] for i in stock.list_items(other)} == notes
+        assert {i["model"] for i in stock.list_items(other)} == {"=1+1"}
+        assert exported(other) == first
+    finally:
+        other.close()

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
+from ispflow.plugins.olt.huawei.config_secrets import SECRET_PATTERNS, SETTING_WORDS
 
 
 def serial_hex(serial: str) -> str:
@@ -45,10 +46,8 @@ class HuaweiDriver(OltDriver):
     onu_offline = re.compile(r"The ONT is not online")
     # `#` separators, `[gpon]` section headings and their `<gpon-lineprofile>` echoes.
     config_structure = re.compile(r"#.*|\[[\w-]+\]|<[\w-]+>")
-    # `terminal user name buildrun_new_password USER "CIPHER" …`: the cipher after the user.
-    secret_patterns = (
-        re.compile(r"(?<![\w-])buildrun_new_password\s+\S+\s+(?P<secret>\"[^\"]*\"|\S+)"),
-    )
+    secret_patterns = SECRET_PATTERNS
+    setting_words = SETTING_WORDS
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
         """Bulk reads run inside `interface gpon F/S`: each board is entered once."""

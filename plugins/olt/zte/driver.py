@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ispflow.plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+from ispflow.plugins.olt.zte.config_secrets import SECRET_PATTERNS
 from ispflow.plugins.olt.zte.parsers import ONLINE_PHASES
 
 # Models whose CLI names interfaces gpon_olt-1/1/1 / gpon_onu-1/1/1:N instead of
@@ -30,6 +31,7 @@ class ZteDriver(OltDriver):
     healthy_board_states = ("INSERVICE", "STANDBY")
     # `!` separators, `!<xpon>` section markers and C600's `$` block ends.
     config_structure = re.compile(r"!.*|\$")
+    secret_patterns = SECRET_PATTERNS
     first_onu_id = 1
     first_pon = (1, 1, 1)
     # "%Code 32310-GPONSRV : No related information to show." is an empty list, not a refusal.
