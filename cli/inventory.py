@@ -1,7 +1,9 @@
-"""`ispflow inventory list | check | sync`: see, test and store the inventory, whatever its source.
+"""`ispflow inventory list | check | sync | trust`: see, test and store the inventory, whatever
+its source, and record the OLTs' SSH host keys.
 
 Tables for people, `-o json` for scripts. Exit codes: 0 done, 1 some device failed its check
-(or some OLT could not be synced), 2 bad input or an unusable source (nothing done).
+(or some OLT could not be synced, or its host key not read, or found changed and kept), 2 bad
+input or an unusable source (nothing done).
 """
 
 from __future__ import annotations
@@ -39,11 +41,12 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 inventory_app = typer.Typer(
     help=(
         "The inventory, from YAML files, NetBox or the store: list it, test every device's "
-        "connection, and copy NetBox's OLTs into the store.\n\n"
+        "connection, copy NetBox's OLTs into the store, and record the OLTs' SSH host keys.\n\n"
         "Examples:\n\n"
         "* `ispflow inventory list --source netbox --limit site=poa`\n"
         "* `ispflow inventory check --limit role=olt`\n"
-        "* `ispflow inventory sync --dry-run`"
+        "* `ispflow inventory sync --dry-run`\n"
+        "* `ispflow inventory trust olt-poa-01`"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -351,3 +354,89 @@ def _change_text(key: str, change: dict[str, Any]) -> str:
     if "added" in change:
         return f"{key} +{change['added']}"
     return f"{key} {change['from']} -> {change['to']}"
+
+
+# -- trust ----------------------------------------------------------------------------------
+@inventory_app.command("trust")
+def trust(
+    hosts: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="OLTs by name, or by address (host or host:port, as a host-key error names "
+            "them); default: every OLT.",
+            show_default=False,
+        ),
+    ] = None,
+    limit: LimitOption = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a recorded key that differs (the OLT's key really changed); without "
+            "it a changed key is reported and the recorded one kept.",
+        ),
+    ] = False,
+    output: OutputOption = "text",
+    json_alias: JsonAlias = False,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="OLTs at once.")] = 10,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each OLT.")
+    ] = 10.0,
+    source: SourceOption = None,
+    inventory: InventoryOption = None,
+    refresh: RefreshOption = False,
+    db: DbOption = None,
+) -> None:
+    """Record each OLT's SSH host key in ispflow's known_hosts file, so that runs check it.
+
+    Connects to each OLT (role olt; HOSTS and --limit narrow them), reads the host key it
+    shows in the SSH key exchange without logging in, prints its fingerprint and records it.
+    Compare the fingerprints with the OLTs' own (on the console) before trusting a network
+    you do not control. Exit 1 if an OLT could not be read or its key changed and was kept.
+    """
+    from ispflow.plugins.connections.enrol import olts
+    from ispflow.plugins.connections.enrol import trust as enrol
+    from ispflow.store.db import StoreError
+
+    try:
+        nornir, _chosen = _open(inventory, source, refresh, db)
+        selected = set(_selected(nornir, limit))
+        chosen = olts(
+            {n: h for n, h in nornir.inventory.hosts.items() if n in selected}, hosts or []
+        )
+        if not chosen:
+            raise UsageError("no OLT selected (hosts with role olt)")
+        path, done = enrol(chosen, replace=replace, timeout=timeout, workers=workers)
+    except (UsageError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    if output == "json":
+        _json({"known_hosts": path, "hosts": [entry.to_dict() for entry in done]})
+    else:
+        _print_trust(path, done)
+    raise typer.Exit(0 if all(entry.ok for entry in done) else EXIT_FAILED)
+
+
+def _print_trust(path: str, done: list[Any]) -> None:
+    out = _out()
+    width = max(len(entry.host) for entry in done)
+    for entry in done:
+        where = f"{entry.host:<{width}}  {entry.address}"
+        if entry.status == "failed":
+            line = Text(f"{'FAIL':<10}", style="bold red") + Text(f"{where}  {entry.message}")
+        elif entry.status == "changed":
+            line = Text(f"{'CHANGED':<10}", style="bold red") + Text(
+                f"{where}  offers {entry.key}, recorded {', '.join(entry.previous)}: kept. This "
+                "may be an attack; if the OLT's key really changed, check the new fingerprint "
+                "on the OLT and run again with --replace"
+            )
+        else:
+            was = f" (was {', '.join(entry.previous)})" if entry.previous else ""
+            style = "yellow" if entry.status == "replaced" else "green"
+            line = Text(f"{entry.status:<10}", style=style) + Text(f"{where}  {entry.key}{was}")
+        out.print(line, soft_wrap=True)
+    counts: dict[str, int] = {}
+    for entry in done:
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+    order = ("new", "replaced", "unchanged", "changed", "failed")
+    summary = ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
+    err.print(f"known hosts {path}: {summary}", soft_wrap=True, markup=False)

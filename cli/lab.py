@@ -167,7 +167,15 @@ def up_command(
     except LabAlreadyRunning as exc:
         if not exc.same or password is not None:
             raise _fail(str(exc)) from None
-        # Running `lab up` twice with the same knobs is a no-op, so scripts can simply call it.
+        # Running `lab up` twice with the same knobs is a no-op, so scripts can simply call it;
+        # its host key is recorded again, in case this shell's runs check another file.
+        from ispflow.core.errors import UsageError
+        from ispflow.lab.host_keys import enrol
+
+        try:
+            enrol(paths)
+        except UsageError as error:
+            raise _fail(f"the lab's SSH host key was not recorded: {error}") from None
         out.print(
             f"lab already running with these settings (pid {exc.running.pid}); left as it "
             "is, store untouched. `ispflow lab down` first for a fresh one."
@@ -190,6 +198,8 @@ def up_command(
     out.print(f"  inventory  {paths.inventory}")
     out.print(f"  secrets    {paths.secrets}")
     out.print(f"  fleet      {paths.lab_json}")
+    if running.known_hosts is not None:
+        out.print(f"  host keys  {running.known_hosts} (the OLTs' SSH host key, recorded)")
     if seeded is not None:
         url, counts = seeded
         out.print(

@@ -117,6 +117,8 @@ class Executor:
         host_names = self._select_hosts(runbook, options, prior, rerun=rerun_of is not None)
         steps = [s for s in runbook.steps if _tag_selected(s, options)]
         self._preflight(steps)
+        if not options.dry_run:
+            self._warn_unchecked(host_names)
         if self.dispatcher is not None:
             self.dispatcher.check_store(self.journal.db)
 
@@ -295,6 +297,15 @@ class Executor:
                 f"(inventory has {len(inventory)} hosts)"
             )
         return names
+
+    def _warn_unchecked(self, names: list[str]) -> None:
+        """Once per run: the OLTs it logs in to without checking their SSH host key."""
+        from ispflow.plugins.connections.host_keys import unchecked_warning
+
+        inventory = self.nornir.inventory.hosts
+        warning = unchecked_warning(inventory[name] for name in names if name in inventory)
+        if warning:
+            log.warning(warning)
 
     def _preflight(self, steps: list[Step]) -> None:
         """Fail before touching any host on what can be known up front (CSV files)."""

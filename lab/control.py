@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ispflow.core.errors import UsageError
 from ispflow.core.paths import import_root
 from ispflow.lab.fleet import FleetSpec
 from ispflow.lab.statefiles import StatePaths, read_server_info
@@ -36,6 +37,7 @@ class LabStatus:
     host: str
     ports: dict[str, int]
     started_at: float
+    known_hosts: Path | None = None  # where `up` recorded the lab's host key
 
     @property
     def uptime(self) -> float:
@@ -194,13 +196,29 @@ def up(spec: FleetSpec, paths: StatePaths, timeout: float = 60.0) -> LabStatus:
         if info and info.get("pid") == process.pid:
             ports = {str(k): int(v) for k, v in info.get("ports", {}).items()}
             if all(_accepts(spec.host, port) for port in ports.values()):
-                return LabStatus(process.pid, spec.host, ports, float(info["started_at"]))
+                known_hosts = _enrol(paths, process)
+                return LabStatus(
+                    process.pid, spec.host, ports, float(info["started_at"]), known_hosts
+                )
         time.sleep(0.05)
     process.kill()
     process.wait(5)
     raise LabControlError(
         f"the lab server did not get ready in {timeout:.0f} s:\n{_log_tail(paths)}"
     )
+
+
+def _enrol(paths: StatePaths, process: subprocess.Popen[bytes]) -> Path:
+    """Record the lab's host key where runs check it; a lab whose key cannot be recorded is
+    stopped (every run would refuse it)."""
+    from ispflow.lab.host_keys import enrol
+
+    try:
+        return enrol(paths)
+    except UsageError as exc:
+        process.terminate()
+        process.wait(10)
+        raise LabControlError(f"the lab's SSH host key was not recorded: {exc}") from None
 
 
 def down(paths: StatePaths, timeout: float = 10.0) -> LabStatus | None:

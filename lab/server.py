@@ -117,6 +117,7 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
                 "pid": os.getpid(),
                 "host": spec.host,
                 "ports": server.ports | api.ports,
+                "ssh_ports": server.ports,
                 "started_at": time.time(),
                 "olts": len(devices),
                 "concentrators": len(routers),

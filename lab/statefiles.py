@@ -3,9 +3,11 @@
 inventory/hosts.yaml, groups.yaml, defaults.yaml   Nornir SimpleInventory for the fleet
 secrets.yaml     the lab's credentials (mode 0600), in the ISPFLOW_SECRETS format
 lab.json         the fleet: OLTs, PON ports, CTOs, ONUs (serials, which wait in autofind)
-server.json      pid, ports and start time of the server process (written last: "ready")
+server.json      pid, ports (all, and the OLTs' SSH ports) and start time of the server
+                 process (written last: "ready")
 server.log       the server process's output
-host_key         the lab's SSH host key, kept so clients see the same key across restarts
+host_key         the lab's SSH host key, kept so clients see the same key across restarts;
+                 `lab up` records it in the known_hosts file runs check (lab/host_keys.py)
 """
 
 from __future__ import annotations

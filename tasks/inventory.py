@@ -4,7 +4,8 @@
 held: the address answers (TCP), the login is accepted, and the device is the vendor and model
 the inventory says. OLTs are asked their version through their driver; concentrators what
 their concentrator driver's `resource` reads. Each host gets one verdict: ok, unreachable,
-login refused, login failed, mismatch or error.
+host key unknown, host key changed (an OLT's SSH host key is not the one recorded: nothing was
+sent), login refused, login failed, mismatch or error.
 """
 
 from __future__ import annotations
@@ -148,6 +149,10 @@ def _identify(
     try:
         session = task.host.get_connection(connection, task.nornir.config)
     except Exception as exc:  # each connection library has its own family of errors
+        from ispflow.plugins.connections.host_keys import HostKeyRefused
+
+        if isinstance(exc, HostKeyRefused):
+            raise ProbeFailed(exc.status, str(exc)) from None
         if _refused(exc, concentrator.login_refused if concentrator else ()):
             raise ProbeFailed("login refused", f"login refused: {_first_line(exc)}") from None
         raise ProbeFailed("login failed", f"login failed: {_first_line(exc)}") from None

@@ -32,6 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
     locks = tempfile.mkdtemp(prefix="ispflow-test-locks-")
     os.environ["ISPFLOW_LOCK_DIR"] = locks
     config.add_cleanup(lambda: shutil.rmtree(locks, ignore_errors=True))
+    # The SSH host keys the labs of this process record (`lab up`) and its runs check: not the
+    # user's ~/.config/ispflow/known_hosts. A lab replaces what an earlier one left on its ports.
+    keys = tempfile.mkdtemp(prefix="ispflow-test-known-hosts-")
+    os.environ["ISPFLOW_KNOWN_HOSTS"] = str(Path(keys) / "known_hosts")
+    config.add_cleanup(lambda: shutil.rmtree(keys, ignore_errors=True))
 
 
 class XdistHooks:

@@ -13,10 +13,13 @@ login (prompt handling, ANSI clean-up, the vendor classes' quirks) but:
   the output. netmiko's `send_command` polls with 25 ms sleeps, which puts 10-25 ms on every
   command; this answers a pager prompt by itself if one still appears;
 * closes by dropping the session instead of the `quit` / `y` dialogue (a closed TCP session
-  logs the user out on the OLT just the same).
+  logs the user out on the OLT just the same);
+* checks the OLT's SSH host key against ispflow's known_hosts file before the password is
+  sent (host_keys.py), instead of netmiko's default of taking any key.
 
 Inventory: `platform` is the netmiko device type a vendor registers; extras under
-`connection_options.olt_cli.extras` go to netmiko's ConnectHandler.
+`connection_options.olt_cli.extras` go to netmiko's connection class, except
+`host_key_check: false`, which turns the host-key check off for that host.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ import socket
 import time
 from typing import Any
 
-from netmiko import ConnectHandler
 from netmiko.exceptions import ReadException, ReadTimeout
+from netmiko.ssh_dispatcher import ssh_dispatcher
 from nornir.core.configuration import Config
 
+from ispflow.plugins.connections import host_keys
 from ispflow.plugins.connections.connect_errors import explain, missing_credentials
+from ispflow.plugins.connections.known_hosts import address, host_key_settings
 from ispflow.plugins.vendors import UnknownVendor, olt_vendors, vendor_of_platform
 
 CONNECTION_NAME = "olt_cli"
@@ -192,6 +197,9 @@ class OltCli:
                 f"vendor (known: {', '.join(sorted(session_classes()))})"
             )
         device_type = platform
+        settings = host_key_settings()
+        where = address(str(hostname), port or 22)
+        check = host_keys.check_wanted(extras, where, settings)
         parameters = {
             "host": hostname,
             "username": username,
@@ -201,6 +209,7 @@ class OltCli:
             "conn_timeout": timeout,
             "fast_cli": True,
             **extras,
+            **host_keys.netmiko_parameters(check, settings),
         }
         fast = session_classes().get(device_type)
         if fast is None:
@@ -211,7 +220,9 @@ class OltCli:
         try:
             self.connection = self._connect(fast, device_type, parameters, timeout)
         except Exception as exc:
-            cause = explain(exc, hostname, parameters["port"], username, timeout)
+            cause = host_keys.refusal(exc, hostname, parameters["port"], settings.path) or explain(
+                exc, hostname, parameters["port"], username, timeout
+            )
             if cause is None:
                 raise
             raise cause from exc
@@ -221,13 +232,13 @@ class OltCli:
         fast: type | None, device_type: str, parameters: dict[str, Any], timeout: float
     ) -> Any:
         if fast is None:
-            return ConnectHandler(**parameters)
+            return host_keys.checked(ssh_dispatcher(device_type))(**parameters)
         parameters["sock"] = _socket(str(parameters["host"]), int(parameters["port"]), timeout)
         parameters.pop("device_type")
         # The fast class is the vendor class with a different set-up; netmiko's dispatcher
         # only knows its own names, so the class is instantiated directly.
         try:
-            return fast(device_type=device_type, **parameters)
+            return host_keys.checked(fast)(device_type=device_type, **parameters)
         except BaseException:
             parameters["sock"].close()
             raise

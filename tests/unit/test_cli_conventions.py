@@ -41,6 +41,7 @@ JSON_COMMANDS = {
     "inventory check",
     "inventory list",
     "inventory sync",
+    "inventory trust",
     "schedule list",
     "lab fault",
     *(f"stock {name}" for name in ("import", "list", "show", "reserve", "release")),
