@@ -32,7 +32,8 @@ ALPHABET = string.ascii_letters + string.digits
 
 
 def secret_key() -> bytes:
-    """The key that encrypts contract secrets (made on first use when none is configured)."""
+    """The key that encrypts contract secrets and the secret vars of distributed runs (made
+    on first use when none is configured)."""
     from ispflow.core.settings import load_section, secret_from
 
     section, where = load_section("provisioning", ("templates", "key_env", "key_file"))
@@ -63,7 +64,9 @@ def _make_key_file(path: Path) -> None:
         draft.unlink()
 
 
-def _fernet() -> Fernet:
+def fernet() -> Fernet:
+    """The store's cipher for what it keeps secret (contract secrets, a distributed run's
+    secret vars), with the key above."""
     try:
         return Fernet(secret_key())
     except ValueError:
@@ -76,7 +79,7 @@ def generate(length: int) -> str:
 
 def contract_secret(db: Database, contract: str, name: str, length: int) -> str:
     """The contract's secret `name`, generated (and stored encrypted) the first time."""
-    fernet = _fernet()
+    cipher = fernet()
     with db.engine.connect() as conn:
         found = conn.execute(
             select(contract_secrets.c.ciphertext, contracts.c.id)
@@ -91,7 +94,7 @@ def contract_secret(db: Database, contract: str, name: str, length: int) -> str:
     if found is None:
         raise StoreError(f"contract {contract!r} is not in the store")
     if found.ciphertext is not None:
-        return _decrypt(fernet, found.ciphertext, contract, name)
+        return _decrypt(cipher, found.ciphertext, contract, name)
     value = generate(length)
     try:
         with db.writing() as conn:
@@ -99,7 +102,7 @@ def contract_secret(db: Database, contract: str, name: str, length: int) -> str:
                 contract_secrets.insert().values(
                     contract_id=found.id,
                     name=name,
-                    ciphertext=fernet.encrypt(value.encode()).decode(),
+                    ciphertext=cipher.encrypt(value.encode()).decode(),
                 )
             )
     except IntegrityError:
@@ -108,9 +111,9 @@ def contract_secret(db: Database, contract: str, name: str, length: int) -> str:
     return value
 
 
-def _decrypt(fernet: Fernet, ciphertext: str, contract: str, name: str) -> str:
+def _decrypt(cipher: Fernet, ciphertext: str, contract: str, name: str) -> str:
     try:
-        return fernet.decrypt(ciphertext.encode()).decode()
+        return cipher.decrypt(ciphertext.encode()).decode()
     except InvalidToken:
         raise StoreError(
             f"the {name} of contract {contract} was encrypted with another key than this "
