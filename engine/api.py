@@ -93,7 +93,7 @@ def run_runbook(
             used = describe_inventory(source, inventory) if devices else "none (local steps)"
             where = f"inventory {used} · store {database}"
             processors.append(RunProgress(progress, header=where, every=progress_every()))
-        dispatcher = _dispatcher(runner, shard_by, book, given, options, processors)
+        dispatcher = _dispatcher(runner, shard_by, book, options, processors)
         executor = Executor(nornir, journal, processors, dispatcher)
         try:
             outcome = executor.run(
@@ -155,9 +155,7 @@ def runner_names() -> tuple[str, ...]:
     return (LOCAL_RUNNER, *sorted(entry.name for entry in entry_points(group=RUNNER_GROUP)))
 
 
-def _dispatcher(
-    runner: str, shard_by: str, book: Any, given: dict[str, Any], options: Any, processors: list
-) -> Any:
+def _dispatcher(runner: str, shard_by: str, book: Any, options: Any, processors: list) -> Any:
     """Who runs each step's hosts: None for this process, or a registered runner's dispatcher."""
     if runner == LOCAL_RUNNER:
         return None
@@ -169,16 +167,17 @@ def _dispatcher(
     dispatcher_class = next(iter(found)).load()
     from ispflow.core.paths import RUNBOOKS_DIR
 
-    path = Path(book.path) if book.path else None
-    # A shipped runbook goes by name (every worker has it); another by its path.
-    reference = path.stem if path and path.parent == RUNBOOKS_DIR else str(path or book.name)
+    path = Path(book.path).resolve() if book.path else None
+    # A shipped runbook goes by name (every worker has it); another by its full path.
+    shipped = path is not None and path.parent == RUNBOOKS_DIR.resolve()
+    reference = path.stem if shipped else str(path or book.name)
     shard_options = {
         "dry_run": options.dry_run,
         "workers": options.workers,
         "max_connecting": options.max_connecting,
         "connect_rate": options.connect_rate,
     }
-    return dispatcher_class(reference, given, shard_options, shard_by=shard_by, progress=processors)
+    return dispatcher_class(reference, shard_options, shard_by=shard_by, progress=processors)
 
 
 def exit_code(status: str) -> int:

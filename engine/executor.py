@@ -74,6 +74,10 @@ class StepDispatcher(Protocol):
 
     def check_store(self, db: Any) -> None: ...
 
+    def record_run(self, db: Any, run_id: str, runbook: Runbook, values: dict[str, Any]) -> None:
+        """Keep with the recorded (or resumed) run what the workers need to run its steps."""
+        ...
+
     def run_step(
         self, step: Step, hosts: list[str], state: RunState, inventory: Any, *, rollback: bool
     ) -> None: ...
@@ -137,6 +141,8 @@ class Executor:
                 dry_run=options.dry_run,
                 parent_run_id=rerun_of.run_id if rerun_of else None,
             )
+        if self.dispatcher is not None:
+            self._record_for_workers(run_id, runbook, values)
         run_info["id"] = run_id
         inventory = self.nornir.inventory.hosts
         state = RunState(
@@ -177,6 +183,19 @@ class Executor:
             lost = _finished(record, state, "interrupted", f"the store failed: {exc}")
             raise StoreLost(lost, _ran_here(state, restored), exc) from exc
         return _finished(record, state, status, message)
+
+    def _record_for_workers(self, run_id: str, runbook: Runbook, values: dict[str, Any]) -> None:
+        """What the workers run, kept with the run before any of them is sent a shard. A run
+        that cannot keep it (no secret key, a store error) ends failed, nothing run."""
+        assert self.dispatcher is not None
+        try:
+            self.dispatcher.record_run(self.journal.db, run_id, runbook, values)
+        except (UsageError, StoreError) as exc:
+            try:
+                self.journal.finish_run(run_id, "failed", f"not started on the workers: {exc}")
+            except StoreError as lost:
+                log.error("run %s: recording its end: %s", run_id, lost)
+            raise
 
     def _drive(
         self, steps: list[Step], state: RunState, runbook: Runbook, options: RunOptions

@@ -296,6 +296,17 @@ runs = Table(
     Column("started_at", UTCDateTime(), nullable=False, index=True),
     Column("finished_at", UTCDateTime()),
     Column("heartbeat_at", UTCDateTime()),
+    # What workers of a distributed run take from here rather than from a broker message.
+    Column(
+        "runbook_sha256",
+        String(64),
+        comment="of the runbook file a distributed run sends its workers; NULL for local runs",
+    ),
+    Column(
+        "sealed_vars",
+        Text,
+        comment="a distributed run's secret vars: Fernet ciphertext bound to the run id",
+    ),
     _one_of("status", RUN_STATUSES, "status"),
     Index("ix_runs_status", "status"),
 )

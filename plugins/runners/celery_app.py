@@ -2,8 +2,8 @@
 
 `ispflow.shard` runs one step of a run for the hosts of one shard (a site, or one host) in a
 worker; `ispflow.schedule` runs a store schedule that Celery beat found due. Messages carry
-names and values, never connections: a worker opens its own inventory (its POP's devices and
-credentials) and the shared store.
+ids, never what to run nor connections: a worker takes the run's runbook, vars and options
+from the shared store, and opens its own inventory (its POP's devices and credentials).
 
 Delivery is at least once (late acknowledgement, requeue when a worker dies); the shard's
 lease in the store and the journal make the work itself run once: a second copy of a message
@@ -73,24 +73,14 @@ def worker_database() -> Any:
 
 
 @app.task(name="ispflow.shard", bind=True)
-def shard(
-    self: Any,
-    shard_id: int,
-    run_id: str,
-    runbook: str,
-    given_vars: dict[str, Any],
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    """Run one shard of one step; its hosts' results go to the journal."""
+def shard(self: Any, **message: Any) -> dict[str, Any]:
+    """Run one shard of one step; its hosts' results go to the journal. The message only
+    says which shard is ready: what to run comes from the store (see `shard_worker`)."""
     from ispflow.plugins.runners.shard_worker import run_shard
 
     return run_shard(
         worker_database(),
-        shard_id=shard_id,
-        run_id=run_id,
-        runbook=runbook,
-        given_vars=given_vars,
-        options=options,
+        message=message,
         inventory=os.environ.get(WORKER_INVENTORY) or None,
         source=os.environ.get(WORKER_SOURCE) or None,
         worker=f"{self.request.hostname}:{os.getpid()}",

@@ -18,13 +18,15 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 
 from ispflow.core.errors import UsageError
 from ispflow.core.outcome import StepOutcome
-from ispflow.engine.model import Step
+from ispflow.engine.model import Runbook, Step
+from ispflow.engine.vartypes import mask_secrets
 from ispflow.plugins.runners.celery_broker import (
     PROBE_EVERY_S,
     BrokerWatch,
@@ -41,6 +43,7 @@ from ispflow.plugins.runners.celery_reasons import (
     resent_notice,
 )
 from ispflow.plugins.runners.celery_settings import load_settings, queue_for
+from ispflow.plugins.runners.shard_message import runbook_sha256
 
 POLL_S = 0.2
 # Sends of one shard at most: after its worker was lost, or its message was.
@@ -70,7 +73,6 @@ class CeleryDispatcher:
     def __init__(
         self,
         runbook: str,
-        given_vars: dict[str, Any],
         options: dict[str, Any],
         *,
         shard_by: str = "site",
@@ -83,7 +85,6 @@ class CeleryDispatcher:
         self.app = app
         self.settings = load_settings()
         self.runbook = runbook
-        self.given_vars = given_vars
         self.options = options
         self.shard_by = shard_by
         self.progress = [p for p in progress if hasattr(p, "begin")]
@@ -97,6 +98,24 @@ class CeleryDispatcher:
                 "(--db postgresql://... or ISPFLOW_DB); SQLite is one machine's file"
             )
         self.watch.check(self.settings)
+
+    def record_run(self, db: Any, run_id: str, runbook: Runbook, values: dict[str, Any]) -> None:
+        """Once the run is recorded (or resumed): what its workers run, kept in its row. The
+        messages then carry no runbook, vars or options a worker would act on."""
+        from ispflow.store import worker_runs
+
+        if runbook.path is None:
+            raise UsageError("--runner celery needs a runbook file the workers can load")
+        secret = {n for n, spec in runbook.var_specs.items() if spec.secret}
+        worker_runs.record(
+            db,
+            run_id,
+            runbook=self.runbook,
+            runbook_sha256=runbook_sha256(Path(runbook.path)),
+            vars=mask_secrets(runbook.var_specs, values),
+            secrets={n: v for n, v in values.items() if n in secret and v is not None},
+            options=self.options,
+        )
 
     # -- one step ------------------------------------------------------------------------
     def run_step(
@@ -153,13 +172,9 @@ class CeleryDispatcher:
     def _send(self, shard: Any, run_id: str) -> None:
         self.app.send_task(
             "ispflow.shard",
-            kwargs={
-                "shard_id": shard.id,
-                "run_id": run_id,
-                "runbook": self.runbook,
-                "given_vars": self.given_vars,
-                "options": self.options,
-            },
+            # Which shard is ready, no more: the worker reads the rest from the store. The
+            # runbook is named for whoever watches the queue; the worker checks it agrees.
+            kwargs={"shard_id": shard.id, "run_id": run_id, "runbook": self.runbook},
             queue=shard.queue,
             # The store has every outcome; waiting on the result backend would only add a
             # second service whose absence stops the sending.

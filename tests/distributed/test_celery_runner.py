@@ -32,11 +32,11 @@ class CeleryLab:
         self.root, self.cli, self.db_url = root, cli, db_url
         self.workers: list[subprocess.Popen[str]] = []
 
-    def worker(self, *args: str) -> subprocess.Popen[str]:
+    def worker(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             [os.sys.executable, "-m", "ispflow", "worker", "--loglevel", "info", *args],
             cwd=self.root,
-            env=self.cli.env(),
+            env=self.cli.env() | (env or {}),
             stdout=subprocess.DEVNULL,
             stderr=open(self.root / f"worker-{len(self.workers)}.log", "w"),  # noqa: SIM115
             text=True,

@@ -16,12 +16,12 @@ def test_runners_are_local_and_the_registered_ones() -> None:
 
 
 def test_local_runs_in_this_process() -> None:
-    assert api._dispatcher("local", "site", None, {}, None, []) is None
+    assert api._dispatcher("local", "site", None, None, []) is None
 
 
 def test_an_unknown_runner_names_the_known_ones() -> None:
     with pytest.raises(UsageError, match=r"--runner 'ansible': choose local or celery"):
-        api._dispatcher("ansible", "site", None, {}, None, [])
+        api._dispatcher("ansible", "site", None, None, [])
 
 
 def test_the_engine_does_not_import_a_runner() -> None:
