@@ -1,6 +1,5 @@
 """The key that encrypts what the store keeps secret (contract secrets, a distributed run's
-secret vars, configurations kept
-with their secrets), which is not in the store.
+secret vars, configurations kept with their secrets), which is not in the store.
 
 It is the variable or file named by `provisioning: {key_env: ..., key_file: ...}` in
 ispflow.yaml, else ISPFLOW_SECRET_KEY, else ~/.config/ispflow/secret.key (made on first use,
