@@ -25,6 +25,8 @@ It prints the three times and the ratios ispflow / floor and naive / ispflow.
 from __future__ import annotations
 
 import argparse
+import functools
+import ssl
 import sys
 import tempfile
 import time
@@ -123,10 +125,13 @@ def naive(root: Path, fleet: dict[str, Any], password: str) -> float:
                 connection.enable()
             text = connection.send_command(commands[olt["vendor"]], read_timeout=300)
         (out / f"{olt['name']}.cfg").write_text(text)
+    # The lab's API is TLS (api-ssl), trusted by its own certificate, as ispflow reaches it.
+    context = ssl.create_default_context(cafile=root / ".ispflow-lab" / "api-cert.pem")
     for router in fleet["concentrators"]:
         driver = napalm.get_network_driver("ros")
+        wrapper = functools.partial(context.wrap_socket, server_hostname=router["host"])
         device = driver(router["host"], fleet.get("username", "lab"), password,
-                        optional_args={"port": router["port"]})  # fmt: skip
+                        optional_args={"port": router["port"], "ssl_wrapper": wrapper})  # fmt: skip
         device.open()
         try:
             text = device.get_config(retrieve="running")["running"]

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ispflow.cli.common import err, make_console
+from ispflow.cli.common import err, log_to_console, make_console
 from ispflow.cli.compliance import compliance
 from ispflow.cli.configs import config_app
 from ispflow.cli.customers import contract_app, customer_app
@@ -722,6 +722,7 @@ def main() -> None:
     nornir_log = logging.getLogger("nornir")
     nornir_log.addHandler(logging.NullHandler())
     nornir_log.propagate = False
+    log_to_console()
     try:
         app()
     except (UsageError, StoreError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -43,6 +44,26 @@ def _isatty(stream: Any) -> bool:
 
 
 err = make_console(stderr=True)
+
+
+class ConsoleLog(logging.Handler):
+    """The library's warnings and errors (a run's clear-text logins, say) as the command's
+    own `warning: …` and `error: …` lines on standard error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            style = "bold red" if record.levelno >= logging.ERROR else "bold yellow"
+            label = Text(f"{record.levelname.lower()}: ", style=style)
+            err.print(label + Text(self.format(record)), soft_wrap=True)
+        except Exception:
+            self.handleError(record)
+
+
+def log_to_console() -> None:
+    """Send the `ispflow` loggers' warnings and errors to `ConsoleLog` (once per process)."""
+    library = logging.getLogger("ispflow")
+    if not any(isinstance(handler, ConsoleLog) for handler in library.handlers):
+        library.addHandler(ConsoleLog(logging.WARNING))
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:

@@ -76,10 +76,11 @@ def up_command(
         bool,
         typer.Option(
             "--api-tls/--no-api-tls",
-            help="The concentrators' API over TLS only (RouterOS api-ssl); the inventory "
-            "trusts the lab's self-signed certificate.",
+            help="The concentrators' API over TLS only (RouterOS api-ssl), the inventory "
+            "trusting the lab's self-signed certificate; --no-api-tls: the plain API, and the "
+            "inventory says `tls: false` (runs warn that the password goes in clear text).",
         ),
-    ] = False,
+    ] = True,
     latency_ms: Annotated[
         float, typer.Option("--latency-ms", min=0, help="Delay before every command's answer.")
     ] = 0.0,

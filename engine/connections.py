@@ -5,6 +5,9 @@
 * Connection set-ups are limited separately from the worker count: at most ``max_connecting``
   at once and, optionally, ``rate`` new ones per second, so 500 workers do not open 500 SSH
   sessions in the same second (an OLT's AAA and sshd fall over under such a storm).
+* A login that sends its password unencrypted (a connection plugin's
+  ``sends_password_in_clear(extras)`` says so) is noted for the run, which names such hosts
+  once when it ends (plugins/connections/clear_text.py).
 
 Nornir opens every connection through ``Host.open_connection``; the engine wraps that method
 once, and the wrapper reads the rules of the run the calling thread belongs to.
@@ -19,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nornir.core.inventory import Host
+from nornir.core.plugins.connections import ConnectionPluginRegister
 
 
 class DryRunViolation(RuntimeError):
@@ -62,11 +66,28 @@ def _guarded_open(self: Host, connection: str, *args: Any, **kwargs: Any) -> Any
             f"dry run: the task tried to open a '{connection}' connection to {self.name}; "
             "nothing was sent"
         )
+    _note_clear_text(self, connection)
     limiter = _rules.limiter
     if limiter is None:
         return _original_open(self, connection, *args, **kwargs)
     with limiter.slot():
         return _original_open(self, connection, *args, **kwargs)
+
+
+def _note_clear_text(host: Host, connection: str) -> None:
+    says = getattr(
+        ConnectionPluginRegister.available.get(connection), "sends_password_in_clear", None
+    )
+    if says is None:
+        return
+    try:
+        clear = says(host.get_connection_parameters(connection).extras or {})
+    except ValueError:
+        return  # settings it cannot use: opening the connection says so
+    if clear:
+        from ispflow.plugins.connections import clear_text
+
+        clear_text.note(host.name)
 
 
 def install() -> None:

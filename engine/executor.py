@@ -228,6 +228,7 @@ class Executor:
             self.journal.finish_run(state.run_id, "aborted", state.abort_reason)
             raise RunInterrupted(state.run_id) from exc
         finally:
+            _warn_clear_text(context)
             try:
                 context.close()  # writes what tasks queued; every host's part was settled
             except Exception as exc:
@@ -284,6 +285,7 @@ class Executor:
             with run_context.running(context):
                 self._run_here(step, todo, state, runbook, options, rollback=rollback)
         finally:
+            _warn_clear_text(context)
             context.close()
             self.journal.flush()
         return {"ran": todo, "already_done": [h for h in hosts if h not in todo]}
@@ -496,6 +498,15 @@ class Executor:
             for undo in step.rollback:
                 pending = [n for n in hosts if (n, undo.index, True) not in state.outcomes]
                 self._run_step(undo, pending, state, runbook, options, rollback=True)
+
+
+def _warn_clear_text(context: run_context.RunContext) -> None:
+    """Once per run (or shard), at its end: the hosts whose password it sent unencrypted."""
+    from ispflow.plugins.connections import clear_text
+
+    notice = clear_text.notice(context)
+    if notice:
+        log.warning("run %s: %s", context.run_id, notice)
 
 
 def _succeeded(state: RunState, host: str, index: int) -> bool:

@@ -48,7 +48,7 @@ class FleetSpec:
     password: str = "lab"
     alarms: bool = False
     concentrators: int = 2  # MikroTik PPPoE concentrators (RouterOS API), after the OLTs' ports
-    api_tls: bool = False  # the concentrators' API over TLS (RouterOS api-ssl)
+    api_tls: bool = True  # the concentrators' API over TLS (RouterOS api-ssl); off: plain api
     firmware: str = "mixed"  # mixed | newest | oldest | GENERATION | MODEL=GEN,MODEL=GEN
 
     @property

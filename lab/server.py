@@ -48,7 +48,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[FleetSpec, StatePaths]:
     parser.add_argument("--port", type=int, default=FleetSpec.base_port)
     parser.add_argument("--alarms", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--concentrators", type=int, default=FleetSpec.concentrators)
-    parser.add_argument("--api-tls", action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument(
+        "--api-tls", action=argparse.BooleanOptionalAction, default=FleetSpec.api_tls
+    )
     parser.add_argument("--firmware", default=FleetSpec.firmware)
     args = parser.parse_args(argv)
     spec = FleetSpec(
@@ -93,7 +95,7 @@ async def serve(spec: FleetSpec, paths: StatePaths) -> None:
         login_ms=spec.login_ms,
     )
     tls = None
-    if spec.api_tls:
+    if spec.api_tls and routers:
         paths.root.mkdir(parents=True, exist_ok=True)
         tls = concentrators.tls_context(paths.root, spec.host)
         for router in routers:

@@ -133,11 +133,13 @@ def write_inventory(
                     "lab": True,
                 },
             }
+            # TLS is the client's default: a plain router must say so, as a real one would.
+            extras: dict[str, Any] = {"tls": False}
             if router.tls:
-                ca_file = concentrators.certificate(paths.root)
-                hosts[router.name]["connection_options"] = {
-                    concentrators.connection: {"extras": {"tls": True, "ca_file": str(ca_file)}}
-                }
+                extras = {"tls": True, "ca_file": str(concentrators.certificate(paths.root))}
+            hosts[router.name]["connection_options"] = {
+                concentrators.connection: {"extras": extras}
+            }
         groups[vendor.name] = {
             "platform": vendor.platform,
             "data": {"vendor": vendor.name, "role": "concentrator", **concentrators.group_data},

@@ -193,6 +193,7 @@ def describe_concentrators(devices: Sequence[ApiDevice], host: str) -> list[dict
             "port": device.port,
             "site": device.site,
             "platform": PLATFORM,
+            "tls": device.tls,
             "secrets": sorted(
                 item["name"] for item in device.concentrator.items["/ppp/secret"].values()
             ),

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import random
 import socket
-from collections.abc import Iterator
+import ssl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import librouteros
 import pytest
 from nornir import InitNornir
 from nornir.core import Nornir
@@ -73,6 +75,25 @@ class RunningLab:
             for onu in self.fleet()["onus"]
             if all(onu.get(key) == value for key, value in match.items())
         ]
+
+    def concentrator(self, name: str = "bras-01") -> dict[str, Any]:
+        return next(c for c in self.fleet()["concentrators"] if c["name"] == name)
+
+    def tls_wrapper(self, name: str = "bras-01") -> Callable[[socket.socket], Any] | None:
+        """What wraps a socket to this concentrator as its API wants (librouteros's and
+        napalm-ros's `ssl_wrapper`): TLS trusting the lab's certificate, None if plain."""
+        if not self.concentrator(name)["tls"]:
+            return None
+        context = ssl.create_default_context(cafile=self.state / "api-cert.pem")
+        return lambda sock: context.wrap_socket(sock, server_hostname="127.0.0.1")
+
+    def api(self, name: str = "bras-01", user: str = "lab", **options: Any) -> librouteros.api.Api:
+        """A librouteros session of one's own to a lab concentrator, over TLS when it serves it."""
+        port = self.concentrator(name)["port"]
+        wrapper = self.tls_wrapper(name)
+        return librouteros.connect(
+            "127.0.0.1", user, self.password(), port=port, ssl_wrapper=wrapper, **options
+        )
 
     def password(self) -> str:
         return YAML(typ="safe").load((self.state / "secrets.yaml").read_text())["defaults"][

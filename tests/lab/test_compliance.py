@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import librouteros
-
 from tests.lab.conftest import RunningLab, pending_contract
 
 
@@ -40,8 +38,7 @@ def installed(lab: RunningLab, vendor: str) -> list[dict[str, Any]]:
 
 @contextmanager
 def api(lab: RunningLab, name: str = "bras-01") -> Iterator[Any]:
-    router = next(r for r in lab.fleet()["concentrators"] if r["name"] == name)
-    session = librouteros.connect("127.0.0.1", "lab", lab.password(), port=router["port"])
+    session = lab.api(name)
     try:
         yield session
     finally:

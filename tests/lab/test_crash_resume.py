@@ -209,10 +209,7 @@ def test_deauthorize_killed_after_each_command_is_whole_after_resume(
 
 def list_entries_of(lab: RunningLab, router: str, code: str) -> list[str]:
     """The block list's static entries a block made for this contract (comment `CODE …`)."""
-    import librouteros
-
-    port = next(c["port"] for c in lab.fleet()["concentrators"] if c["name"] == router)
-    api = librouteros.connect("127.0.0.1", "lab", lab.password(), port=port, encoding="cp1252")
+    api = lab.api(router, encoding="cp1252")
     try:
         return [
             str(row.get("address"))

@@ -111,10 +111,8 @@ def test_each_failure_is_told_apart(lab: RunningLab, tmp_path: Path) -> None:
 
 
 def test_an_interface_shut_on_a_concentrator_is_noted(lab: RunningLab) -> None:
-    import librouteros
-
     router = lab.fleet()["concentrators"][0]
-    api = librouteros.connect("127.0.0.1", "lab", lab.password(), port=router["port"])
+    api = lab.api(router["name"])
     try:
         [vlan] = [i for i in api("/interface/print") if i["name"] == "vlan100-pppoe"]
         tuple(api("/interface/set", **{".id": vlan[".id"], "disabled": True}))

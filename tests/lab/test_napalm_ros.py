@@ -66,11 +66,10 @@ def router(lab: RunningLab, name: str = "bras-01") -> dict[str, Any]:
 
 @pytest.fixture
 def device(lab: RunningLab) -> Iterator[Any]:
-    """The unmodified napalm-ros driver, logged in to bras-01 over TCP."""
+    """The unmodified napalm-ros driver, logged in to bras-01 (over TLS, as the lab serves)."""
     driver = napalm.get_network_driver("ros")
-    opened = driver(
-        "127.0.0.1", "lab", lab.password(), timeout=10, optional_args={"port": router(lab)["port"]}
-    )
+    options = {"port": router(lab)["port"], "ssl_wrapper": lab.tls_wrapper()}
+    opened = driver("127.0.0.1", "lab", lab.password(), timeout=10, optional_args=options)
     opened.open()
     yield opened
     opened.close()
@@ -78,7 +77,7 @@ def device(lab: RunningLab) -> Iterator[Any]:
 
 @pytest.fixture
 def api(lab: RunningLab) -> Iterator[librouteros.api.Api]:
-    connection = librouteros.connect("127.0.0.1", "lab", lab.password(), port=router(lab)["port"])
+    connection = lab.api()
     yield connection
     connection.close()
 
@@ -169,7 +168,7 @@ def test_get_users_lists_the_router_accounts_and_one_added_through_the_api(
     finally:
         api.path("user").remove(added)
     assert "suporte-temp" not in device.get_users()
-    read_only = librouteros.connect("127.0.0.1", "lab-ro", lab.password(), port=router(lab)["port"])
+    read_only = lab.api(user="lab-ro")
     try:
         with pytest.raises(TrapError, match="not enough permissions"):
             read_only.path("user").add(name="intruso", group="full")
@@ -291,7 +290,7 @@ def test_dry_run_says_what_it_would_read_without_connecting(lab: RunningLab) -> 
     nornir.inventory.hosts["bras-01"].password = "never-sent-9"
     found = one(nornir, "bras-01", facts)
     assert "get_facts" in found["would"] and "NAPALM (ros)" in found["would"]
-    assert found["address"] == f"127.0.0.1:{router(lab)['port']}" and found["tls"] is False
+    assert found["address"] == f"127.0.0.1:{router(lab)['port']}" and found["tls"] is True
     assert "never-sent-9" not in str(found)
     assert "napalm" not in nornir.inventory.hosts["bras-01"].connections
     assert "configuration" in one(nornir, "bras-01", config)["would"]
@@ -342,23 +341,31 @@ def test_the_config_read_directly_is_masked_and_keeps_the_configuration(
     assert mask_config(text) == text  # nothing left to mask
 
 
-def test_over_tls_the_napalm_session_uses_the_inventorys_certificate(
-    tmp_path_factory: pytest.TempPathFactory,
+def test_the_napalm_session_is_tls_by_default_and_trusts_the_inventorys_certificate(
+    lab: RunningLab,
 ) -> None:
-    for tls_lab in start_lab(tmp_path_factory.mktemp("napalm-ros-tls"), "--api-tls"):
-        nornir = open_nornir(tls_lab)
-        try:
-            host = nornir.inventory.hosts["bras-02"]
-            extras = host.get_connection_parameters("routeros_api").extras
-            assert extras["tls"] is True and Path(extras["ca_file"]).is_file()
-            found = one(nornir, "bras-02", facts)
-            assert found["hostname"] == "bras-02" and found["model"] == BOARD
-            # The same port without TLS: the router's api-ssl does not speak the plain API.
-            host.connection_options["routeros_api"].extras = {}
-            result = nornir.filter(name="bras-02").run(task=facts)
-            error = result["bras-02"].exception
-            assert isinstance(error, ConcentratorConnectError)
-            assert error.address == f"127.0.0.1:{router(tls_lab, 'bras-02')['port']}"
-            assert error.status == "connection failed" and tls_lab.password() not in str(error)
-        finally:
-            nornir.close_connections()
+    nornir = open_nornir(lab)
+    try:
+        host = nornir.inventory.hosts["bras-02"]
+        extras = host.get_connection_parameters("routeros_api").extras
+        assert extras["tls"] is True and Path(extras["ca_file"]).is_file()
+        # No `tls` at all: TLS all the same, against the CA the inventory names.
+        host.connection_options["routeros_api"].extras = {"ca_file": extras["ca_file"]}
+        found = one(nornir, "bras-02", facts)
+        assert found["hostname"] == "bras-02" and found["model"] == BOARD
+        # Without the lab's certificate as trust anchor the handshake is refused.
+        host.connection_options["routeros_api"].extras = {}
+        result = nornir.filter(name="bras-02").run(task=facts)
+        error = result["bras-02"].exception
+        assert isinstance(error, ConcentratorConnectError) and error.status == "connection failed"
+        assert "certificate is not trusted" in str(error) and "ca_file" in str(error)
+        # `tls: false` on the same port: the router's api-ssl does not speak the plain API.
+        nornir.data.reset_failed_hosts()
+        host.connection_options["routeros_api"].extras = {"tls": False}
+        result = nornir.filter(name="bras-02").run(task=facts)
+        error = result["bras-02"].exception
+        assert isinstance(error, ConcentratorConnectError)
+        assert error.address == f"127.0.0.1:{router(lab, 'bras-02')['port']}"
+        assert error.status == "connection failed" and lab.password() not in str(error)
+    finally:
+        nornir.close_connections()

@@ -4,7 +4,6 @@ encoding cannot carry is refused before the store or the concentrator hears of i
 
 from __future__ import annotations
 
-import librouteros
 from librouteros.query import Key
 
 from tests.lab.conftest import RunningLab
@@ -12,10 +11,7 @@ from tests.lab.test_ppp import free_contracts, results
 
 
 def list_comments(lab: RunningLab, concentrator: str, encoding: str) -> list[str]:
-    router = next(c for c in lab.fleet()["concentrators"] if c["name"] == concentrator)
-    api = librouteros.connect(
-        "127.0.0.1", "lab", lab.password(), port=router["port"], encoding=encoding
-    )
+    api = lab.api(concentrator, encoding=encoding)
     try:
         rows = api.path("ip", "firewall", "address-list").select(Key("comment"))
         return [str(row.get("comment", "")) for row in rows]

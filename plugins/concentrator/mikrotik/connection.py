@@ -6,10 +6,15 @@ they came, so a batch of a thousand `set`s costs one round trip instead of a tho
 librouteros connects, logs in and encodes the sentences; the replies of a batch are read
 here, from one buffer, because librouteros reads every word with its own system call.
 
-Inventory: `port` (default 8728, 8729 with TLS) and, under
-`connection_options.routeros_api.extras`: `tls` (bool), `tls_verify` (default true),
+Inventory: `port` (default 8729, RouterOS `api-ssl`; 8728 with `tls: false`) and, under
+`connection_options.routeros_api.extras`: `tls` (default true), `tls_verify` (default true),
 `ca_file` (a CA bundle for a self-signed router certificate), `timeout` (seconds, default 10),
 `encoding` (default cp1252).
+
+TLS is the default because the API login carries the password itself (`=password=` in the
+login sentence): on the plain API port anyone on the management network can read it. A
+router that only serves plain `api` is reached with `tls: false`, and every run that logs in
+so says so once (plugins/connections/clear_text.py).
 
 RouterOS keeps a name or comment as the bytes it was given and says nothing of their encoding;
 what it shows is what Winbox, a Windows program, wrote in the Windows code page of the PC it
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import librouteros
@@ -31,10 +36,15 @@ from librouteros.exceptions import ConnectionClosed, FatalError, ProtocolError, 
 from nornir.core.configuration import Config
 
 from ispflow.plugins.concentrator.contract import ApiAnswer, ApiOp
-from ispflow.plugins.connections.connect_errors import explain, login_refused, missing_credentials
+from ispflow.plugins.connections.connect_errors import (
+    ConnectFailed,
+    explain,
+    login_refused,
+    missing_credentials,
+)
 
 CONNECTION_NAME = "routeros_api"
-DEFAULT_PORT, TLS_PORT = 8728, 8729
+PLAIN_PORT, TLS_PORT = 8728, 8729
 DEFAULT_TIMEOUT_S = 10.0
 BATCH = 500  # sentences in flight at once; keeps both sides' buffers small
 DEFAULT_ENCODING = "cp1252"
@@ -218,13 +228,92 @@ def _typed(value: str) -> Any:
     return value
 
 
+def uses_tls(extras: Mapping[str, Any] | None) -> bool:
+    """Does the session run over TLS? Yes unless the host's extras say `tls: false`.
+
+    Only a YAML boolean counts: `tls: "no"` (a string) would otherwise read as true, or a
+    typo as false, and the password's safety should not hang on either."""
+    value = (extras or {}).get("tls", True)
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"{CONNECTION_NAME} extras: tls is true or false (a YAML boolean), not {value!r}"
+        )
+    return value
+
+
 def default_port(extras: Mapping[str, Any] | None) -> int:
     """The API port when the inventory gives none: api-ssl's with TLS, plain api's without."""
-    return TLS_PORT if (extras or {}).get("tls", False) else DEFAULT_PORT
+    return TLS_PORT if uses_tls(extras) else PLAIN_PORT
+
+
+def tls_wrapper(
+    hostname: str | None, extras: Mapping[str, Any] | None
+) -> Callable[[socket.socket], ssl.SSLSocket] | None:
+    """What wraps the API socket in TLS (librouteros's and napalm-ros's `ssl_wrapper`), or
+    None when the host says `tls: false`. The router's certificate is verified, against
+    `ca_file` if given, unless `tls_verify: false`."""
+    extras = extras or {}
+    if not uses_tls(extras):
+        return None
+    ca_file = extras.get("ca_file")
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except ssl.SSLError as exc:
+        raise ValueError(
+            f"{CONNECTION_NAME} extras: ca_file {ca_file} holds no usable certificate "
+            f"({exc.reason or exc})"
+        ) from None
+    except OSError as exc:
+        raise ValueError(
+            f"{CONNECTION_NAME} extras: ca_file {ca_file}: {exc.strerror or exc}"
+        ) from None
+    if not extras.get("tls_verify", True):
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+
+    def wrap(sock: socket.socket) -> ssl.SSLSocket:
+        try:
+            return context.wrap_socket(sock, server_hostname=hostname)
+        except TimeoutError as exc:
+            raise HandshakeUnanswered(sock.gettimeout()) from exc
+
+    return wrap
+
+
+class HandshakeUnanswered(TimeoutError):
+    """The TCP connection was made but the TLS handshake got no answer: what a port that
+    serves only the plain API does (it waits for a login sentence)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__(f"no answer to the TLS handshake in {seconds or 0:g} s")
+        self.seconds = seconds
+
+
+def tls_failure(exc: BaseException) -> str | None:
+    """Why the TLS handshake failed, as the operator can act on it; None if it was no TLS
+    error. A router that serves only the plain API answers a handshake with nothing useful,
+    so that is the first thing to check."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"the router's TLS certificate is not trusted ({exc.verify_message}); name the CA "
+            f"that signed it as `ca_file` in the host's {CONNECTION_NAME} extras"
+        )
+    if isinstance(exc, ssl.SSLError | HandshakeUnanswered):
+        reason = exc.reason if isinstance(exc, ssl.SSLError) else str(exc)
+        return (
+            f"TLS handshake failed ({reason or exc}); is the router's api-ssl service on at "
+            "that port (`/ip service print`)? The plain api port (8728) does not answer it"
+        )
+    return None
 
 
 class RouterOsApi:
     """Nornir connection plugin (entry point name `routeros_api`)."""
+
+    @staticmethod
+    def sends_password_in_clear(extras: Mapping[str, Any]) -> bool:
+        """Would a login with these extras send the password unencrypted (`tls: false`)?"""
+        return not uses_tls(extras)
 
     def open(
         self,
@@ -237,19 +326,12 @@ class RouterOsApi:
         configuration: Config | None = None,
     ) -> None:
         extras = dict(extras or {})
-        tls = bool(extras.get("tls", False))
         encoding = str(extras.get("encoding") or DEFAULT_ENCODING)
         try:
             "".encode(encoding)
         except LookupError:
-            raise ValueError(f"routeros_api extras: unknown encoding {encoding!r}") from None
-        wrapper = None
-        if tls:
-            context = ssl.create_default_context(cafile=extras.get("ca_file"))
-            if not extras.get("tls_verify", True):
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            wrapper = lambda sock: context.wrap_socket(sock, server_hostname=hostname)  # noqa: E731
+            raise ValueError(f"{CONNECTION_NAME} extras: unknown encoding {encoding!r}") from None
+        wrapper = tls_wrapper(hostname, extras)
         api_port = int(port or default_port(extras))
         timeout = float(extras.get("timeout", DEFAULT_TIMEOUT_S))
         unusable = missing_credentials(
@@ -270,6 +352,9 @@ class RouterOsApi:
         except TrapError as exc:  # the one trap a login can get: wrong user or password
             raise login_refused(hostname, api_port, username, str(exc)) from exc
         except OSError as exc:
+            problem = tls_failure(exc)
+            if problem is not None:
+                raise ConnectFailed(f"{hostname}:{api_port}: {problem}") from exc
             raise explain(exc, hostname, api_port, username, timeout) or exc from exc
         self.connection = ApiSession(api, encoding)
 

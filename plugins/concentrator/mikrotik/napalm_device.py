@@ -3,8 +3,8 @@
 The NAPALM session is nornir-napalm's `napalm` connection, opened with the same address,
 port, login and TLS settings the host's `routeros_api` connection uses (see
 connection.py beside this module), so a concentrator is described once in the inventory.
-TLS there (`extras.tls`, `tls_verify`, `ca_file`) becomes napalm-ros's `ssl_wrapper`. The
-session is closed again after each read unless it was already open.
+TLS there (on unless `extras.tls` is false; `tls_verify`, `ca_file`) becomes napalm-ros's
+`ssl_wrapper`. The session is closed again after each read unless it was already open.
 
 `mask_config` hides what a RouterOS export may still carry after RouterOS's own hiding of
 sensitive values: passwords, secrets, keys and passphrases, and SNMP community names.
@@ -13,8 +13,7 @@ sensitive values: passwords, secrets, keys and passphrases, and SNMP community n
 from __future__ import annotations
 
 import re
-import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,7 +22,13 @@ from nornir.core.task import Task
 
 from ispflow.core.errors import ReportedError
 from ispflow.plugins.concentrator.mikrotik.connection import CONNECTION_NAME as API_CONNECTION
-from ispflow.plugins.concentrator.mikrotik.connection import DEFAULT_TIMEOUT_S, default_port
+from ispflow.plugins.concentrator.mikrotik.connection import (
+    DEFAULT_TIMEOUT_S,
+    default_port,
+    tls_failure,
+    tls_wrapper,
+)
+from ispflow.plugins.connections import clear_text
 
 NAPALM_CONNECTION = "napalm"  # nornir-napalm's connection plugin
 NAPALM_DRIVER = "ros"  # napalm-ros
@@ -49,11 +54,11 @@ def napalm_parameters(host: Host) -> dict[str, Any]:
     settings: hostname, login, port, and napalm-ros's optional args (port, ssl_wrapper)."""
     params = host.get_connection_parameters(API_CONNECTION)
     extras = dict(params.extras or {})
-    tls = bool(extras.get("tls", False))
     port = int(params.port or default_port(extras))
     optional: dict[str, Any] = {"port": port}
-    if tls:
-        optional["ssl_wrapper"] = _tls_wrapper(params.hostname, extras)
+    wrapper = tls_wrapper(params.hostname, extras)
+    if wrapper is not None:
+        optional["ssl_wrapper"] = wrapper
     return {
         "hostname": params.hostname,
         "username": params.username,
@@ -67,20 +72,14 @@ def napalm_parameters(host: Host) -> dict[str, Any]:
     }
 
 
-def _tls_wrapper(hostname: str | None, extras: dict[str, Any]) -> Callable[[Any], Any]:
-    context = ssl.create_default_context(cafile=extras.get("ca_file"))
-    if not extras.get("tls_verify", True):
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return lambda sock: context.wrap_socket(sock, server_hostname=hostname)
-
-
 def open_napalm(task: Task) -> Any:
     """The host's NAPALM `ros` driver, logged in (the open one if there is one)."""
     host = task.host
     if NAPALM_CONNECTION in host.connections:
         return host.connections[NAPALM_CONNECTION].connection
     params = napalm_parameters(host)
+    if "ssl_wrapper" not in params["extras"]["optional_args"]:
+        clear_text.note(host.name)
     try:
         plugin = host.open_connection(
             NAPALM_CONNECTION,
@@ -120,6 +119,8 @@ def _connect_error(host: Host, params: dict[str, Any], exc: BaseException) -> Ex
     if isinstance(cause, TrapError | MultiTrapError | FatalError):
         status = "login refused"
         reason = f"user {params['username']!r}: {cause}"
+    elif (problem := tls_failure(cause)) is not None:
+        status, reason = "connection failed", problem
     elif isinstance(cause, TimeoutError):
         status, reason = "unreachable", f"no answer in {params['extras']['timeout']:g} s"
     elif isinstance(cause, OSError):
