@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ispflow.engine import run_context
+from ispflow.store import run_context
 
 log = logging.getLogger(__name__)
 
