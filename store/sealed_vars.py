@@ -2,7 +2,7 @@
 
 Workers of a run on other machines need its secret vars (a password a step sends), and the
 broker carrying their messages is no place for them. The run's row keeps them as Fernet
-ciphertext under the store's secret key (`contract_secrets.secret_key`: every machine of the
+ciphertext under the store's secret key (`store.secret_key`: every machine of the
 run needs the same key), of a JSON object that names the run: ciphertext copied into another
 run's row does not open there.
 """
