@@ -50,6 +50,9 @@ _SERIAL_ONLY = re.compile(rf"^{_SERIAL}$")
 _PROMPT = re.compile(r"^\s*\w+(?:\\[\w\\]+)?[>#]")
 _SUCCESS = re.compile(r"^\s*Command executes success\.?\s*$", re.IGNORECASE)
 _PAGER = re.compile(r"-{2}\s*Press any key to continue(?:\s+Ctrl\+c to stop)?\s*-{2}", re.I)
+# What a pager stop leaves once answered: backspaces over it, blanks, backspaces; read through
+# netmiko the backspaces are gone and the blanks stay in front of the next line.
+_PAGER_ERASE = re.compile(r"\x08+ *\x08+")
 _REFUSAL = re.compile(
     r"^\s*(\[\s*ERR\s*-?\d+\s*\].*|Command executes failed\.?.*|%?\s*Unknown command.*)$",
     re.IGNORECASE,
@@ -163,7 +166,7 @@ class FiberhomeParsers(VendorParsers):
         """The answer's own lines: no prompt, echo, pager stop or closing success line."""
         return [
             line
-            for line in clean_lines(_PAGER.sub("", output), command)
+            for line in clean_lines(_PAGER.sub("", _PAGER_ERASE.sub("", output)), command)
             if not _PROMPT.match(line) and not _SUCCESS.match(line)
         ]
 
@@ -353,7 +356,8 @@ class FiberhomeParsers(VendorParsers):
         ]
 
     def running_config(self, command: str, output: str) -> list[Record]:
-        lines = self.lines(command, output)
+        # Configuration lines are flat (`set …`): blanks in front are a pager stop's.
+        lines = [line.lstrip() for line in self.lines(command, output)]
         if not any(_CONFIG_LINE.match(line) for line in lines):
             said = "; ".join(line.strip() for line in lines if line.strip())[:200]
             raise DeviceError(said or "no configuration in the answer", command)
