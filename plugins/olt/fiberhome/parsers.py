@@ -138,7 +138,6 @@ class FiberhomeParsers(VendorParsers):
     vendor = "fiberhome"
     commands = (
         (rf"show discovery {_AT}", "discovery"),
-        (r"show unauthlist", "discovery"),
         (rf"show authorization {_AT}", "authorization"),
         (rf"show whitelist phy_addr(?: address {_SERIAL})?", "whitelist"),
         (rf"show optic_module {_ONE_ONU}", "optic_module"),
@@ -153,7 +152,7 @@ class FiberhomeParsers(VendorParsers):
     )
     keywords = (
         "show", "discovery", "authorization", "whitelist", "phy_addr", "address", "optic_module",
-        "onu_config", "version", "running-config", "slot", "onu", "unauthlist",
+        "onu_config", "version", "running-config", "slot", "onu",
     )  # fmt: skip
     table_headers = {
         "discovery": _UNAUTH_TITLE.pattern,
