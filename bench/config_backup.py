@@ -40,7 +40,7 @@ from netmiko import ConnectHandler  # noqa: E402
 from nornir.core.task import Task  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
-from bench.olt_audit import NAIVE_PLATFORM, free_base_port, ispflow, must  # noqa: E402
+from bench.olt_audit import NAIVE_PLATFORM, NAIVE_VENDORS, free_base_port, ispflow, must  # noqa: E402
 
 
 def lab_facts(root: Path) -> tuple[dict[str, Any], str]:
@@ -157,6 +157,7 @@ def main() -> None:
         must(
             ispflow(
                 "lab", "up", "--olts", str(args.olts), "--pons", str(args.pons),
+                "--vendors", NAIVE_VENDORS,
                 "--onus", str(args.onus), "--concentrators", str(args.concentrators),
                 "--latency-ms", str(args.latency_ms), "--login-ms", str(args.login_ms),
                 "--port", str(free_base_port(args.olts + args.concentrators)), "--db", db,

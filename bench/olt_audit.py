@@ -71,6 +71,9 @@ from ispflow.plugins.olt.drivers import driver_class  # noqa: E402
 # Commands the olt_cli connection sends after login, before the task's own (see olt_cli.py).
 SESSION_SETUP = {"huawei": 4, "zte": 1}
 NAIVE_PLATFORM = {"huawei": "huawei_olt", "zte": "zte_zxros"}
+# The lab's vendors here: the naive baseline drives netmiko's own classes, which only these
+# vendors have.
+NAIVE_VENDORS = ",".join(NAIVE_PLATFORM)
 
 
 def free_base_port(count: int) -> int:
@@ -229,6 +232,7 @@ def main() -> None:
         must(
             ispflow(
                 "lab", "up", "--olts", str(args.olts), "--pons", str(args.pons),
+                "--vendors", NAIVE_VENDORS,
                 "--onus", str(args.onus), "--autofind", "0", "--concentrators", "0",
                 "--latency-ms", str(args.latency_ms), "--login-ms", str(args.login_ms),
                 "--port", str(free_base_port(args.olts)), "--db", db,

@@ -59,15 +59,6 @@ class OnuModel:
 
 
 FOREIGN_ONU_MODELS: tuple[OnuModel, ...] = (
-    OnuModel(
-        "FHTT",
-        "FIBERHOME",
-        "AN5506-01-A",
-        "WKE2.094.277A01",
-        "RP2618",
-        "AN5506-01-A",
-        ("E0:67:B3",),
-    ),
     OnuModel("ITBS", "INTELBRAS", "110Gi", "V1.0", "V1.2.6", "110G", ("24:FD:0D",)),
     OnuModel("PRKS", "PARKS", "Fiberlink 101", "V2.0", "V1.0.8", "PRKS-101", ("E4:BE:ED",)),
     OnuModel("TPLG", "TP-LINK", "XZ000-G3", "V1.0", "1.1.0", "XZ000-G3", ("98:DA:C4",)),

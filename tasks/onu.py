@@ -464,6 +464,21 @@ def _add_down_causes(session: CliSession, dark: dict[PonPort, dict[int, dict[str
                 reading["down_class"] = record["down_class"]
 
 
+def _read_follow_up(
+    session: CliSession, per_pon: dict[PonPort, list[dict[str, Any]]], host: str
+) -> None:
+    """The per-ONU reads a driver asks for after the PONs' answers (OLTs with no per-PON
+    optical table); an ONU gone offline in between is refused, and read as offline."""
+    driver = session.driver
+    steps = [step for pon, got in per_pon.items() for step in driver.optical_follow_up(pon, got)]
+    if not steps:
+        return
+    answers = session.read([step.line for step in steps], tolerate=driver.onu_offline)
+    for step, (line, output) in zip(steps, answers, strict=True):
+        if step.pon is not None and not driver.refused(output, line):
+            per_pon[step.pon].extend(driver.parse(line, output, host))
+
+
 @task("onu.optical", view=READINGS_VIEW)
 def optical(
     task: Task,
@@ -508,6 +523,8 @@ def optical(
             refused_offline = True
         elif step.pon is not None:
             per_pon.setdefault(step.pon, []).extend(driver.parse(line, output, task.host.name))
+    if onu_id is None:
+        _read_follow_up(session, per_pon, task.host.name)
     readings = []
     dark: dict[PonPort, dict[int, dict[str, Any]]] = {}
     for pon, records in per_pon.items():

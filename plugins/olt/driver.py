@@ -262,6 +262,11 @@ class OltDriver:
             for line in self.render(template, **self.port_context(port))
         ]
 
+    def optical_follow_up(self, port: PonPort, records: list[dict[str, Any]]) -> list[CliStep]:
+        """Reads that follow a PON's `optical_ports()` answers (their records given): none
+        where a table gives the whole PON, one per ONU where the OLT reads ONUs one by one."""
+        return []
+
     def readings(self, port: PonPort, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One reading per ONU of a PON from the records of its `optical_ports()` answers.
 

@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, text
 from tests.conftest import Cli, worker_ports
 
 OLTS = 4  # MA5800-X7, C320, MA5608T, C600: both vendors, both ZTE namings
+# The vendors of the usual lab (a test names others with its own `--vendors`, given later).
+DEFAULT_VENDORS = "huawei,zte"
 
 
 def free_base_port(count: int) -> int:
@@ -175,7 +177,7 @@ def start_lab(tmp_path: Path, *options: str) -> Iterator[RunningLab]:
     base = free_base_port(OLTS + 8)  # the OLTs, then the concentrators (up to 8)
     up_args = (
         "lab", "up", "--olts", str(OLTS), "--pons", "2", "--onus", "4", "--autofind", "3",
-        "--port", str(base), "--seed", "11", *options,
+        "--port", str(base), "--seed", "11", "--vendors", DEFAULT_VENDORS, *options,
     )  # fmt: skip
     proc = cli(*up_args)
     assert proc.returncode == 0, proc.stdout + proc.stderr

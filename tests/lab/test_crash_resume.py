@@ -42,9 +42,9 @@ def crash_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     yield from start_lab(
         root,
         "--olts",
-        "2",
+        "3",
         "--vendors",
-        "huawei,zte",
+        "huawei,zte,fiberhome",
         "--onus",
         "8",
         "--autofind",
@@ -146,8 +146,8 @@ def orders_closed(lab: RunningLab, contract: str) -> int:
 
 
 # Crash points per vendor: one per authorize line after the first (Huawei's 6 lines; ZTE's
-# 14 lines, whose second `exit` cannot be told from its first).
-POINTS = {"huawei": 5, "zte": 12}
+# 14 lines, whose second `exit` cannot be told from its first; FiberHome's 5).
+POINTS = {"huawei": 5, "zte": 12, "fiberhome": 4}
 
 
 @pytest.mark.slow
@@ -180,6 +180,7 @@ def test_authorize_killed_after_each_command_is_whole_after_resume(
 
 
 @pytest.mark.slow
+# FiberHome removes an ONU with one line: there is no point between two of its commands.
 @pytest.mark.parametrize("vendor", ["huawei", "zte"])
 def test_deauthorize_killed_after_each_command_is_whole_after_resume(
     crash_lab: RunningLab, vendor: str, tmp_path: Path
@@ -314,11 +315,13 @@ NEW_ONU_POINTS = {
     "huawei": ("ont add", "quit", "service-port vlan"),
     "zte": (" type ", "interface gpon-onu_", "tcont 1", "service-port", "pon-onu-mng",
             "service internet"),
+    # `show whitelist phy_addr address SN` has the serial too: the add's `action add`.
+    "fiberhome": ("action add", "set onu_desc", "service number", "vlan_mode", "apply onu"),
 }  # fmt: skip
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("vendor", ["huawei", "zte"])
+@pytest.mark.parametrize("vendor", ["huawei", "zte", "fiberhome"])
 def test_replace_killed_after_each_command_is_whole_after_resume(
     crash_lab: RunningLab, vendor: str
 ) -> None:

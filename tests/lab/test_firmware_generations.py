@@ -2,7 +2,8 @@
 against the lab's own truth: no ONU missing, no offline ONU lost, every count right.
 
 One lab holds every generation: MA5800-X7 r019 (offline ONTs left out of optical tables),
-MA5608T and MA5683T r018, C320 v2, C300 v1 and C600 titan.
+MA5608T and MA5683T r018, C320 v2, C300 v1, C600 titan, and the AN5516's two dialects
+(AN5516-06 `pon`, AN5516-06B `link`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ GENERATIONS = {
     "C600": "titan",
     "MA5683T": "r018",
     "C300": "v1",
+    "AN5516-06": "pon",
+    "AN5516-06B": "link",
 }
 
 
@@ -30,8 +33,9 @@ GENERATIONS = {
 def mixed_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     root = tmp_path_factory.mktemp("generations")
     yield from start_lab(
-        root, "--olts", "6", "--onus", "16", "--firmware", "C300=v1", "--concentrators", "0"
-    )
+        root, "--olts", "8", "--onus", "16", "--firmware", "C300=v1", "--concentrators", "0",
+        "--vendors", "huawei,zte,fiberhome",
+    )  # fmt: skip
 
 
 def olt_names(lab: RunningLab) -> dict[str, str]:

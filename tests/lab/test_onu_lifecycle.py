@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,11 +14,18 @@ from tests.lab.conftest import (
     RunningLab,
     onu_row,
     pending_contract,
+    start_lab,
     step_results,
     waiting_serials,
 )
 
-MODELS = ["MA5800-X7", "C320", "C600", "MA5608T"]
+MODELS = ["MA5800-X7", "C320", "C600", "MA5608T", "AN5516-06", "AN5516-06B"]
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[RunningLab]:
+    """The usual lab with the FiberHome OLTs too: both AN5516 firmware dialects."""
+    yield from start_lab(tmp_path, "--olts", "6", "--vendors", "huawei,zte,fiberhome")
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -17,8 +17,8 @@ def test_a_command_without_a_parser_is_named() -> None:
 
 
 def test_unknown_vendor() -> None:
-    with pytest.raises(ValueError, match="fiberhome"):
-        parsers_for("fiberhome")
+    with pytest.raises(ValueError, match="nokia"):
+        parsers_for("nokia")
 
 
 def test_describe_lines_have_no_records() -> None:

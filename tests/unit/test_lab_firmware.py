@@ -18,6 +18,7 @@ from ispflow.cli.lab import lab_app
 from ispflow.lab.behaviour import Behaviour
 from ispflow.lab.catalog import olt_models
 from ispflow.lab.control import LabStatus, server_command
+from ispflow.lab.fiberhome import render as fiberhome_render
 from ispflow.lab.fleet import (
     FleetError,
     FleetSpec,
@@ -36,8 +37,14 @@ from ispflow.lab.statefiles import StatePaths, write_inventory
 from ispflow.lab.terminal import Terminal
 from ispflow.lab.zte import render as zte_render
 
-RENDERERS = {"huawei": huawei_render.FIRMWARE, "zte": zte_render.FIRMWARE}
-SMALL = FleetSpec(pons=1, onus=4, autofind=0, base_port=0, concentrators=0)
+RENDERERS = {
+    "huawei": huawei_render.FIRMWARE,
+    "zte": zte_render.FIRMWARE,
+    "fiberhome": fiberhome_render.FIRMWARE,
+}
+# The fleets below are of the two vendors whose generations they name.
+TWO_VENDORS = ("huawei", "zte")
+SMALL = FleetSpec(pons=1, onus=4, autofind=0, base_port=0, concentrators=0, vendors=TWO_VENDORS)
 
 
 class _Keys:
@@ -99,11 +106,11 @@ def test_every_model_has_generations_the_vendor_can_render() -> None:
 
 
 def test_mixed_gives_each_model_its_generations_in_turn() -> None:
-    default = FleetSpec()
+    default = FleetSpec(vendors=TWO_VENDORS)
     assert default.firmware == "mixed"
     assert plan_models(default) == ["MA5800-X7", "C320", "MA5608T", "C600"]
     assert assign_firmware("mixed", plan_models(default)) == ["r019", "v2", "r018", "titan"]
-    eight = plan_models(FleetSpec(olts=8))
+    eight = plan_models(FleetSpec(olts=8, vendors=TWO_VENDORS))
     assert eight[7] == "C320"
     assert assign_firmware("mixed", eight)[7] == "v1"  # the second C320 runs the other one
 

@@ -240,8 +240,8 @@ def test_mapping_details(monkeypatch: pytest.MonkeyPatch) -> None:
             "NetBox device olt-poa-01 has platform 'nokia-isam', which netbox.platforms",
         ),
         (
-            {"platform": None, "device_type": {"manufacturer": {"slug": "fiberhome"}}},
-            "has no platform (manufacturer 'fiberhome')",
+            {"platform": None, "device_type": {"manufacturer": {"slug": "nokia"}}},
+            "has no platform (manufacturer 'nokia')",
         ),
         ({"custom_fields": {"mgmt_port": 70000}}, "custom field mgmt_port = 70000 is not a port"),
     ],

@@ -1,0 +1,149 @@
+"""FiberHome AN5516 over SSH to the lab, in both firmware dialects: the session's set-up,
+serials in the OLT's case, refusals, paging, facts, configuration and ONU services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from nornir.core import Nornir
+
+from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_class
+from ispflow.plugins.olt.session import CliSession, DeviceRefused
+from ispflow.tasks.olt_facts import config, facts, read_olt_config
+from ispflow.tasks.onu import authorize
+from ispflow.tasks.onu_describe import describe
+from tests.lab.conftest import RunningLab, start_lab
+
+# AN5516-06 runs the newer firmware (`cd onu`, `slot S pon P`), AN5516-06B the older
+# (`cd gpononu`, `slot S link L`).
+DIALECTS = {"AN5516-06": "pon", "AN5516-06B": "link"}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    yield from start_lab(
+        tmp_path_factory.mktemp("fiberhome"), "--vendors", "fiberhome", "--olts", "2",
+        "--concentrators", "0",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def nr(lab: RunningLab) -> Iterator[Nornir]:
+    nornir = lab.nornir()
+    yield nornir
+    nornir.close_connections()
+
+
+class Opened:
+    def __init__(self, lab: RunningLab, model: str) -> None:
+        self.olt = lab.olt_of_model(model)
+        self.plugin = OltCli()
+        self.plugin.open("127.0.0.1", "lab", lab.password(), self.olt["port"], self.olt["platform"])
+        self.driver = driver_class("fiberhome")(model=model)
+        self.session = CliSession(self.plugin.connection, self.driver, read_timeout=20)
+
+
+@pytest.fixture(params=list(DIALECTS))
+def opened(lab: RunningLab, request: pytest.FixtureRequest) -> Iterator[Opened]:
+    got = Opened(lab, request.param)
+    yield got
+    got.plugin.close()
+
+
+def _one(nr: Nornir, name: str, task: Any, **kwargs: Any) -> Any:
+    result = nr.filter(name=name).run(task=task, **kwargs)
+    assert not result.failed, result[name].exception
+    return result[name][0].result
+
+
+def test_the_session_enables_and_finds_the_olts_dialect(opened: Opened) -> None:
+    connection = opened.plugin.connection
+    assert connection.base_prompt == "Admin"
+    assert connection.dialect == DIALECTS[opened.olt["model"]]
+
+
+def test_an_upper_cased_serial_is_refused_by_the_olt_and_the_driver_never_sends_one(
+    lab: RunningLab, opened: Opened
+) -> None:
+    waiting = lab.onus(olt=opened.olt["name"], autofind=True, condition="good")[0]
+    pon = PonPort.parse(waiting["port"])
+    word = DIALECTS[opened.olt["model"]]
+    raw = (
+        f"set whitelist phy_addr address {waiting['serial'].upper()} password null action add "
+        f"slot {pon.b} {word} {pon.c} onu 120 type HG6145E"
+    )
+    with pytest.raises(DeviceRefused, match=r"\[ERR -598\] physical address is error!"):
+        opened.session.run([raw])
+    sent = opened.driver.onu_by_serial(waiting["serial"].upper())
+    shown = waiting["serial"][:4] + waiting["serial"][4:].lower()
+    assert sent == [f"show whitelist phy_addr address {shown}"]
+    assert opened.driver.parse(*opened.session.read(sent)[-1]) == []  # not authorized yet
+
+
+def test_a_pon_read_with_paging_on_is_whole(lab: RunningLab, opened: Opened) -> None:
+    pon = PonPort.parse(opened.olt["pons"][0]["port"])
+    opened.session.run(["terminal length 3"])  # the OLT now stops every 3 lines
+    [(command, output)] = opened.session.read(opened.driver.list_onus(pon))
+    listed = opened.driver.parse(command, output)
+    known = {
+        (onu["onu_id"], onu["serial"])
+        for onu in lab.onus(olt=opened.olt["name"], state="authorized")
+        if onu["port"] == str(pon)
+    }
+    assert {(r["onu_id"], r["serial"]) for r in listed} == known
+
+
+def test_offline_onus_cost_no_optical_read_and_are_read_as_offline(opened: Opened) -> None:
+    found = []
+    for row in opened.olt["pons"]:
+        pon = PonPort.parse(row["port"])
+        records = opened.driver.parse(*opened.session.read(opened.driver.list_onus(pon))[-1])
+        follow = opened.driver.optical_follow_up(pon, records)
+        online = [r for r in records if r["run_state"] == "online"]
+        assert len(follow) == len(online)
+        found += [(pon, r) for r in records if r["run_state"] == "offline"]
+    assert found, "the lab put no offline ONU on this OLT"
+    pon, dark = found[0]
+    with pytest.raises(DeviceRefused, match="ERR -553"):
+        opened.session.run(opened.driver.optical_onu(pon, dark["onu_id"]))
+
+
+@pytest.mark.parametrize("model", list(DIALECTS))
+def test_facts_name_the_model_and_the_software(lab: RunningLab, nr: Nornir, model: str) -> None:
+    olt = lab.olt_of_model(model)
+    found = _one(nr, olt["name"], facts)
+    assert (found["vendor"], found["model"]) == ("fiberhome", model)
+    assert found["os_version"].startswith("RP") and found["uptime"]
+
+
+@pytest.mark.parametrize("model", list(DIALECTS))
+def test_authorize_and_describe_show_up_in_the_masked_configuration(
+    lab: RunningLab, nr: Nornir, model: str
+) -> None:
+    name = lab.olt_of_model(model)["name"]
+    before = nr.filter(name=name).run(task=read_olt_config)[name][0].result
+    assert before == nr.filter(name=name).run(task=read_olt_config)[name][0].result
+    waiting = lab.onus(olt=name, autofind=True, condition="good")[-1]
+    added = _one(
+        nr, name, authorize, port=waiting["port"], vlan=waiting["vlan"],
+        serial=waiting["serial"].upper(), onu_type=waiting["onu_type"], description="NEW INSTALL",
+    )  # fmt: skip
+    shown = waiting["serial"][:4] + waiting["serial"][4:].lower()
+    after = nr.filter(name=name).run(task=read_olt_config)[name][0].result
+    assert shown not in before and shown in after and "NEW_INSTALL" in after
+    _one(nr, name, describe, port=waiting["port"], onu_id=added["onu_id"], description="MOVED_CTO")
+    described = nr.filter(name=name).run(task=read_olt_config)[name][0].result
+    changed = [line for line in described.splitlines() if line not in set(after.splitlines())]
+    assert changed and all("MOVED_CTO" in line for line in changed)
+    masked = _one(nr, name, config)
+    assert masked["masked"] is True
+    secret_lines = [
+        line for line in described.splitlines() if "add user" in line or "community" in line
+    ]
+    assert secret_lines
+    assert not set(secret_lines) & set(masked["config"].splitlines())
+    assert len(masked["config"].splitlines()) == len(described.splitlines())
