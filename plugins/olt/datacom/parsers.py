@@ -47,7 +47,11 @@ _CARET = re.compile(r"^\s*-*\^\s*$")
 _DISCOVERED_HEADER = re.compile(r"^\s*Chassis\s*/\s*Slot\s*/\s*Port\s+Serial Number\s*$", re.I)
 _DISCOVERED_ROW = re.compile(rf"^\s*({_PON})\s+([A-Za-z0-9]{{4}}[0-9A-Fa-f]{{8}})\s*$")
 
-_LIST_HEADER = re.compile(r"^\s*Itf\s+ONU ID\s+Serial Number\s+Oper State\b", re.IGNORECASE)
+_LIST_HEADER = re.compile(
+    r"^\s*Itf\s+ONU ID\s+Serial Number\s+Oper State\s+Software Download State\s+Name\s*$", re.I
+)
+# Any header of the table: one with other columns is another layout, never read as this one.
+_ANY_LIST_HEADER = re.compile(r"^\s*Itf\s+ONU ID\b", re.IGNORECASE)
 _LIST_ROW = re.compile(rf"^\s*({_PON})\s+(\d+)\s+(\S+)\s+(Up|Down)\s+(\S+)(?:\s+(.*?))?\s*$", re.I)
 
 _CURLY_OPEN = re.compile(r"^\s*([\w-]+)(?:\s+(\S+))?\s*\{\s*$")
@@ -118,6 +122,9 @@ class DatacomParsers(VendorParsers):
         lines = clean_lines(output, command)
         if any(_CURLY_OPEN.match(line) for line in lines):
             return self._curly(command, lines)
+        for line in lines:
+            if _ANY_LIST_HEADER.match(line) and not _LIST_HEADER.match(line):
+                raise UnreadableOutput(self.vendor, command, line, "a header with columns not known")
         rows, stray = table_rows(lines, _LIST_ROW, _LIST_HEADER)
         if not any(_LIST_HEADER.search(line) for line in lines):
             # `| include SERIAL` keeps the rows and drops the header: every line must be one.
