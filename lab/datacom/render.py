@@ -13,6 +13,9 @@ from ispflow.lab.model import AutofindEntry, LabOlt, OnuReading, OnuView
 from ispflow.lab.timefmt import stamp
 
 NO_ENTRIES = "% No entries found."
+# The DmOS generations the lab serves, by name, with what each prints differently: one so far
+# (DmOS 9.x, whose layouts are this module's).
+FIRMWARE: dict[str, str] = {"v9": "DmOS 9.x"}
 
 
 def discovered(entries: list[AutofindEntry]) -> list[str]:

@@ -18,6 +18,7 @@ from ispflow.cli.lab import lab_app
 from ispflow.lab.behaviour import Behaviour
 from ispflow.lab.catalog import olt_models
 from ispflow.lab.control import LabStatus, server_command
+from ispflow.lab.datacom import render as datacom_render
 from ispflow.lab.fleet import (
     FleetError,
     FleetSpec,
@@ -36,7 +37,11 @@ from ispflow.lab.statefiles import StatePaths, write_inventory
 from ispflow.lab.terminal import Terminal
 from ispflow.lab.zte import render as zte_render
 
-RENDERERS = {"huawei": huawei_render.FIRMWARE, "zte": zte_render.FIRMWARE}
+RENDERERS = {
+    "huawei": huawei_render.FIRMWARE,
+    "zte": zte_render.FIRMWARE,
+    "datacom": datacom_render.FIRMWARE,
+}
 SMALL = FleetSpec(pons=1, onus=4, autofind=0, base_port=0, concentrators=0)
 
 
