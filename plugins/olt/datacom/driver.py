@@ -24,6 +24,8 @@ NEUTRAL_PROFILE_DEFAULTS = ("", "1")
 SERVICE_PORT_BASE = 2048
 PONS_PER_SLOT = 16
 ONUS_PER_PON = 128
+# What a dry run shows for the service port of an ONU whose id is chosen at run time.
+SERVICE_PORT_MARKER = "<service-port of the ONU>"
 
 
 def service_port_index(port: PonPort, onu_id: int) -> int:
@@ -73,7 +75,7 @@ class DatacomDriver(OltDriver):
         context["service_port"] = (
             service_port_index(request.port, request.onu_id)
             if isinstance(request.onu_id, int)
-            else f"<service port of {request.onu_id}>"
+            else SERVICE_PORT_MARKER
         )
         return context
 
@@ -85,7 +87,7 @@ class DatacomDriver(OltDriver):
     def _onu_or_marker(self, port: PonPort, onu_id: int | str) -> dict[str, Any]:
         if isinstance(onu_id, int):
             return self.onu_context(port, onu_id)
-        return {"onu_id": onu_id, "service_port": f"<service port of {onu_id}>"}
+        return {"onu_id": onu_id, "service_port": SERVICE_PORT_MARKER}
 
     def authorize_missing(
         self, vlan: int, records: list[dict[str, Any]]

@@ -124,7 +124,9 @@ class DatacomParsers(VendorParsers):
             return self._curly(command, lines)
         for line in lines:
             if _ANY_LIST_HEADER.match(line) and not _LIST_HEADER.match(line):
-                raise UnreadableOutput(self.vendor, command, line, "a header with columns not known")
+                raise UnreadableOutput(
+                    self.vendor, command, line, "a header with columns not known"
+                )
         rows, stray = table_rows(lines, _LIST_ROW, _LIST_HEADER)
         if not any(_LIST_HEADER.search(line) for line in lines):
             # `| include SERIAL` keeps the rows and drops the header: every line must be one.
