@@ -218,6 +218,8 @@ class DmosCli(Shell):
             self._leave()
             return []
         if verb in ("top", "end"):
+            # DmOS asks whether to commit a candidate left uncommitted at `end`; the lab
+            # throws it away, as the answer `no` does.
             w.done()
             if verb == "end":
                 self._leave()
