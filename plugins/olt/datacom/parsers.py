@@ -274,9 +274,10 @@ class DatacomParsers(VendorParsers):
         return records
 
     def service_ports(self, command: str, output: str) -> list[Record]:
-        """One record per `service-port N` block that serves a GPON ONU."""
+        """One record per `service-port N` block that serves a GPON ONU; a line of a block
+        in another form is an error, never a service port left out."""
         lines = clean_lines(output, command)
-        records: list[Record] = []
+        records: list[Record] = Nothing()
         index: int | None = None
         for line in lines:
             block = _CONFIG_SP.match(line)
@@ -284,6 +285,7 @@ class DatacomParsers(VendorParsers):
                 index = int(block[1])
                 continue
             target = _CONFIG_SP_TARGET.match(line)
+            described = _CONFIG_SP_DESCRIPTION.match(line)
             if target and index is not None:
                 records.append(
                     {
@@ -296,12 +298,12 @@ class DatacomParsers(VendorParsers):
                         "service_description": target[6],
                     }
                 )
-                continue
-            described = _CONFIG_SP_DESCRIPTION.match(line)
-            if described and records and records[-1]["index"] == index:
+            elif described and records and records[-1]["index"] == index:
                 records[-1]["service_description"] = described[1]
-        if not records and any(_CONFIG_SP.match(line) for line in lines):
-            return Nothing()  # service ports of other kinds (not a GPON ONU's)
+            elif line.strip() != "!" and not is_layout(line):
+                raise UnreadableOutput(self.vendor, command, line, "not a service-port line")
+        if not records and index is None:
+            return []  # no service-port block: the generic check names what came instead
         return records
 
     def no_records(self, command: str, output: str) -> list[Record]:
