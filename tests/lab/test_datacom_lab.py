@@ -21,12 +21,15 @@ from tests.lab.conftest import (
 )
 
 MODEL = "DM4610"
+MODELS = ["DM4610", "DM4612"]
 
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     yield from start_lab(
         tmp_path_factory.mktemp("datacom"),
+        "--olts",
+        "6",
         "--vendors",
         "huawei,zte,datacom",
         "--concentrators",
@@ -48,8 +51,10 @@ def test_the_fleet_mixes_the_vendors_named(mixed: RunningLab) -> None:
     assert vendors == {
         "MA5800-X7": "huawei",
         "C320": "zte",
-        MODEL: "datacom",
+        "DM4610": "datacom",
         "MA5608T": "huawei",
+        "C600": "zte",
+        "DM4612": "datacom",
     }
 
 
@@ -71,8 +76,9 @@ def test_signal_reads_every_onu_of_every_olt(mixed: RunningLab) -> None:
                 assert got[key]["serial"] == onu["serial"]
 
 
-def test_autofind_authorize_signal_deauthorize(mixed: RunningLab) -> None:
-    olt = mixed.olt_of_model(MODEL)["name"]
+@pytest.mark.parametrize("model", MODELS)
+def test_autofind_authorize_signal_deauthorize(mixed: RunningLab, model: str) -> None:
+    olt = mixed.olt_of_model(model)["name"]
     onu = pending_contract(mixed, olt)
     assert onu["serial"] in waiting_serials(mixed, olt)
 
