@@ -63,7 +63,10 @@ def up_command(
         str | None,
         typer.Option(
             "--vendors",
-            help="OLT vendors in turn, comma-separated (default: every vendor the lab simulates).",
+            help=(
+                "OLT vendors in turn, comma-separated (default: the vendors of the default "
+                "fleet; the lab simulates more, named here)."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -136,12 +139,12 @@ def up_command(
     """
     from ispflow.lab.control import LabAlreadyRunning, LabControlError, down, up
     from ispflow.lab.fleet import FleetError, FleetSpec
-    from ispflow.lab.profiles import lab_olt_vendors
+    from ispflow.lab.profiles import default_lab_olt_vendors
     from ispflow.lab.statefiles import StatePaths
     from ispflow.store.db import database_url
 
     chosen = (
-        lab_olt_vendors()
+        default_lab_olt_vendors()
         if vendors is None
         else tuple(v.strip().lower() for v in vendors.split(",") if v.strip())
     )

@@ -21,7 +21,7 @@ from ispflow.lab.catalog import SITES, firmware_table, olt_models
 from ispflow.lab.model import LabOlt
 from ispflow.lab.optics import read, signal_class
 from ispflow.lab.populate import PlantSpec, boards_needed, populate
-from ispflow.lab.profiles import lab_olt_vendors, olt_profile
+from ispflow.lab.profiles import default_lab_olt_vendors, lab_olt_vendors, olt_profile
 from ispflow.lab.sshd import LabDevice
 from ispflow.plugins.vendors import olt_vendor
 
@@ -35,7 +35,7 @@ class FleetError(ValueError):
 @dataclass(frozen=True)
 class FleetSpec:
     olts: int = 4
-    vendors: tuple[str, ...] = lab_olt_vendors()
+    vendors: tuple[str, ...] = default_lab_olt_vendors()
     pons: int = 4  # populated PON ports per OLT
     onus: int = 16  # authorized ONUs per PON
     autofind: int = 2  # ONUs per PON waiting to be authorized

@@ -21,6 +21,7 @@ from ispflow.lab.catalog import (
 )
 from ispflow.lab.model import Cto, Device, LabOlt, PonPort
 from ispflow.lab.optics import Path, Transceiver, read
+from ispflow.lab.profiles import default_lab_olt_vendors
 
 DAY = 86400.0
 
@@ -99,7 +100,10 @@ def _device(
     if roll < 0.82:
         vendor_id = native
     elif roll < 0.94:
-        vendor_id = _other_vendor_id(native, natives.values(), rng)
+        # Other OLT vendors' ONUs are drawn from the default fleet's vendors only: a vendor
+        # added to the lab later leaves every seed's plant as it was.
+        others = (natives[vendor] for vendor in default_lab_olt_vendors())
+        vendor_id = _other_vendor_id(native, others, rng)
     else:
         vendor_id = rng.choice(FOREIGN_VENDOR_IDS)
     model = rng.choice(onu_models(vendor_id))

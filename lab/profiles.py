@@ -68,6 +68,9 @@ class OltProfile:
     provision: Callable[[LabOlt, PonPort, Device, int, str], None]
     # Equipment serial numbers of the vendor's own ONUs, when they differ from the usual form.
     equipment_sn: Callable[[random.Random], str] | None = None
+    # Whether a fleet built without `--vendors` has this vendor's OLTs; a vendor added
+    # later says no, so the fleets (and seeds) people and tests know stay as they were.
+    in_default_fleet: bool = True
 
 
 class LabRouter(Protocol):
@@ -167,6 +170,11 @@ def concentrator_profile(vendor: str) -> ConcentratorProfile:
 def lab_olt_vendors() -> tuple[str, ...]:
     """The OLT vendors the lab simulates (those naming a lab profile), by name."""
     return tuple(sorted(name for name, vendor in olt_vendors().items() if vendor.lab_profile))
+
+
+def default_lab_olt_vendors() -> tuple[str, ...]:
+    """The OLT vendors of a fleet built without `--vendors`, by name."""
+    return tuple(name for name in lab_olt_vendors() if olt_profile(name).in_default_fleet)
 
 
 def olt_profiles() -> dict[str, OltProfile]:

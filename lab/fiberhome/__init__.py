@@ -34,4 +34,7 @@ PROFILE = OltProfile(
     onu_models=ONU_MODELS,
     interface_name=interface_name,
     provision=provision,
+    # Simulated in fleets that name it (`--vendors huawei,zte,fiberhome`): the default fleet
+    # and its seeds stay as the tests and examples know them.
+    in_default_fleet=False,
 )

@@ -42,9 +42,9 @@ def crash_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     yield from start_lab(
         root,
         "--olts",
-        "3",
+        "4",
         "--vendors",
-        "huawei,zte,fiberhome",
+        "huawei,zte,datacom,fiberhome",
         "--onus",
         "8",
         "--autofind",
@@ -146,8 +146,9 @@ def orders_closed(lab: RunningLab, contract: str) -> int:
 
 
 # Crash points per vendor: one per authorize line after the first (Huawei's 6 lines; ZTE's
-# 14 lines, whose second `exit` cannot be told from its first; FiberHome's 5).
-POINTS = {"huawei": 5, "zte": 12, "fiberhome": 4}
+# 14 lines, whose second `exit` cannot be told from its first; Datacom's 12, one commit;
+# FiberHome's 5).
+POINTS = {"huawei": 5, "zte": 12, "datacom": 11, "fiberhome": 4}
 
 
 @pytest.mark.slow
@@ -181,7 +182,7 @@ def test_authorize_killed_after_each_command_is_whole_after_resume(
 
 @pytest.mark.slow
 # FiberHome removes an ONU with one line: there is no point between two of its commands.
-@pytest.mark.parametrize("vendor", ["huawei", "zte"])
+@pytest.mark.parametrize("vendor", ["huawei", "zte", "datacom"])
 def test_deauthorize_killed_after_each_command_is_whole_after_resume(
     crash_lab: RunningLab, vendor: str, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from ispflow.cli.lab import lab_app
 from ispflow.lab.behaviour import Behaviour
 from ispflow.lab.catalog import olt_models
 from ispflow.lab.control import LabStatus, server_command
+from ispflow.lab.datacom import render as datacom_render
 from ispflow.lab.fiberhome import render as fiberhome_render
 from ispflow.lab.fleet import (
     FleetError,
@@ -40,6 +41,7 @@ from ispflow.lab.zte import render as zte_render
 RENDERERS = {
     "huawei": huawei_render.FIRMWARE,
     "zte": zte_render.FIRMWARE,
+    "datacom": datacom_render.FIRMWARE,
     "fiberhome": fiberhome_render.FIRMWARE,
 }
 # The fleets below are of the two vendors whose generations they name.
