@@ -148,7 +148,7 @@ def _create_engine(url: URL) -> Engine:
         if not memory and not str(url.database).startswith("file:"):
             # Customer data: the file, and the WAL and shared-memory files SQLite makes with
             # the same mode, readable by the owner only.
-            with contextlib.suppress(FileNotFoundError):  # no folder: SQLite says so
+            with contextlib.suppress(OSError):  # no folder, no right to write: SQLite says so
                 create_private(url.database)
         if memory:
             # One connection shared by all threads, or each thread sees its own empty database.
