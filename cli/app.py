@@ -700,18 +700,13 @@ def list_tasks() -> None:
 @app.command("runbooks")
 def list_runbooks() -> None:
     """Shipped runbooks (and those in ISPFLOW_RUNBOOKS folders)."""
-    from ispflow.core.paths import shipped_runbooks
-    from ispflow.engine.loader import load_runbook
+    from ispflow.core.paths import runbook_summary, shipped_runbooks
 
     table = Table(show_edge=False)
     table.add_column("runbook")
     table.add_column("description", overflow="fold")
     for name, path in shipped_runbooks().items():
-        try:
-            description = load_runbook(path).description.strip().splitlines()[0]
-        except (RunbookError, IndexError):
-            description = ""
-        table.add_row(name, description)
+        table.add_row(name, runbook_summary(path))
     make_console().print(table)
 
 

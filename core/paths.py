@@ -63,6 +63,24 @@ def shipped_runbooks() -> dict[str, Path]:
     return found
 
 
+def runbook_summary(path: Path, limit: int = 512 * 1024) -> str:
+    """The first line of a runbook's `description`, read without checking the runbook (a
+    list of runbooks needs no more); "" when the file does not say or cannot be read."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            return ""
+        document = YAML(typ="safe").load(data)
+    except (OSError, YAMLError, RecursionError, ValueError):
+        return ""
+    text = document.get("description") if isinstance(document, dict) else None
+    return text.strip().splitlines()[0] if isinstance(text, str) and text.strip() else ""
+
+
 def import_root() -> Path:
     """The folder to put on a child process's PYTHONPATH so that it imports this same
     `ispflow`: the checkout (where ispflow.py is) or the site-packages folder holding it."""

@@ -39,6 +39,7 @@ from ispflow.engine.secrets import Secrets
 from ispflow.engine.step_runner import run_step
 from ispflow.engine.var_names import check_names
 from ispflow.engine.vartypes import mask_secrets, resolve_vars
+from ispflow.plugins.nornir_plugins import register_entry_points
 from ispflow.store import run_context
 from ispflow.store.errors import StoreError
 
@@ -53,7 +54,7 @@ HOST_POOL_RUNNER = "ispflow_pool"
 
 @functools.cache
 def _host_pool_runner() -> Any:
-    RunnersPluginRegister.auto_register()  # a Nornir built without InitNornir has not
+    register_entry_points()  # a Nornir built by hand has not registered them
     return RunnersPluginRegister.get_plugin(HOST_POOL_RUNNER)
 
 

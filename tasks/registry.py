@@ -19,6 +19,7 @@ from typing import Any
 
 from ispflow.core.suggest import did_you_mean
 from ispflow.core.views import TaskView
+from ispflow.tasks.task_listing import ListedTask, listed_tasks
 from ispflow.tasks.task_policy import TaskPolicy
 from ispflow.tasks.task_source import NeedsImport, NotFound, find_static
 
@@ -119,7 +120,11 @@ class TaskRegistry:
     def __init__(self) -> None:
         self._tasks: dict[str, TaskSpec] = {}
         self._loaded = False
-        self._lock = threading.Lock()
+        # Shipped tasks by name, read from their modules' source (see task_listing); a module
+        # is imported when one of its tasks is run or shown, not to check a runbook.
+        self._listed: dict[str, ListedTask] | None = None
+        self._imported: set[str] = set()
+        self._lock = threading.RLock()
 
     def register(self, func: Callable[..., Any]) -> TaskSpec:
         spec = spec_for(func)
@@ -131,12 +136,33 @@ class TaskRegistry:
             if callable(value) and hasattr(value, _MARK):
                 self.register(value)
 
+    def _list(self) -> dict[str, ListedTask]:
+        """Every entry point's tasks: shipped modules read from source, the others imported."""
+        with self._lock:
+            if self._listed is None:
+                listed: dict[str, ListedTask] = {}
+                for entry in entry_points(group="ispflow.tasks"):
+                    found = listed_tasks(entry.value) if _shipped(entry.value) else None
+                    if found is None:
+                        self._import(entry.value, entry.load)
+                    else:
+                        listed.update((task.name, task) for task in found)
+                self._listed = listed
+            return self._listed
+
+    def _import(self, module_name: str, load: Callable[[], Any] | None = None) -> None:
+        with self._lock:
+            if module_name not in self._imported:
+                module = load() if load else importlib.import_module(module_name)
+                self.register_module(module)
+                self._imported.add(module_name)
+
     def _load(self) -> None:
         with self._lock:
             if self._loaded:
                 return
             for entry in entry_points(group="ispflow.tasks"):
-                self.register_module(entry.load())
+                self._import(entry.value, entry.load)
             self._loaded = True
 
     def names(self) -> list[str]:
@@ -149,17 +175,24 @@ class TaskRegistry:
 
     def registered(self, name: str) -> TaskSpec | None:
         """The task registered under `name`, importing nothing a runbook named by path."""
-        self._load()
+        listed = self._list().get(name)
+        if listed is not None:
+            self._import(listed.module)
         return self._tasks.get(name)
 
     def resolve(self, name: str, policy: TaskPolicy | None = None) -> TaskSpec:
         """The task a runbook names: a registered one, or a Python path the policy allows
         (imported, or read from its source when the policy inspects)."""
-        self._load()
+        policy = policy or TaskPolicy()
+        listed = self._list()
         if name in self._tasks:
             return self._tasks[name]
+        if name in listed:
+            if policy.resolution == "inspect":
+                return _from_listing(listed[name])
+            self._import(listed[name].module)
+            return self._tasks[name]
         if ":" in name or name.count(".") >= 2:
-            policy = policy or TaskPolicy()
             module_name, attr = _split_path(name)
             refusal = policy.refusal(name, module_name)
             if refusal:
@@ -169,7 +202,38 @@ class TaskRegistry:
             func = _import_path(name, module_name, attr)
             _check_nornir_task(name, func)
             return spec_for(func, name)
-        raise UnknownTaskError(f"unknown task '{name}'{did_you_mean(name, self._tasks)}")
+        known = {*self._tasks, *listed}
+        raise UnknownTaskError(f"unknown task '{name}'{did_you_mean(name, known)}")
+
+
+def _shipped(module_name: str) -> bool:
+    """ispflow's own task modules: the test of task_listing covers each of them."""
+    return module_name.startswith("ispflow.tasks.") and ":" not in module_name
+
+
+class _Deferred:
+    """A listed task's function, imported when it is first called."""
+
+    def __init__(self, module: str, function: str) -> None:
+        self.module = module
+        self.function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        func = getattr(importlib.import_module(self.module), self.function)
+        return func(*args, **kwargs)
+
+
+def _from_listing(listed: ListedTask) -> TaskSpec:
+    return TaskSpec(
+        name=listed.name,
+        func=_Deferred(listed.module, listed.function),
+        supports_dry_run=listed.supports_dry_run,
+        changes_device=listed.changes_device,
+        summary=listed.summary,
+        params=listed.params,
+        required=listed.required,
+        accepts_any=listed.accepts_any,
+    )
 
 
 _EXPECTED = "a Nornir task: a function whose first parameter is the Task, def f(task: Task, ...)"

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nornir import InitNornir
 from nornir.core import Nornir
 from nornir.core.inventory import Host, Inventory
 from nornir.core.plugins.inventory import InventoryPluginRegister
@@ -20,6 +19,7 @@ from ispflow.core.paths import INVENTORY_DIR
 from ispflow.core.settings import load_section
 from ispflow.core.suggest import did_you_mean
 from ispflow.plugins.inventory.credentials import apply_credentials, load_secrets_file
+from ispflow.plugins.nornir_plugins import init_nornir
 
 SOURCES = ("files", "netbox", "store")
 SOURCE_ENV = "ISPFLOW_INVENTORY_SOURCE"
@@ -133,7 +133,7 @@ def _plugin_nornir(
     # The entry points register these too; registering here keeps a source usable from a
     # checkout whose package metadata predates it.
     InventoryPluginRegister.register(name, plugin)
-    nornir = InitNornir(
+    nornir = init_nornir(
         runner={"plugin": "threaded"},
         inventory={"plugin": name, "options": options},
         logging={"enabled": False},
@@ -173,7 +173,7 @@ def _files_nornir(path: str | Path | None) -> Nornir:
                 folder / f"{name}.yaml"
             )
     try:
-        nornir = InitNornir(
+        nornir = init_nornir(
             runner={"plugin": "threaded"},
             inventory={"plugin": "SimpleInventory", "options": options},
             logging={"enabled": False},
