@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from ispflow.cli.common import err, log_to_console, make_console
 from ispflow.cli.compliance import compliance
@@ -19,6 +17,7 @@ from ispflow.cli.customers import contract_app, customer_app
 from ispflow.cli.field import cto_app, seal_app
 from ispflow.cli.inventory import inventory_app
 from ispflow.cli.lab import lab_app
+from ispflow.cli.lazy_commands import LazyGroup, defer_building
 from ispflow.cli.onu import onu_app
 from ispflow.cli.options import (
     CONTEXT_SETTINGS,
@@ -73,6 +72,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings=CONTEXT_SETTINGS,
+    # Only the command that runs is built (see lazy_commands; defer_building at the end).
+    cls=LazyGroup,
 )
 
 
@@ -539,6 +540,8 @@ def runs_list(
             rows.append(row)
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=None, show_edge=False)
     for column in (
         "run id",
@@ -678,6 +681,8 @@ def reconcile(
 @app.command("tasks")
 def list_tasks() -> None:
     """Tasks a runbook step can use (`task:`), with their arguments."""
+    from rich.table import Table
+
     from ispflow.tasks.registry import registry
 
     table = Table(show_edge=False)
@@ -700,6 +705,8 @@ def list_tasks() -> None:
 @app.command("runbooks")
 def list_runbooks() -> None:
     """Shipped runbooks (and those in ISPFLOW_RUNBOOKS folders)."""
+    from rich.table import Table
+
     from ispflow.core.paths import runbook_summary, shipped_runbooks
 
     table = Table(show_edge=False)
@@ -708,6 +715,9 @@ def list_runbooks() -> None:
     for name, path in shipped_runbooks().items():
         table.add_row(name, runbook_summary(path))
     make_console().print(table)
+
+
+defer_building(app)
 
 
 def main() -> None:
@@ -723,5 +733,7 @@ def main() -> None:
     except (UsageError, StoreError) as exc:
         # A store that cannot be reached is said in one line by every command, never as a
         # traceback (which would also show the connection URL's parts).
+        from rich.text import Text
+
         err.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         sys.exit(EXIT_USAGE)

@@ -72,8 +72,10 @@ def is_group(command: Any) -> bool:
 def walk(path: str, command: Any) -> Iterator[tuple[str, Any]]:
     yield path, command
     if is_group(command):
-        for name, sub in sorted(command.commands.items()):
-            yield from walk(f"{path} {name}".strip(), sub)
+        # Through the group's own lookup: the top-level app builds a command when asked.
+        context = typer.Context(command)
+        for name in sorted(command.list_commands(context)):
+            yield from walk(f"{path} {name}".strip(), command.get_command(context, name))
 
 
 ROOT_COMMAND = typer.main.get_command(app)

@@ -1,0 +1,135 @@
+"""The top-level app builds only the command that runs.
+
+Typer turns every registered command into a Click command on each start, reading every
+function's signature and annotations: about sixty commands, to run one. `defer_building`
+takes the app's commands and sub-apps as registered (the modules define them as usual) and
+hands them to `LazyGroup`, which builds one when it is invoked; the app's own help lists
+them from their help texts without building them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from difflib import get_close_matches
+from typing import Any, ClassVar
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command, get_command_name, solve_typer_info_help
+from typer.models import CommandInfo, DefaultPlaceholder, TyperInfo
+
+try:  # Typer from 0.2x carries its own copy of Click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older Typer, on Click itself
+    from click.exceptions import UsageError  # type: ignore[no-redef]
+
+
+class LazyGroup(TyperGroup):
+    """A group whose commands are built on first use (`deferred`, set by defer_building)."""
+
+    deferred: ClassVar[dict[str, CommandInfo | TyperInfo]] = {}
+    settings: ClassVar[dict[str, Any]] = {}  # the app's, for the Typer that builds one
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in self.deferred if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        info = self.deferred.get(cmd_name)
+        if found is not None or info is None:
+            return found
+        if self._listing:
+            return _summary(cmd_name, info)
+        command = _build(cmd_name, info, self.settings)
+        self.commands[cmd_name] = command
+        return command
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Typer suggests names from the commands built so far: here, from all of them.
+        suggest, self.suggest_commands = self.suggest_commands, False
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            matches = (
+                get_close_matches(args[0], self.list_commands(ctx)) if suggest and args else []
+            )
+            if matches:
+                shown = ", ".join(f"{m!r}" for m in matches)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {shown}?"
+            raise
+        finally:
+            self.suggest_commands = suggest
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def defer_building(app: typer.Typer) -> None:
+    """Move `app`'s registered commands and sub-apps to a LazyGroup that builds them."""
+    deferred: dict[str, CommandInfo | TyperInfo] = {}
+    for info in app.registered_commands:
+        assert info.callback is not None
+        deferred[info.name or get_command_name(info.callback.__name__)] = info
+    for sub in app.registered_groups:
+        assert sub.name, "a sub-app needs its name given to add_typer"
+        deferred[sub.name] = sub
+    settings = {
+        "rich_markup_mode": app.rich_markup_mode,
+        "pretty_exceptions_enable": app.pretty_exceptions_enable,
+        "pretty_exceptions_short": app.pretty_exceptions_short,
+    }
+    app.info.cls = type(
+        "DeferredCommands", (LazyGroup,), {"deferred": deferred, "settings": settings}
+    )
+    app.registered_commands.clear()
+    app.registered_groups.clear()
+
+
+def _build(name: str, info: CommandInfo | TyperInfo, settings: dict[str, Any]) -> Any:
+    """The Click command Typer would have built for `info`, through Typer's public API."""
+    holder = typer.Typer(add_completion=False, **settings)
+    if isinstance(info, CommandInfo):
+        holder.registered_commands.append(info)
+        return get_command(holder)
+    holder.registered_groups.append(info)
+    return get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+def _summary(name: str, info: CommandInfo | TyperInfo) -> TyperCommand:
+    """What the app's help shows of a command: its name and help, nothing built."""
+    if isinstance(info, TyperInfo):
+        return TyperCommand(
+            name=name,
+            help=solve_typer_info_help(info),
+            short_help=_solved(info, "short_help"),
+            hidden=bool(_solved(info, "hidden")),
+            deprecated=bool(_solved(info, "deprecated")),
+            rich_help_panel=_solved(info, "rich_help_panel"),
+        )
+    return TyperCommand(
+        name=name,
+        help=inspect.cleandoc(info.help)
+        if info.help is not None
+        else inspect.getdoc(info.callback),
+        short_help=info.short_help,
+        hidden=info.hidden,
+        deprecated=info.deprecated,
+        rich_help_panel=info.rich_help_panel,
+    )
+
+
+def _solved(info: TyperInfo, field: str) -> Any:
+    """A sub-app's setting as Typer settles it: add_typer's, else the sub-app's own."""
+    for source in (info, info.typer_instance.info if info.typer_instance else None):
+        value = getattr(source, field, None)
+        if value is not None and not isinstance(value, DefaultPlaceholder):
+            return value
+    return None
