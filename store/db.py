@@ -20,13 +20,11 @@ from sqlalchemy.pool import StaticPool
 
 from ispflow.core.private_files import create_private
 from ispflow.store.errors import StoreError
+from ispflow.store.schema_head import newest_revision
 
 __all__ = ["Database", "StoreError", "database_url", "open_database"]
 
 ENV_VAR = "ISPFLOW_DB"
-# The newest migration in store/migrations (a test keeps the two in step): a store already
-# there opens without loading Alembic.
-SCHEMA_HEAD = "0013"
 DEFAULT_URL = "sqlite:///ispflow.db"
 # Long enough to ride out another process's migration or a big batch of readings.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -114,7 +112,8 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     try:
         with engine.connect() as connection:
             current = _schema_revision(connection) if migrate else None
-        if migrate and current != SCHEMA_HEAD:
+        # A store already at the newest migration opens without loading Alembic.
+        if migrate and (current is None or current != newest_revision()):
             from ispflow.store.migrate import (
                 upgrade,  # alembic loads only when there is work for it
             )

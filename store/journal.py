@@ -7,6 +7,7 @@ run over thousands of hosts costs a few hundred transactions, not one per host a
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 import time
@@ -16,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -34,7 +34,14 @@ from ispflow.store.schema import RUN_STATUSES, STEP_STATUSES, runs, step_results
 _KEY = ("run_id", "host", "step_index", "rollback")
 _FINAL_STATUSES = frozenset(RUN_STATUSES) - {"running"}
 _HEARTBEAT_EVERY_S = 1.0
-_INSERTS: dict[str, Callable[..., Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# The dialects whose INSERT has an upsert form; each is imported only for its own stores.
+_UPSERT_DIALECTS = frozenset({"sqlite", "postgresql"})
+
+
+def _dialect_insert(dialect: str) -> Callable[..., Any]:
+    if dialect not in _UPSERT_DIALECTS:
+        raise KeyError(dialect)
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert  # type: ignore[no-any-return]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -51,7 +58,7 @@ class Journal:
         self.db = db
         self._engine = db.engine
         try:
-            self._insert = _INSERTS[db.dialect_name]
+            self._insert = _dialect_insert(db.dialect_name)
         except KeyError:
             raise StoreError(f"the journal does not support {db.dialect_name} databases") from None
         self._writer: GroupCommitWriter[tuple[str, StepOutcome]] = GroupCommitWriter(

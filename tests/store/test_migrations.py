@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -116,10 +117,27 @@ def test_a_store_from_a_newer_ispflow_is_refused(db: Database) -> None:
         open_database(db.engine.url.render_as_string(hide_password=False))
 
 
-def test_schema_head_constant_is_the_newest_migration() -> None:
-    from ispflow.store.db import SCHEMA_HEAD
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from ispflow.store.schema_head import newest_revision
 
-    assert migrate.head_revision() == SCHEMA_HEAD
+    assert newest_revision() == migrate.head_revision()
+
+
+def test_the_head_read_from_the_files_leaves_branches_to_alembic(tmp_path: Path) -> None:
+    from ispflow.store.schema_head import head_in
+
+    def script(name: str, revision: str, down: str) -> None:
+        (tmp_path / f"{name}.py").write_text(
+            f'revision: str = "{revision}"\ndown_revision: str | None = {down}\n'
+        )
+
+    script("a", "0001", "None")
+    script("b", "0002", '"0001"')
+    assert head_in(tmp_path) == "0002"
+    script("c", "0003", '"0001"')  # two heads: Alembic says what to do
+    assert head_in(tmp_path) is None
+    script("d", "0004", '("0002", "0003")')  # merged
+    assert head_in(tmp_path) == "0004"
 
 
 def test_opening_a_current_store_does_not_load_alembic(store_url: str) -> None:
