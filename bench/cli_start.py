@@ -18,8 +18,9 @@ run and taken in turns so that other load on the machine falls on all of them al
               ispflow is imported; it costs the process a few milliseconds at most), on the
               same clock as the start; the run then finishes as usual.
 
-It prints each median, its ratio to `python -c pass` and its margin over it, and whether it
-meets the target.
+It prints each median wall time, its ratio to `python -c pass` and its margin over it, the
+median CPU time the process used (user + system; up to the connect for a run: what other
+load on a shared machine changes least), and whether the wall time meets the target.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,7 +55,7 @@ def hook(event, args):
         address = args[1]
         if isinstance(address, tuple) and len(address) >= 2 and address[1] in ports:
             seen.append(time.time())
-            os.write(2, f"BENCH_FIRST_CONNECT {seen[0]!r}\\n".encode())
+            os.write(2, f"BENCH_FIRST_CONNECT {seen[0]!r} {time.process_time()!r}\\n".encode())
 sys.addaudithook(hook)
 sys.argv = ["ispflow", *sys.argv[1:]]
 runpy.run_module("ispflow", run_name="__main__", alter_sys=True)
@@ -67,24 +69,31 @@ def environment() -> dict[str, str]:
     return env
 
 
-def whole(argv: list[str], cwd: Path) -> Callable[[], float]:
-    """A measurement: the process's wall time, start to exit (it must succeed)."""
+Measure = Callable[[], tuple[float, float]]
 
-    def measure() -> float:
+
+def whole(argv: list[str], cwd: Path) -> Measure:
+    """A measurement: the process's wall time and CPU time, start to exit (it must succeed)."""
+
+    def measure() -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(argv, cwd=cwd, env=environment(), capture_output=True, check=False)
         elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise SystemExit(f"{argv} failed ({done.returncode}):\n{done.stderr.decode()}")
-        return elapsed
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        return elapsed, cpu
 
     return measure
 
 
-def to_first_connect(args: list[str], cwd: Path, ports: list[int]) -> Callable[[], float]:
-    """A measurement: from just before the process starts to its first connect to a device."""
+def to_first_connect(args: list[str], cwd: Path, ports: list[int]) -> Measure:
+    """A measurement: from just before the process starts to its first connect to a device
+    (wall time; and the process's CPU time up to then)."""
 
-    def measure() -> float:
+    def measure() -> tuple[float, float]:
         env = {**environment(), "BENCH_PORTS": ",".join(map(str, ports))}
         started = time.time()
         done = subprocess.run(
@@ -99,28 +108,36 @@ def to_first_connect(args: list[str], cwd: Path, ports: list[int]) -> Callable[[
             raise SystemExit(f"ispflow {args} failed ({done.returncode}):\n{done.stderr}")
         for line in done.stderr.splitlines():
             if line.startswith("BENCH_FIRST_CONNECT "):
-                return float(line.split()[1]) - started
+                _, connected, cpu = line.split()
+                return float(connected) - started, float(cpu)
         raise SystemExit(f"ispflow {args} connected to no lab device:\n{done.stderr}")
 
     return measure
 
 
-def medians(cases: dict[str, Callable[[], float]], reps: int) -> dict[str, float]:
+def medians(cases: dict[str, Measure], reps: int) -> dict[str, tuple[float, float]]:
     for measure in cases.values():
         measure()  # warm-up: bytecode cache, the OS's file cache
-    samples: dict[str, list[float]] = {name: [] for name in cases}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(reps):
         for name, measure in cases.items():
             samples[name].append(measure())
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {
+        name: (
+            statistics.median(wall for wall, _ in values),
+            statistics.median(cpu for _, cpu in values),
+        )
+        for name, values in samples.items()
+    }
 
 
-def report(results: dict[str, float], targets: dict[str, float]) -> None:
-    floor = results["python -c pass"]
+def report(results: dict[str, tuple[float, float]], targets: dict[str, float]) -> None:
+    floor, floor_cpu = results["python -c pass"]
     verdict = {True: "ok", False: "MISSED"}
-    for name, seconds in results.items():
-        line = f"{name:34} {seconds * 1000:7.0f} ms  {seconds / floor:5.1f}x floor"
-        line += f"  (+{(seconds - floor) * 1000:4.0f} ms)"
+    print(f"{'':34} {'wall':>7}     {'/floor':>6} {'(+ms)':>7}  {'cpu':>7}")
+    for name, (seconds, cpu) in results.items():
+        line = f"{name:34} {seconds * 1000:7.0f} ms  {seconds / floor:5.1f}x"
+        line += f" (+{(seconds - floor) * 1000:4.0f})  {cpu * 1000:7.0f} ms"
         if name in targets:
             line += f"  target <= {targets[name]:.2f} s: {verdict[seconds <= targets[name]]}"
         print(line)
@@ -136,7 +153,7 @@ def main() -> None:
     module = [python, "-m", "ispflow"]
     with tempfile.TemporaryDirectory(prefix="ispflow-bench-") as folder:
         root = Path(folder)
-        cases: dict[str, Callable[[], float]] = {
+        cases: dict[str, Measure] = {
             "python -c pass": whole([python, "-c", "pass"], root),
             'python -c "import typer"': whole([python, "-c", "import typer"], root),
             "ispflow --help": whole([*module, "--help"], root),

@@ -322,7 +322,7 @@ class Executor:
 
     def _warn_unchecked(self, names: list[str]) -> None:
         """Once per run: the OLTs it logs in to without checking their SSH host key."""
-        from ispflow.plugins.connections.host_keys import unchecked_warning
+        from ispflow.plugins.connections.unchecked_keys import unchecked_warning
 
         inventory = self.nornir.inventory.hosts
         warning = unchecked_warning(inventory[name] for name in names if name in inventory)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,19 @@ from ispflow.plugins.connections.known_hosts import (
     address,
     current,
     fingerprint,
-    host_key_settings,
     known_name,
     recorded,
 )
 
-CONNECTION = "olt_cli"
-EXTRA = "host_key_check"  # in connection_options.olt_cli.extras
+# Which hosts are checked is decided without paramiko (a run warns before it connects).
+from ispflow.plugins.connections.unchecked_keys import (  # noqa: F401 - also imported from here
+    CONNECTION,
+    EXTRA,
+    is_olt,
+    unchecked,
+    unchecked_warning,
+)
+
 # netmiko's own host-key arguments: ispflow sets them from its settings.
 NETMIKO_KEYS = ("ssh_strict", "system_host_keys", "alt_host_keys", "alt_key_file")
 
@@ -183,41 +189,3 @@ def _key_types(kinds: Sequence[str]) -> list[str]:
     for kind in kinds:
         names += ["rsa-sha2-512", "rsa-sha2-256", kind] if kind == "ssh-rsa" else [kind]
     return names
-
-
-# -- opt-out --------------------------------------------------------------------------------
-def is_olt(host: Any) -> bool:
-    return host.get("role") == "olt"
-
-
-def unchecked(hosts: Iterable[Any], settings: HostKeySettings | None = None) -> list[str]:
-    """The OLTs among these Nornir hosts whose SSH host key will not be checked."""
-    settings = settings or host_key_settings()
-    names = []
-    for host in hosts:
-        if not is_olt(host):
-            continue
-        extras = host.get_connection_parameters(CONNECTION).extras or {}
-        if extras.get(EXTRA, settings.check) is False:
-            names.append(host.name)
-    return names
-
-
-def unchecked_warning(hosts: Iterable[Any], shown: int = 20) -> str | None:
-    """One line for a run whose OLTs include some that are not checked, else None."""
-    settings = host_key_settings()
-    names = unchecked(hosts, settings)
-    if not names:
-        return None
-    listed = ", ".join(names[:shown]) + (
-        f" and {len(names) - shown} more" if len(names) > shown else ""
-    )
-    why = (
-        f"ssh.host_key_check is false in {settings.where}"
-        if not settings.check
-        else f"{EXTRA}: false in their olt_cli extras"
-    )
-    return (
-        f"warning: SSH host keys NOT checked for {len(names)} OLT(s) ({why}): {listed}; "
-        "a server posing as one of them would be sent its password"
-    )
