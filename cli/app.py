@@ -11,14 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ispflow.cli.common import err, log_to_console, make_console
-from ispflow.cli.compliance import compliance
-from ispflow.cli.configs import config_app
-from ispflow.cli.customers import contract_app, customer_app
-from ispflow.cli.field import cto_app, seal_app
-from ispflow.cli.inventory import inventory_app
-from ispflow.cli.lab import lab_app
 from ispflow.cli.lazy_commands import LazyGroup, defer_building
-from ispflow.cli.onu import onu_app
 from ispflow.cli.options import (
     CONTEXT_SETTINGS,
     DbOption,
@@ -30,12 +23,6 @@ from ispflow.cli.options import (
     max_option,
     output_option,
 )
-from ispflow.cli.parse import parse
-from ispflow.cli.report import report
-from ispflow.cli.schedules import schedule_app, scheduler
-from ispflow.cli.stock import stock_app
-from ispflow.cli.tickets import ticket_app
-from ispflow.cli.worker import worker
 from ispflow.core.errors import UsageError
 from ispflow.core.private_files import write_private
 from ispflow.engine.api import (
@@ -103,22 +90,28 @@ runs_app = typer.Typer(
     context_settings=CONTEXT_SETTINGS,
 )
 app.add_typer(runs_app, name="runs")
-app.add_typer(lab_app, name="lab")
-app.add_typer(customer_app, name="customer")
-app.add_typer(contract_app, name="contract")
-app.add_typer(ticket_app, name="ticket")
-app.add_typer(cto_app, name="cto")
-app.add_typer(seal_app, name="seal")
-app.add_typer(inventory_app, name="inventory")
-app.add_typer(schedule_app, name="schedule")
-app.add_typer(stock_app, name="stock")
-app.add_typer(config_app, name="config")
-app.command("scheduler")(scheduler)
-app.command("parse")(parse)
-app.command("report")(report)
-app.command("compliance")(compliance)
-app.command("worker")(worker)
-app.add_typer(onu_app, name="onu")
+# The commands and sub-apps of this package's other modules: each module is imported when
+# one of its commands runs (and for `ispflow --help`), not on every start.
+ELSEWHERE_COMMANDS = {
+    "scheduler": "ispflow.cli.schedules:scheduler",
+    "parse": "ispflow.cli.parse:parse",
+    "report": "ispflow.cli.report:report",
+    "compliance": "ispflow.cli.compliance:compliance",
+    "worker": "ispflow.cli.worker:worker",
+}
+ELSEWHERE_GROUPS = {
+    "lab": "ispflow.cli.lab:lab_app",
+    "customer": "ispflow.cli.customers:customer_app",
+    "contract": "ispflow.cli.customers:contract_app",
+    "ticket": "ispflow.cli.tickets:ticket_app",
+    "cto": "ispflow.cli.field:cto_app",
+    "seal": "ispflow.cli.field:seal_app",
+    "inventory": "ispflow.cli.inventory:inventory_app",
+    "schedule": "ispflow.cli.schedules:schedule_app",
+    "stock": "ispflow.cli.stock:stock_app",
+    "config": "ispflow.cli.configs:config_app",
+    "onu": "ispflow.cli.onu:onu_app",
+}
 
 ReportOutput = Annotated[str, output_option("json", "junit", "html")]
 
@@ -717,7 +710,7 @@ def list_runbooks() -> None:
     make_console().print(table)
 
 
-defer_building(app)
+defer_building(app, commands=ELSEWHERE_COMMANDS, groups=ELSEWHERE_GROUPS)
 
 
 def main() -> None:

@@ -2,13 +2,15 @@
 
 Typer turns every registered command into a Click command on each start, reading every
 function's signature and annotations: about sixty commands, to run one. `defer_building`
-takes the app's commands and sub-apps as registered (the modules define them as usual) and
-hands them to `LazyGroup`, which builds one when it is invoked; the app's own help lists
-them from their help texts without building them.
+takes the app's commands and sub-apps as registered, and those of the package's other
+modules by name (not imported), and hands them to `LazyGroup`, which imports and builds one
+when it is invoked; the app's own help lists them from their help texts without building
+them.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from difflib import get_close_matches
 from typing import Any, ClassVar
@@ -27,7 +29,7 @@ except ImportError:  # pragma: no cover - older Typer, on Click itself
 class LazyGroup(TyperGroup):
     """A group whose commands are built on first use (`deferred`, set by defer_building)."""
 
-    deferred: ClassVar[dict[str, CommandInfo | TyperInfo]] = {}
+    deferred: ClassVar[dict[str, CommandInfo | TyperInfo | str]] = {}
     settings: ClassVar[dict[str, Any]] = {}  # the app's, for the Typer that builds one
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -72,15 +74,23 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
 
-def defer_building(app: typer.Typer) -> None:
-    """Move `app`'s registered commands and sub-apps to a LazyGroup that builds them."""
-    deferred: dict[str, CommandInfo | TyperInfo] = {}
+def defer_building(
+    app: typer.Typer,
+    *,
+    commands: dict[str, str] | None = None,
+    groups: dict[str, str] | None = None,
+) -> None:
+    """Move `app`'s registered commands and sub-apps to a LazyGroup that builds them, with
+    the commands and sub-apps of other modules (name: "module:attribute"), imported only to
+    run one or to list them. The help lists commands, then sub-apps, in this order."""
+    deferred: dict[str, CommandInfo | TyperInfo | str] = dict(commands or {})
     for info in app.registered_commands:
         assert info.callback is not None
         deferred[info.name or get_command_name(info.callback.__name__)] = info
     for sub in app.registered_groups:
         assert sub.name, "a sub-app needs its name given to add_typer"
         deferred[sub.name] = sub
+    deferred.update(groups or {})
     settings = {
         "rich_markup_mode": app.rich_markup_mode,
         "pretty_exceptions_enable": app.pretty_exceptions_enable,
@@ -93,8 +103,24 @@ def defer_building(app: typer.Typer) -> None:
     app.registered_groups.clear()
 
 
-def _build(name: str, info: CommandInfo | TyperInfo, settings: dict[str, Any]) -> Any:
+def _registered(name: str, info: CommandInfo | TyperInfo | str) -> CommandInfo | TyperInfo:
+    """A command or sub-app as Typer registers it; a reference is imported and registered
+    the way `app.command(name)` or `app.add_typer(sub_app, name=name)` would."""
+    if not isinstance(info, str):
+        return info
+    module, _, attribute = info.partition(":")
+    found = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer()
+    if isinstance(found, typer.Typer):
+        holder.add_typer(found, name=name)
+        return holder.registered_groups[0]
+    holder.command(name)(found)
+    return holder.registered_commands[0]
+
+
+def _build(name: str, info: CommandInfo | TyperInfo | str, settings: dict[str, Any]) -> Any:
     """The Click command Typer would have built for `info`, through Typer's public API."""
+    info = _registered(name, info)
     holder = typer.Typer(add_completion=False, **settings)
     if isinstance(info, CommandInfo):
         holder.registered_commands.append(info)
@@ -103,8 +129,9 @@ def _build(name: str, info: CommandInfo | TyperInfo, settings: dict[str, Any]) -
     return get_command(holder).commands[name]  # type: ignore[attr-defined]
 
 
-def _summary(name: str, info: CommandInfo | TyperInfo) -> TyperCommand:
+def _summary(name: str, info: CommandInfo | TyperInfo | str) -> TyperCommand:
     """What the app's help shows of a command: its name and help, nothing built."""
+    info = _registered(name, info)
     if isinstance(info, TyperInfo):
         return TyperCommand(
             name=name,
