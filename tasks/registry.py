@@ -19,7 +19,7 @@ from typing import Any
 
 from ispflow.core.suggest import did_you_mean
 from ispflow.core.views import TaskView
-from ispflow.tasks.task_listing import ListedTask, listed_tasks
+from ispflow.tasks.task_listing import ListedTask, TaskModule, task_module
 from ispflow.tasks.task_policy import TaskPolicy
 from ispflow.tasks.task_source import NeedsImport, NotFound, find_static
 
@@ -122,7 +122,7 @@ class TaskRegistry:
         self._loaded = False
         # Shipped tasks by name, read from their modules' source (see task_listing); a module
         # is imported when one of its tasks is run or shown, not to check a runbook.
-        self._listed: dict[str, ListedTask] | None = None
+        self._listed: dict[str, TaskModule] | None = None
         self._imported: set[str] = set()
         self._lock = threading.RLock()
 
@@ -136,17 +136,18 @@ class TaskRegistry:
             if callable(value) and hasattr(value, _MARK):
                 self.register(value)
 
-    def _list(self) -> dict[str, ListedTask]:
-        """Every entry point's tasks: shipped modules read from source, the others imported."""
+    def _list(self) -> dict[str, TaskModule]:
+        """Every entry point's tasks by name: shipped modules' read from their source (not
+        imported), the others' imported and registered."""
         with self._lock:
             if self._listed is None:
-                listed: dict[str, ListedTask] = {}
+                listed: dict[str, TaskModule] = {}
                 for entry in entry_points(group="ispflow.tasks"):
-                    found = listed_tasks(entry.value) if _shipped(entry.value) else None
-                    if found is None:
+                    module = task_module(entry.value) if _shipped(entry.value) else None
+                    if module is None:
                         self._import(entry.value, entry.load)
                     else:
-                        listed.update((task.name, task) for task in found)
+                        listed.update(dict.fromkeys(module.starts, module))
                 self._listed = listed
             return self._listed
 
@@ -177,7 +178,7 @@ class TaskRegistry:
         """The task registered under `name`, importing nothing a runbook named by path."""
         listed = self._list().get(name)
         if listed is not None:
-            self._import(listed.module)
+            self._import(listed.name)
         return self._tasks.get(name)
 
     def resolve(self, name: str, policy: TaskPolicy | None = None) -> TaskSpec:
@@ -188,10 +189,12 @@ class TaskRegistry:
         if name in self._tasks:
             return self._tasks[name]
         if name in listed:
-            if policy.resolution == "inspect":
-                return _from_listing(listed[name])
-            self._import(listed[name].module)
-            return self._tasks[name]
+            read = listed[name].read(name) if policy.resolution == "inspect" else None
+            if read is not None:
+                return _from_listing(read)
+            self._import(listed[name].name)  # to run it, or a decorator read cannot settle
+            if name in self._tasks:
+                return self._tasks[name]
         if ":" in name or name.count(".") >= 2:
             module_name, attr = _split_path(name)
             refusal = policy.refusal(name, module_name)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ispflow.tasks.task_source import NotFound, _find_spec, _from_def
 
 _DECORATOR = re.compile(r"^@task\(", re.MULTILINE)
+_NAMED = re.compile(r"""^@task\(\s*(["'])([^"'\\\n]+)\1""", re.MULTILINE)
 _CALLED = re.compile(r"(?<![\w.])task\(")
 _DEF = re.compile(r"^(?:async\s+)?def\s", re.MULTILINE)
 # The first line after a function's `def` that starts at column 0 and is not the end of a
@@ -41,8 +42,25 @@ class ListedTask:
     changes_device: bool
 
 
-def listed_tasks(module_name: str) -> list[ListedTask] | None:
-    """The tasks `module_name` registers, in source order; None when only an import can say."""
+@dataclass
+class TaskModule:
+    """A task module's source, and where the decorator of each task it registers starts."""
+
+    name: str
+    source: str
+    starts: dict[str, int]
+    _whole: list[ast.Module] = field(default_factory=list)  # parsed when a slice is not enough
+
+    def read(self, task: str) -> ListedTask | None:
+        """The task as its source defines it; None when its decorator is not plain."""
+        node = _decorated(self.source, self.starts[task], self._whole)
+        listed = _listed(node, self.name) if node is not None else None
+        return listed if listed is not None and listed.name == task else None
+
+
+def task_module(module_name: str) -> TaskModule | None:
+    """The names of the tasks `module_name` registers (each read when asked for); None when
+    only an import can say which tasks it registers."""
     try:
         spec = _find_spec(module_name)
     except NotFound:
@@ -57,18 +75,21 @@ def listed_tasks(module_name: str) -> list[ListedTask] | None:
     # `task` must be the registry's decorator, imported from it.
     if not re.search(r"^from ispflow\.tasks\.registry import .*\btask\b", source, re.MULTILINE):
         return None
-    found = []
-    whole: list[ast.Module] = []  # the module parsed, when a slice is not enough
-    for match in _DECORATOR.finditer(source):
-        node = _decorated(source, match.start(), whole)
-        listed = _listed(node, module_name) if node is not None else None
-        if listed is None:
-            return None
-        found.append(listed)
-    # A `task(...)` used other than as a top-level decorator registers what this cannot see.
-    if len(_CALLED.findall(source)) != len(found):
+    starts = {match.group(2): match.start() for match in _NAMED.finditer(source)}
+    # Every `task(...)` is a top-level decorator naming its task plainly, each name once.
+    decorators = len(_DECORATOR.findall(source))
+    if not len(starts) == decorators == len(_CALLED.findall(source)):
         return None
-    return found
+    return TaskModule(module_name, source, starts)
+
+
+def listed_tasks(module_name: str) -> list[ListedTask] | None:
+    """The tasks `module_name` registers, in source order; None when only an import can say."""
+    module = task_module(module_name)
+    if module is None:
+        return None
+    found = [module.read(name) for name in module.starts]
+    return None if None in found else found  # type: ignore[return-value]
 
 
 def _decorated(
