@@ -47,8 +47,14 @@ class LazyGroup(TyperGroup):
         if self._listing:
             return _summary(cmd_name, info)
         command = _build(cmd_name, info, self.settings)
+        _plain_help_flag(command.get_help_option(ctx))
         self.commands[cmd_name] = command
         return command
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _plain_help_flag(option)
+        return option
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         # Typer suggests names from the commands built so far: here, from all of them.
@@ -127,6 +133,15 @@ def _build(name: str, info: CommandInfo | TyperInfo | str, settings: dict[str, A
         return get_command(holder)
     holder.registered_groups.append(info)
     return get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+def _plain_help_flag(option: Any) -> None:
+    """The help flag's value when it is not given: False. Typer converts every parameter's
+    value with Pydantic unless it already is a bool, and the flag's unset value is None:
+    loading Pydantic (about a sixth of a command's start) for a command with no other
+    parameter, such as `ispflow runbooks`."""
+    if option is not None and option.default is None and option.is_flag:
+        option.default = False
 
 
 def _summary(name: str, info: CommandInfo | TyperInfo | str) -> TyperCommand:
