@@ -20,12 +20,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from paramiko import HostKeys, PKey
-from paramiko.hostkeys import InvalidHostKey
+from typing import TYPE_CHECKING
 
 from ispflow.core.errors import UsageError
 from ispflow.core.settings import load_section
+
+# paramiko loads with the first key read: a run over concentrators only reads the settings.
+if TYPE_CHECKING:
+    from paramiko import HostKeys, PKey
+    from paramiko.hostkeys import InvalidHostKey
 
 SECTION = "ssh"
 KEYS = ("known_hosts", "host_key_check")
@@ -73,6 +76,9 @@ def fingerprint(key: PKey) -> str:
 
 def read(path: Path) -> HostKeys:
     """The file's keys (none if it does not exist yet)."""
+    from paramiko import HostKeys
+    from paramiko.hostkeys import InvalidHostKey
+
     keys = HostKeys()
     try:
         keys.load(str(path))
@@ -101,6 +107,8 @@ def current(path: Path) -> HostKeys:
     try:
         seen = path.stat()
     except FileNotFoundError:
+        from paramiko import HostKeys
+
         return HostKeys()
     except OSError as exc:
         raise UsageError(f"cannot read the known hosts file {path}: {_reason(exc)}") from None

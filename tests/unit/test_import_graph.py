@@ -57,19 +57,19 @@ TASK_CHECKING = {
 }
 
 
-def loaded(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
+def loaded(tmp_path: Path, *args: str, codes: tuple[object, ...] = (0, None)) -> set[str]:
     out = tmp_path / "modules.json"
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         cwd=tmp_path,
-        env={**os.environ, **(env or {}), "MODULES_OUT": str(out)},
+        env={**os.environ, "MODULES_OUT": str(out)},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert out.is_file(), done.stderr
     report = json.loads(out.read_text())
-    assert report["code"] in (0, None), done.stdout + done.stderr
+    assert report["code"] in codes, done.stdout + done.stderr
     modules = set(report["modules"])
     assert "ispflow.cli.app" in modules  # the probe ran the command line
     return modules
@@ -95,6 +95,27 @@ def test_checking_a_runbook_imports_no_task_module(tmp_path: Path) -> None:
     assert found(modules, NOT_FOR_CHECKS) == []
     # The tasks are read from their modules' source: none of those modules runs.
     assert {m for m in modules if m.startswith("ispflow.tasks")} <= TASK_CHECKING
+
+
+def test_a_run_over_concentrators_loads_no_ssh(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    open_database(store).close()
+    modules = loaded(
+        tmp_path,
+        "run",
+        "ppp-lookup",
+        "-e",
+        "contract=C-1",
+        "--dry-run",
+        "-q",
+        "--inventory",
+        str(ROOT / "inventory"),
+        "--db",
+        store,
+        codes=(1,),  # the example inventory does not say how to block: the task fails
+    )
+    assert "ispflow.tasks.ppp" in modules
+    assert found(modules, (*NOT_FOR_A_RUN, "paramiko", "netmiko")) == []
 
 
 def test_a_run_loads_what_its_tasks_and_store_use_and_nothing_it_was_not_asked_for(
