@@ -11,8 +11,8 @@ branch.
 
 from __future__ import annotations
 
-import functools
 import importlib
+import threading
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -93,14 +93,25 @@ def _registered(group: str, kind: type[Vendor]) -> dict[str, Vendor]:
     return found
 
 
-@functools.cache
 def olt_vendors() -> dict[str, OltVendor]:
-    return _registered(OLT_GROUP, OltVendor)  # type: ignore[return-value]
+    return _once(OLT_GROUP, OltVendor)  # type: ignore[return-value]
 
 
-@functools.cache
 def concentrator_vendors() -> dict[str, ConcentratorVendor]:
-    return _registered(CONCENTRATOR_GROUP, ConcentratorVendor)  # type: ignore[return-value]
+    return _once(CONCENTRATOR_GROUP, ConcentratorVendor)  # type: ignore[return-value]
+
+
+_found: dict[str, dict[str, Vendor]] = {}
+# A run's hosts ask from all their threads at once: one reads the entry points, the others
+# wait for its answer (each would read them all again).
+_found_lock = threading.Lock()
+
+
+def _once(group: str, kind: type[Vendor]) -> dict[str, Vendor]:
+    with _found_lock:
+        if group not in _found:
+            _found[group] = _registered(group, kind)
+        return _found[group]
 
 
 def all_vendors() -> dict[str, Vendor]:

@@ -13,6 +13,7 @@ profile whose pool and address list the walled-garden rules use), `block_pool`, 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,8 +94,14 @@ def contract_codes(contracts: Any = None, file: str | None = None) -> list[str]:
             stat = path.stat()
         except OSError as exc:
             raise ValueError(f"cannot read {file}: {exc.strerror or exc}") from exc
-        codes += _codes_in(str(path), stat.st_mtime_ns, stat.st_size)
+        # Every concentrator's thread asks at once: the first reads the file, the others
+        # wait for its result instead of each reading it too.
+        with _codes_lock:
+            codes += _codes_in(str(path), stat.st_mtime_ns, stat.st_size)
     return list(dict.fromkeys(codes))
+
+
+_codes_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=8)
