@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ispflow.lab.datacom import render
+from ispflow.lab.datacom.alarms import alarm
 from ispflow.lab.datacom.config import pon_config, running_config, service_ports
 from ispflow.lab.datacom.provision import set_onu, set_service_description
 from ispflow.lab.model import LabError
@@ -98,7 +99,7 @@ class DmosCli(Shell):
         return "lab"
 
     def alarm_lines(self) -> list[str]:
-        return []
+        return alarm(self.olt, self.rng, self.olt.clock())
 
     def prepare_batch(self) -> None:
         self.level = "exec"
