@@ -53,13 +53,18 @@ TAIL = 512
 RECEIVE_BYTES = 1 << 16
 FIRST_PROMPT_WAIT = 2.0  # a device that prints nothing at login gets an Enter after this
 TRANSPORTS = ("ssh", "telnet")
-TELNET_PORT = 23
+SSH_PORT, TELNET_PORT = 22, 23
 # Said once per run for the hosts reached by telnet (clear_text.py).
 TELNET_NOTICE = (
     "login over telnet (`transport: telnet`): the password travels in clear text, readable "
     "by anyone on the management network; turn on the OLT's SSH service and drop "
     "`transport: telnet` (docs/olt.md, Connections)"
 )
+
+
+def default_port(extras: dict[str, Any] | None) -> int:
+    """The port a host without one is reached on: telnet's or SSH's."""
+    return TELNET_PORT if transport(extras) == "telnet" else SSH_PORT
 
 
 def transport(extras: dict[str, Any] | None) -> str:
@@ -221,9 +226,10 @@ class OltCli:
         extras = dict(extras or {})
         timeout = float(extras.pop("conn_timeout", 10))
         if not platform:
+            known = sorted(p for p in session_classes() if not p.endswith("_telnet"))
             raise UnknownVendor(
                 f"host {hostname} has no platform; give it the netmiko device type of its "
-                f"vendor (known: {', '.join(sorted(session_classes()))})"
+                f"vendor (known: {', '.join(known)})"
             )
         if transport(extras) == "telnet":
             self._open_telnet(hostname, username, password, port, platform, extras, timeout)
@@ -231,13 +237,13 @@ class OltCli:
         extras.pop("transport", None)
         device_type = platform
         settings = host_key_settings()
-        where = address(str(hostname), port or 22)
+        where = address(str(hostname), port or SSH_PORT)
         check = host_keys.check_wanted(extras, where, settings)
         parameters = {
             "host": hostname,
             "username": username,
             "password": password,
-            "port": port or 22,
+            "port": port or SSH_PORT,
             "device_type": device_type,
             "conn_timeout": timeout,
             "fast_cli": True,
