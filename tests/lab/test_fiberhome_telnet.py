@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from ispflow.plugins.connections.connect_errors import ConnectFailed
-from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.plugins.connections.olt_cli import OltCli, default_port
 from tests.lab.conftest import RunningLab, pending_contract, start_lab, step_results
 
 TELNET = {"transport": "telnet"}
@@ -117,3 +117,13 @@ def test_host_key_enrolment_leaves_telnet_olts_out(lab: RunningLab) -> None:
     assert f"{name} is reached by telnet (`transport: telnet`)" in proc.stderr
     everyone = lab.cli("inventory", "trust")
     assert name not in everyone.stdout, everyone.stdout
+
+
+def test_the_inventory_probe_reaches_them_over_telnet(lab: RunningLab) -> None:
+    report = lab.run_json("inventory-probe", expect=None)
+    probed = {r["host"]: r["result"] for r in report["results"] if r["status"] != "skipped"}
+    for olt in lab.fleet()["olts"]:
+        found = probed[olt["name"]]
+        assert found["address"] == f"127.0.0.1:{olt['telnet_port']}"
+        assert found["status"] == "ok", found
+    assert (default_port(TELNET), default_port({})) == (23, 22)
