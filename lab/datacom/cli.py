@@ -13,7 +13,9 @@ From captured DmOS sessions: the prompts, `Entering configuration mode terminal`
 `Commit complete.`, the caret line and `syntax error: …`. From DmOS documentation only:
 `Aborted: the configuration database is locked by session …`, `% No entries found.`,
 `% No modifications to commit.`, `Error: element does not exist`, `abort`, and
-`Aborted: illegal reference …` for an ONU removed while a service port names it.
+`Aborted: illegal reference …` for an ONU removed while a service port names it. With
+`--alarms`, system messages in the middle of some answers (alarms.py: the form is the CLI
+framework's, no DmOS capture has one).
 """
 
 from __future__ import annotations
