@@ -5,6 +5,7 @@ that changes nothing until --apply, which fixes what has a remediation."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ispflow.plugins.connections.olt_cli import OltCli
 from ispflow.tasks.compliance_rules import DEFAULT_RULES
 from tests.lab.conftest import RunningLab, pending_contract, start_lab, step_results
 
@@ -301,3 +303,24 @@ def test_datacom_and_fiberhome_configurations_are_checked_for_drift(
     for line, changed in CHANGED_LINE.values():
         assert f"  - {changed}   (missing)" in text
         assert f"  + {line}   (extra)" in text
+
+    # On one DmOS OLT, an account nobody planned, committed from a session: with the shipped
+    # templates that OLT alone has drifted, by that one line.
+    olt = lab.olt_of_model("DM4610")
+    plugin = OltCli()
+    plugin.open("127.0.0.1", "lab", lab.password(), olt["port"], olt["platform"])
+    prompt = re.compile(r"#\s*$")
+    try:
+        for line in ("config", "aaa user estagiario", "password Estagio2026", "group admin"):
+            assert plugin.connection.exchange(line, prompt, 10).strip() in (
+                "",
+                "Entering configuration mode terminal",
+            )
+        assert plugin.connection.commit().strip() == "Commit complete."
+        plugin.connection.exchange("end", prompt, 10)
+    finally:
+        plugin.close()
+    again = by_rule(compliance(lab, expect=1))
+    [drifted] = again["config-drift"]
+    assert drifted["device"] == olt["name"]
+    assert (drifted["missing"], drifted["extra"]) == ([], ["aaa user estagiario"])
