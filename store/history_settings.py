@@ -39,6 +39,7 @@ class HistorySettings:
             self,
             raw_days=self.raw_days if raw_days is None else raw_days,
             rollup_days=self.rollup_days if rollup_days is None else rollup_days,
+            where=self.where if raw_days is None and rollup_days is None else "as given",
         )
         chosen.check()
         return chosen

@@ -10,6 +10,7 @@ On PostgreSQL rows go in with COPY, into the day's partition (made before the wr
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,9 @@ from ispflow.store.db import Database
 from ispflow.store.group_commit import GroupCommitWriter
 from ispflow.store.reading_partitions import ensure_for_write
 from ispflow.store.schema import contracts, olts, onus, optical_readings
+from ispflow.store.signal_retention import PruneResult, prune_after_readings
+
+log = logging.getLogger(__name__)
 
 READING_COLUMNS = (
     "run_id", "olt", "frame", "slot", "port", "onu_index", "serial", "rx_dbm", "tx_dbm",
@@ -165,6 +169,10 @@ class ReadingsWriter:
 
     def __init__(self, db: Database, *, flush_interval: float = 0.05, max_olts: int = 20) -> None:
         self._db = db
+        self.wrote = False
+        # What the prune at close did, or why it failed.
+        self.pruned: PruneResult | None = None
+        self.prune_error: Exception | None = None
         self._writer: GroupCommitWriter[OltReadings] = GroupCommitWriter(
             self._write,
             lambda batch: f"the readings of {batch.olt}",
@@ -185,10 +193,26 @@ class ReadingsWriter:
             self._writer.wait(ticket)
 
     def close(self) -> None:
+        """Write what is queued; then, if readings were written, prune the history
+        (`history.prune_after_audit`). A prune that fails is logged, never raised: the
+        readings are stored, and the next prune finishes the work."""
         self._writer.close()
+        if not self.wrote:
+            return
+        self.wrote = False
+        try:
+            self.pruned = prune_after_readings(self._db)
+        except Exception as exc:
+            self.prune_error = exc
+            log.warning(
+                "the readings are stored, but pruning the signal history failed: %s "
+                "(the next audit, or `ispflow readings prune`, tries again)",
+                exc,
+            )
 
     def _write(self, batches: Sequence[OltReadings]) -> None:
         ensure_for_write(self._db, [batch.read_at for batch in batches])
         with self._db.writing() as conn:
             for batch in batches:
                 _insert(conn, batch)
+        self.wrote = True

@@ -21,7 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, delete, func, literal_column, select, text
 
 from ispflow.store.db import Database
 from ispflow.store.history_settings import HistorySettings, history_settings
@@ -116,6 +116,14 @@ def prune(
     result.hourly_dropped = _drop_rollups(db, "hour", edges.hourly)
     result.daily_dropped = _drop_rollups(db, "day", edges.daily)
     return result
+
+
+def prune_after_readings(db: Database) -> PruneResult | None:
+    """The prune a run does once it stored readings, unless `history.prune_after_audit` is
+    false (then None)."""
+    if not history_settings().prune_after_audit:
+        return None
+    return prune(db)
 
 
 # -- roll-ups -------------------------------------------------------------------------------
@@ -224,7 +232,7 @@ def _drop_rollups(db: Database, granularity: Granularity, edge: datetime) -> int
         with db.serialized(PRUNE_LOCK) as conn:
             if db.dialect_name == "postgresql":
                 return dropped + conn.execute(delete(table).where(table.c.bucket < edge)).rowcount
-            rowid = text("rowid")
+            rowid = literal_column("rowid")
             oldest = select(rowid).select_from(table).where(table.c.bucket < edge)
             done = conn.execute(
                 delete(table).where(rowid.in_(oldest.limit(DELETE_BATCH).scalar_subquery()))
