@@ -98,7 +98,8 @@ def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: dateti
             if name not in (*ONU_COLUMNS, "bucket")
         },
     )
-    return conn.execute(statement).rowcount
+    # SQLAlchemy keeps an INSERT's row count only when asked.
+    return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
 def position_filter(table: Any, olt: str, frame: int, slot: int, port: int) -> Any:
