@@ -13,7 +13,6 @@ from ispflow.cli.common import fail, make_console, open_store, print_json
 from ispflow.cli.options import (
     CONTEXT_SETTINGS,
     DbOption,
-    JsonAlias,
     OutputOption,
     dry_run_option,
 )
@@ -63,7 +62,6 @@ def prune_command(
         bool, dry_run_option("Count what would be rolled up and dropped; change nothing.")
     ] = False,
     output: OutputOption = "text",
-    json_alias: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Roll readings up per ONU per hour and per day, then drop what is past its time.
