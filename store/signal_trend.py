@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from ispflow.core.errors import UsageError
 from ispflow.store.contracts import port_numbers
@@ -158,4 +158,65 @@ def _pon_row(row: Any, source: str) -> dict[str, Any]:
         "samples": int(row.samples),
         "offline_samples": int(row.offline_samples),
         "source": source,
+    }
+
+
+def raw_window_start(now: datetime | None = None) -> datetime:
+    """Raw readings older than this are pruned (or soon will be): the `history.raw_days`
+    edge, whole UTC days back from today."""
+    return Edges.of((now or datetime.now(UTC)).astimezone(UTC), history_settings()).raw
+
+
+def fleet_days(db: Database, days: Iterable[date]) -> dict[date, dict[str, Any]]:
+    """The daily roll-ups of every ONU, summed per day, for days whose raw readings may be
+    gone: `onus`, `rx_avg` (over the samples with light), `samples`, `offline_samples`."""
+    t = optical_daily
+    starts = sorted({day_start(day) for day in days})
+    if not starts:
+        return {}
+    lit = t.c.samples - t.c.offline_samples
+    query = (
+        select(
+            t.c.bucket,
+            func.count().label("onus"),
+            func.sum(t.c.rx_avg * lit).label("rx_sum"),
+            func.sum(case((t.c.rx_avg.is_not(None), lit), else_=0)).label("lit"),
+            func.sum(t.c.samples).label("samples"),
+            func.sum(t.c.offline_samples).label("offline_samples"),
+        )
+        .where(t.c.bucket.in_(starts))
+        .group_by(t.c.bucket)
+    )
+    with db.engine.connect() as conn:
+        return {
+            row.bucket.date(): {
+                "onus": int(row.onus),
+                "rx_avg": float(row.rx_sum) / int(row.lit) if row.lit else None,
+                "samples": int(row.samples),
+                "offline_samples": int(row.offline_samples),
+            }
+            for row in conn.execute(query)
+        }
+
+
+def onu_summary(
+    db: Database, *, olt: str, port: str, onu_id: int, days: int, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """One ONU's last `days` days in one line: min/avg/max rx, samples, offline samples, from
+    `onu_trend` (raw readings, then roll-ups); None without any."""
+    points = onu_trend(db, olt=olt, port=port, onu_id=onu_id, days=days, now=now)
+    if not points:
+        return None
+    lit = [(p["rx_avg"], p["samples"] - p["offline_samples"]) for p in points]
+    weight = sum(n for avg, n in lit if avg is not None)
+    lows = [p["rx_min"] for p in points if p["rx_min"] is not None]
+    highs = [p["rx_max"] for p in points if p["rx_max"] is not None]
+    return {
+        "days": days,
+        "since": points[0]["bucket"],
+        "rx_min": min(lows, default=None),
+        "rx_avg": sum(avg * n for avg, n in lit if avg is not None) / weight if weight else None,
+        "rx_max": max(highs, default=None),
+        "samples": sum(p["samples"] for p in points),
+        "offline_samples": sum(p["offline_samples"] for p in points),
     }

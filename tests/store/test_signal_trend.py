@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from statistics import fmean
 
 import pytest
 
@@ -11,7 +12,7 @@ from ispflow.core.errors import UsageError
 from ispflow.store.db import Database
 from ispflow.store.signal_retention import prune
 from ispflow.store.signal_trend import onu_trend, pon_day
-from tests.store.test_signal_retention import NOW, expected, history, store
+from tests.store.test_signal_retention import NOW, expected, history, reading, store
 
 RAW_EDGE = datetime(2026, 11, 29, tzinfo=UTC)  # NOW's day less 7 days
 HOURLY_EDGE = datetime(2026, 11, 26, tzinfo=UTC)  # less 10 days
@@ -92,3 +93,29 @@ def test_bad_questions_are_refused(pruned: Database) -> None:
         onu_trend(pruned, olt="olt-a", port="0/1/3", onu_id=5, days=0, now=NOW)
     with pytest.raises(UsageError):
         pon_day(pruned, olt="olt-a", port="x", day=(NOW - timedelta(days=1)).date())
+
+
+def test_contract_show_summarises_the_onu_past_the_raw_window(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ispflow.store.customers import contract_details
+    from tests.store.test_readings import seed
+
+    monkeypatch.setenv("ISPFLOW_HISTORY_RAW_DAYS", "7")
+    seed(db)  # C-1042 on olt-poa-01 0/1/3, ONU 5
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    onu = ("olt-poa-01", 0, 1, 3, 5, "HWTC00000005", "C-1042")
+    rows = [
+        reading(onu, today - timedelta(days=day) + timedelta(hours=10, minutes=m), rx)
+        for day in range(1, 26)
+        for m, rx in ((0, -20.0 - day / 10), (30, None))
+    ]
+    store(db, rows)
+    result = prune(db)
+    assert result.raw_rows_dropped + len(result.partitions_dropped) > 0
+    trend = contract_details(db, "C-1042")["signal_trend"]
+    assert trend["samples"] == 50 and trend["offline_samples"] == 25
+    assert trend["rx_min"] == pytest.approx(-22.5)
+    assert trend["rx_max"] == pytest.approx(-20.1)
+    assert trend["rx_avg"] == pytest.approx(fmean(-20.0 - d / 10 for d in range(1, 26)))
+    assert trend["since"] < today - timedelta(days=7)
