@@ -13,7 +13,7 @@ from statistics import fmean
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 
 from ispflow.core.errors import UsageError
 from ispflow.store import signal_retention
@@ -456,18 +456,64 @@ def test_earlier_readings_look_in_recent_partitions_only(pg: Database) -> None:
             for n, at in enumerate(started)
         ],  # fmt: skip
     )
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "FROM optical_readings" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(pg.engine, "before_cursor_execute", keep)
     found = earlier_readings(pg, "run-3", runs=2)
+    event.remove(pg.engine, "before_cursor_execute", keep)
     assert [r["rx_dbm"] for r in found["olt-a:0/1/3:5"]] == [-22.0, -21.0]
-    since = started[1] - timedelta(hours=1)
+    # The query the audit runs, explained: only the partitions of the audits' days are read.
+    [(statement, parameters)] = statements
     with pg.engine.connect() as conn:
-        plan = "\n".join(
-            conn.execute(
-                text(
-                    "EXPLAIN SELECT * FROM optical_readings "
-                    "WHERE run_id IN ('run-1', 'run-2') AND read_at >= :since"
-                ),
-                {"since": since},
-            ).scalars()
-        )
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
     assert "optical_readings_p20261204" in plan
+    assert "optical_readings_p20261205" in plan
     assert "optical_readings_p20261203" not in plan
+    assert "optical_readings_p20261110" not in plan
+
+
+def test_many_writers_make_a_new_day_partition_once(pg: Database) -> None:
+    day = datetime(2027, 1, 1, tzinfo=UTC).date()
+    made: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            with pg.engine.begin() as conn:
+                made.append(ensure_days(conn, [day]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(made) == [[], [], [], ["optical_readings_p20270101"]]
+
+
+def test_sqlite_deletes_raw_readings_in_batches(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.dialect_name != "sqlite":
+        pytest.skip("PostgreSQL drops partitions")
+    monkeypatch.setattr(signal_retention, "DELETE_BATCH", 7)
+    statements: list[str] = []
+    event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda *a: (
+            statements.append(a[2]) if a[2].startswith("DELETE FROM optical_readings") else None
+        ),
+    )
+    rows = history()
+    store(db, rows)
+    result = prune(db, now=NOW, raw_days=7)
+    gone = len([r for r in rows if r["read_at"] < datetime(2026, 11, 29, tzinfo=UTC)])
+    assert result.raw_rows_dropped == gone
+    assert len(statements) == gone // 7 + 1
