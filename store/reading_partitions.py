@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ispflow.store.db import Database
 
@@ -129,7 +129,8 @@ def _bounds_sql(day: date) -> str:
 def ensure_for_write(db: Database, read_at: Iterable[datetime]) -> None:
     """Before writing readings read at these times: their day's partition and the next day's
     exist (made once per process and day). A partition that cannot be made now (the parent is
-    locked by a long reader) is logged and left: the rows go to the default partition."""
+    locked by a long reader, the role may not create tables) is logged and left: the rows go
+    to the default partition, and the next write tries again."""
     if db.dialect_name != "postgresql":
         return
     wanted = set()
@@ -145,8 +146,14 @@ def ensure_for_write(db: Database, read_at: Iterable[datetime]) -> None:
         with db.engine.begin() as conn:
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             ensure_days(conn, missing)
-    except OperationalError as exc:
-        log.warning("readings partitions for %s not made yet: %s", sorted(missing), exc.orig)
+    except SQLAlchemyError as exc:
+        # The write goes on: its rows land in the default partition (and if the store is
+        # down, the write says so itself).
+        log.warning(
+            "readings partitions for %s not made yet: %s",
+            ", ".join(f"{day}" for day in sorted(missing)),
+            getattr(exc, "orig", None) or exc,
+        )
         return
     with _made_lock:
         known |= missing

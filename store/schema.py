@@ -388,6 +388,9 @@ def _rollup(name: str, comment: str) -> Table:
         Column("rx_max", Float),
         Column("samples", Integer, nullable=False, comment="readings in the bucket"),
         Column("offline_samples", Integer, nullable=False, comment="of which offline"),
+        Column(
+            "rx_samples", Integer, nullable=False, comment="of which with light: rx_avg's weight"
+        ),
         PrimaryKeyConstraint("olt", "frame", "slot", "port", "onu_index", "bucket"),
         # Retention drops the oldest buckets; a PON's day is read by position and bucket.
         Index(f"ix_{name}_bucket", "bucket"),

@@ -2,14 +2,16 @@
 
 A prune, in order, each step its own transaction(s), each safe to cut short and run again:
 
-1. Roll up every closed hour and day not rolled up yet (`optical_hourly`, `optical_daily`),
-   a day of buckets per transaction, which also moves that granularity's mark
-   (`optical_rollup_marks`). A bucket is final once behind its mark and is never summed again;
-   a bucket is closed `GRACE` after it ends, so a write in flight at the hour still counts.
+1. Roll up every closed hour (from raw readings) and then every closed day (from its hours)
+   not rolled up yet (`optical_hourly`, `optical_daily`), a day of buckets per transaction,
+   which also moves that granularity's mark (`optical_rollup_marks`). A bucket is final once
+   behind its mark and is never summed again; a bucket is closed `GRACE` after it ends, so a
+   write in flight at the hour still counts.
 2. Drop raw readings older than `raw_days` (whole UTC days), but never any not yet behind
    both marks. PostgreSQL drops whole day partitions (and deletes the few rows its default
    partition holds); SQLite deletes `DELETE_BATCH` rows per transaction.
-3. Drop hourly roll-ups older than `hourly_days` and daily ones older than `rollup_days`.
+3. Drop hourly roll-ups older than `hourly_days` (never any of a day not rolled up yet) and
+   daily ones older than `rollup_days`.
 
 Two prunes at once (threads or processes) take turns at each step: each step runs in
 `Database.serialized`, reads the marks inside it, and finds done what the other did.
@@ -32,7 +34,7 @@ from ispflow.store.reading_partitions import (
     forget_made,
 )
 from ispflow.store.schema import optical_readings, optical_rollup_marks
-from ispflow.store.signal_rollups import STEP, TABLES, Granularity, floor, roll_up
+from ispflow.store.signal_rollups import STEP, TABLES, Granularity, floor, roll_up, summary
 
 PRUNE_LOCK = int.from_bytes(
     hashlib.blake2b(b"ispflow.store.signal_retention", digest_size=8).digest(), "big", signed=True
@@ -150,14 +152,25 @@ def _start(conn: Connection, granularity: Granularity) -> datetime | None:
     return None if oldest is None else floor(oldest, granularity)
 
 
+def _closed(conn: Connection, granularity: Granularity, now: datetime) -> datetime | None:
+    """Buckets before this are over (and, for days, all their hours rolled up)."""
+    closed = floor(now - GRACE, granularity)
+    if granularity == "day":
+        hours = _mark(conn, "hour")
+        if hours is None:
+            return None
+        closed = min(closed, floor(hours, "day"))
+    return closed
+
+
 def _roll_up_closed(db: Database, granularity: Granularity, now: datetime) -> int:
     """Roll up the closed buckets after the mark, ROLLUP_SPAN per transaction."""
-    closed = floor(now - GRACE, granularity)
     written = 0
     while True:
         with db.serialized(PRUNE_LOCK) as conn:
             start = _start(conn, granularity)
-            if start is None or start >= closed:
+            closed = _closed(conn, granularity, now)
+            if start is None or closed is None or start >= closed:
                 return written
             end = min(start + max(ROLLUP_SPAN, STEP[granularity]), closed)
             written += roll_up(conn, granularity, start, end)
@@ -226,14 +239,21 @@ def _drop_partitions(db: Database, raw_edge: datetime, result: PruneResult) -> N
 
 
 def _drop_rollups(db: Database, granularity: Granularity, edge: datetime) -> int:
+    """Drop roll-ups before `edge`; hourly ones only once their days are rolled up."""
     table = TABLES[granularity]
     dropped = 0
     while True:
         with db.serialized(PRUNE_LOCK) as conn:
+            bound = edge
+            if granularity == "hour":
+                days = _mark(conn, "day")
+                if days is None:
+                    return dropped
+                bound = min(edge, days)
             if db.dialect_name == "postgresql":
-                return dropped + conn.execute(delete(table).where(table.c.bucket < edge)).rowcount
+                return dropped + conn.execute(delete(table).where(table.c.bucket < bound)).rowcount
             rowid = literal_column("rowid")
-            oldest = select(rowid).select_from(table).where(table.c.bucket < edge)
+            oldest = select(rowid).select_from(table).where(table.c.bucket < bound)
             done = conn.execute(
                 delete(table).where(rowid.in_(oldest.limit(DELETE_BATCH).scalar_subquery()))
             ).rowcount
@@ -246,8 +266,6 @@ def _drop_rollups(db: Database, granularity: Granularity, edge: datetime) -> int
 def _preview(db: Database, now: datetime, edges: Edges, result: PruneResult) -> None:
     """What a prune would do, counted without changing anything. Roll-ups are counted in
     ONU-buckets, as a prune would write them."""
-    from ispflow.store.signal_rollups import summary
-
     with db.engine.connect() as conn:
         dialect = conn.dialect.name
         for granularity in ("hour", "day"):

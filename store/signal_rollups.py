@@ -1,9 +1,11 @@
 """Optical readings summed per ONU per hour or per day: min/avg/max rx, samples, offline.
 
 An ONU is where the readings say it is (OLT, frame, slot, port, ONU id); a bucket keeps the
-serial and contract of its newest reading. The same summary serves two ends: filling the
-roll-up tables (`roll_up`, an upsert, so a bucket summed again is replaced, never added) and
-reading a day of raw readings as if it were rolled up (`summary`).
+serial and contract of its newest reading. Hours are summed from raw readings, days from the
+hours (a day's 24 hourly rows per ONU rather than its ~96 readings; the average weighted by
+`rx_samples`, so it is the day's own). The raw summary also reads a day of raw readings as if
+it were rolled up (`summary`). Writing is an upsert: a bucket summed again is replaced, never
+added to.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ STEP: dict[Granularity, timedelta] = {"hour": timedelta(hours=1), "day": timedel
 ONU_COLUMNS = ("olt", "frame", "slot", "port", "onu_index")
 SUMMARY_COLUMNS = (
     *ONU_COLUMNS, "bucket", "serial", "contract", "rx_min", "rx_avg", "rx_max", "samples",
-    "offline_samples",
+    "offline_samples", "rx_samples",
 )  # fmt: skip
 
 r = optical_readings
@@ -37,20 +39,20 @@ def floor(moment: datetime, granularity: Granularity) -> datetime:
     return datetime.combine(moment.date(), time(), tzinfo=UTC)
 
 
-def _bucket(dialect: str, granularity: Granularity) -> Any:
+def _bucket(dialect: str, granularity: Granularity, column: Any) -> Any:
     if dialect == "postgresql":
-        return func.date_trunc(granularity, r.c.read_at, "UTC")
+        return func.date_trunc(granularity, column, "UTC")
     # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC: the bucket is its prefix, completed.
     if granularity == "hour":
-        return func.substr(r.c.read_at, 1, 13).concat(literal(":00:00.000000"))
-    return func.substr(r.c.read_at, 1, 10).concat(literal(" 00:00:00.000000"))
+        return func.substr(column, 1, 13).concat(literal(":00:00.000000"))
+    return func.substr(column, 1, 10).concat(literal(" 00:00:00.000000"))
 
 
 def summary(
     dialect: str, granularity: Granularity, lo: datetime, hi: datetime, *where: Any
 ) -> Select:
-    """Per ONU and bucket, the readings read in [lo, hi) (and `where`), summed."""
-    bucket = _bucket(dialect, granularity)
+    """Per ONU and bucket, the raw readings read in [lo, hi) (and `where`), summed."""
+    bucket = _bucket(dialect, granularity, r.c.read_at)
     keys = [r.c[name] for name in ONU_COLUMNS]
     newest = func.row_number().over(
         partition_by=[*keys, bucket], order_by=[r.c.read_at.desc(), r.c.id.desc()]
@@ -79,17 +81,61 @@ def summary(
         func.max(b.rx_dbm).label("rx_max"),
         func.count().label("samples"),
         func.sum(case((b.state == "offline", 1), else_=0)).label("offline_samples"),
+        func.count(b.rx_dbm).label("rx_samples"),
+    ).group_by(*groups)
+
+
+def days_from_hours(dialect: str, lo: datetime, hi: datetime) -> Select:
+    """Per ONU and day, the hourly roll-ups of [lo, hi) (whole days) summed."""
+    h = optical_hourly
+    day = _bucket(dialect, "day", h.c.bucket)
+    keys = [h.c[name] for name in ONU_COLUMNS]
+    newest = func.row_number().over(partition_by=[*keys, day], order_by=h.c.bucket.desc())
+    hours = (
+        select(
+            *keys,
+            type_coerce(day, UTCDateTime()).label("bucket"),
+            h.c.serial,
+            h.c.contract,
+            h.c.rx_min,
+            h.c.rx_avg,
+            h.c.rx_max,
+            h.c.samples,
+            h.c.offline_samples,
+            h.c.rx_samples,
+            newest.label("newest"),
+        )
+        .where(h.c.bucket >= lo, h.c.bucket < hi)
+        .subquery("hours")
+    )
+    b = hours.c
+    groups = [b[name] for name in ONU_COLUMNS] + [b.bucket]
+    lit = func.sum(b.rx_samples)
+    return select(
+        *groups,
+        func.max(case((b.newest == 1, b.serial))).label("serial"),
+        func.max(case((b.newest == 1, b.contract))).label("contract"),
+        func.min(b.rx_min).label("rx_min"),
+        (func.sum(b.rx_avg * b.rx_samples) / func.nullif(lit, 0)).label("rx_avg"),
+        func.max(b.rx_max).label("rx_max"),
+        func.sum(b.samples).label("samples"),
+        func.sum(b.offline_samples).label("offline_samples"),
+        lit.label("rx_samples"),
     ).group_by(*groups)
 
 
 def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: datetime) -> int:
-    """Write the roll-ups of the buckets in [lo, hi) (whole buckets); how many were written."""
+    """Write the roll-ups of the buckets in [lo, hi) (whole buckets); how many were written.
+    Days are summed from the hourly roll-ups, which must be done through `hi`."""
     table = TABLES[granularity]
     dialect = conn.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).from_select(
-        list(SUMMARY_COLUMNS), summary(dialect, granularity, lo, hi)
+    source = (
+        summary(dialect, granularity, lo, hi)
+        if granularity == "hour"
+        else days_from_hours(dialect, lo, hi)
     )
+    statement = insert(table).from_select(list(SUMMARY_COLUMNS), source)
     statement = statement.on_conflict_do_update(
         index_elements=[*ONU_COLUMNS, "bucket"],
         set_={

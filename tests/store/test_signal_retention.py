@@ -87,6 +87,7 @@ def expected(rows: list[dict[str, Any]], granularity: str) -> dict:
             "rx_max": max(lit) if lit else None,
             "samples": len(group),
             "offline_samples": sum(r["state"] == "offline" for r in group),
+            "rx_samples": len(lit),
             "serial": newest["serial"],
             "contract": newest["contract"],
         }
@@ -102,6 +103,7 @@ def stored(db: Database, table: Any) -> dict:
                 "rx_max": row.rx_max,
                 "samples": row.samples,
                 "offline_samples": row.offline_samples,
+                "rx_samples": row.rx_samples,
                 "serial": row.serial,
                 "contract": row.contract,
             }

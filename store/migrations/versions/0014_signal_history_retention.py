@@ -85,6 +85,12 @@ def _create_rollup(name: str, comment: str) -> None:
         sa.Column("rx_max", sa.Float(), nullable=True),
         sa.Column("samples", sa.Integer(), nullable=False, comment="readings in the bucket"),
         sa.Column("offline_samples", sa.Integer(), nullable=False, comment="of which offline"),
+        sa.Column(
+            "rx_samples",
+            sa.Integer(),
+            nullable=False,
+            comment="of which with light: rx_avg's weight",
+        ),
         sa.PrimaryKeyConstraint(
             "olt", "frame", "slot", "port", "onu_index", "bucket", name=op.f(f"pk_{name}")
         ),
