@@ -20,10 +20,12 @@ Two prunes at once (threads or processes) take turns at each step: each step run
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, literal_column, select, text
+from sqlalchemy.exc import OperationalError
 
 from ispflow.store.db import Database
 from ispflow.store.history_settings import HistorySettings, history_settings
@@ -46,7 +48,10 @@ GRACE = timedelta(minutes=10)
 # every 15 minutes) in one statement per granularity.
 ROLLUP_SPAN = timedelta(days=1)
 DELETE_BATCH = 5_000
+DROP_LOCK_TIMEOUT = "10s"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
+log = logging.getLogger(__name__)
 r = optical_readings
 marks = optical_rollup_marks
 
@@ -219,21 +224,33 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
 
 
 def _drop_partitions(db: Database, raw_edge: datetime, result: PruneResult) -> None:
-    """Drop the day partitions wholly before the drop bound, one per transaction."""
+    """Drop the day partitions wholly before the drop bound, one per transaction. Dropping one
+    locks the readings table: behind a long reader it waits DROP_LOCK_TIMEOUT at most (new
+    queries queue behind a waiting drop), then leaves the rest to the next prune."""
     while True:
-        with db.serialized(PRUNE_LOCK) as conn:
-            bound = _drop_bound(conn, raw_edge)
-            if bound is None:
-                return
-            doomed = [
-                name
-                for day, name in sorted(day_partitions(conn).items())
-                if day_start(day) + timedelta(days=1) <= bound
-            ]
-            if not doomed:
-                break
-            conn.exec_driver_sql(f"DROP TABLE {doomed[0]}")  # a name we made, never input
-            result.partitions_dropped.append(doomed[0])
+        try:
+            with db.serialized(PRUNE_LOCK) as conn:
+                bound = _drop_bound(conn, raw_edge)
+                if bound is None:
+                    return
+                doomed = [
+                    name
+                    for day, name in sorted(day_partitions(conn).items())
+                    if day_start(day) + timedelta(days=1) <= bound
+                ]
+                if not doomed:
+                    break
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+                conn.exec_driver_sql(f"DROP TABLE {doomed[0]}")  # a name we made, never input
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            log.warning(
+                "old readings partitions left for the next prune: the readings table is busy (%s)",
+                exc.orig,
+            )
+            break
+        result.partitions_dropped.append(doomed[0])
     if result.partitions_dropped:
         forget_made(db)
 

@@ -519,3 +519,22 @@ def test_sqlite_deletes_raw_readings_in_batches(
     gone = len([r for r in rows if r["read_at"] < datetime(2026, 11, 29, tzinfo=UTC)])
     assert result.raw_rows_dropped == gone
     assert len(statements) == gone // 7 + 1
+
+
+def test_a_busy_readings_table_leaves_partitions_to_the_next_prune(
+    pg: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(signal_retention, "DROP_LOCK_TIMEOUT", "200ms")
+    store(pg, history())
+    reader = pg.engine.connect()
+    try:
+        reader.execute(select(func.count()).select_from(optical_readings))  # a long report
+        busy = prune(pg, now=NOW, raw_days=7)
+    finally:
+        reader.close()
+    assert busy.partitions_dropped == []
+    assert busy.hourly_rolled_up > 0
+    assert "left for the next prune" in caplog.text
+    done = prune(pg, now=NOW, raw_days=7)
+    assert done.partitions_dropped[0] == "optical_readings_p20261116"
+    assert oldest_raw(pg) >= datetime(2026, 11, 29, tzinfo=UTC)
