@@ -76,13 +76,8 @@ def history_settings() -> HistorySettings:
             values[key] = _from_env(key, named.strip())
         elif key in section:
             values[key] = section[key]
-    shown = (
-        where
-        if not any(os.environ.get(ENV[k]) is not None for k in KEYS)
-        else (
-            f"{where} and {', '.join(ENV[k] for k in KEYS if os.environ.get(ENV[k]) is not None)}"
-        )
-    )
+    from_env = [ENV[key] for key in KEYS if os.environ.get(ENV[key]) is not None]
+    shown = f"{where} and {', '.join(from_env)}" if from_env else where
     settings = HistorySettings(**values, where=shown)  # type: ignore[arg-type]
     if not isinstance(settings.prune_after_audit, bool):
         raise UsageError(

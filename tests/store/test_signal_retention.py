@@ -538,3 +538,28 @@ def test_a_busy_readings_table_leaves_partitions_to_the_next_prune(
     done = prune(pg, now=NOW, raw_days=7)
     assert done.partitions_dropped[0] == "optical_readings_p20261116"
     assert oldest_raw(pg) >= datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def test_settings_come_from_the_file_and_the_environment_wins(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ispflow.store.history_settings import history_settings
+
+    config = tmp_path / "ispflow.yaml"
+    config.write_text("history:\n  raw_days: 10\n  rollup_days: 200\n", encoding="utf-8")
+    monkeypatch.setenv("ISPFLOW_CONFIG", str(config))
+    chosen = history_settings()
+    assert (chosen.raw_days, chosen.kept_hourly_days, chosen.rollup_days) == (10, 60, 200)
+    assert chosen.prune_after_audit is True
+    monkeypatch.setenv("ISPFLOW_HISTORY_RAW_DAYS", "21")
+    assert history_settings().raw_days == 21
+    config.write_text("history:\n  raw_days: 500\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="ISPFLOW_HISTORY_RAW_DAYS"):
+        monkeypatch.setenv("ISPFLOW_HISTORY_RAW_DAYS", "lots")
+        history_settings()
+    monkeypatch.delenv("ISPFLOW_HISTORY_RAW_DAYS")
+    with pytest.raises(UsageError, match="roll-ups must outlive"):
+        history_settings()
+    config.write_text("history:\n  raw_dayz: 5\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="raw_days"):
+        history_settings()
