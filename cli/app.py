@@ -32,6 +32,7 @@ from ispflow.cli.options import (
     output_option,
 )
 from ispflow.cli.parse import parse
+from ispflow.cli.readings import readings_app
 from ispflow.cli.report import report
 from ispflow.cli.schedules import schedule_app, scheduler
 from ispflow.cli.stock import stock_app
@@ -111,6 +112,7 @@ app.add_typer(seal_app, name="seal")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(stock_app, name="stock")
+app.add_typer(readings_app, name="readings")
 app.add_typer(config_app, name="config")
 app.command("scheduler")(scheduler)
 app.command("parse")(parse)

@@ -55,3 +55,20 @@ def insert_rows(
             [row_marks] * len(chunk)
         )
         conn.exec_driver_sql(sql, flat(chunk))
+
+
+def copy_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: the rows through COPY, in the connection's transaction; several times
+    faster than INSERT for thousands of rows (one stream, no statement per chunk)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(  # type: ignore[attr-defined]
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)

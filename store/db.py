@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -26,7 +26,7 @@ __all__ = ["Database", "StoreError", "database_url", "open_database"]
 ENV_VAR = "ISPFLOW_DB"
 # The newest migration in store/migrations (a test keeps the two in step): a store already
 # there opens without loading Alembic.
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 DEFAULT_URL = "sqlite:///ispflow.db"
 # Long enough to ride out another process's migration or a big batch of readings.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -72,6 +72,28 @@ class Database:
             return
         with self._sqlite_writer, self.engine.begin() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def serialized(self, lock_key: int) -> Iterator[Connection]:
+        """A write transaction that no other `serialized(lock_key)` of any process runs
+        beside, so what it reads stays true until it commits: on PostgreSQL it holds the
+        advisory lock `lock_key` until then; SQLite takes its one write lock at BEGIN
+        (IMMEDIATE) rather than at the first write, where a second writer would be refused
+        instead of waiting."""
+        if self.dialect_name != "sqlite":
+            with self.engine.begin() as conn:
+                conn.execute(select(func.pg_advisory_xact_lock(lock_key)))
+                yield conn
+            return
+        with self._sqlite_writer, self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
 
     @property
     def url(self) -> URL:
