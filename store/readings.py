@@ -181,11 +181,20 @@ class ReadingsWriter:
             name="ispflow-readings",
         )
 
-    def submit(self, olt: str, readings: Sequence[dict[str, Any]], run_id: str | None) -> int:
-        """Queue one OLT's readings; returns a ticket for `wait` (0: nothing to write)."""
+    def submit(
+        self,
+        olt: str,
+        readings: Sequence[dict[str, Any]],
+        run_id: str | None,
+        *,
+        read_at: datetime | None = None,
+    ) -> int:
+        """Queue one OLT's readings (read now, unless `read_at` says when); returns a ticket
+        for `wait` (0: nothing to write)."""
         if not readings:
             return 0
-        return self._writer.submit(OltReadings(olt, readings, run_id, datetime.now(UTC)))
+        when = read_at or datetime.now(UTC)
+        return self._writer.submit(OltReadings(olt, readings, run_id, when))
 
     def wait(self, ticket: int) -> None:
         """Block until that OLT's readings are committed; StoreError if they could not be."""
