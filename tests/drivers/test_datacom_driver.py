@@ -94,6 +94,18 @@ def test_a_description_that_could_end_the_command_is_refused() -> None:
         DatacomDriver().describe(PON, 1, "x\ncommit")
 
 
+def test_a_portuguese_description_is_written_in_the_letters_dmos_takes() -> None:
+    driver = DatacomDriver("DM4610")
+    assert driver.onu_description("São João inadimplência") == "Sao_Joao_inadimplencia"
+    assert driver.onu_description("Rua 7/B, apto 3") == "Rua_7_B_apto_3"
+    lines = driver.authorize(
+        AuthorizeRequest(
+            port=PON, onu_id=4, vlan=110, serial="DACM9131CC5C", description="Conceição"
+        )
+    )
+    assert "name Conceicao" in lines and lines[-3].endswith("description Conceicao")
+
+
 def test_one_bulk_read_per_pon_and_no_down_cause_read() -> None:
     driver = DatacomDriver()
     steps = driver.optical_ports([PON, PonPort.parse("1/1/3")])

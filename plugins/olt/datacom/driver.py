@@ -8,6 +8,7 @@ candidate away, so nothing of a failed change reaches the running configuration.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from ispflow.plugins.olt.datacom.config_secrets import SECRET_PATTERNS
@@ -26,6 +27,9 @@ PONS_PER_SLOT = 16
 ONUS_PER_PON = 128
 # What a dry run shows for the service port of an ONU whose id is chosen at run time.
 SERVICE_PORT_MARKER = "<service-port of the ONU>"
+# What an ONU name and a service-port description hold: one word of these characters (the
+# CLI answers `syntax error: invalid value` to any other, accented letters included).
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
 def service_port_index(port: PonPort, onu_id: int) -> int:
@@ -62,8 +66,11 @@ class DatacomDriver(OltDriver):
         }
 
     def onu_description(self, description: str) -> str:
-        # The ONU name and the service-port description are one word each.
-        return re.sub(r"\s+", "_", super().onu_description(description).strip())
+        # The ONU name and the service-port description are one word each, in plain ASCII:
+        # `São João` is written `Sao_Joao`, the way the store writes a customer's name.
+        text = super().onu_description(description).strip()
+        plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        return _NOT_IN_NAME.sub("_", plain).strip("_")
 
     def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
         context = super().authorize_context(request)
