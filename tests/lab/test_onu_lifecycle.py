@@ -19,20 +19,27 @@ from tests.lab.conftest import (
     waiting_serials,
 )
 
-# Every OLT model once, with its default firmware: Huawei r019 and r018, ZTE `gpon-olt_` (C320
-# v2) and `gpon_olt-` (C600 titan) naming, both DmOS chassis, both AN5516 dialects (`pon` on
-# the AN5516-06, `link` on the AN5516-06B).
-MODELS = ["MA5800-X7", "C320", "DM4610", "AN5516-06", "MA5608T", "C600", "DM4612", "AN5516-06B"]
-VENDORS = "huawei,zte,datacom,fiberhome"
+# Every OLT model the lab fleets cycle through, once: the vendors take turns in VENDORS'
+# order, so eleven OLTs give three Huawei, three ZTE, three FiberHome and both DmOS chassis.
+MODELS = [
+    "MA5800-X7", "C320", "AN5516-06", "DM4610",
+    "MA5608T", "C600", "AN5516-06B", "DM4612",
+    "MA5683T", "C300", "AN5516-04",
+]  # fmt: skip
+VENDORS = "huawei,zte,fiberhome,datacom"
+# Every CLI dialect once too: Huawei r019 (MA5800-X7) and r018, ZTE v2 (C320) and v1 (C300,
+# named here; the other models run their newest), `gpon_olt-` naming on the C600 (titan),
+# the AN5516 `pon` (AN5516-06, -04) and `link` (AN5516-06B) words, DmOS v9.
+FIRMWARE = "C300=v1"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
-    """One lab for the module: eight OLTs, the four vendors in turn (see MODELS). Each test
-    takes ONUs no earlier test touched, so they share it."""
+    """One lab for the module: every model and dialect (see MODELS). Each test takes ONUs no
+    earlier test touched, so they share it."""
     yield from start_lab(
         tmp_path_factory.mktemp("lifecycle"), "--olts", str(len(MODELS)), "--vendors", VENDORS,
-        "--autofind", "4", "--concentrators", "0",
+        "--firmware", FIRMWARE, "--autofind", "4", "--concentrators", "0",
     )  # fmt: skip
 
 
@@ -44,8 +51,18 @@ def test_the_fleet_has_every_model_with_its_dialect(lab: RunningLab) -> None:
     olts = lab.fleet()["olts"]
     assert [o["model"] for o in olts] == MODELS
     firmware = {o["model"]: o["firmware"] for o in olts}
-    assert firmware["AN5516-06"] == "pon" and firmware["AN5516-06B"] == "link"
-    assert (firmware["MA5800-X7"], firmware["MA5608T"]) == ("r019", "r018")
+    assert (firmware["MA5800-X7"], firmware["MA5608T"], firmware["MA5683T"]) == (
+        "r019",
+        "r018",
+        "r018",
+    )
+    assert (firmware["C320"], firmware["C300"], firmware["C600"]) == ("v2", "v1", "titan")
+    assert (firmware["AN5516-06"], firmware["AN5516-06B"], firmware["AN5516-04"]) == (
+        "pon",
+        "link",
+        "pon",
+    )
+    assert (firmware["DM4610"], firmware["DM4612"]) == ("v9", "v9")
 
 
 @pytest.mark.parametrize("model", MODELS)
