@@ -249,14 +249,8 @@ def test_compliance_and_reconcile_find_nothing_on_the_seeded_fleet(lab: RunningL
         assert result["findings"] == [], olt["vendor"]
         assert result["ports_read"] == [p["port"] for p in olt["pons"]]
         assert result["onus_on_device"] == len(lab.onus(olt=olt["name"], state="authorized"))
-        # Configuration drift needs an intended configuration for the vendor: shipped for
-        # Huawei and ZTE; Datacom and FiberHome say their drift is not checked, and why.
-        unchecked = {u["rule"]: u["reason"] for u in result.get("unchecked", [])}
-        if olt["vendor"] in NEW_VENDORS:
-            assert list(unchecked) == ["config-drift"]
-            assert "no intended configuration" in unchecked["config-drift"]
-        else:
-            assert unchecked == {}
+        # Every vendor ships an intended configuration, so drift is checked on each OLT.
+        assert result.get("unchecked", []) == [], olt["vendor"]
     report = lab.run_json("reconcile")
     compared = {r["host"]: r for r in step_results(report, "ONUs against the store")}
     for olt in lab.fleet()["olts"]:
