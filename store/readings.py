@@ -34,6 +34,11 @@ READING_COLUMNS = (
     "down_class",
 )  # fmt: skip
 
+# The columns' PostgreSQL types, for COPY's binary form.
+READING_TYPES = (
+    "text", "text", "int4", "int4", "int4", "int4", "text", "float8", "float8",
+    "float8", "float8", "text", "text", "timestamptz", "text", "text", "text",
+)  # fmt: skip
 
 DOWN_CAUSE_WIDTH = optical_readings.c.down_cause.type.length or 32
 
@@ -102,10 +107,10 @@ def _insert(conn: Connection, batch: OltReadings) -> None:
                 port,
                 onu,
                 reading.get("serial"),
-                rx,
-                reading.get("tx_dbm"),
-                reading.get("olt_rx_dbm"),
-                reading.get("temperature_c"),
+                _number(rx),
+                _number(reading.get("tx_dbm")),
+                _number(reading.get("olt_rx_dbm")),
+                _number(reading.get("temperature_c")),
                 "offline" if rx is None else "online",
                 reading.get("signal") or "unknown",
                 read_at,
@@ -117,9 +122,14 @@ def _insert(conn: Connection, batch: OltReadings) -> None:
     if batch.run_id is not None:
         _drop_earlier(conn, batch.run_id, batch.olt, {row[2:6] for row in rows})
     if conn.dialect.name == "postgresql":
-        copy_rows(conn, optical_readings.name, READING_COLUMNS, rows)
+        copy_rows(conn, optical_readings.name, READING_COLUMNS, rows, READING_TYPES)
     else:
         insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
+
+
+def _number(value: Any) -> float | None:
+    """A measure as the column holds it (parsers give floats; an int or numeric text too)."""
+    return None if value is None else float(value)
 
 
 def _down_cause(words: Any) -> str | None:

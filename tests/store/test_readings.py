@@ -119,9 +119,10 @@ def test_the_writer_puts_several_olts_in_one_transaction_and_reports_each_failur
         for ticket in tickets:
             writer.wait(ticket)
         assert len(commits) == 1  # five OLTs queued together, one transaction
-        # A run the store does not know: the database refuses that OLT's rows (foreign key),
-        # and only those; the OLT queued beside it is stored.
-        bad = writer.submit("olt-poa-01", one, "no-such-run")
+        # A reading the store cannot hold (a level that is not a number): that OLT's rows
+        # are refused, and only those; the OLT queued beside it is stored.
+        garbled = [{"port": "0/1/3", "onu_id": 5, "rx_dbm": "-21,0 dBm", "signal": "good"}]
+        bad = writer.submit("olt-poa-01", garbled, "no-such-run")
         good = writer.submit("olt-5", one, None)
         with pytest.raises(StoreError, match="the readings of olt-poa-01"):
             writer.wait(bad)
