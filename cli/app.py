@@ -109,6 +109,7 @@ ELSEWHERE_GROUPS = {
     "inventory": "ispflow.cli.inventory:inventory_app",
     "schedule": "ispflow.cli.schedules:schedule_app",
     "stock": "ispflow.cli.stock:stock_app",
+    "readings": "ispflow.cli.readings:readings_app",
     "config": "ispflow.cli.configs:config_app",
     "onu": "ispflow.cli.onu:onu_app",
 }

@@ -395,10 +395,25 @@ def _contract_view(contract: dict[str, Any]) -> Table:
         ("CTO", f"{cto['code']} port {cto['port']}" if cto else ""),
         ("seal", contract["seal"] or ""),
         ("signal", _signal(contract["signal"])),
+        ("signal trend", _trend(contract.get("signal_trend"))),
     ]
     for label, value in rows:
         grid.add_row(label, value)
     return grid
+
+
+def _trend(trend: dict[str, Any] | None) -> Text:
+    if trend is None:
+        return Text("no readings", style="dim")
+
+    def dbm(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    text = Text(
+        f"{dbm(trend['rx_min'])} / {dbm(trend['rx_avg'])} / {dbm(trend['rx_max'])} dBm "
+        f"(min / avg / max), {trend['offline_samples']} of {trend['samples']} readings offline"
+    )
+    return text + Text(f"\nlast {trend['days']} days", style="dim")
 
 
 def _address(address: dict[str, Any]) -> str:

@@ -6,8 +6,8 @@
   at once and, optionally, ``rate`` new ones per second, so 500 workers do not open 500 SSH
   sessions in the same second (an OLT's AAA and sshd fall over under such a storm).
 * A login that sends its password unencrypted (a connection plugin's
-  ``sends_password_in_clear(extras)`` says so) is noted for the run, which names such hosts
-  once when it ends (plugins/connections/clear_text.py).
+  ``sends_password_in_clear(extras)`` says so, and its ``clear_text_notice`` why) is noted
+  for the run, which names such hosts once when it ends (plugins/connections/clear_text.py).
 
 Nornir opens every connection through ``Host.open_connection``; the engine wraps that method
 once, and the wrapper reads the rules of the run the calling thread belongs to.
@@ -75,9 +75,8 @@ def _guarded_open(self: Host, connection: str, *args: Any, **kwargs: Any) -> Any
 
 
 def _note_clear_text(host: Host, connection: str) -> None:
-    says = getattr(
-        ConnectionPluginRegister.available.get(connection), "sends_password_in_clear", None
-    )
+    plugin = ConnectionPluginRegister.available.get(connection)
+    says = getattr(plugin, "sends_password_in_clear", None)
     if says is None:
         return
     try:
@@ -87,7 +86,7 @@ def _note_clear_text(host: Host, connection: str) -> None:
     if clear:
         from ispflow.plugins.connections import clear_text
 
-        clear_text.note(host.name)
+        clear_text.note(host.name, getattr(plugin, "clear_text_notice", None))
 
 
 def install() -> None:

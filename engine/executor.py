@@ -505,8 +505,7 @@ def _warn_clear_text(context: run_context.RunContext) -> None:
     """Once per run (or shard), at its end: the hosts whose password it sent unencrypted."""
     from ispflow.plugins.connections import clear_text
 
-    notice = clear_text.notice(context)
-    if notice:
+    for notice in clear_text.notices(context):
         log.warning("run %s: %s", context.run_id, notice)
 
 

@@ -246,6 +246,7 @@ def describe(devices: list[LabDevice], spec: FleetSpec) -> dict[str, Any]:
                 "host": spec.host,
                 "mgmt_ip": spec.host,
                 "port": device.port,
+                **({"telnet_port": device.telnet_port} if device.telnet_port else {}),
                 "pon_ports": len(pons),
                 "pons": [
                     {

@@ -71,6 +71,9 @@ class OltProfile:
     # Whether a fleet built without `--vendors` has this vendor's OLTs; a vendor added
     # later says no, so the fleets (and seeds) people and tests know stay as they were.
     in_default_fleet: bool = True
+    # The login prompt of the OLT's telnet server, for a vendor whose OLTs are reached by
+    # telnet too: the lab then serves each of them on a telnet port as well (lab/telnetd.py).
+    telnet_login: str | None = None
 
 
 class LabRouter(Protocol):

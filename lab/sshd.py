@@ -2,6 +2,8 @@
 
 Password logins (one username/password for the lab), a raw PTY shell that the vendor CLI
 drives, and `exec` requests (each line run as a command, output returned, channel closed).
+OLTs whose profile logs in over telnet as well get a second port with the same shell
+(telnetd.py).
 `LabServer` runs on the caller's event loop; `LabThread` gives it a loop of its own in a
 background thread, for tests and scripts that are not async.
 """
@@ -21,6 +23,7 @@ import asyncssh
 from ispflow.lab.behaviour import Behaviour
 from ispflow.lab.model import LabOlt
 from ispflow.lab.shell import Outcome
+from ispflow.lab.telnetd import serve_client
 from ispflow.lab.terminal import Terminal
 
 
@@ -34,6 +37,7 @@ class LabDevice:
     behaviour: Behaviour = field(default_factory=Behaviour)
     port: int = 0  # 0: any free port; filled in when the server starts
     sessions: int = 0
+    telnet_port: int = 0  # where the telnet listener is, for a profile that has one
 
     @property
     def name(self) -> str:
@@ -82,9 +86,7 @@ class _Server(asyncssh.SSHServer):
             await asyncio.sleep(behaviour.login_latency)
         if behaviour.refuse_logins:
             return False
-        return hmac.compare_digest(
-            username.encode(), self._lab.username.encode()
-        ) and hmac.compare_digest(password.encode(), self._lab.password.encode())
+        return self._lab.credentials_match(username, password)
 
 
 class LabServer:
@@ -104,10 +106,17 @@ class LabServer:
         self.host_key = host_key
         self.connections: set[asyncssh.SSHServerConnection] = set()
         self._acceptors: list[asyncssh.SSHAcceptor] = []
+        self.telnet_clients: set[asyncio.StreamWriter] = set()
+        self._telnet_servers: list[asyncio.Server] = []
 
     @property
     def ports(self) -> dict[str, int]:
         return {device.olt.name: device.port for device in self.devices}
+
+    def credentials_match(self, username: str, password: str) -> bool:
+        return hmac.compare_digest(username.encode(), self.username.encode()) and (
+            hmac.compare_digest(password.encode(), self.password.encode())
+        )
 
     async def start(self) -> None:
         key = self.host_key or asyncssh.generate_private_key("ssh-ed25519")
@@ -133,16 +142,44 @@ class LabServer:
                 ) from exc
             device.port = acceptor.get_port()
             self._acceptors.append(acceptor)
+            if device.olt.profile.telnet_login is not None:
+                await self._start_telnet(device)
+
+    async def _start_telnet(self, device: LabDevice) -> None:
+        try:
+            server = await asyncio.start_server(
+                partial(serve_client, self, device),
+                self.host,
+                device.telnet_port,
+                reuse_address=True,
+            )
+        except OSError as exc:
+            await self.stop()
+            raise PortInUse(
+                exc.errno,
+                f"cannot listen on {self.host}:{device.telnet_port} for {device.olt.name}'s "
+                f"telnet: {exc.strerror or exc} (is the port in use?)",
+            ) from exc
+        device.telnet_port = server.sockets[0].getsockname()[1]
+        self._telnet_servers.append(server)
 
     async def stop(self) -> None:
         for acceptor in self._acceptors:
             acceptor.close()
+        for server in self._telnet_servers:
+            server.close()
         for acceptor in self._acceptors:
             await acceptor.wait_closed()
         self._acceptors.clear()
         for conn in list(self.connections):
             conn.abort()
         self.connections.clear()
+        for writer in list(self.telnet_clients):
+            writer.transport.abort()
+        self.telnet_clients.clear()
+        for server in self._telnet_servers:
+            await server.wait_closed()
+        self._telnet_servers.clear()
 
     async def _session(self, device: LabDevice, process: asyncssh.SSHServerProcess[str]) -> None:
         conn = process.get_extra_info("connection")

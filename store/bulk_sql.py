@@ -55,3 +55,29 @@ def insert_rows(
             [row_marks] * len(chunk)
         )
         conn.exec_driver_sql(sql, flat(chunk))
+
+
+def copy_rows(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    types: Sequence[str] | None = None,
+) -> None:
+    """PostgreSQL: the rows through COPY, in the connection's transaction; several times
+    faster than INSERT for thousands of rows (one stream, no statement per chunk). With the
+    columns' PostgreSQL `types`, in COPY's binary form: the server parses no text, about a
+    sixth less time per row; the values must then be of those types already."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    binary = " (FORMAT BINARY)" if types else ""
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(  # type: ignore[attr-defined]
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN{binary}"
+        ) as copy,
+    ):
+        if types:
+            copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)

@@ -33,6 +33,7 @@ from ispflow.store.schema import (
     optical_readings,
     seals,
 )
+from ispflow.store.signal_trend import onu_summary
 
 __all__ = ["SEARCH_KEYS", "ContractError", "SearchError", "contract_details", "find_customers"]
 
@@ -43,6 +44,8 @@ PHONE_MIN_DIGITS = 8
 ID_MAX_DIGITS = 9
 # SQLite's limit on bound parameters per statement, with room to spare.
 IN_CHUNK = 900
+# How far back `contract show` summarises the ONU's signal: past the raw window, from roll-ups.
+TREND_DAYS = 30
 _PHONE_TEXT = re.compile(r"[\d\s()+.-]+")
 
 
@@ -104,7 +107,8 @@ def contract_details(db: Database, ref: str | int) -> dict[str, Any]:
     Keys: id, code, plan, status, blocked, block_reason, pppoe_login, concentrator,
     ip_address, onu (olt, port "F/S/P", onu_id, serial, state, or None), cto (code, port, or
     None), seal, signal (rx_dbm, signal_class, state, read_at of the ONU's newest reading, or
-    None) and customer (as `find_customers` gives it, without contracts).
+    None), customer (as `find_customers` gives it, without contracts) and signal_trend (the
+    ONU's last TREND_DAYS days as `signal_trend.onu_summary` gives them, or None).
     """
     text = str(ref).strip()
     if not text:
@@ -121,7 +125,16 @@ def contract_details(db: Database, ref: str | int) -> dict[str, Any]:
         ).mappings()
         customer = _customer(owner.one())
     del customer["contracts"]
-    return contract | {"customer": customer}
+    return contract | {"customer": customer, "signal_trend": _signal_trend(db, contract["onu"])}
+
+
+def _signal_trend(db: Database, onu: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ONU's last TREND_DAYS days, from raw readings and, past the raw window, roll-ups."""
+    if onu is None or onu["onu_id"] is None:
+        return None
+    return onu_summary(
+        db, olt=onu["olt"], port=onu["port"], onu_id=int(onu["onu_id"]), days=TREND_DAYS
+    )
 
 
 # -- what to search -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -70,6 +70,28 @@ class Database:
             return
         with self._sqlite_writer, self.engine.begin() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def serialized(self, lock_key: int) -> Iterator[Connection]:
+        """A write transaction that no other `serialized(lock_key)` of any process runs
+        beside, so what it reads stays true until it commits: on PostgreSQL it holds the
+        advisory lock `lock_key` until then; SQLite takes its one write lock at BEGIN
+        (IMMEDIATE) rather than at the first write, where a second writer would be refused
+        instead of waiting."""
+        if self.dialect_name != "sqlite":
+            with self.engine.begin() as conn:
+                conn.execute(select(func.pg_advisory_xact_lock(lock_key)))
+                yield conn
+            return
+        with self._sqlite_writer, self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
 
     @property
     def url(self) -> URL:

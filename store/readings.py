@@ -4,11 +4,13 @@
 `ReadingsWriter` is for a fleet read: workers hand their OLT's readings over and go on to the
 next OLT while one thread writes them, several OLTs per transaction (SQLite has one writer at
 a time; twenty workers each committing their own would queue behind one another).
+On PostgreSQL rows go in with COPY, into the day's partition (made before the write).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +18,15 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, delete, func, select
 
-from ispflow.store.bulk_sql import insert_rows, timestamp_param
+from ispflow.store.bulk_sql import copy_rows, insert_rows, timestamp_param
 from ispflow.store.contracts import port_numbers as _port_numbers
 from ispflow.store.db import Database
 from ispflow.store.group_commit import GroupCommitWriter
+from ispflow.store.reading_partitions import ensure_for_write
 from ispflow.store.schema import contracts, olts, onus, optical_readings
+from ispflow.store.signal_retention import PruneResult, prune_after_readings
+
+log = logging.getLogger(__name__)
 
 READING_COLUMNS = (
     "run_id", "olt", "frame", "slot", "port", "onu_index", "serial", "rx_dbm", "tx_dbm",
@@ -28,6 +34,11 @@ READING_COLUMNS = (
     "down_class",
 )  # fmt: skip
 
+# The columns' PostgreSQL types, for COPY's binary form.
+READING_TYPES = (
+    "text", "text", "int4", "int4", "int4", "int4", "text", "float8", "float8",
+    "float8", "float8", "text", "text", "timestamptz", "text", "text", "text",
+)  # fmt: skip
 
 DOWN_CAUSE_WIDTH = optical_readings.c.down_cause.type.length or 32
 
@@ -96,10 +107,10 @@ def _insert(conn: Connection, batch: OltReadings) -> None:
                 port,
                 onu,
                 reading.get("serial"),
-                rx,
-                reading.get("tx_dbm"),
-                reading.get("olt_rx_dbm"),
-                reading.get("temperature_c"),
+                _number(rx),
+                _number(reading.get("tx_dbm")),
+                _number(reading.get("olt_rx_dbm")),
+                _number(reading.get("temperature_c")),
                 "offline" if rx is None else "online",
                 reading.get("signal") or "unknown",
                 read_at,
@@ -110,7 +121,15 @@ def _insert(conn: Connection, batch: OltReadings) -> None:
         )
     if batch.run_id is not None:
         _drop_earlier(conn, batch.run_id, batch.olt, {row[2:6] for row in rows})
-    insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, optical_readings.name, READING_COLUMNS, rows, READING_TYPES)
+    else:
+        insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
+
+
+def _number(value: Any) -> float | None:
+    """A measure as the column holds it (parsers give floats; an int or numeric text too)."""
+    return None if value is None else float(value)
 
 
 def _down_cause(words: Any) -> str | None:
@@ -126,11 +145,20 @@ def _drop_earlier(
     adds a second copy. One indexed look-up by run finds nothing on a first write."""
     t = optical_readings.c
     earlier = conn.execute(
-        select(t.id, t.frame, t.slot, t.port, t.onu_index).where(t.run_id == run_id, t.olt == olt)
+        select(t.id, t.frame, t.slot, t.port, t.onu_index, t.read_at).where(
+            t.run_id == run_id, t.olt == olt
+        )
     ).all()
-    doomed = [row.id for row in earlier if tuple(row[1:]) in keys]
-    for start in range(0, len(doomed), 500):
-        conn.execute(delete(optical_readings).where(t.id.in_(doomed[start : start + 500])))
+    doomed = [row for row in earlier if tuple(row[1:5]) in keys]
+    if not doomed:
+        return
+    # The bound on read_at lets PostgreSQL look in the partitions of those days only.
+    since = min(row.read_at for row in doomed)
+    ids = [row.id for row in doomed]
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            delete(optical_readings).where(t.id.in_(ids[start : start + 500]), t.read_at >= since)
+        )
 
 
 def save_readings(
@@ -139,8 +167,10 @@ def save_readings(
     """Store one OLT's readings in one transaction; returns the count."""
     if not readings:
         return 0
+    batch = OltReadings(olt, readings, run_id, datetime.now(UTC))
+    ensure_for_write(db, [batch.read_at])
     with db.writing() as conn:
-        _insert(conn, OltReadings(olt, readings, run_id, datetime.now(UTC)))
+        _insert(conn, batch)
     return len(readings)
 
 
@@ -149,6 +179,10 @@ class ReadingsWriter:
 
     def __init__(self, db: Database, *, flush_interval: float = 0.05, max_olts: int = 20) -> None:
         self._db = db
+        self.wrote = False
+        # What the prune at close did, or why it failed.
+        self.pruned: PruneResult | None = None
+        self.prune_error: Exception | None = None
         self._writer: GroupCommitWriter[OltReadings] = GroupCommitWriter(
             self._write,
             lambda batch: f"the readings of {batch.olt}",
@@ -157,11 +191,20 @@ class ReadingsWriter:
             name="ispflow-readings",
         )
 
-    def submit(self, olt: str, readings: Sequence[dict[str, Any]], run_id: str | None) -> int:
-        """Queue one OLT's readings; returns a ticket for `wait` (0: nothing to write)."""
+    def submit(
+        self,
+        olt: str,
+        readings: Sequence[dict[str, Any]],
+        run_id: str | None,
+        *,
+        read_at: datetime | None = None,
+    ) -> int:
+        """Queue one OLT's readings (read now, unless `read_at` says when); returns a ticket
+        for `wait` (0: nothing to write)."""
         if not readings:
             return 0
-        return self._writer.submit(OltReadings(olt, readings, run_id, datetime.now(UTC)))
+        when = read_at or datetime.now(UTC)
+        return self._writer.submit(OltReadings(olt, readings, run_id, when))
 
     def wait(self, ticket: int) -> None:
         """Block until that OLT's readings are committed; StoreError if they could not be."""
@@ -169,9 +212,26 @@ class ReadingsWriter:
             self._writer.wait(ticket)
 
     def close(self) -> None:
+        """Write what is queued; then, if readings were written, prune the history
+        (`history.prune_after_audit`). A prune that fails is logged, never raised: the
+        readings are stored, and the next prune finishes the work."""
         self._writer.close()
+        if not self.wrote:
+            return
+        self.wrote = False
+        try:
+            self.pruned = prune_after_readings(self._db)
+        except Exception as exc:
+            self.prune_error = exc
+            log.warning(
+                "the readings are stored, but pruning the signal history failed: %s "
+                "(the next audit, or `ispflow readings prune`, tries again)",
+                exc,
+            )
 
     def _write(self, batches: Sequence[OltReadings]) -> None:
+        ensure_for_write(self._db, [batch.read_at for batch in batches])
         with self._db.writing() as conn:
             for batch in batches:
                 _insert(conn, batch)
+        self.wrote = True

@@ -336,7 +336,9 @@ optical_readings = Table(
     metadata,
     # BIGINT for a long history; SQLite only auto-numbers a column declared INTEGER.
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("run_id", ForeignKey("runs.id", ondelete="SET NULL"), index=True),
+    # The run by id, without a foreign key: checked per reading it costs a sixth of the
+    # write, and runs are never deleted.
+    Column("run_id", String(40), index=True),
     # The OLT by name, not by key: history outlives inventory changes.
     Column("olt", String(100), nullable=False),
     Column("frame", Integer, nullable=False),
@@ -363,6 +365,51 @@ optical_readings = Table(
     Index(
         "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
     ),
+    # On PostgreSQL the table is partitioned by day of `read_at` (migration 0014 and
+    # store.reading_partitions), so old days are dropped whole; a partitioned table's primary
+    # key must hold the partition column, so there it is (id, read_at). SQLite keeps `id`
+    # alone, the rowid it numbers itself.
+)
+
+
+def _rollup(name: str, comment: str) -> Table:
+    """Per ONU (where it is, as readings name it) per bucket: what its readings were."""
+    return Table(
+        name,
+        metadata,
+        Column("olt", String(100), nullable=False),
+        Column("frame", Integer, nullable=False),
+        Column("slot", Integer, nullable=False),
+        Column("port", Integer, nullable=False),
+        Column("onu_index", Integer, nullable=False),
+        Column("bucket", UTCDateTime(), nullable=False, comment=comment),
+        Column("serial", String(32), comment="of the bucket's newest reading"),
+        Column("contract", String(64), comment="of the bucket's newest reading"),
+        Column("rx_min", Float),
+        Column("rx_avg", Float, comment="over the readings with light"),
+        Column("rx_max", Float),
+        Column("samples", Integer, nullable=False, comment="readings in the bucket"),
+        Column("offline_samples", Integer, nullable=False, comment="of which offline"),
+        Column(
+            "rx_samples", Integer, nullable=False, comment="of which with light: rx_avg's weight"
+        ),
+        PrimaryKeyConstraint("olt", "frame", "slot", "port", "onu_index", "bucket"),
+        # Retention drops the oldest buckets; a PON's day is read by position and bucket.
+        Index(f"ix_{name}_bucket", "bucket"),
+    )
+
+
+optical_hourly = _rollup("optical_hourly", "start of the hour, UTC")
+optical_daily = _rollup("optical_daily", "start of the day, UTC")
+
+# How far each roll-up has been filled: buckets before `rolled_through` are final. Moved in the
+# transaction that writes them, so a bucket is summed once, and raw readings are only dropped
+# before it.
+optical_rollup_marks = Table(
+    "optical_rollup_marks",
+    metadata,
+    Column("granularity", String(8), primary_key=True, comment="hour | day"),
+    Column("rolled_through", UTCDateTime(), nullable=False),
 )
 
 # -- schedules ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from ispflow.store.schema import contracts, cto_ports, ctos, optical_readings
 from ispflow.store.schema import runs as runs_table
 
 r = optical_readings
+CLOCK_SLACK = timedelta(hours=1)
 
 
 def position_key(reading: Mapping[str, Any]) -> str:
@@ -52,30 +54,36 @@ def run_readings(db: Database, run_id: str) -> list[dict[str, Any]]:
 def earlier_readings(db: Database, run_id: str, *, runs: int) -> dict[str, list[dict[str, Any]]]:
     """Each ONU's readings in the `runs` audits of the same runbook before this one, newest
     first, keyed by `position_key`. Bounded by audits rather than days, so the work is the
-    same whether audits run nightly or every half hour."""
+    same whether audits run nightly or every half hour. Read from raw readings: an audit older
+    than the raw window (`history.raw_days`) has none left, and the history is shorter."""
     with db.engine.connect() as conn:
         current = conn.execute(
             select(runs_table.c.runbook, runs_table.c.started_at).where(runs_table.c.id == run_id)
         ).first()
         if current is None:
             return {}
-        earlier = [
-            row.id
-            for row in conn.execute(
-                select(runs_table.c.id)
-                .where(
-                    runs_table.c.runbook == current.runbook,
-                    runs_table.c.started_at < current.started_at,
-                    runs_table.c.dry_run.is_(False),
-                )
-                .order_by(runs_table.c.started_at.desc())
-                .limit(runs)
+        earlier = conn.execute(
+            select(runs_table.c.id, runs_table.c.started_at)
+            .where(
+                runs_table.c.runbook == current.runbook,
+                runs_table.c.started_at < current.started_at,
+                runs_table.c.dry_run.is_(False),
             )
-        ]
+            .order_by(runs_table.c.started_at.desc())
+            .limit(runs)
+        ).all()
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if not earlier:
             return {}
-        query = select(r).where(r.c.run_id.in_(earlier)).order_by(r.c.read_at.desc())
+        # A run's readings are read after it starts. The bound on read_at lets PostgreSQL look
+        # in the partitions of those days only, not in a year of them; the slack covers a
+        # worker whose clock is behind the machine that started the run.
+        since = min(row.started_at for row in earlier) - CLOCK_SLACK
+        query = (
+            select(r)
+            .where(r.c.run_id.in_([row.id for row in earlier]), r.c.read_at >= since)
+            .order_by(r.c.read_at.desc())
+        )
         for row in conn.execute(query):
             reading = _shaped(row)
             found[position_key(reading)].append(reading)

@@ -19,15 +19,13 @@ from nornir.core.task import Result, Task
 from ispflow.core.views import TaskView
 from ispflow.plugins.concentrator.contract import ConcentratorDriver
 from ispflow.plugins.concentrator.drivers import concentrator_driver_for
+from ispflow.plugins.connections.olt_cli import default_port as olt_default_port
 from ispflow.plugins.olt.drivers import driver_for
 from ispflow.plugins.olt.parsing import DeviceError, ParseError
 from ispflow.plugins.olt.session import CliSession, DeviceRefused
 from ispflow.tasks.registry import task
 
 OLT_CONNECTION = "olt_cli"
-# The port the OLT connection plugin uses when the inventory gives none (a concentrator's
-# driver says its own).
-OLT_PORT = 22
 
 
 class ProbeFailed(Exception):
@@ -120,9 +118,12 @@ def _facts(task: Task, role: str | None) -> dict[str, Any]:
 
 
 def _default_port(task: Task, connection: str, concentrator: ConcentratorDriver | None) -> int:
+    """The port the connection uses when the inventory gives none (SSH's, or telnet's for an
+    OLT with `transport: telnet`; a concentrator's driver says its own)."""
+    extras = task.host.get_connection_parameters(connection).extras or {}
     if concentrator is None:
-        return OLT_PORT
-    return concentrator.default_port(task.host.get_connection_parameters(connection).extras or {})
+        return olt_default_port(extras)
+    return concentrator.default_port(extras)
 
 
 def _reach(hostname: str | None, port: int, timeout: float) -> None:

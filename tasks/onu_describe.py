@@ -31,6 +31,10 @@ def describe(task: Task, port: str, onu_id: int, description: str, store: bool =
     onu = onus.get((str(pon), int(onu_id)))
     if onu is None:
         raise ValueError(f"no ONU id {onu_id} on PON {pon} of {task.host.name}")
+    if "description" not in onu:
+        # An OLT whose ONU list has no description column shows it with the ONU's settings;
+        # without it, an ONU already described so would be described again every time.
+        onu = read_pon(session, driver, pon, services=True).get((str(pon), int(onu_id)), onu)
     if (onu.get("description") or "") == description:
         return Result(host=task.host, result={"port": str(pon), "onu_id": int(onu_id)})
     session.run(lines)

@@ -39,6 +39,7 @@ def install(
     description: str = "",
     line_profile: int | str = 1,
     service_profile: int | str = 1,
+    onu_type: str = "",
     accept: list[str] | tuple[str, ...] = ACCEPT,
     signal_tries: int = 3,
     signal_delay: float = 2.0,
@@ -62,6 +63,7 @@ def install(
         description=description,
         line_profile=line_profile,
         service_profile=service_profile,
+        onu_type=onu_type,
         settings=settings,
     )
     if task.is_dry_run():

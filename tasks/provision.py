@@ -152,6 +152,7 @@ def auto(
                 description=onu_description(item["contract"], contract["customer"]),
                 line_profile=filled.line_profile,
                 service_profile=filled.service_profile,
+                onu_type=filled.onu_type or "",
                 accept=accept,
                 signal_tries=signal_tries,
                 signal_delay=signal_delay,
@@ -216,6 +217,7 @@ def for_contract(
         vlan=filled.vlan,
         line_profile=filled.line_profile,
         service_profile=filled.service_profile,
+        onu_type=filled.onu_type or "",
         settings=filled.settings,
         **common,
     )

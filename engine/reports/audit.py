@@ -28,6 +28,8 @@ from ispflow.engine.reports.findings import rank, run_findings
 from ispflow.store.db import Database
 from ispflow.store.journal import Journal
 from ispflow.store.schema import contracts, cto_ports, ctos, optical_readings, runs
+from ispflow.store.signal_history import CLOCK_SLACK
+from ispflow.store.signal_trend import fleet_days, raw_window_start
 
 # Worst first: the order of the summary tiles, the stacked bars and the table's class sort.
 SIGNAL_CLASSES: tuple[str, ...] = ("offline", "critical", "overload", "warning", "good", "unknown")
@@ -190,7 +192,9 @@ def load_readings(db: Database, run_id: str) -> list[Reading]:
 
 
 def load_trend(db: Database, run: RunOutcome, limit: int) -> list[TrendPoint]:
-    """The last `limit` runs of the same runbook up to this one, oldest first."""
+    """The last `limit` runs of the same runbook up to this one, oldest first. A run older
+    than the raw window (its readings pruned) is shown by the daily roll-ups of its day: the
+    mean rx of every ONU read that day, no share of good (roll-ups keep no class)."""
     recent = (
         select(runs.c.id, runs.c.started_at)
         .where(runs.c.runbook == run.runbook, runs.c.started_at <= run.started_at)
@@ -200,12 +204,16 @@ def load_trend(db: Database, run: RunOutcome, limit: int) -> list[TrendPoint]:
     with db.engine.connect() as conn:
         chosen = conn.execute(recent).all()
         ids = [r.id for r in chosen]
+        # Readings come after their run starts; the bound keeps PostgreSQL to those days'
+        # partitions.
+        since = min((r.started_at for r in chosen), default=None)
+        bounded = [] if since is None else [optical_readings.c.read_at >= since - CLOCK_SLACK]
         rows = conn.execute(
             select(
                 optical_readings.c.run_id,
                 optical_readings.c.rx_dbm,
                 optical_readings.c.signal_class,
-            ).where(optical_readings.c.run_id.in_(ids))
+            ).where(optical_readings.c.run_id.in_(ids), *bounded)
         ).all()
     # Summed here rather than in SQL: AVG and CASE behave alike on both databases, but
     # reading two small columns keeps one code path and is fast enough for a few runs.
@@ -218,10 +226,25 @@ def load_trend(db: Database, run: RunOutcome, limit: int) -> list[TrendPoint]:
             entry[2] += 1
         if signal_class == "good":
             entry[3] += 1
+    raw_edge = raw_window_start()
+    pruned = [r for r in chosen if r.id not in sums and r.started_at < raw_edge]
+    days = fleet_days(db, [r.started_at.date() for r in pruned]) if pruned else {}
     points = []
     for r in reversed(chosen):
         total, rx_sum, online, good = sums.get(r.id, [0, 0.0, 0, 0])
         if not total:
+            day = days.get(r.started_at.date()) if r in pruned else None
+            if day is not None:
+                mean = day["rx_avg"]
+                points.append(
+                    TrendPoint(
+                        run_id=r.id,
+                        started_at=when(r.started_at),
+                        readings=day["onus"],
+                        mean_rx=None if mean is None else round(mean, 2),
+                        good_share=None,
+                    )
+                )
             continue  # a run of the runbook that read nothing (a dry run, a failed login)
         points.append(
             TrendPoint(

@@ -1,7 +1,10 @@
 """DmOS CLI session of a DM46xx OLT, with its candidate configuration.
 
 Modes: `HOST#`, `HOST(config)#` (`config`), `HOST(config-gpon-1/1/N)#`,
-`HOST(config-gpon-onu-N)#`, `HOST(config-ethernet-1)#`, `HOST(config-service-port-N)#`.
+`HOST(config-gpon-onu-N)#`, `HOST(config-ethernet-1)#`, `HOST(config-service-port-N)#`,
+`HOST(config-user-NAME)#` (`aaa user NAME`, then `password SECRET` and `group NAME`: a
+captured DmOS session has the mode and asks for the password on its own line; the lab takes
+it on the command line).
 Changes wait in the session's candidate until `commit` (`Commit complete.`), which checks
 the whole change first and takes none of it when a check fails (`Aborted: …`); `abort`
 throws the candidate away and leaves configuration mode, `top` goes back to `(config)`,
@@ -13,7 +16,9 @@ From captured DmOS sessions: the prompts, `Entering configuration mode terminal`
 `Commit complete.`, the caret line and `syntax error: …`. From DmOS documentation only:
 `Aborted: the configuration database is locked by session …`, `% No entries found.`,
 `% No modifications to commit.`, `Error: element does not exist`, `abort`, and
-`Aborted: illegal reference …` for an ONU removed while a service port names it.
+`Aborted: illegal reference …` for an ONU removed while a service port names it. With
+`--alarms`, system messages in the middle of some answers (alarms.py: the form is the CLI
+framework's, no DmOS capture has one).
 """
 
 from __future__ import annotations
@@ -24,13 +29,20 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ispflow.lab.datacom import render
-from ispflow.lab.datacom.config import pon_config, running_config, service_ports
+from ispflow.lab.datacom.alarms import alarm
+from ispflow.lab.datacom.config import (
+    local_users,
+    pon_config,
+    running_config,
+    service_ports,
+    set_local_user,
+)
 from ispflow.lab.datacom.provision import set_onu, set_service_description
 from ispflow.lab.model import LabError
 from ispflow.lab.shell import SessionEnd, Shell
 from ispflow.lab.tokens import CliSyntaxError, Words
 
-Level = Literal["exec", "config", "gpon", "onu", "ethernet", "service-port"]
+Level = Literal["exec", "config", "gpon", "onu", "ethernet", "service-port", "user"]
 
 SERIAL_RE = re.compile(r"^[A-Za-z0-9]{4}[0-9A-Fa-f]{8}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,48}$")
@@ -72,6 +84,8 @@ class DmosCli(Shell):
         self.sp_index = 0
         self.onus: dict[tuple[str, int], OnuChange] = {}
         self.sps: dict[int, ServicePortChange] = {}
+        self.user = ""
+        self.users: dict[str, dict[str, str]] = {}  # local users the candidate adds or changes
 
     # prompts -------------------------------------------------------------------------------
     def prompt(self) -> str:
@@ -83,6 +97,7 @@ class DmosCli(Shell):
             "onu": f"(config-gpon-onu-{self.onu_id})",
             "ethernet": "(config-ethernet-1)",
             "service-port": f"(config-service-port-{self.sp_index})",
+            "user": f"(config-user-{self.user})",
         }[self.level]
         return f"{name}{mode}# "
 
@@ -98,7 +113,7 @@ class DmosCli(Shell):
         return "lab"
 
     def alarm_lines(self) -> list[str]:
-        return []
+        return alarm(self.olt, self.rng, self.olt.clock())
 
     def prepare_batch(self) -> None:
         self.level = "exec"
@@ -172,6 +187,7 @@ class DmosCli(Shell):
             "exit",
             "interface",
             "service-port",
+            "aaa",
             "no",
         )
         return (
@@ -182,6 +198,7 @@ class DmosCli(Shell):
                 "onu": ("name", "serial-number", "line-profile", "ethernet"),
                 "ethernet": ("native",),
                 "service-port": ("gpon", "description"),
+                "user": ("password", "group"),
             }[self.level]
         )  # type: ignore[index]
 
@@ -207,6 +224,7 @@ class DmosCli(Shell):
                 "onu": "config",
                 "ethernet": "onu",
                 "service-port": "config",
+                "user": "config",
             }[self.level]  # type: ignore[assignment]
             if self.level == "exec":
                 self._leave()
@@ -233,6 +251,15 @@ class DmosCli(Shell):
             return self._interface(w)
         if verb == "service-port":
             return self._service_port(w)
+        if verb == "aaa":
+            w.keyword("user")
+            self.user = _word(w)
+            w.done()
+            self.users.setdefault(self.user, {})
+            self.level = "user"
+            return []
+        if self.level == "user":
+            return self._user_leaf(verb, w)
         if verb == "no":
             return self._no(w)
         if verb == "onu":
@@ -255,6 +282,7 @@ class DmosCli(Shell):
         """Out of configuration mode: an uncommitted candidate is thrown away."""
         self.onus.clear()
         self.sps.clear()
+        self.users.clear()
         self.level = "exec"
         self._unlock()
 
@@ -292,6 +320,16 @@ class DmosCli(Shell):
         if not checks[verb].match(token.text):
             raise CliSyntaxError("parameter", token.col)
         self._onu_change().leaves[verb] = token.text
+        return []
+
+    def _user_leaf(self, verb: str, w: Words) -> list[str]:
+        """`password SECRET` (given on the line: DmOS also asks for it when it is not) and
+        `group NAME` of a local user."""
+        token = w.next()
+        w.done()
+        if verb == "group" and not NAME_RE.match(token.text):
+            raise CliSyntaxError("parameter", token.col)
+        self.users[self.user][verb] = token.text
         return []
 
     def _service_port(self, w: Words) -> list[str]:
@@ -363,7 +401,7 @@ class DmosCli(Shell):
         )
 
     def _commit(self) -> list[str]:
-        if not self.onus and not self.sps:
+        if not self.onus and not self.sps and not self.users:
             return ["% No modifications to commit."]
         holder = _EXCLUSIVE.get(self.olt.name)
         if holder is not None and holder != self.session_id:
@@ -375,6 +413,7 @@ class DmosCli(Shell):
             self._apply()
         self.onus.clear()
         self.sps.clear()
+        self.users.clear()
         return ["Commit complete."]
 
     def _final_onus(self) -> dict[tuple[str, int], str | None]:
@@ -392,6 +431,10 @@ class DmosCli(Shell):
         return onus
 
     def _check(self) -> str | None:
+        known = local_users(self.olt)
+        for name, leaves in sorted(self.users.items()):
+            if name not in known and "password" not in leaves:
+                return f"Aborted: 'aaa user {name} password' is not configured"
         onus = self._final_onus()
         seen: dict[str, tuple[str, int]] = {}
         for (pon, onu_id), serial in sorted(onus.items()):
@@ -432,6 +475,8 @@ class DmosCli(Shell):
 
     def _apply(self) -> None:
         olt = self.olt
+        for name, leaves in self.users.items():
+            set_local_user(olt, name, leaves)
         for index, change in self.sps.items():
             if index in olt.service_ports and (change.remove or change.target is not None):
                 olt.remove_service_port(index)

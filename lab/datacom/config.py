@@ -7,6 +7,7 @@ configuration. Secrets are written as the box writes them and are stable per OLT
 from __future__ import annotations
 
 import hashlib
+import weakref
 
 from ispflow.lab.datacom.provision import service_descriptions
 from ispflow.lab.model import LabOlt, OnuView, ServicePort
@@ -61,17 +62,47 @@ def service_ports(olt: LabOlt, index: int | None = None) -> list[str]:
     return lines
 
 
+# Local users added by `aaa user NAME` in a session, per OLT: NAME -> its password hash and
+# group. `admin` is every OLT's own and is not kept here.
+_USERS: weakref.WeakKeyDictionary[LabOlt, dict[str, dict[str, str]]] = weakref.WeakKeyDictionary()
+
+
+def local_users(olt: LabOlt) -> list[str]:
+    return ["admin", *sorted(_USERS.get(olt, {}))]
+
+
+def set_local_user(olt: LabOlt, name: str, leaves: dict[str, str]) -> None:
+    """A committed `aaa user NAME` block: the password as the box keeps it (hashed)."""
+    if name == "admin":
+        return  # the lab keeps the OLT's own account as it is
+    user = _USERS.setdefault(olt, {}).setdefault(name, {"group": "audit"})
+    if "password" in leaves:
+        user["password"] = _hash(f"{olt.name}:{name}:{leaves['password']}")
+    if "group" in leaves:
+        user["group"] = leaves["group"]
+
+
+def _user_blocks(olt: LabOlt) -> list[str]:
+    lines = []
+    for name, user in sorted(_USERS.get(olt, {}).items()):
+        lines += [f"aaa user {name}", f" password {user['password']}", f" group {user['group']}"]
+        lines.append("!")
+    return lines
+
+
 def running_config(olt: LabOlt) -> list[str]:
     seed = olt.name
     with olt.lock:
         per_pon = {pon: olt.snapshot(pon) for pon in olt.pons}
         vlans = sorted({pon.vlan for pon in olt.populated()})
+        users = _user_blocks(olt)
     lines = [
         f"hostname {olt.name}",
         "aaa user admin",
         f" password {_hash(seed + ':admin')}",
         " group admin",
         "!",
+        *users,
         "snmp community public",
         " sec-name public",
         "!",

@@ -37,4 +37,7 @@ PROFILE = OltProfile(
     # Simulated in fleets that name it (`--vendors huawei,zte,fiberhome`): the default fleet
     # and its seeds stay as the tests and examples know them.
     in_default_fleet=False,
+    # Most AN5516 are reached by telnet: `Login:`, then `Password:` (what the telnet scripts
+    # in our material answer), then the same CLI as over SSH.
+    telnet_login="Login: ",
 )

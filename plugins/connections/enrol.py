@@ -50,10 +50,17 @@ class Enrolled:
         }
 
 
+def _over_telnet(host: Any) -> bool:
+    """Reached by telnet (`transport: telnet`): there is no SSH host key to record."""
+    extras = host.get_connection_parameters(CONNECTION).extras or {}
+    return extras.get("transport") == "telnet"
+
+
 def olts(hosts: dict[str, Any], wanted: Sequence[str]) -> list[Any]:
     """The OLTs among `hosts`, or those `wanted` names: by inventory name, or by address
-    (`host` or `host:port`, as a host-key error spells it)."""
-    everyone = [host for host in hosts.values() if is_olt(host)]
+    (`host` or `host:port`, as a host-key error spells it). OLTs reached by telnet have no
+    host key: left out, or an error when named."""
+    everyone = [host for host in hosts.values() if is_olt(host) and not _over_telnet(host)]
     if not wanted:
         return everyone
     chosen: dict[str, Any] = {}
@@ -66,6 +73,11 @@ def olts(hosts: dict[str, Any], wanted: Sequence[str]) -> list[Any]:
                 raise UsageError(
                     f"{host.name} is not an OLT (role {host.get('role')!r}): host keys are "
                     "recorded for OLTs' SSH"
+                )
+            if _over_telnet(host):
+                raise UsageError(
+                    f"{host.name} is reached by telnet (`transport: telnet`): it has no SSH "
+                    "host key to record"
                 )
             chosen[host.name] = host
     return list(chosen.values())

@@ -19,7 +19,11 @@ login (prompt handling, ANSI clean-up, the vendor classes' quirks) but:
 
 Inventory: `platform` is the netmiko device type a vendor registers; extras under
 `connection_options.olt_cli.extras` go to netmiko's connection class, except
-`host_key_check: false`, which turns the host-key check off for that host.
+`host_key_check: false`, which turns the host-key check off for that host, and
+`transport: telnet`, which logs in over telnet (port 23 unless the host gives one) with the
+vendor's telnet session class (`<platform>_telnet`, olt_telnet.py), for OLTs that have no
+SSH. Telnet sends the password in clear text: the run says so once, naming the hosts
+(clear_text.py).
 """
 
 from __future__ import annotations
@@ -48,6 +52,29 @@ CURSOR_BACK_OVER_SPACE = re.compile(r" \x1b\[1D")
 TAIL = 512
 RECEIVE_BYTES = 1 << 16
 FIRST_PROMPT_WAIT = 2.0  # a device that prints nothing at login gets an Enter after this
+TRANSPORTS = ("ssh", "telnet")
+SSH_PORT, TELNET_PORT = 22, 23
+# Said once per run for the hosts reached by telnet (clear_text.py).
+TELNET_NOTICE = (
+    "login over telnet (`transport: telnet`): the password travels in clear text, readable "
+    "by anyone on the management network; turn on the OLT's SSH service and drop "
+    "`transport: telnet` (docs/olt.md, Connections)"
+)
+
+
+def default_port(extras: dict[str, Any] | None) -> int:
+    """The port a host without one is reached on: telnet's or SSH's."""
+    return TELNET_PORT if transport(extras) == "telnet" else SSH_PORT
+
+
+def transport(extras: dict[str, Any] | None) -> str:
+    """`ssh` (the default) or `telnet`, as the host's `transport` extra says."""
+    value = (extras or {}).get("transport", "ssh")
+    if value not in TRANSPORTS:
+        raise ValueError(
+            f"{CONNECTION_NAME} extras: transport is one of {', '.join(TRANSPORTS)}, not {value!r}"
+        )
+    return str(value)
 
 
 @functools.cache
@@ -179,6 +206,13 @@ def _socket(host: str, port: int, timeout: float) -> socket.socket:
 class OltCli:
     """Nornir connection plugin (entry point name `olt_cli`)."""
 
+    clear_text_notice = TELNET_NOTICE
+
+    @staticmethod
+    def sends_password_in_clear(extras: dict[str, Any]) -> bool:
+        """Would a login with these extras send the password unencrypted (telnet)?"""
+        return transport(extras) == "telnet"
+
     def open(
         self,
         hostname: str | None,
@@ -192,19 +226,24 @@ class OltCli:
         extras = dict(extras or {})
         timeout = float(extras.pop("conn_timeout", 10))
         if not platform:
+            known = sorted(p for p in session_classes() if not p.endswith("_telnet"))
             raise UnknownVendor(
                 f"host {hostname} has no platform; give it the netmiko device type of its "
-                f"vendor (known: {', '.join(sorted(session_classes()))})"
+                f"vendor (known: {', '.join(known)})"
             )
+        if transport(extras) == "telnet":
+            self._open_telnet(hostname, username, password, port, platform, extras, timeout)
+            return
+        extras.pop("transport", None)
         device_type = platform
         settings = host_key_settings()
-        where = address(str(hostname), port or 22)
+        where = address(str(hostname), port or SSH_PORT)
         check = host_keys.check_wanted(extras, where, settings)
         parameters = {
             "host": hostname,
             "username": username,
             "password": password,
-            "port": port or 22,
+            "port": port or SSH_PORT,
             "device_type": device_type,
             "conn_timeout": timeout,
             "fast_cli": True,
@@ -223,6 +262,49 @@ class OltCli:
             cause = host_keys.refusal(exc, hostname, parameters["port"], settings.path) or explain(
                 exc, hostname, parameters["port"], username, timeout
             )
+            if cause is None:
+                raise
+            raise cause from exc
+
+    def _open_telnet(
+        self,
+        hostname: str | None,
+        username: str | None,
+        password: str | None,
+        port: int | None,
+        platform: str,
+        extras: dict[str, Any],
+        timeout: float,
+    ) -> None:
+        """The vendor's telnet session class (`<platform>_telnet`); no host key to check."""
+        extras.pop("transport")
+        extras.pop(host_keys.EXTRA, None)
+        device_type = f"{platform}_telnet"
+        session = session_classes().get(device_type)
+        if session is None:
+            vendor_of_platform(platform)  # a platform no vendor claims is an error
+            raise ValueError(
+                f"host {hostname}: platform {platform} has no telnet session; drop "
+                "`transport: telnet` and reach it over SSH"
+            )
+        port = port or TELNET_PORT
+        unusable = missing_credentials(hostname, port, username, password)
+        if unusable is not None:
+            raise unusable
+        parameters = {
+            "host": hostname,
+            "username": username,
+            "password": password,
+            "port": port,
+            "device_type": device_type,
+            "conn_timeout": timeout,
+            "fast_cli": True,
+            **extras,
+        }
+        try:
+            self.connection = session(**parameters)
+        except Exception as exc:
+            cause = explain(exc, hostname, port, username, timeout)
             if cause is None:
                 raise
             raise cause from exc

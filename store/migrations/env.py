@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ispflow.store.columns import UTCDateTime
 from ispflow.store.db import database_url
+from ispflow.store.reading_partitions import schema_object_included
 from ispflow.store.schema import metadata
 
 config = context.config
@@ -34,6 +35,8 @@ def configure(**kwargs: Any) -> None:
         # SQLite alters tables by copying them; batch mode does that for later revisions.
         render_as_batch=True,
         compare_type=True,
+        # PostgreSQL's day partitions of the readings are made at run time, not by revisions.
+        include_name=schema_object_included,
         **kwargs,
     )
 

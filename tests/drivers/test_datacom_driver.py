@@ -94,6 +94,35 @@ def test_a_description_that_could_end_the_command_is_refused() -> None:
         DatacomDriver().describe(PON, 1, "x\ncommit")
 
 
+def test_a_portuguese_description_is_written_in_the_letters_dmos_takes() -> None:
+    driver = DatacomDriver("DM4610")
+    assert driver.onu_description("São João inadimplência") == "Sao_Joao_inadimplencia"
+    assert driver.onu_description("Rua 7/B, apto 3") == "Rua_7_B_apto_3"
+    lines = driver.authorize(
+        AuthorizeRequest(
+            port=PON, onu_id=4, vlan=110, serial="DACM9131CC5C", description="Conceição"
+        )
+    )
+    assert "name Conceicao" in lines and lines[-3].endswith("description Conceicao")
+
+
+@pytest.mark.parametrize("serial", ["DACM12", "DACM9131CC5CAA", "DACM9131CC5Z"])
+def test_a_serial_of_the_wrong_shape_is_refused_before_any_line(serial: str) -> None:
+    driver = DatacomDriver("DM4610")
+    with pytest.raises(ValueError, match="is not a GPON serial"):
+        driver.authorize(AuthorizeRequest(port=PON, onu_id=4, vlan=110, serial=serial))
+    with pytest.raises(ValueError):
+        driver.onu_by_serial(serial)
+
+
+def test_a_serial_is_sent_in_the_form_dmos_shows() -> None:
+    driver = DatacomDriver("DM4610")
+    assert driver.onu_by_serial("dacm-9131cc5c") == [
+        "show interface gpon onu | include DACM9131CC5C | nomore"
+    ]
+    assert driver.onu_by_serial("4441434D9131CC5C") == driver.onu_by_serial("DACM9131CC5C")
+
+
 def test_one_bulk_read_per_pon_and_no_down_cause_read() -> None:
     driver = DatacomDriver()
     steps = driver.optical_ports([PON, PonPort.parse("1/1/3")])

@@ -139,11 +139,12 @@ class RunningLab:
 
 
 def pending_contract(lab: RunningLab, olt: str, condition: str = "good") -> dict[str, Any]:
-    """A contract waiting for an ONU that sits in autofind on `olt` with this signal class."""
+    """A contract waiting for an ONU that sits in autofind on `olt` with this signal class
+    (never one that an earlier test of a shared lab installed or removed)."""
     for onu in lab.onus(olt=olt, autofind=True, condition=condition):
         rows = lab.query(
             "SELECT c.code FROM contracts c JOIN onus o ON o.id = c.onu_id "
-            "WHERE o.serial = :serial AND c.status = 'pending'",
+            "WHERE o.serial = :serial AND c.status = 'pending' AND o.state = 'pending'",
             serial=onu["serial"],
         )
         if rows:

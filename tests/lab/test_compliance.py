@@ -5,12 +5,17 @@ that changes nothing until --apply, which fixes what has a remediation."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.lab.conftest import RunningLab, pending_contract
+import pytest
+
+from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.tasks.compliance_rules import DEFAULT_RULES
+from tests.lab.conftest import RunningLab, pending_contract, start_lab, step_results
 
 
 def compliance(lab: RunningLab, *args: str, expect: int) -> dict[str, Any]:
@@ -236,3 +241,86 @@ def test_accounts_pppoe_interfaces_and_configuration_drift(lab: RunningLab, tmp_
     assert drifted["missing"] == []
     assert drifted["extra"] == ["/ip firewall filter add chain=forward comment=teste"]
     assert len(again["drift"]) == len(huawei) + 1
+
+
+# One line of each shipped intended configuration, and what it becomes in a copy that no
+# longer matches the OLTs (another RADIUS server; another user than the OLTs have).
+CHANGED_LINE = {
+    "datacom": (
+        "radius server 10.0.0.4 secret-key ***",
+        "radius server 10.0.0.9 secret-key ***",
+    ),
+    "fiberhome": (
+        "add user admin password *** level admin",
+        "add user noc password *** level admin",
+    ),
+}
+
+
+@pytest.fixture
+def newer_vendors_lab(tmp_path: Path) -> Iterator[RunningLab]:
+    yield from start_lab(tmp_path, "--vendors", ",".join(CHANGED_LINE), "--concentrators", "0")
+
+
+def test_datacom_and_fiberhome_configurations_are_checked_for_drift(
+    newer_vendors_lab: RunningLab, tmp_path: Path
+) -> None:
+    lab = newer_vendors_lab
+    olts = {o["name"]: o["vendor"] for o in lab.fleet()["olts"]}
+    assert sorted(set(olts.values())) == sorted(CHANGED_LINE)
+
+    # The shipped templates: every OLT checked (none `unchecked`), none drifted.
+    report = lab.run_json("compliance-audit")
+    results = step_results(report, "OLTs against the rules")
+    assert sorted(r["host"] for r in results) == sorted(olts)
+    for result in results:
+        assert "config-drift" in result["result"]["rules"]
+        assert result["result"].get("unchecked") is None, result["result"]["unchecked"]
+        assert result["result"]["findings"] == []
+
+    # A copy of the shipped templates with one line changed per vendor: on every OLT of the
+    # vendor that line is missing and the one the OLT has instead is extra.
+    shipped = DEFAULT_RULES.parent / "intended"
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    for vendor, (line, changed) in CHANGED_LINE.items():
+        text = (shipped / f"{vendor}.j2").read_text(encoding="utf-8")
+        assert text.count(line) == 1
+        (golden / f"{vendor}.j2").write_text(text.replace(line, changed), encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - {id: drift, check: config_drift, severity: minor,\n"
+        "     params: {template: 'golden/{{ vendor }}.j2'}}\n",
+        encoding="utf-8",
+    )
+    found = by_rule(compliance(lab, "--rules", str(rules), expect=1))
+    assert sorted(f["device"] for f in found["drift"]) == sorted(olts)
+    for finding in found["drift"]:
+        line, changed = CHANGED_LINE[olts[finding["device"]]]
+        assert (finding["missing"], finding["extra"]) == ([changed], [line])
+    text = lab.cli("compliance", "--rules", str(rules)).stdout
+    for line, changed in CHANGED_LINE.values():
+        assert f"  - {changed}   (missing)" in text
+        assert f"  + {line}   (extra)" in text
+
+    # On one DmOS OLT, an account nobody planned, committed from a session: with the shipped
+    # templates that OLT alone has drifted, by that one line.
+    olt = lab.olt_of_model("DM4610")
+    plugin = OltCli()
+    plugin.open("127.0.0.1", "lab", lab.password(), olt["port"], olt["platform"])
+    prompt = re.compile(r"#\s*$")
+    try:
+        for line in ("config", "aaa user estagiario", "password Estagio2026", "group admin"):
+            assert plugin.connection.exchange(line, prompt, 10).strip() in (
+                "",
+                "Entering configuration mode terminal",
+            )
+        assert plugin.connection.commit().strip() == "Commit complete."
+        plugin.connection.exchange("end", prompt, 10)
+    finally:
+        plugin.close()
+    again = by_rule(compliance(lab, expect=1))
+    [drifted] = again["config-drift"]
+    assert drifted["device"] == olt["name"]
+    assert (drifted["missing"], drifted["extra"]) == ([], ["aaa user estagiario"])

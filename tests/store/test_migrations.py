@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,20 +16,26 @@ from sqlalchemy import event, inspect, text
 
 from ispflow.store import migrate
 from ispflow.store.db import Database, StoreError, open_database
+from ispflow.store.reading_partitions import is_partition, schema_object_included
 from ispflow.store.schema import metadata
 
 
 def differences(database: Database) -> list:
     with database.engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_name": schema_object_included,
+            },
         )
         return compare_metadata(context, metadata)
 
 
 def test_upgrade_builds_exactly_the_schema(db: Database) -> None:
     assert differences(db) == []
-    tables = set(inspect(db.engine).get_table_names())
+    tables = {t for t in inspect(db.engine).get_table_names() if not is_partition(t)}
     assert tables == set(metadata.tables) | {"alembic_version"}
     with db.engine.connect() as conn:
         assert migrate.current_revision(conn) == migrate.head_revision()
@@ -152,3 +159,80 @@ def test_opening_a_current_store_does_not_load_alembic(store_url: str) -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_0014_moves_the_readings_and_keeps_their_ids(store_url: str) -> None:
+    database = open_database(store_url, migrate=False)
+    try:
+        with database.engine.connect() as conn:
+            command.upgrade(migrate.alembic_config(conn), "0013")
+            conn.commit()
+        days = [datetime(2026, 3, d, 10, tzinfo=UTC) for d in (1, 2, 4)]
+        with database.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO runs (id, runbook, vars, status, options, hosts, steps, "
+                    "started_at) VALUES ('r1', 'signal-audit', '{}', 'ok', '{}', '[]', '[]', :at)"
+                ),
+                {"at": days[0]},
+            )
+            for n, at in enumerate(days * 2):
+                conn.execute(
+                    text(
+                        "INSERT INTO optical_readings (run_id, olt, frame, slot, port, "
+                        "onu_index, rx_dbm, state, signal_class, read_at, contract) VALUES "
+                        "('r1', 'olt-a', 0, 1, 3, :onu, -20.5, 'online', 'good', :at, :contract)"
+                    ),
+                    {"onu": n, "at": at, "contract": "Associação São João"},
+                )
+            before = conn.execute(
+                text("SELECT id, onu_index, read_at, contract FROM optical_readings ORDER BY id")
+            ).all()
+        assert migrate.upgrade(database.engine) is True
+        assert differences(database) == []
+        with database.engine.begin() as conn:
+            after = conn.execute(
+                text("SELECT id, onu_index, read_at, contract FROM optical_readings ORDER BY id")
+            ).all()
+            assert [tuple(row) for row in after] == [tuple(row) for row in before]
+            # Ids go on from where they were; a deleted run leaves its readings and their
+            # run id (the readings no longer hold a foreign key to the runs).
+            conn.execute(
+                text(
+                    "INSERT INTO optical_readings (olt, frame, slot, port, onu_index, state, "
+                    "signal_class, read_at) VALUES ('olt-a', 0, 1, 3, 99, 'offline', "
+                    "'offline', :at)"
+                ),
+                {"at": days[0]},
+            )
+            newest = conn.execute(text("SELECT max(id) FROM optical_readings")).scalar()
+            assert newest > before[-1].id
+            conn.execute(text("DELETE FROM runs"))
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM optical_readings WHERE run_id IS NULL")
+                ).scalar()
+                == 1
+            )
+            if database.dialect_name == "postgresql":
+                homes = (
+                    conn.execute(
+                        text(
+                            "SELECT DISTINCT tableoid::regclass::text FROM optical_readings "
+                            "ORDER BY 1"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                assert homes == [
+                    "optical_readings_p20260301",
+                    "optical_readings_p20260302",
+                    "optical_readings_p20260304",
+                ]
+                kind = conn.execute(
+                    text("SELECT relkind FROM pg_class WHERE oid = 'optical_readings'::regclass")
+                ).scalar()
+                assert kind == "p"
+    finally:
+        database.close()

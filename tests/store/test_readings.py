@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import event, insert, select
 
 from ispflow.store.db import Database
 from ispflow.store.errors import StoreError
+from ispflow.store.reading_partitions import ensure_for_write
 from ispflow.store.readings import ReadingsWriter, save_readings
 from ispflow.store.schema import contracts, customers, olts, onus, optical_readings, pon_ports
 
@@ -43,6 +46,8 @@ def seed(db: Database) -> None:
 
 def test_readings_are_one_transaction_and_know_their_contract(db: Database) -> None:
     seed(db)
+    # PostgreSQL: the day's partition is made once, before the first write of the day.
+    ensure_for_write(db, [datetime.now(UTC)])
     commits: list[int] = []
     event.listen(db.engine, "commit", lambda conn: commits.append(1))
     readings = [
@@ -104,6 +109,7 @@ def test_the_writer_puts_several_olts_in_one_transaction_and_reports_each_failur
     db: Database,
 ) -> None:
     seed(db)
+    ensure_for_write(db, [datetime.now(UTC)])
     commits: list[int] = []
     event.listen(db.engine, "commit", lambda conn: commits.append(1))
     writer = ReadingsWriter(db, flush_interval=0.5)
@@ -113,9 +119,10 @@ def test_the_writer_puts_several_olts_in_one_transaction_and_reports_each_failur
         for ticket in tickets:
             writer.wait(ticket)
         assert len(commits) == 1  # five OLTs queued together, one transaction
-        # A run the store does not know: the database refuses that OLT's rows (foreign key),
-        # and only those; the OLT queued beside it is stored.
-        bad = writer.submit("olt-poa-01", one, "no-such-run")
+        # A reading the store cannot hold (a level that is not a number): that OLT's rows
+        # are refused, and only those; the OLT queued beside it is stored.
+        garbled = [{"port": "0/1/3", "onu_id": 5, "rx_dbm": "-21,0 dBm", "signal": "good"}]
+        bad = writer.submit("olt-poa-01", garbled, "no-such-run")
         good = writer.submit("olt-5", one, None)
         with pytest.raises(StoreError, match="the readings of olt-poa-01"):
             writer.wait(bad)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
 from ispflow.engine.reports.audit import (
@@ -101,6 +101,10 @@ def store(tmp_path: Path) -> Iterator[Database]:
             _reading(RUN, "olt-b", 3, 3, None, "offline"),
             _reading(RUN, "olt-b", 3, 4, None, "offline"),
         ]
+        # Each run's readings are read as it runs.
+        starts = dict(conn.execute(select(runs.c.id, runs.c.started_at)).all())
+        for row in rows:
+            row["read_at"] = starts[row["run_id"]] + timedelta(seconds=1)
         conn.execute(insert(optical_readings), rows)
         conn.execute(
             insert(step_results).values(
@@ -262,3 +266,19 @@ def assert_scripts_pinned(page: str) -> None:
     assert f"script-src 'sha256-{digest}'" in policy.group(1)
     assert "unsafe-inline'; img" not in policy.group(1)
     assert "script-src 'unsafe-inline'" not in policy.group(1)
+
+
+def test_a_run_whose_readings_were_pruned_is_shown_by_its_day(
+    store: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ispflow.store.signal_retention import prune
+
+    monkeypatch.setenv("ISPFLOW_HISTORY_RAW_DAYS", "2")
+    prune(store, now=T0 + timedelta(days=4, hours=2))  # the two older runs' readings go
+    audit = build_audit(store, RUN)
+    assert [p.run_id for p in audit.trend] == ["20261122T100000-0001", "20261123T100000-0002", RUN]
+    # Their days' roll-ups: every ONU read that day (the other runbook's reading included).
+    assert [p.mean_rx for p in audit.trend] == [-21.0, -32.0, -23.0]
+    assert [p.good_share for p in audit.trend] == [None, None, round(2 / 6, 4)]
+    assert [p.readings for p in audit.trend] == [2, 2, 6]
+    assert "trend-rx" in render_audit_html(audit)

@@ -44,6 +44,7 @@ JSON_COMMANDS = {
     "inventory trust",
     "schedule list",
     "lab fault",
+    "readings prune",
     *(f"stock {name}" for name in ("import", "list", "show", "reserve", "release")),
     *(f"stock {name}" for name in ("installed", "returned", "defective")),
     *(f"ticket {name}" for name in ("list", "show", "open", "claim", "release", "comment")),

@@ -310,6 +310,13 @@ def tls_failure(exc: BaseException) -> str | None:
 class RouterOsApi:
     """Nornir connection plugin (entry point name `routeros_api`)."""
 
+    # Said once per run for the hosts reached without TLS (plugins/connections/clear_text.py).
+    clear_text_notice = (
+        "login without TLS (`tls: false`): the password travels in clear text, readable by "
+        "anyone on the management network; turn on the device's TLS service and drop "
+        "`tls: false` (docs/ppp.md, Connection)"
+    )
+
     @staticmethod
     def sends_password_in_clear(extras: Mapping[str, Any]) -> bool:
         """Would a login with these extras send the password unencrypted (`tls: false`)?"""

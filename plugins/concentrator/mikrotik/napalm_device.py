@@ -24,6 +24,7 @@ from ispflow.core.errors import ReportedError
 from ispflow.plugins.concentrator.mikrotik.connection import CONNECTION_NAME as API_CONNECTION
 from ispflow.plugins.concentrator.mikrotik.connection import (
     DEFAULT_TIMEOUT_S,
+    RouterOsApi,
     default_port,
     tls_failure,
     tls_wrapper,
@@ -79,7 +80,7 @@ def open_napalm(task: Task) -> Any:
         return host.connections[NAPALM_CONNECTION].connection
     params = napalm_parameters(host)
     if "ssl_wrapper" not in params["extras"]["optional_args"]:
-        clear_text.note(host.name)
+        clear_text.note(host.name, RouterOsApi.clear_text_notice)
     try:
         plugin = host.open_connection(
             NAPALM_CONNECTION,

@@ -8,10 +8,13 @@ candidate away, so nothing of a failed change reaches the running configuration.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
+from ispflow.core.guard import check_cli_value
 from ispflow.plugins.olt.datacom.config_secrets import SECRET_PATTERNS
 from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
+from ispflow.plugins.olt.parsing import gpon_serial
 
 # The line profile DmOS creates with `load default-gpon-profiles` (DmOS 12 command reference);
 # used when the request carries the vendor-neutral default, a profile *number*.
@@ -26,6 +29,25 @@ PONS_PER_SLOT = 16
 ONUS_PER_PON = 128
 # What a dry run shows for the service port of an ONU whose id is chosen at run time.
 SERVICE_PORT_MARKER = "<service-port of the ONU>"
+# What an ONU name and a service-port description hold: one word of these characters (the
+# CLI answers `syntax error: invalid value` to any other, accented letters included).
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
+_SERIAL = re.compile(r"^[A-Z0-9]{4}[0-9A-F]{8}$")
+
+
+def device_serial(serial: str) -> str:
+    """A GPON serial as DmOS takes it (`DACM9131CC5C`), from that form, `DACM-9131CC5C` or
+    16 hex digits; anything else is refused before a line is sent (a row of a bulk file never
+    went through the runbook's serial check)."""
+    text = str(serial).strip()
+    check_cli_value(text, "serial")
+    found = gpon_serial(text) or ""
+    if not _SERIAL.match(found):
+        raise ValueError(
+            f"serial {serial!r} is not a GPON serial (4-letter vendor id + 8 hex digits, "
+            "e.g. DACM9131CC5C)"
+        )
+    return found
 
 
 def service_port_index(port: PonPort, onu_id: int) -> int:
@@ -55,6 +77,9 @@ class DatacomDriver(OltDriver):
     def port_context(self, port: PonPort) -> dict[str, Any]:
         return {**super().port_context(port), "pon": str(port)}
 
+    def serial_context(self, serial: str) -> dict[str, Any]:
+        return {"serial": device_serial(serial)}
+
     def onu_context(self, port: PonPort, onu_id: int) -> dict[str, Any]:
         return {
             **super().onu_context(port, onu_id),
@@ -62,11 +87,17 @@ class DatacomDriver(OltDriver):
         }
 
     def onu_description(self, description: str) -> str:
-        # The ONU name and the service-port description are one word each.
-        return re.sub(r"\s+", "_", super().onu_description(description).strip())
+        # The ONU name and the service-port description are one word each, in plain ASCII:
+        # `São João` is written `Sao_Joao`, the way the store writes a customer's name.
+        text = super().onu_description(description).strip()
+        plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        return _NOT_IN_NAME.sub("_", plain).strip("_")
 
     def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
+        if not request.serial:
+            raise ValueError("DmOS authorizes GPON ONUs by serial; give serial")
         context = super().authorize_context(request)
+        context["serial"] = device_serial(request.serial)
         profile = str(request.line_profile or "")
         context["line_profile"] = (
             DEFAULT_LINE_PROFILE if profile in NEUTRAL_PROFILE_DEFAULTS else profile

@@ -1,19 +1,22 @@
-"""The AN5516 CLI session for the `olt_cli` connection.
+"""The AN5516 CLI sessions for the `olt_cli` connection, over SSH and over telnet.
 
-netmiko has no FiberHome class; its generic SSH class does the transport and the session set-up
-is the AN5516's own: `User>`, `enable` (which asks for the password again), `Admin#`, paging
-off, then the ONU directory. Older firmware has `cd gpononu` and names a PON `slot S link L`;
-newer has `cd onu` and `slot S pon P`. The session finds which one the OLT runs and writes the
-driver's lines (newer words) in the OLT's own.
+netmiko has no FiberHome class; its generic terminal-server classes do the transport (SSH, or
+telnet for `transport: telnet`, how most AN5516 are reached) and the session set-up is the
+AN5516's own: `User>`, `enable` (which asks for the password again), `Admin#`, paging off,
+then the ONU directory. Over telnet the OLT asks for the user first (`Login:`, then
+`Password:`); olt_telnet.py answers those prompts. Older firmware has `cd gpononu` and names
+a PON `slot S link L`; newer has `cd onu` and `slot S pon P`. The session finds which one the
+OLT runs and writes the driver's lines (newer words) in the OLT's own.
 """
 
 from __future__ import annotations
 
 import re
 
-from netmiko.terminal_server.terminal_server import TerminalServerSSH
+from netmiko.terminal_server.terminal_server import TerminalServerSSH, TerminalServerTelnet
 
 from ispflow.plugins.connections.olt_cli import PROMPT_END, BlockingReads, base_prompt_of
+from ispflow.plugins.connections.olt_telnet import TelnetReads
 
 _PASSWORD = re.compile(r"[Pp]assword:\s*$")
 _REFUSED = re.compile(r"\[\s*ERR\s*-?\d+\s*\]|Unknown command|failed", re.IGNORECASE)
@@ -34,7 +37,9 @@ def in_dialect(line: str, dialect: str) -> str:
     return _PON_WORD.sub(r"\1 link \2", line)
 
 
-class An5516Session(BlockingReads, TerminalServerSSH):
+class An5516SetUp:
+    """What an AN5516 session does after login, whatever carries it."""
+
     dialect = "pon"
 
     def session_preparation(self) -> None:
@@ -67,3 +72,11 @@ class An5516Session(BlockingReads, TerminalServerSSH):
 
     def cleanup(self, command: str = "exit") -> None:
         return None
+
+
+class An5516Session(An5516SetUp, BlockingReads, TerminalServerSSH):
+    """Over SSH."""
+
+
+class An5516TelnetSession(An5516SetUp, TelnetReads, TerminalServerTelnet):
+    """Over telnet (`transport: telnet`): `Login:` and `Password:` first."""

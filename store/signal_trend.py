@@ -1,0 +1,222 @@
+"""An ONU's signal over time, and a PON's ONUs over one day, from whichever grain is kept.
+
+Which grain a stretch of time comes from (`onu_trend`):
+
+- inside the raw window (the last `history.raw_days` whole UTC days and today): every raw
+  reading, one point each (`granularity` 'raw');
+- older: the ONU's hourly roll-ups, for each day it has any ('hour');
+- older days without hourly roll-ups (past `history.hourly_days`): its daily roll-up ('day');
+- a day with no roll-up at all but raw readings still kept (no prune has run since they were
+  read): the raw readings.
+
+Every point has the same keys: `bucket` (the reading's time, or the hour's or day's start,
+UTC), `granularity`, `rx_min`, `rx_avg`, `rx_max` (dBm; None when every sample was dark),
+`samples` and `offline_samples`. A raw point is a bucket of one sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from ispflow.core.errors import UsageError
+from ispflow.store.contracts import port_numbers
+from ispflow.store.db import Database
+from ispflow.store.history_settings import history_settings
+from ispflow.store.reading_partitions import day_start
+from ispflow.store.schema import optical_daily, optical_hourly, optical_readings
+from ispflow.store.signal_retention import Edges
+from ispflow.store.signal_rollups import floor, position_filter, summary
+
+r = optical_readings
+
+
+def _position(port: str) -> tuple[int, int, int]:
+    try:
+        return port_numbers(port)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _raw_point(row: Any) -> dict[str, Any]:
+    return {
+        "bucket": row.read_at,
+        "granularity": "raw",
+        "rx_min": row.rx_dbm,
+        "rx_avg": row.rx_dbm,
+        "rx_max": row.rx_dbm,
+        "samples": 1,
+        "offline_samples": 1 if row.state == "offline" else 0,
+    }
+
+
+def _rollup_point(row: Any, granularity: str) -> dict[str, Any]:
+    return {
+        "bucket": row.bucket,
+        "granularity": granularity,
+        "rx_min": row.rx_min,
+        "rx_avg": row.rx_avg,
+        "rx_max": row.rx_max,
+        "samples": row.samples,
+        "offline_samples": row.offline_samples,
+    }
+
+
+def onu_trend(
+    db: Database, *, olt: str, port: str, onu_id: int, days: int, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """One ONU's points over the last `days` days, oldest first (see the module's rule)."""
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise UsageError(f"a trend covers at least one day, not {days!r}")
+    frame, slot, pon = _position(port)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    start = now - timedelta(days=days)
+    raw_edge = Edges.of(now, history_settings()).raw
+    with db.engine.connect() as conn:
+        hourly = _rollups(conn, optical_hourly, (olt, frame, slot, pon, onu_id), start, raw_edge)
+        points = [_rollup_point(row, "hour") for row in hourly]
+        by_hour = {floor(p["bucket"], "day") for p in points}
+        daily = _rollups(conn, optical_daily, (olt, frame, slot, pon, onu_id), start, raw_edge)
+        points += [_rollup_point(row, "day") for row in daily if row.bucket not in by_hour]
+        summed = {floor(p["bucket"], "day") for p in points}
+        for row in _raw(conn, (olt, frame, slot, pon, onu_id), start):
+            if row.read_at >= raw_edge or floor(row.read_at, "day") not in summed:
+                points.append(_raw_point(row))
+    return sorted(points, key=lambda p: p["bucket"])
+
+
+def _rollups(
+    conn: Connection, table: Any, onu: tuple, start: datetime, end: datetime
+) -> Iterable[Any]:
+    if start >= end:
+        return []
+    olt, frame, slot, pon, onu_id = onu
+    granularity = "hour" if table is optical_hourly else "day"
+    return conn.execute(
+        select(table)
+        .where(
+            position_filter(table, olt, frame, slot, pon),
+            table.c.onu_index == onu_id,
+            table.c.bucket >= floor(start, granularity),
+            table.c.bucket < end,
+        )
+        .order_by(table.c.bucket)
+    ).all()
+
+
+def _raw(conn: Connection, onu: tuple, start: datetime) -> Iterable[Any]:
+    olt, frame, slot, pon, onu_id = onu
+    return conn.execute(
+        select(r.c.read_at, r.c.rx_dbm, r.c.state)
+        .where(
+            position_filter(r, olt, frame, slot, pon),
+            r.c.onu_index == onu_id,
+            r.c.read_at >= start,
+        )
+        .order_by(r.c.read_at, r.c.id)
+    ).all()
+
+
+def pon_day(
+    db: Database, *, olt: str, port: str, day: date, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """One PON's ONUs over one UTC day, by ONU id: from raw readings when the day is inside the
+    raw window (or has no daily roll-up yet), else from the daily roll-ups. Each row says
+    which (`source`: 'raw' | 'day')."""
+    frame, slot, pon = _position(port)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    lo = day_start(day)
+    hi = lo + timedelta(days=1)
+    raw_edge = Edges.of(now, history_settings()).raw
+    with db.engine.connect() as conn:
+        if lo < raw_edge:
+            t = optical_daily
+            rows = conn.execute(
+                select(t)
+                .where(position_filter(t, olt, frame, slot, pon), t.c.bucket == lo)
+                .order_by(t.c.onu_index)
+            ).all()
+            if rows:
+                return [_pon_row(row, "day") for row in rows]
+        query = summary(
+            conn.dialect.name, "day", lo, hi, position_filter(r, olt, frame, slot, pon)
+        ).order_by("onu_index")
+        return [_pon_row(row, "raw") for row in conn.execute(query)]
+
+
+def _pon_row(row: Any, source: str) -> dict[str, Any]:
+    return {
+        "onu_id": row.onu_index,
+        "serial": row.serial,
+        "contract": row.contract,
+        "rx_min": row.rx_min,
+        "rx_avg": row.rx_avg,
+        "rx_max": row.rx_max,
+        "samples": int(row.samples),
+        "offline_samples": int(row.offline_samples),
+        "source": source,
+    }
+
+
+def raw_window_start(now: datetime | None = None) -> datetime:
+    """Raw readings older than this are pruned (or soon will be): the `history.raw_days`
+    edge, whole UTC days back from today."""
+    return Edges.of((now or datetime.now(UTC)).astimezone(UTC), history_settings()).raw
+
+
+def fleet_days(db: Database, days: Iterable[date]) -> dict[date, dict[str, Any]]:
+    """The daily roll-ups of every ONU, summed per day, for days whose raw readings may be
+    gone: `onus`, `rx_avg` (over the samples with light), `samples`, `offline_samples`."""
+    t = optical_daily
+    starts = sorted({day_start(day) for day in days})
+    if not starts:
+        return {}
+    lit = t.c.samples - t.c.offline_samples
+    query = (
+        select(
+            t.c.bucket,
+            func.count().label("onus"),
+            func.sum(t.c.rx_avg * lit).label("rx_sum"),
+            func.sum(case((t.c.rx_avg.is_not(None), lit), else_=0)).label("lit"),
+            func.sum(t.c.samples).label("samples"),
+            func.sum(t.c.offline_samples).label("offline_samples"),
+        )
+        .where(t.c.bucket.in_(starts))
+        .group_by(t.c.bucket)
+    )
+    with db.engine.connect() as conn:
+        return {
+            row.bucket.date(): {
+                "onus": int(row.onus),
+                "rx_avg": float(row.rx_sum) / int(row.lit) if row.lit else None,
+                "samples": int(row.samples),
+                "offline_samples": int(row.offline_samples),
+            }
+            for row in conn.execute(query)
+        }
+
+
+def onu_summary(
+    db: Database, *, olt: str, port: str, onu_id: int, days: int, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """One ONU's last `days` days in one line: min/avg/max rx, samples, offline samples, from
+    `onu_trend` (raw readings, then roll-ups); None without any."""
+    points = onu_trend(db, olt=olt, port=port, onu_id=onu_id, days=days, now=now)
+    if not points:
+        return None
+    lit = [(p["rx_avg"], p["samples"] - p["offline_samples"]) for p in points]
+    weight = sum(n for avg, n in lit if avg is not None)
+    lows = [p["rx_min"] for p in points if p["rx_min"] is not None]
+    highs = [p["rx_max"] for p in points if p["rx_max"] is not None]
+    return {
+        "days": days,
+        "since": points[0]["bucket"],
+        "rx_min": min(lows, default=None),
+        "rx_avg": sum(avg * n for avg, n in lit if avg is not None) / weight if weight else None,
+        "rx_max": max(highs, default=None),
+        "samples": sum(p["samples"] for p in points),
+        "offline_samples": sum(p["offline_samples"] for p in points),
+    }

@@ -1,0 +1,565 @@
+"""Signal history retention: exact roll-ups, then raw readings and old roll-ups dropped, safe to
+run again, beside another prune, and after a crash between its steps."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from statistics import fmean
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, insert, select, text
+
+from ispflow.core.errors import UsageError
+from ispflow.store import signal_retention
+from ispflow.store.db import Database, open_database
+from ispflow.store.reading_partitions import day_partitions, ensure_days, ensure_for_write
+from ispflow.store.readings import ReadingsWriter, save_readings
+from ispflow.store.schema import optical_daily, optical_hourly, optical_readings, runs
+from ispflow.store.signal_retention import prune
+
+NOW = datetime(2026, 12, 6, 12, 15, tzinfo=UTC)
+ONUS = [("olt-a", 0, 1, 3, 5, "HWTC00000005", "C-1042"), ("olt-a", 0, 1, 3, 6, None, "")]
+
+
+def reading(onu: tuple, at: datetime, rx: float | None, **extra: Any) -> dict[str, Any]:
+    olt, frame, slot, port, index, serial, contract = onu
+    return {
+        "run_id": None,
+        "olt": olt,
+        "frame": frame,
+        "slot": slot,
+        "port": port,
+        "onu_index": index,
+        "serial": serial,
+        "contract": contract,
+        "rx_dbm": rx,
+        "state": "offline" if rx is None else "online",
+        "signal_class": "offline" if rx is None else "good",
+        "read_at": at,
+    } | extra
+
+
+def history(days: int = 20) -> list[dict[str, Any]]:
+    """Two ONUs, read at :00, :15, :30 of 10h and 11h every day for `days` days up to NOW;
+    the second ONU dark at 11:15."""
+    rows = []
+    start = datetime(NOW.year, NOW.month, NOW.day, tzinfo=UTC) - timedelta(days=days)
+    for day in range(days + 1):
+        for hour in (10, 11):
+            for minute in (0, 15, 30):
+                at = start + timedelta(days=day, hours=hour, minutes=minute)
+                if at > NOW:
+                    continue
+                rx = -20.0 - day / 10 - minute / 100
+                rows.append(reading(ONUS[0], at, rx))
+                dark = hour == 11 and minute == 15
+                rows.append(reading(ONUS[1], at, None if dark else rx - 3))
+    return rows
+
+
+def store(db: Database, rows: list[dict[str, Any]]) -> None:
+    ensure_for_write(db, [row["read_at"] for row in rows])
+    with db.engine.begin() as conn:
+        conn.execute(insert(optical_readings), rows)
+
+
+def expected(rows: list[dict[str, Any]], granularity: str) -> dict:
+    """The roll-ups of `rows` computed here, by (onu index, bucket), for buckets closed at NOW."""
+    closed = signal_retention.floor(NOW - signal_retention.GRACE, granularity)
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        bucket = signal_retention.floor(row["read_at"], granularity)
+        if bucket + signal_retention.STEP[granularity] <= closed:
+            groups[(row["onu_index"], bucket)].append(row)
+    summed = {}
+    for key, group in groups.items():
+        lit = [r["rx_dbm"] for r in group if r["rx_dbm"] is not None]
+        newest = max(group, key=lambda r: r["read_at"])
+        summed[key] = {
+            "rx_min": min(lit) if lit else None,
+            "rx_avg": fmean(lit) if lit else None,
+            "rx_max": max(lit) if lit else None,
+            "samples": len(group),
+            "offline_samples": sum(r["state"] == "offline" for r in group),
+            "rx_samples": len(lit),
+            "serial": newest["serial"],
+            "contract": newest["contract"],
+        }
+    return summed
+
+
+def stored(db: Database, table: Any) -> dict:
+    with db.engine.connect() as conn:
+        return {
+            (row.onu_index, row.bucket): {
+                "rx_min": row.rx_min,
+                "rx_avg": row.rx_avg,
+                "rx_max": row.rx_max,
+                "samples": row.samples,
+                "offline_samples": row.offline_samples,
+                "rx_samples": row.rx_samples,
+                "serial": row.serial,
+                "contract": row.contract,
+            }
+            for row in conn.execute(select(table))
+        }
+
+
+def assert_same(got: dict, want: dict) -> None:
+    assert got.keys() == want.keys()
+    for key, values in want.items():
+        for name, value in values.items():
+            if isinstance(value, float):
+                assert got[key][name] == pytest.approx(value, abs=1e-9), (key, name)
+            else:
+                assert got[key][name] == value, (key, name)
+
+
+def raw_count(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(optical_readings)).scalar()
+
+
+def oldest_raw(db: Database) -> datetime | None:
+    with db.engine.connect() as conn:
+        return conn.execute(select(func.min(optical_readings.c.read_at))).scalar()
+
+
+def test_roll_ups_are_exact_and_raw_readings_past_the_window_go(db: Database) -> None:
+    rows = history()
+    store(db, rows)
+    result = prune(db, now=NOW, raw_days=7, rollup_days=400)
+    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same(stored(db, optical_daily), expected(rows, "day"))
+    edge = datetime(2026, 11, 29, tzinfo=UTC)
+    assert result.raw_kept_from == edge
+    assert oldest_raw(db) >= edge
+    kept = [r for r in rows if r["read_at"] >= edge]
+    assert raw_count(db) == len(kept)
+    assert result.hourly_rolled_up == len(expected(rows, "hour"))
+    assert result.daily_rolled_up == len(expected(rows, "day"))
+    assert result.raw_rows_dropped + _partition_rows(result) == len(rows) - len(kept)
+    # The hour still open (12h) and today are not rolled up: they are not over.
+    hours = {bucket for _, bucket in stored(db, optical_hourly)}
+    assert max(hours) == datetime(2026, 12, 6, 11, tzinfo=UTC)
+    days = {bucket for _, bucket in stored(db, optical_daily)}
+    assert max(days) == datetime(2026, 12, 5, tzinfo=UTC)
+
+
+def _partition_rows(result: signal_retention.PruneResult) -> int:
+    # Six readings per ONU per day in these histories, two ONUs.
+    return 12 * len(result.partitions_dropped)
+
+
+def test_a_second_prune_changes_nothing(db: Database) -> None:
+    rows = history()
+    store(db, rows)
+    prune(db, now=NOW, raw_days=7)
+    hourly, daily, raw = stored(db, optical_hourly), stored(db, optical_daily), raw_count(db)
+    again = prune(db, now=NOW, raw_days=7)
+    assert (again.hourly_rolled_up, again.daily_rolled_up, again.raw_rows_dropped) == (0, 0, 0)
+    assert again.partitions_dropped == []
+    assert stored(db, optical_hourly) == hourly
+    assert stored(db, optical_daily) == daily
+    assert raw_count(db) == raw
+
+
+def test_old_roll_ups_are_dropped(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISPFLOW_HISTORY_HOURLY_DAYS", "10")
+    rows = history(days=30)
+    store(db, rows)
+    result = prune(db, now=NOW, raw_days=3, rollup_days=20)
+    hours = {bucket for _, bucket in stored(db, optical_hourly)}
+    days = {bucket for _, bucket in stored(db, optical_daily)}
+    assert min(hours) == datetime(2026, 11, 26, 10, tzinfo=UTC)
+    assert min(days) == datetime(2026, 11, 16, tzinfo=UTC)
+    assert result.hourly_dropped == 2 * 2 * 20  # ONUs x hours a day x days before the edge
+    assert result.daily_dropped == 2 * 10
+
+
+def test_bad_days_are_refused_and_change_nothing(db: Database) -> None:
+    store(db, history())
+    for raw_days, rollup_days in ((-1, None), (0, None), (30, 10), (None, -5)):
+        with pytest.raises(UsageError):
+            prune(db, now=NOW, raw_days=raw_days, rollup_days=rollup_days)
+    assert stored(db, optical_hourly) == {}
+    assert raw_count(db) == len(history())
+
+
+def test_a_crash_between_rolling_up_and_dropping_loses_and_doubles_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = history()
+    store(db, rows)
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(signal_retention, "_drop_raw", crash)
+    with pytest.raises(RuntimeError):
+        prune(db, now=NOW, raw_days=7)
+    assert raw_count(db) == len(rows)  # rolled up, nothing dropped yet
+    monkeypatch.undo()
+    prune(db, now=NOW, raw_days=7)
+    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same(stored(db, optical_daily), expected(rows, "day"))
+
+
+def test_a_crash_inside_a_roll_up_leaves_no_half_bucket(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = history()
+    store(db, rows)
+    real_set_mark = signal_retention._set_mark
+    calls = {"n": 0}
+
+    def crash_on_third(*args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")  # after the third day's upsert, before its mark
+        real_set_mark(*args)
+
+    monkeypatch.setattr(signal_retention, "_set_mark", crash_on_third)
+    with pytest.raises(RuntimeError):
+        prune(db, now=NOW, raw_days=7)
+    monkeypatch.undo()
+    prune(db, now=NOW, raw_days=7)
+    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+
+
+def test_a_prune_killed_after_rolling_up_is_finished_by_the_next(store_url: str) -> None:
+    rows = history()
+    with open_database(store_url) as db:
+        store(db, rows)
+    child = textwrap.dedent(
+        """
+        import os, sys
+        from datetime import datetime
+        from ispflow.store import signal_retention
+        from ispflow.store.db import open_database
+
+        def killed(*args):
+            os._exit(9)  # no rollback, no cleanup: as a kill -9 between the steps
+
+        signal_retention._drop_raw = killed
+        db = open_database(sys.argv[1])
+        signal_retention.prune(db, now=datetime.fromisoformat(sys.argv[2]), raw_days=7)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child, store_url, NOW.isoformat()], capture_output=True, text=True
+    )
+    assert done.returncode == 9, done.stderr
+    with open_database(store_url) as db:
+        assert raw_count(db) == len(rows)
+        prune(db, now=NOW, raw_days=7)
+        assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+        assert_same(stored(db, optical_daily), expected(rows, "day"))
+        assert oldest_raw(db) >= datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def test_two_prunes_in_two_threads_give_the_totals_of_one(db: Database) -> None:
+    rows = history()
+    store(db, rows)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            prune(db, now=NOW, raw_days=7)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same(stored(db, optical_daily), expected(rows, "day"))
+    assert raw_count(db) == len(
+        [r for r in rows if r["read_at"] >= datetime(2026, 11, 29, tzinfo=UTC)]
+    )
+
+
+def test_two_prunes_in_two_processes_give_the_totals_of_one(store_url: str) -> None:
+    rows = history()
+    with open_database(store_url) as db:
+        store(db, rows)
+    child = textwrap.dedent(
+        """
+        import sys
+        from datetime import datetime
+        from ispflow.store.db import open_database
+        from ispflow.store.signal_retention import prune
+
+        db = open_database(sys.argv[1])
+        print("ready", flush=True)
+        sys.stdin.readline()
+        result = prune(db, now=datetime.fromisoformat(sys.argv[2]), raw_days=7)
+        print(result.hourly_rolled_up, result.daily_rolled_up, flush=True)
+        """
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", child, store_url, NOW.isoformat()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    written = [0, 0]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        hours, days = (int(n) for n in out.split())
+        written[0] += hours
+        written[1] += days
+    # Between them they wrote each bucket once.
+    assert written == [len(expected(rows, "hour")), len(expected(rows, "day"))]
+    with open_database(store_url) as db:
+        assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+        assert_same(stored(db, optical_daily), expected(rows, "day"))
+
+
+def test_the_dry_run_counts_and_changes_nothing(db: Database) -> None:
+    rows = history()
+    store(db, rows)
+    preview = prune(db, now=NOW, raw_days=7, dry_run=True)
+    assert stored(db, optical_hourly) == {}
+    assert raw_count(db) == len(rows)
+    done = prune(db, now=NOW, raw_days=7)
+    assert preview.dry_run and not done.dry_run
+    assert preview.hourly_rolled_up == done.hourly_rolled_up
+    assert preview.daily_rolled_up == done.daily_rolled_up
+    assert preview.raw_rows_dropped == done.raw_rows_dropped
+    assert preview.partitions_dropped == done.partitions_dropped
+
+
+def test_portuguese_and_empty_contract_names_are_kept(db: Database) -> None:
+    at = NOW - timedelta(days=2)
+    onu = ("olt-são-leopoldo", 0, 1, 3, 7, "ZTEG0000000A", "Associação São João")
+    store(db, [reading(onu, at, -21.5), reading(onu, at + timedelta(minutes=15), None)])
+    store(db, [reading(ONUS[1], at, -22.0)])
+    prune(db, now=NOW, raw_days=1)
+    with db.engine.connect() as conn:
+        contracts = dict(conn.execute(select(optical_daily.c.olt, optical_daily.c.contract)).all())
+    assert contracts == {"olt-são-leopoldo": "Associação São João", "olt-a": ""}
+
+
+def test_the_readings_writer_prunes_when_it_closes_and_a_failed_prune_does_not_raise(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store(db, history())
+    writer = ReadingsWriter(db)
+    writer.wait(writer.submit("olt-a", [{"port": "0/1/3", "onu_id": 5, "rx_dbm": -20.0}], None))
+    writer.close()
+    assert writer.prune_error is None
+    assert writer.pruned is not None and writer.pruned.hourly_rolled_up > 0
+
+    def broken(db: Database) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("ispflow.store.readings.prune_after_readings", broken)
+    writer = ReadingsWriter(db)
+    writer.wait(writer.submit("olt-a", [{"port": "0/1/3", "onu_id": 5, "rx_dbm": -20.0}], None))
+    writer.close()  # does not raise
+    assert str(writer.prune_error) == "disk full"
+
+
+def test_prune_after_audit_can_be_turned_off(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISPFLOW_HISTORY_PRUNE_AFTER_AUDIT", "false")
+    store(db, history())
+    writer = ReadingsWriter(db)
+    writer.wait(writer.submit("olt-a", [{"port": "0/1/3", "onu_id": 5, "rx_dbm": -20.0}], None))
+    writer.close()
+    assert writer.pruned is None and writer.prune_error is None
+    assert stored(db, optical_hourly) == {}
+
+
+# -- PostgreSQL partitions ------------------------------------------------------------------
+@pytest.fixture
+def pg(db: Database) -> Database:
+    if db.dialect_name != "postgresql":
+        pytest.skip("partitions are PostgreSQL's")
+    return db
+
+
+def test_a_write_makes_its_day_partition_and_the_next(pg: Database) -> None:
+    save_readings(pg, "olt-a", [{"port": "0/1/3", "onu_id": 5, "rx_dbm": -20.0}])
+    today = datetime.now(UTC).date()
+    with pg.engine.connect() as conn:
+        days = day_partitions(conn)
+        where = conn.execute(text("SELECT tableoid::regclass::text FROM optical_readings")).scalar()
+    assert {today, today + timedelta(days=1)} <= set(days)
+    assert where == days[today]
+
+
+def test_rows_in_the_default_partition_move_into_a_new_day_partition(pg: Database) -> None:
+    at = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    with pg.engine.begin() as conn:  # no partition for that day: the default takes it
+        conn.execute(insert(optical_readings), [reading(ONUS[0], at, -20.0)])
+    with pg.engine.begin() as conn:
+        ensure_days(conn, [at.date()])
+        ensure_days(conn, [at.date()])  # again: nothing to do
+    with pg.engine.connect() as conn:
+        where = conn.execute(text("SELECT tableoid::regclass::text FROM optical_readings")).scalar()
+    assert where == "optical_readings_p20260301"
+
+
+def test_prune_drops_whole_old_partitions(pg: Database) -> None:
+    rows = history()
+    store(pg, rows)
+    result = prune(pg, now=NOW, raw_days=7)
+    assert result.partitions_dropped[0] == "optical_readings_p20261116"
+    assert result.partitions_dropped[-1] == "optical_readings_p20261128"
+    with pg.engine.connect() as conn:
+        left = day_partitions(conn)
+    assert min(left) == datetime(2026, 11, 29).date()
+
+
+def test_earlier_readings_look_in_recent_partitions_only(pg: Database) -> None:
+    from ispflow.store.signal_history import earlier_readings
+
+    started = [NOW - timedelta(days=d) for d in (3, 2, 1, 0)]
+    with pg.engine.begin() as conn:
+        for n, at in enumerate(started):
+            conn.execute(
+                insert(runs).values(
+                    id=f"run-{n}",
+                    runbook="signal-audit",
+                    vars={},
+                    status="ok",
+                    options={},
+                    hosts=[],
+                    steps=[],
+                    started_at=at,
+                )  # fmt: skip
+            )
+    store(pg, history(days=30))
+    store(
+        pg,
+        [
+            reading(ONUS[0], at + timedelta(minutes=5), -20.0 - n, run_id=f"run-{n}")
+            for n, at in enumerate(started)
+        ],  # fmt: skip
+    )
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "FROM optical_readings" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(pg.engine, "before_cursor_execute", keep)
+    found = earlier_readings(pg, "run-3", runs=2)
+    event.remove(pg.engine, "before_cursor_execute", keep)
+    assert [r["rx_dbm"] for r in found["olt-a:0/1/3:5"]] == [-22.0, -21.0]
+    # The query the audit runs, explained: only the partitions of the audits' days are read.
+    [(statement, parameters)] = statements
+    with pg.engine.connect() as conn:
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+    assert "optical_readings_p20261204" in plan
+    assert "optical_readings_p20261205" in plan
+    assert "optical_readings_p20261203" not in plan
+    assert "optical_readings_p20261110" not in plan
+
+
+def test_many_writers_make_a_new_day_partition_once(pg: Database) -> None:
+    day = datetime(2027, 1, 1, tzinfo=UTC).date()
+    made: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            with pg.engine.begin() as conn:
+                made.append(ensure_days(conn, [day]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(made) == [[], [], [], ["optical_readings_p20270101"]]
+
+
+def test_sqlite_deletes_raw_readings_in_batches(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.dialect_name != "sqlite":
+        pytest.skip("PostgreSQL drops partitions")
+    monkeypatch.setattr(signal_retention, "DELETE_BATCH", 7)
+    statements: list[str] = []
+    event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda *a: (
+            statements.append(a[2]) if a[2].startswith("DELETE FROM optical_readings") else None
+        ),
+    )
+    rows = history()
+    store(db, rows)
+    result = prune(db, now=NOW, raw_days=7)
+    gone = len([r for r in rows if r["read_at"] < datetime(2026, 11, 29, tzinfo=UTC)])
+    assert result.raw_rows_dropped == gone
+    assert len(statements) == gone // 7 + 1
+
+
+def test_a_busy_readings_table_leaves_partitions_to_the_next_prune(
+    pg: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(signal_retention, "DROP_LOCK_TIMEOUT", "200ms")
+    store(pg, history())
+    reader = pg.engine.connect()
+    try:
+        reader.execute(select(func.count()).select_from(optical_readings))  # a long report
+        busy = prune(pg, now=NOW, raw_days=7)
+    finally:
+        reader.close()
+    assert busy.partitions_dropped == []
+    assert busy.hourly_rolled_up > 0
+    assert "left for the next prune" in caplog.text
+    done = prune(pg, now=NOW, raw_days=7)
+    assert done.partitions_dropped[0] == "optical_readings_p20261116"
+    assert oldest_raw(pg) >= datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def test_settings_come_from_the_file_and_the_environment_wins(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ispflow.store.history_settings import history_settings
+
+    config = tmp_path / "ispflow.yaml"
+    config.write_text("history:\n  raw_days: 10\n  rollup_days: 200\n", encoding="utf-8")
+    monkeypatch.setenv("ISPFLOW_CONFIG", str(config))
+    chosen = history_settings()
+    assert (chosen.raw_days, chosen.kept_hourly_days, chosen.rollup_days) == (10, 60, 200)
+    assert chosen.prune_after_audit is True
+    monkeypatch.setenv("ISPFLOW_HISTORY_RAW_DAYS", "21")
+    assert history_settings().raw_days == 21
+    config.write_text("history:\n  raw_days: 500\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="ISPFLOW_HISTORY_RAW_DAYS"):
+        monkeypatch.setenv("ISPFLOW_HISTORY_RAW_DAYS", "lots")
+        history_settings()
+    monkeypatch.delenv("ISPFLOW_HISTORY_RAW_DAYS")
+    with pytest.raises(UsageError, match="roll-ups must outlive"):
+        history_settings()
+    config.write_text("history:\n  raw_dayz: 5\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="raw_days"):
+        history_settings()
