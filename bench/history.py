@@ -25,8 +25,8 @@ unless --keep) and is measured from this one run:
             after every audit: it rolls up each hour once it is over and each day once its
             hours are, so it is timed apart from the write (median and longest). Then the
             oldest day still raw falls out of the window (`history.raw_days`, 14 by default):
-            the prune that drops it is the cost an ISP pays once a day (with fewer readings
-            than a day's, what there is).
+            once what closed since the last audit is rolled up, the prune that drops that
+            day is timed alone (with fewer readings than a day's, what there is).
 
 The summary compares each read at the largest size with the smallest (target: within 2x)
 and prints the ingest rate against naive and floor (target on PostgreSQL: >= 200,000
@@ -355,14 +355,19 @@ def measure(kind: str, millions: float, fleet: Fleet, args: argparse.Namespace) 
         viewed: date = max((end - timedelta(days=1)).date(), first.date())
         day_view, onus = median_time(lambda: pon_day(db, olt=olt, port=port, day=viewed))
 
-        # The oldest day still raw falls out of the window: the prune an ISP pays once a day.
+        # The oldest day still raw falls out of the window: first the prune that rolls up
+        # what closed since the last audit (dropping nothing yet), then the one that drops
+        # that day, timed alone.
         day, day_rows = oldest_day(db)
         raw_days = history_settings().raw_days
         at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
             days=raw_days + 1, minutes=1
         )
+        at = max(at, end + timedelta(minutes=1))
+        keep_all = (at.date() - day).days + 1
+        prune(db, now=at, raw_days=keep_all, rollup_days=max(keep_all, 400))
         started = time.perf_counter()
-        said = prune(db, now=max(at, end + timedelta(minutes=1)))
+        said = prune(db, now=at)
         day_prune = time.perf_counter() - started
         dropped = len(said.partitions_dropped) or said.raw_rows_dropped
         return Measured(
