@@ -31,8 +31,9 @@ EXIT_USAGE = 2
 
 lab_app = typer.Typer(
     help=(
-        "Simulated OLTs (Huawei SmartAX, ZTE ZXA10) on 127.0.0.1, one SSH port each, with "
-        "ONUs, splitters, bad signal and ONUs waiting in autofind: try runbooks without a network."
+        "Simulated OLTs (any mix of the supported vendors) and concentrators on 127.0.0.1, one "
+        "port each, with ONUs, splitters, bad signal and ONUs waiting in autofind: try runbooks "
+        "without a network."
     ),
     no_args_is_help=True,
     add_completion=False,
