@@ -20,6 +20,7 @@ Two prunes at once (threads or processes) take turns at each step: each step run
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,8 @@ GRACE = timedelta(minutes=10)
 # every 15 minutes) in one statement per granularity.
 ROLLUP_SPAN = timedelta(days=1)
 DELETE_BATCH = 5_000
+# Days of buckets a run's own prune rolls up per grain: a 15-minute audit needs at most one.
+AFTER_RUN_ROLL_UP_DAYS = 2
 DROP_LOCK_TIMEOUT = "10s"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
@@ -101,9 +104,12 @@ def prune(
     raw_days: int | None = None,
     rollup_days: int | None = None,
     dry_run: bool = False,
+    roll_up_days: int | None = None,
 ) -> PruneResult:
     """Roll up closed buckets, then drop raw readings and roll-ups past their time.
-    `raw_days`/`rollup_days` None: the `history:` settings. Bad day counts raise UsageError
+    `raw_days`/`rollup_days` None: the `history:` settings. `roll_up_days`: at most that many
+    days of buckets rolled up per grain (None: all that are closed); what is left waits for
+    the next prune, and nothing not rolled up is dropped. Bad day counts raise UsageError
     before anything is changed."""
     settings = history_settings().with_days(raw_days, rollup_days)
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -117,8 +123,8 @@ def prune(
     if dry_run:
         _preview(db, now, edges, result)
         return result
-    result.hourly_rolled_up = _roll_up_closed(db, "hour", now)
-    result.daily_rolled_up = _roll_up_closed(db, "day", now)
+    result.hourly_rolled_up = _roll_up_closed(db, "hour", now, roll_up_days)
+    result.daily_rolled_up = _roll_up_closed(db, "day", now, roll_up_days)
     _drop_raw(db, edges.raw, result)
     result.hourly_dropped = _drop_rollups(db, "hour", edges.hourly)
     result.daily_dropped = _drop_rollups(db, "day", edges.daily)
@@ -127,10 +133,12 @@ def prune(
 
 def prune_after_readings(db: Database) -> PruneResult | None:
     """The prune a run does once it stored readings, unless `history.prune_after_audit` is
-    false (then None)."""
+    false (then None). It rolls up at most `AFTER_RUN_ROLL_UP_DAYS` days per grain: after an
+    upgrade a long history not rolled up yet is caught up over several runs (or at once by
+    `ispflow readings prune`), not at the end of the first run while it waits."""
     if not history_settings().prune_after_audit:
         return None
-    return prune(db)
+    return prune(db, roll_up_days=AFTER_RUN_ROLL_UP_DAYS)
 
 
 # -- roll-ups -------------------------------------------------------------------------------
@@ -168,10 +176,13 @@ def _closed(conn: Connection, granularity: Granularity, now: datetime) -> dateti
     return closed
 
 
-def _roll_up_closed(db: Database, granularity: Granularity, now: datetime) -> int:
-    """Roll up the closed buckets after the mark, ROLLUP_SPAN per transaction."""
+def _roll_up_closed(
+    db: Database, granularity: Granularity, now: datetime, days: int | None = None
+) -> int:
+    """Roll up the closed buckets after the mark, ROLLUP_SPAN per transaction; with `days`,
+    at most that many transactions."""
     written = 0
-    while True:
+    for _ in itertools.repeat(None) if days is None else range(days):
         with db.serialized(PRUNE_LOCK) as conn:
             start = _start(conn, granularity)
             closed = _closed(conn, granularity, now)
@@ -180,6 +191,7 @@ def _roll_up_closed(db: Database, granularity: Granularity, now: datetime) -> in
             end = min(start + max(ROLLUP_SPAN, STEP[granularity]), closed)
             written += roll_up(conn, granularity, start, end)
             _set_mark(conn, granularity, end)
+    return written
 
 
 def rolled_through(db: Database) -> datetime | None:

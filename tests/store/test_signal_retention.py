@@ -152,6 +152,29 @@ def test_roll_ups_are_exact_and_raw_readings_past_the_window_go(db: Database) ->
     assert max(days) == datetime(2026, 12, 5, tzinfo=UTC)
 
 
+def test_a_bounded_prune_catches_a_long_history_up_over_several_calls(db: Database) -> None:
+    """A run's own prune rolls up a few days at a time (a history never rolled up, after an
+    upgrade, must not hold the first run's exit for the whole of it), drops nothing raw that
+    is not rolled up yet, and the calls add up to one whole prune."""
+    rows = history()
+    store(db, rows)
+    first = prune(db, now=NOW, raw_days=7, rollup_days=400, roll_up_days=2)
+    hours = {bucket for _, bucket in stored(db, optical_hourly)}
+    assert max(hours) < datetime(2026, 11, 18, tzinfo=UTC)  # two days from the oldest reading
+    assert first.daily_rolled_up > 0
+    # Of the raw readings past the window only those rolled up went; the rest wait.
+    through = signal_retention.rolled_through(db)
+    assert through is not None and through < datetime(2026, 11, 29, tzinfo=UTC)
+    assert raw_count(db) == len([r for r in rows if r["read_at"] >= through])
+    calls = 1
+    while prune(db, now=NOW, raw_days=7, rollup_days=400, roll_up_days=2).hourly_rolled_up:
+        calls += 1
+    assert calls == 11  # 21 days of readings, two per call
+    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same(stored(db, optical_daily), expected(rows, "day"))
+    assert oldest_raw(db) >= datetime(2026, 11, 29, tzinfo=UTC)
+
+
 def _partition_rows(result: signal_retention.PruneResult) -> int:
     # Six readings per ONU per day in these histories, two ONUs.
     return 12 * len(result.partitions_dropped)
