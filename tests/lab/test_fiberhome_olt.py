@@ -16,7 +16,7 @@ from ispflow.plugins.olt.session import CliSession, DeviceRefused
 from ispflow.tasks.olt_facts import config, facts, read_olt_config
 from ispflow.tasks.onu import authorize, autofind, deauthorize, status
 from ispflow.tasks.onu_describe import describe
-from tests.lab.conftest import RunningLab, start_lab
+from tests.lab.conftest import RunningLab, start_lab, step_results
 
 # AN5516-06 runs the newer firmware (`cd onu`, `slot S pon P`), AN5516-06B the older
 # (`cd gpononu`, `slot S link L`).
@@ -213,3 +213,23 @@ def test_an_onu_autofind_does_not_list_gets_the_default_type_and_the_result_says
                                     f"type {default} (the default)")  # fmt: skip
     assert _authorized(nr, name, port)[serial]["onu_type"] == default
     _one(nr, name, deauthorize, port=port, onu_id=added["onu_id"], store=False)
+
+
+@pytest.mark.parametrize("model", list(DIALECTS))
+def test_the_runbook_by_hand_uses_the_discovered_type_and_a_given_one_wins(
+    lab: RunningLab, nr: Nornir, model: str
+) -> None:
+    name = lab.olt_of_model(model)["name"]
+    waiting = _waiting_of_another_type(nr, lab, name)
+    by_hand = ("-e", f"olt={name}", "-e", f"port={waiting['port']}",
+               "-e", f"serial={waiting['serial']}", "-e", f"vlan={waiting['vlan']}")  # fmt: skip
+    default = driver_class("fiberhome").default_onu_type
+    refused = lab.run_json("onu-authorize", *by_hand, "-e", f"onu_type={default}", expect=1)
+    [step] = step_results(refused, "authorize")
+    assert step["status"] == "failed" and "onu type is not match" in step["error"]
+    report = lab.run_json("onu-authorize", *by_hand)
+    [added] = step_results(report, "authorize")
+    assert added["status"] == "changed", added["error"]
+    assert added["result"]["onu_type"] == waiting["onu_type"]
+    listed = _authorized(nr, name, waiting["port"])[waiting["serial"]]
+    assert listed["onu_type"] == waiting["onu_type"]
