@@ -96,7 +96,9 @@ def autofind(task: Task) -> Result:
 @task(
     "onu.authorize",
     changes_device=True,
-    view=TaskView(columns=("port", "onu_id", "serial", "mac", "vlan", "already", "note")),
+    view=TaskView(
+        columns=("port", "onu_id", "serial", "mac", "vlan", "onu_type", "already", "note")
+    ),
 )
 def authorize(
     task: Task,
@@ -147,6 +149,12 @@ def authorize(
             else f"{FREE_ID}: the lowest free ONU id on PON {pon}, chosen when the run holds "
             "the PON's lock"
         )
+        if serial and driver.onu_type_reads(request):
+            found = (
+                f"type: the one autofind reports for {serial} on PON {pon}, read when the run "
+                f"holds the PON's lock ({driver.default_onu_type} if autofind does not list it)"
+            )
+            note = f"{note}; {found}" if note else found
         shown = onu_id if onu_id is not None else FREE_ID
         return Result(
             host=task.host,
@@ -168,6 +176,7 @@ def authorize(
                     return Result(
                         host=task.host, result={**found, "serial": serial, "already": True}
                     )
+        type_note = _choose_type(session, driver, request)
         taken = {
             int(r["onu_id"])
             for r in read_records(session, driver.list_onus(pon))
@@ -204,6 +213,10 @@ def authorize(
         "vlan": request.vlan,
         "commands": hide(lines),
     }
+    if driver.default_onu_type:
+        result["onu_type"] = request.onu_type or driver.default_onu_type
+    if type_note:
+        result["note"] = type_note
     if repaired:
         result["repaired"] = repaired
     sent = sorted(driver.onu_settings(request.settings))
@@ -234,6 +247,25 @@ def secret_hider(settings: Mapping[str, str]) -> Callable[[list[str]], list[str]
         return shown
 
     return hide
+
+
+def _choose_type(session: CliSession, driver: OltDriver, request: AuthorizeRequest) -> str | None:
+    """Where the OLT registers an ONU by its type and none was given: the type its autofind
+    reports for the serial on this PON, so a whitelist that checks types takes the ONU. Not
+    listed there (not plugged in yet, or waiting on another PON): the driver's default type,
+    and the note says so, for the engineer to check before the ONU is plugged in."""
+    reads = driver.onu_type_reads(request) if request.serial and not request.onu_type else []
+    if not reads:
+        return None
+    found = driver.discovered_type(request, read_records(session, reads))
+    if found is None:
+        return (
+            f"{request.serial} is not in autofind on PON {request.port}: registered as type "
+            f"{driver.default_onu_type} (the default); if it is another model, remove it and "
+            "authorize it again with its type"
+        )
+    request.onu_type = found
+    return f"type {found}: as autofind reports it"
 
 
 def _find_serial(session: CliSession, serial: str) -> dict[str, Any] | None:

@@ -120,7 +120,7 @@ def install(
         "already": bool(added.result.get("already")),
         "orders_closed": [c["protocol"] for c in closed],
     }
-    for key in ("settings_sent", "settings_not_sent"):
+    for key in ("settings_sent", "settings_not_sent", "onu_type", "note"):
         if key in added.result:
             result[key] = added.result[key]
     return Result(host=task.host, result=result, changed=bool(added.changed))

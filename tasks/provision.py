@@ -205,6 +205,8 @@ def for_contract(
             raise ValueError(f"ONU {serial}: model unknown (not in stock) and no VLAN given")
         installed = install(task, vlan=vlan, **common)
         note = "model unknown (not in stock, no model given): template settings not sent"
+        if installed.result.get("note"):
+            note = f"{note}; {installed.result['note']}"
         return Result(
             host=task.host, result={**installed.result, "note": note}, changed=installed.changed
         )

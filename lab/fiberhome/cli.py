@@ -9,7 +9,9 @@ Answers: newer firmware ends a command that worked with `Command executes succes
 prints nothing more. Refusals are `[ ERR -NNN ] text`. The codes and texts -506 (`the onu is
 not authorized!`), -553 (`onu is in unactive!`) and -598 (`physical address is error!`, a
 serial in the wrong case) are the real ones; the others, and `% Unknown command.`, are the
-lab's own wording (no captured answer has them).
+lab's own wording (no captured answer has them). A whitelist add of a discovered ONU under
+another type than the one it reports is refused (-564): from documentation, not yet confirmed
+on a device.
 
 Serials are case-sensitive: the OLT prints the hex part in lowercase and takes a serial only
 in that form. Where a command comes from a tool's source or the lab's design rather than a
@@ -32,6 +34,11 @@ UNKNOWN = "% Unknown command."
 NOT_AUTHORIZED = "[ ERR -506 ] the onu is not authorized!"
 UNACTIVE = "[ ERR -553 ] onu is in unactive!"
 BAD_SERIAL = "[ERR -598] physical address is error!"
+# A whitelist entry names the ONU's type, which the OLT checks against the type the ONU
+# reports: the lab refuses a discovered ONU whitelisted under another type. From
+# documentation (the whitelist's type), not yet confirmed on a device: code and wording are
+# the lab's own.
+TYPE_MISMATCH = "[ ERR -564 ] onu type is not match!"
 FAILURE_TEXT = {
     "sn-exists": "[ ERR -562 ] the phy_addr is already in the whitelist!",
     "id-exists": "[ ERR -561 ] the onu id is in use!",
@@ -301,11 +308,19 @@ class FiberhomeCli(Shell):
         w.done()
         if not NAME_RE.match(kind):
             raise CliSyntaxError("unknown", 0)
+        self._check_type(pon, stored, kind)
         try:
             self.olt.authorize(pon, serial=stored, onu_id=onu_id, onu_type=kind, description="")
         except LabError as error:
             raise failure(error) from None
         return []
+
+    def _check_type(self, pon: str, serial: str, kind: str) -> None:
+        """An ONU waiting on the PON is whitelisted only under the type it reports; one not
+        plugged in yet takes any (it is checked when it comes)."""
+        for entry in self.olt.autofind(pon):
+            if entry.device.serial == serial and entry.device.model.onu_type != kind:
+                raise _Refused(TYPE_MISMATCH)
 
     def _deauthorize(self, pon: str, onu_id: int) -> None:
         try:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from ispflow.core.command_render import CommandRenderer
 from ispflow.core.guard import check_cli_value
 from ispflow.core.paths import TEMPLATES_DIR
-from ispflow.plugins.olt.parsing import UnreadableOutput, VendorParsers
+from ispflow.plugins.olt.parsing import UnreadableOutput, VendorParsers, gpon_serial
 from ispflow.plugins.olt.raw_answers import keep as keep_raw
 
 PORT_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{1,3})$")
@@ -135,6 +135,34 @@ class OltDriver:
 
     def authorize(self, request: AuthorizeRequest) -> list[str]:
         return self.render("authorize", **self.authorize_context(request))
+
+    # The type an OLT that registers ONUs by type is given when neither the request nor its
+    # autofind names one; empty where the OLT takes no type.
+    default_onu_type: ClassVar[str] = ""
+
+    def onu_type_reads(self, request: AuthorizeRequest) -> list[str]:
+        """Commands whose answer lists the ONUs waiting on the request's PON with the type the
+        OLT discovered each as, read before authorizing a serial when no type is given; none
+        where the OLT takes no type (or its autofind reports none)."""
+        return []
+
+    def discovered_type(
+        self, request: AuthorizeRequest, records: list[dict[str, Any]]
+    ) -> str | None:
+        """The type the records of `onu_type_reads()` give the request's serial on its PON;
+        None when they do not list it."""
+        wanted = gpon_serial(str(request.serial or ""))
+        if wanted is None:
+            return None
+        ports = (str(request.port), self.records_port(request.port))
+        for record in records:
+            if (
+                record.get("onu_type")
+                and record.get("port") in ports
+                and gpon_serial(str(record.get("serial") or "")) == wanted
+            ):
+                return str(record["onu_type"])
+        return None
 
     def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
         return {

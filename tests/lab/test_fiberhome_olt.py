@@ -14,9 +14,9 @@ from ispflow.plugins.olt.driver import PonPort
 from ispflow.plugins.olt.drivers import driver_class
 from ispflow.plugins.olt.session import CliSession, DeviceRefused
 from ispflow.tasks.olt_facts import config, facts, read_olt_config
-from ispflow.tasks.onu import authorize
+from ispflow.tasks.onu import authorize, autofind, deauthorize, status
 from ispflow.tasks.onu_describe import describe
-from tests.lab.conftest import RunningLab, start_lab
+from tests.lab.conftest import RunningLab, start_lab, step_results
 
 # AN5516-06 runs the newer firmware (`cd onu`, `slot S pon P`), AN5516-06B the older
 # (`cd gpononu`, `slot S link L`).
@@ -147,3 +147,89 @@ def test_authorize_and_describe_show_up_in_the_masked_configuration(
     assert secret_lines
     assert not set(secret_lines) & set(masked["config"].splitlines())
     assert len(masked["config"].splitlines()) == len(described.splitlines())
+
+
+def _waiting_of_another_type(nr: Nornir, lab: RunningLab, name: str) -> dict[str, Any]:
+    """An ONU in autofind (now) whose type is not the driver's default one."""
+    default = driver_class("fiberhome").default_onu_type
+    waiting = {r["serial"] for r in _one(nr, name, autofind)}
+    for onu in lab.onus(olt=name, autofind=True, condition="good"):
+        if onu["onu_type"] != default and onu["serial"] in waiting:
+            return onu
+    pytest.fail(f"the lab put no ONU of another type than {default} in autofind on {name}")
+
+
+def _authorized(nr: Nornir, name: str, port: str) -> dict[str, dict[str, Any]]:
+    """The PON's authorized ONUs by serial, as the OLT lists them."""
+    return {r["serial"]: r for r in _one(nr, name, status, port=port)}
+
+
+@pytest.mark.parametrize("model", list(DIALECTS))
+def test_authorize_by_hand_whitelists_the_type_autofind_reports(
+    lab: RunningLab, nr: Nornir, model: str
+) -> None:
+    name = lab.olt_of_model(model)["name"]
+    waiting = _waiting_of_another_type(nr, lab, name)
+    added = _one(
+        nr, name, authorize, port=waiting["port"], vlan=waiting["vlan"], serial=waiting["serial"]
+    )
+    assert added["onu_type"] == waiting["onu_type"]
+    assert added["note"] == f"type {waiting['onu_type']}: as autofind reports it"
+    assert f"type {waiting['onu_type']}" in added["commands"][0]
+    listed = _authorized(nr, name, waiting["port"])[waiting["serial"]]
+    assert (listed["onu_id"], listed["onu_type"]) == (added["onu_id"], waiting["onu_type"])
+
+
+@pytest.mark.parametrize("model", list(DIALECTS))
+def test_a_given_type_wins_and_the_olt_refuses_it_for_an_onu_of_another_type(
+    lab: RunningLab, nr: Nornir, model: str
+) -> None:
+    name = lab.olt_of_model(model)["name"]
+    waiting = _waiting_of_another_type(nr, lab, name)
+    default = driver_class("fiberhome").default_onu_type
+    result = nr.filter(name=name).run(
+        task=authorize, port=waiting["port"], vlan=waiting["vlan"], serial=waiting["serial"],
+        onu_type=default,
+    )  # fmt: skip
+    assert result.failed
+    nr.data.reset_failed_hosts()  # the refusal is the point: later runs take the host again
+    error = result[name].exception
+    assert isinstance(error, DeviceRefused) and "onu type is not match" in str(error)
+    assert f"type {default}" in error.line
+    assert waiting["serial"] not in _authorized(nr, name, waiting["port"])  # nothing left
+
+
+@pytest.mark.parametrize("model", list(DIALECTS))
+def test_an_onu_autofind_does_not_list_gets_the_default_type_and_the_result_says_so(
+    lab: RunningLab, nr: Nornir, model: str
+) -> None:
+    name = lab.olt_of_model(model)["name"]
+    port = lab.olt_of_model(model)["pons"][0]["port"]
+    serial = "FHTT0BADCAFE" if model == "AN5516-06" else "FHTT0BADCAFF"
+    added = _one(nr, name, authorize, port=port, vlan=100, serial=serial)
+    default = driver_class("fiberhome").default_onu_type
+    assert added["onu_type"] == default
+    assert added["note"].startswith(f"{serial} is not in autofind on PON {port}: registered as "
+                                    f"type {default} (the default)")  # fmt: skip
+    assert _authorized(nr, name, port)[serial]["onu_type"] == default
+    _one(nr, name, deauthorize, port=port, onu_id=added["onu_id"], store=False)
+
+
+@pytest.mark.parametrize("model", list(DIALECTS))
+def test_the_runbook_by_hand_uses_the_discovered_type_and_a_given_one_wins(
+    lab: RunningLab, nr: Nornir, model: str
+) -> None:
+    name = lab.olt_of_model(model)["name"]
+    waiting = _waiting_of_another_type(nr, lab, name)
+    by_hand = ("-e", f"olt={name}", "-e", f"port={waiting['port']}",
+               "-e", f"serial={waiting['serial']}", "-e", f"vlan={waiting['vlan']}")  # fmt: skip
+    default = driver_class("fiberhome").default_onu_type
+    refused = lab.run_json("onu-authorize", *by_hand, "-e", f"onu_type={default}", expect=1)
+    [step] = step_results(refused, "authorize")
+    assert step["status"] == "failed" and "onu type is not match" in step["error"]
+    report = lab.run_json("onu-authorize", *by_hand)
+    [added] = step_results(report, "authorize")
+    assert added["status"] == "changed", added["error"]
+    assert added["result"]["onu_type"] == waiting["onu_type"]
+    listed = _authorized(nr, name, waiting["port"])[waiting["serial"]]
+    assert listed["onu_type"] == waiting["onu_type"]

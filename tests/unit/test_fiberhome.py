@@ -58,6 +58,71 @@ def test_authorize_whitelists_the_serial_in_the_olts_case(driver) -> None:  # ty
     assert driver.deauthorize(PonPort.parse("1/3/7"), 5) == ["no whitelist slot 3 pon 7 onu 5"]
 
 
+# One PON's discovery table in the newer firmware's layout and the older one's (as captured
+# answers print them; serials in the OLT's case).
+NEWER_DISCOVERY = """\
+----- ONU Unauth Table, SLOT = 4, PON = 8, ITEM = 2 -----
+No  OnuType        PhyId        PhyPwd     LogicId                  LogicPwd     Why
+--- -------------- ------------ ---------- ------------------------ ------------ ---
+1   5506-04-F1     FHTT033178b0 fiberhome  fiberhome                fiberhome    1
+2   HG6243C        FHTT92f445c8 fiberhome  fiberhome                fiberhome    1
+
+Command executes success.
+"""
+OLDER_DISCOVERY = """\
+-----  ONU Unauth Table ,SLOT=4 PON=8 ,ITEM=2-----
+NO       TYPE           PHY_ID        PWD           SN LOID, SN PWD
+--  --------------  ------------  ----------  --------------------------
+01  HG260           ZNTSa0b1c2d3              , \r
+02  HG6243C         FHTT92f445c8              , \r
+"""
+
+
+@pytest.mark.parametrize("answer", [NEWER_DISCOVERY, OLDER_DISCOVERY])
+def test_with_no_type_given_authorize_reads_the_pons_discovery_for_the_onus_own(
+    driver,
+    answer: str,  # type: ignore[no-untyped-def]
+) -> None:
+    request = AuthorizeRequest(
+        port=PonPort.parse("1/4/8"), onu_id=5, vlan=120, serial="FHTT92F445C8"
+    )
+    [read] = driver.onu_type_reads(request)
+    assert read == "show discovery slot 4 pon 8"
+    assert in_dialect(read, "link") == "show discovery slot 4 link 8"
+    records = driver.parse(read, answer)
+    assert driver.discovered_type(request, records) == "HG6243C"
+    request.onu_type = driver.discovered_type(request, records)
+    assert driver.authorize(request)[0].endswith("slot 4 pon 8 onu 5 type HG6243C")
+
+
+def test_an_onu_discovery_does_not_list_on_its_pon_has_no_discovered_type(driver) -> None:  # type: ignore[no-untyped-def]
+    records = driver.parse("show discovery slot 4 pon 8", NEWER_DISCOVERY)
+    elsewhere = AuthorizeRequest(
+        port=PonPort.parse("1/4/7"), onu_id=5, vlan=1, serial="FHTT92f445c8"
+    )
+    absent = AuthorizeRequest(port=PonPort.parse("1/4/8"), onu_id=5, vlan=1, serial="FHTT0badcafe")
+    assert driver.discovered_type(elsewhere, records) is None
+    assert driver.discovered_type(absent, records) is None
+    assert driver.authorize(absent)[0].endswith("type 5506-04-F1")  # the default
+
+
+def test_a_given_type_costs_no_read_and_is_sent_as_given(driver) -> None:  # type: ignore[no-untyped-def]
+    request = AuthorizeRequest(
+        port=PonPort.parse("1/4/8"), onu_id=5, vlan=1, serial="FHTT92f445c8", onu_type="HG6145E"
+    )
+    assert driver.onu_type_reads(request) == []
+    assert driver.authorize(request)[0].endswith("type HG6145E")
+
+
+@pytest.mark.parametrize("bad", ["HG 6145E", "HG6145E\nsave", "HG6145E;save"])
+def test_a_type_that_is_not_one_word_is_refused_before_any_line(driver, bad: str) -> None:  # type: ignore[no-untyped-def]
+    request = AuthorizeRequest(
+        port=PonPort.parse("1/4/8"), onu_id=5, vlan=1, serial="FHTT92f445c8", onu_type=bad
+    )
+    with pytest.raises(ValueError, match="onu_type|ONU type"):
+        driver.authorize(request)
+
+
 def test_a_port_outside_the_one_frame_is_refused(driver) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="frame 1 only"):
         driver.list_onus(PonPort.parse("0/3/7"))

@@ -15,10 +15,12 @@ from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, Pon
 from ispflow.plugins.olt.fiberhome.config_secrets import SECRET_PATTERNS
 from ispflow.plugins.olt.fiberhome.parsers import FRAME
 
-# The whitelist wants the ONU's type; the common FiberHome bridge unit when none is given.
+# The whitelist wants the ONU's type: the one autofind reports for the serial, else (an ONU not
+# plugged in yet) the common FiberHome bridge unit.
 DEFAULT_ONU_TYPE = "5506-04-F1"
 _VENDOR_FORM = re.compile(r"^([A-Za-z0-9]{4})-?([0-9A-Fa-f]{8})$")
 _HEX_FORM = re.compile(r"^[0-9A-Fa-f]{16}$")
+_TYPE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 
 
 def device_serial(serial: str) -> str:
@@ -44,6 +46,14 @@ def device_serial(serial: str) -> str:
     return found[1].upper() + found[2].lower()
 
 
+def onu_type(text: str) -> str:
+    """An ONU type as the whitelist line takes it: one word (`HG6145E`, `5506-04-F1`)."""
+    check_cli_value(text, "onu_type")
+    if not _TYPE.match(text):
+        raise ValueError(f"ONU type {text!r} is not one word of letters, digits, `-`, `_`, `.`")
+    return text
+
+
 class FiberhomeDriver(OltDriver):
     vendor = "fiberhome"
     first_onu_id = 1
@@ -61,6 +71,7 @@ class FiberhomeDriver(OltDriver):
     # `[ ERR -553 ] onu is in unactive!`: an offline ONU has no optics to read.
     onu_offline = re.compile(r"ERR\s*-553\b|unactive", re.IGNORECASE)
     authorize_parts = (("VLAN service", "index"),)
+    default_onu_type = DEFAULT_ONU_TYPE
 
     def port_context(self, port: PonPort) -> dict[str, Any]:
         if port.a != FRAME:
@@ -79,8 +90,15 @@ class FiberhomeDriver(OltDriver):
             raise ValueError("the AN5516 whitelist authorizes GPON ONUs by serial; give serial")
         context = super().authorize_context(request)
         context["serial"] = device_serial(request.serial)
-        context["onu_type"] = request.onu_type or DEFAULT_ONU_TYPE
+        context["onu_type"] = onu_type(request.onu_type or self.default_onu_type)
         return context
+
+    def onu_type_reads(self, request: AuthorizeRequest) -> list[str]:
+        """The PON's discovery table: the whitelist checks an ONU's type against the one the
+        ONU reports, so an ONU whitelisted under another type does not come up."""
+        if request.onu_type or not request.serial:
+            return []
+        return self.render("discovered", **self.port_context(request.port))
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
         """Each PON's ONU list; the OLT has no per-PON optical table, so the ONUs on it are

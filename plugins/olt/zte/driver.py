@@ -55,6 +55,10 @@ class ZteDriver(OltDriver):
         return {**super().onu_context(port, onu_id), "onu_if": self.onu_interface(port, onu_id)}
 
     authorize_parts = (("service port", "index"), ("OMCI service (pon-onu-mng)", "service"))
+    # `onu N type T` names an onu-type profile of the OLT's own (`pon` / `onu-type T gpon`),
+    # not the ONU's model, and `show gpon onu uncfg` reports no type: the default profile when
+    # none is given, and the result says which one was sent.
+    default_onu_type = DEFAULT_ONU_TYPE
 
     # Sent in the ONU's pon-onu-mng block (OMCI); the admin login is the ACS's (TR-069).
     sent_settings = ("wifi_ssid", "wifi_key", "voip_number", "voip_user", "voip_password")
@@ -77,7 +81,7 @@ class ZteDriver(OltDriver):
     def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
         context = super().authorize_context(request)
         context["onu_if"] = self.onu_interface(request.port, request.onu_id)
-        context["onu_type"] = request.onu_type or DEFAULT_ONU_TYPE
+        context["onu_type"] = request.onu_type or self.default_onu_type
         context["tcont_profile"] = DEFAULT_TCONT_PROFILE
         return context
 
