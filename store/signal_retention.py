@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, literal_column, select, text
+from sqlalchemy import Connection, and_, delete, func, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
 from ispflow.store.db import Database
@@ -226,12 +226,19 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
                     {"bound": bound},
                 ).rowcount
                 return
-            oldest = select(r.c.id).where(r.c.read_at < bound).order_by(r.c.id)
-            done = conn.execute(
-                delete(r).where(r.c.id.in_(oldest.limit(DELETE_BATCH).scalar_subquery()))
-            ).rowcount
+            # Readings are numbered as they are written, so the old ones are the first ids:
+            # a window of ids at a time from the first, until one keeps a reading, costs
+            # what it deletes. A search by read_at (no index of its own) would read the
+            # whole table on every prune, even one that drops nothing.
+            first = conn.execute(select(func.min(r.c.id))).scalar()
+            if first is None:
+                return
+            window = and_(r.c.id >= first, r.c.id < first + DELETE_BATCH)
+            done = conn.execute(delete(r).where(window, r.c.read_at < bound)).rowcount
             result.raw_rows_dropped += done
-        if done < DELETE_BATCH:
+            kept = conn.execute(select(r.c.id).where(window).limit(1)).first()
+            last = conn.execute(select(func.max(r.c.id))).scalar()
+        if kept is not None or last is None or first + DELETE_BATCH > last:
             return
 
 

@@ -542,6 +542,11 @@ def test_sqlite_deletes_raw_readings_in_batches(
     gone = len([r for r in rows if r["read_at"] < datetime(2026, 11, 29, tzinfo=UTC)])
     assert result.raw_rows_dropped == gone
     assert len(statements) == gone // 7 + 1
+    # A prune with nothing to drop looks at the first window of ids only, one statement
+    # bounded by id (not a search of the whole table by read_at).
+    statements.clear()
+    assert prune(db, now=NOW, raw_days=7).raw_rows_dropped == 0
+    assert len(statements) == 1 and "id >=" in statements[0] and "id <" in statements[0]
 
 
 def test_a_busy_readings_table_leaves_partitions_to_the_next_prune(
