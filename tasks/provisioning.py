@@ -1,7 +1,8 @@
 """Provisioning templates: what a plan's ONU of a given model gets when it is authorized.
 
-A templates file is YAML (the shipped one is runbooks/provisioning/templates.yaml; yours is
-named by `provisioning: {templates: FILE}` in ispflow.yaml or ISPFLOW_PROVISIONING):
+A templates file is YAML. The shipped templates are each OLT vendor's own,
+templates/olt/<vendor>/provisioning.yaml, read together; yours, one file, is named by
+`provisioning: {templates: FILE}` in ispflow.yaml or ISPFLOW_PROVISIONING:
 
     templates:
       - name: huawei-router
@@ -36,11 +37,12 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ispflow.core.documents import Problem, RunbookError
-from ispflow.core.paths import RUNBOOKS_DIR
+from ispflow.core.paths import TEMPLATES_DIR
 from ispflow.core.suggest import did_you_mean
 from ispflow.core.yaml_source import plain, read_yaml, value_where, where
 
-DEFAULT_TEMPLATES = RUNBOOKS_DIR / "provisioning" / "templates.yaml"
+# Each OLT vendor ships the templates of its own ONU models in its folder.
+SHIPPED_TEMPLATES = "olt/*/provisioning.yaml"
 TEMPLATES_ENV = "ISPFLOW_PROVISIONING"
 KEYS = ("name", "plans", "models", "line_profile", "service_profile", "vlan", "gemport",
         "onu_type", "settings")  # fmt: skip
@@ -142,7 +144,8 @@ def _model_key(model: str) -> str:
     return " ".join(str(model).split()).upper()
 
 
-def templates_path(explicit: str | Path | None = None) -> Path:
+def templates_path(explicit: str | Path | None = None) -> Path | None:
+    """The templates file given or configured; None: the shipped ones."""
     if explicit:
         return Path(explicit)
     if os.environ.get(TEMPLATES_ENV):
@@ -150,40 +153,54 @@ def templates_path(explicit: str | Path | None = None) -> Path:
     from ispflow.core.settings import load_section
 
     section, _ = load_section("provisioning", ("templates", "key_env", "key_file"))
-    return Path(str(section["templates"])) if section.get("templates") else DEFAULT_TEMPLATES
+    return Path(str(section["templates"])) if section.get("templates") else None
+
+
+def shipped_template_files() -> list[Path]:
+    return sorted(TEMPLATES_DIR.glob(SHIPPED_TEMPLATES))
 
 
 def load_templates(path: str | Path | None = None) -> TemplateSet:
-    """The templates of a file; RunbookError lists every problem with its file:line."""
+    """The templates of a file (None: the shipped ones, every vendor's file together);
+    RunbookError lists every problem with its file:line."""
     file = templates_path(path)
-    stat = file.stat() if file.is_file() else None
-    return _load(str(file), stat.st_mtime_ns if stat else 0)
+    files = [file] if file is not None else shipped_template_files()
+    stamps = []
+    for one in files:
+        stat = one.stat() if one.is_file() else None
+        stamps.append((str(one), stat.st_mtime_ns if stat else 0))
+    source = str(file) if file is not None else str(TEMPLATES_DIR / SHIPPED_TEMPLATES)
+    return _load(source, tuple(stamps))
 
 
 @cache
-def _load(name: str, _mtime_ns: int) -> TemplateSet:
-    data, problems = read_yaml(Path(name))
-    if problems:
-        raise RunbookError(problems)
-    nodes = data.get("templates") if isinstance(data, dict) else None
-    if not isinstance(nodes, list):
-        raise RunbookError([Problem(where(name, data) if data else None, "expected `templates:`")])
-    found: list[Template] = []
+def _load(source: str, files: tuple[tuple[str, int], ...]) -> TemplateSet:
+    problems: list[Problem] = []
+    found: list[tuple[str, Any, Template]] = []  # (file, node, template)
     names: set[str] = set()
-    for index, node in enumerate(nodes):
-        template = _template(name, nodes, index, node, problems)
-        if template is None:
+    for name, _mtime_ns in files:
+        data, read_problems = read_yaml(Path(name))
+        problems += read_problems
+        if read_problems:
             continue
-        if template.name in names:
-            problems.append(
-                Problem(value_where(name, node, "name"), f"template '{template.name}' twice")
-            )
-        names.add(template.name)
-        found.append(template)
-    problems += _overlaps(name, nodes, found)
+        nodes = data.get("templates") if isinstance(data, dict) else None
+        if not isinstance(nodes, list):
+            problems.append(Problem(where(name, data) if data else None, "expected `templates:`"))
+            continue
+        for index, node in enumerate(nodes):
+            template = _template(name, nodes, index, node, problems)
+            if template is None:
+                continue
+            if template.name in names:
+                problems.append(
+                    Problem(value_where(name, node, "name"), f"template '{template.name}' twice")
+                )
+            names.add(template.name)
+            found.append((name, node, template))
+    problems += _overlaps(found)
     if problems:
         raise RunbookError(problems)
-    return TemplateSet(name, tuple(found))
+    return TemplateSet(source, tuple(template for _, _, template in found))
 
 
 def _template(
@@ -307,11 +324,11 @@ def _secret(value: dict[str, Any]) -> SecretSpec | None:
     return SecretSpec(str(source), detail.strip())
 
 
-def _overlaps(name: str, nodes: list[Any], found: list[Template]) -> list[Problem]:
+def _overlaps(found: list[tuple[str, Any, Template]]) -> list[Problem]:
     """A plan and model in two templates would make the choice depend on the order."""
     problems = []
     seen: dict[tuple[str, str], str] = {}
-    for node, template in zip(nodes, found, strict=False):
+    for name, node, template in found:
         for plan in template.plans:
             for model in template.models:
                 other = seen.setdefault((plan, _model_key(model)), template.name)

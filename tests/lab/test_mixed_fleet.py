@@ -42,7 +42,9 @@ ACCENTED_ON_DEVICE = {
     "datacom": "Sao_Joao_inadimplencia",
     "fiberhome": "São_João_inadimplência",
 }
-SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "runbooks/provisioning/templates.yaml"
+SHIPPED_TEMPLATES = sorted(
+    (Path(__file__).resolve().parents[2] / "templates/olt").glob("*/provisioning.yaml")
+)
 
 by_vendor = pytest.mark.parametrize("vendor", VENDORS)
 new_vendor = pytest.mark.parametrize("vendor", NEW_VENDORS)
@@ -131,7 +133,11 @@ def runs(lab: RunningLab) -> int:
 
 
 def template_of(model: str) -> dict[str, Any]:
-    templates = YAML(typ="safe").load(SHIPPED_TEMPLATES.read_text())["templates"]
+    templates = [
+        template
+        for file in SHIPPED_TEMPLATES
+        for template in YAML(typ="safe").load(file.read_text())["templates"]
+    ]
     return next(t for t in templates if model in t["models"])
 
 

@@ -85,7 +85,8 @@ def test_the_wheel_installs_one_package(installed: dict) -> None:
     shipped = {
         "ispflow/runbooks/onu-signal.yaml",
         "ispflow/runbooks/compliance/rules.yaml",
-        "ispflow/runbooks/provisioning/templates.yaml",
+        "ispflow/templates/olt/huawei/provisioning.yaml",
+        "ispflow/templates/olt/fiberhome/provisioning.yaml",
         "ispflow/inventory/hosts.yaml",
         "ispflow/templates/olt/huawei/authorize.j2",
         "ispflow/templates/mikrotik/set_profile.j2",

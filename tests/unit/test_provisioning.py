@@ -130,3 +130,35 @@ def test_a_contract_without_vlan_is_an_error() -> None:
     template = load_templates().template_for("FIBRA 1G", "F601")
     with pytest.raises(ProvisioningError, match="contract C-9 has none"):
         fill(template, {"contract": "C-9", "customer": "X"}, None)
+
+
+def test_every_olt_vendor_ships_its_own_templates_read_together() -> None:
+    from ispflow.plugins.vendors import olt_vendors
+    from ispflow.tasks.provisioning import shipped_template_files
+
+    assert {file.parent.name for file in shipped_template_files()} == set(olt_vendors())
+    models = {m for t in load_templates().templates for m in t.models}
+    assert {"EG8145V5", "F660", "DM986-204", "HG6145E"} <= models
+
+
+def test_a_pair_in_two_vendors_files_is_an_error_naming_the_second_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for vendor, name in (("acme", "acme-router"), ("zeta", "zeta-router")):
+        folder = tmp_path / "olt" / vendor
+        folder.mkdir(parents=True)
+        (folder / "provisioning.yaml").write_text(
+            "templates:\n"
+            f"  - name: {name}\n"
+            "    plans: [FIBRA 300M]\n"
+            "    models: [X1]\n"
+            "    line_profile: 1\n"
+            "    service_profile: 1\n"
+            "    vlan: contract\n",
+            encoding="utf-8",
+        )
+    monkeypatch.setattr("ispflow.tasks.provisioning.TEMPLATES_DIR", tmp_path)
+    with pytest.raises(RunbookError) as caught:
+        load_templates()
+    assert "zeta/provisioning.yaml:2" in str(caught.value)
+    assert "model 'X1' is in templates 'acme-router' and 'zeta-router'" in str(caught.value)
