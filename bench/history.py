@@ -19,7 +19,8 @@ unless --keep) and is measured from this one run:
             or constraint (COPY on PostgreSQL, executemany of one prepared INSERT on SQLite).
 * bytes   - the store's growth on disk per reading (readings, their indexes and roll-ups).
 * reads   - the audit's history step (`earlier_readings` of the newest audit, as
-            `signal.analyze` asks for it), one ONU's 90-day trend (`onu_trend`), one PON's
+            `signal.analyze` asks for it), one ONU's 90-day trend (`onu_trend`: every raw
+            reading in the raw window, then roll-ups; and by day, one point a day), one PON's
             view of yesterday (`pon_day`); each the median of 9 runs with a warm cache.
 * prune   - the prune a run does at its end (`ispflow readings prune` with the settings),
             after every audit: it rolls up each hour once it is over and each day once its
@@ -129,6 +130,8 @@ class Measured:
     history_step: float
     trend_90d: float
     trend_points: int
+    daily_90d: float
+    daily_points: int
     pon_day: float
     pon_day_onus: int
     prune_median: float
@@ -350,6 +353,9 @@ def measure(kind: str, millions: float, fleet: Fleet, args: argparse.Namespace) 
         trend, points = median_time(
             lambda: onu_trend(db, olt=olt, port=port, onu_id=onu, days=90, now=end)
         )
+        daily, daily_points = median_time(
+            lambda: onu_trend(db, olt=olt, port=port, onu_id=onu, days=90, now=end, by_day=True)
+        )
         # Yesterday when the history reaches back that far, else the day of the last audit.
         first = end - every * (audits - 1)
         viewed: date = max((end - timedelta(days=1)).date(), first.date())
@@ -372,8 +378,9 @@ def measure(kind: str, millions: float, fleet: Fleet, args: argparse.Namespace) 
         dropped = len(said.partitions_dropped) or said.raw_rows_dropped
         return Measured(
             kind, audits * fleet.size, audits, every * (audits - 1), spent, naive, floor, size,
-            history, trend, len(points), day_view, len(onus), statistics.median(prunes),
-            max(prunes), len(drops), day_prune, day_rows, bool(dropped),
+            history, trend, len(points), daily, len(daily_points), day_view, len(onus),
+            statistics.median(prunes), max(prunes), len(drops), day_prune, day_rows,
+            bool(dropped),
         )  # fmt: skip
 
 
@@ -385,13 +392,15 @@ def ms(seconds: float) -> str:
 def show(results: list[Measured]) -> None:
     print(
         "\n                      readings   ingest/s    naive/s    floor/s  B/reading"
-        "   history step    90-day trend (points)   PON day (ONUs)   day prune (readings)"
+        "   history step    90-day trend (points)   by day (points)   PON day (ONUs)"
+        "   day prune (readings)"
     )
     for m in results:
         day = f"{ms(m.day_prune)} ({m.day_rows:,})" if m.day_dropped else "   (none dropped)"
         print(f"  {m.database:10} {m.readings:>12,} {m.ingest_rate:>10,.0f} {m.naive_rate:>10,.0f}"
               f" {m.floor_rate:>10,.0f} {m.bytes_per_reading:>10.0f}   {ms(m.history_step)}"
-              f"   {ms(m.trend_90d)} ({m.trend_points:>4})   {ms(m.pon_day)} ({m.pon_day_onus:>3})"
+              f"   {ms(m.trend_90d)} ({m.trend_points:>4})   {ms(m.daily_90d)} ({m.daily_points:>3})"
+              f"   {ms(m.pon_day)} ({m.pon_day_onus:>3})"
               f"   {day}")  # fmt: skip
     for kind in sorted({m.database for m in results}):
         mine = sorted((m for m in results if m.database == kind), key=lambda m: m.readings)
@@ -407,6 +416,7 @@ def show(results: list[Measured]) -> None:
             for name, a, b in (
                 ("history step", small.history_step, big.history_step),
                 ("90-day trend", small.trend_90d, big.trend_90d),
+                ("90-day trend by day", small.daily_90d, big.daily_90d),
                 ("PON day view", small.pon_day, big.pon_day),
             ):
                 verdict = "meets" if b <= 2 * a else "misses"

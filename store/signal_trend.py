@@ -9,6 +9,10 @@ Which grain a stretch of time comes from (`onu_trend`):
 - a day with no roll-up at all but raw readings still kept (no prune has run since they were
   read): the raw readings.
 
+With `by_day`, one point per day throughout ('day'): the daily roll-ups, and the days they do
+not cover yet summed from raw readings by the database. A long trend then costs the same
+whatever the history holds: at most one point per day.
+
 Every point has the same keys: `bucket` (the reading's time, or the hour's or day's start,
 UTC), `granularity`, `rx_min`, `rx_avg`, `rx_max` (dBm; None when every sample was dark),
 `samples` and `offline_samples`. A raw point is a bucket of one sample.
@@ -66,7 +70,14 @@ def _rollup_point(row: Any, granularity: str) -> dict[str, Any]:
 
 
 def onu_trend(
-    db: Database, *, olt: str, port: str, onu_id: int, days: int, now: datetime | None = None
+    db: Database,
+    *,
+    olt: str,
+    port: str,
+    onu_id: int,
+    days: int,
+    now: datetime | None = None,
+    by_day: bool = False,
 ) -> list[dict[str, Any]]:
     """One ONU's points over the last `days` days, oldest first (see the module's rule)."""
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
@@ -75,6 +86,8 @@ def onu_trend(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     start = now - timedelta(days=days)
     raw_edge = Edges.of(now, history_settings()).raw
+    if by_day:
+        return _daily_trend(db, (olt, frame, slot, pon, onu_id), start, raw_edge)
     with db.engine.connect() as conn:
         hourly = _rollups(conn, optical_hourly, (olt, frame, slot, pon, onu_id), start, raw_edge)
         points = [_rollup_point(row, "hour") for row in hourly]
@@ -85,6 +98,30 @@ def onu_trend(
         for row in _raw(conn, (olt, frame, slot, pon, onu_id), start):
             if row.read_at >= raw_edge or floor(row.read_at, "day") not in summed:
                 points.append(_raw_point(row))
+    return sorted(points, key=lambda p: p["bucket"])
+
+
+def _daily_trend(
+    db: Database, onu: tuple, start: datetime, raw_edge: datetime
+) -> list[dict[str, Any]]:
+    olt, frame, slot, pon, onu_id = onu
+    with db.engine.connect() as conn:
+        points = [
+            _rollup_point(row, "day") for row in _rollups(conn, optical_daily, onu, start, raw_edge)
+        ]
+        summed = {p["bucket"] for p in points}
+        # Raw readings from `start`, not the day's start: a trend covers `days` days back.
+        raw = summary(
+            conn.dialect.name,
+            "day",
+            start,
+            datetime.max.replace(tzinfo=UTC),
+            position_filter(r, olt, frame, slot, pon),
+            r.c.onu_index == onu_id,
+        )
+        points += [
+            _rollup_point(row, "day") for row in conn.execute(raw) if row.bucket not in summed
+        ]
     return sorted(points, key=lambda p: p["bucket"])
 
 
@@ -203,8 +240,8 @@ def onu_summary(
     db: Database, *, olt: str, port: str, onu_id: int, days: int, now: datetime | None = None
 ) -> dict[str, Any] | None:
     """One ONU's last `days` days in one line: min/avg/max rx, samples, offline samples, from
-    `onu_trend` (raw readings, then roll-ups); None without any."""
-    points = onu_trend(db, olt=olt, port=port, onu_id=onu_id, days=days, now=now)
+    its trend by day (roll-ups, and raw readings summed by the database); None without any."""
+    points = onu_trend(db, olt=olt, port=port, onu_id=onu_id, days=days, now=now, by_day=True)
     if not points:
         return None
     lit = [(p["rx_avg"], p["samples"] - p["offline_samples"]) for p in points]

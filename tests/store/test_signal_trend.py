@@ -44,6 +44,27 @@ def test_the_trend_is_raw_in_the_window_then_hourly_then_daily(pruned: Database)
     assert days[0]["samples"] == want["samples"] == 6
 
 
+def test_the_trend_by_day_is_one_point_a_day_summing_the_same_samples(pruned: Database) -> None:
+    fine = onu_trend(pruned, olt="olt-a", port="0/1/3", onu_id=6, days=20, now=NOW)
+    daily = onu_trend(pruned, olt="olt-a", port="0/1/3", onu_id=6, days=20, now=NOW, by_day=True)
+    assert {p["granularity"] for p in daily} == {"day"}
+    buckets = [p["bucket"] for p in daily]
+    assert buckets == sorted(set(buckets))
+    # The days past the raw window come from the daily roll-ups, the others from raw readings
+    # summed by the database: every day has the same samples either way.
+    by_day: dict[date, list[dict]] = {}
+    for point in fine:
+        by_day.setdefault(point["bucket"].astimezone(UTC).date(), []).append(point)
+    for point in daily:
+        same = by_day[point["bucket"].astimezone(UTC).date()]
+        assert point["samples"] == sum(p["samples"] for p in same)
+        assert point["offline_samples"] == sum(p["offline_samples"] for p in same)
+        assert point["rx_min"] == pytest.approx(min(p["rx_min"] for p in same if p["rx_min"]))
+        assert point["rx_max"] == pytest.approx(max(p["rx_max"] for p in same if p["rx_max"]))
+    assert len(daily) == len(by_day) == 21
+    assert buckets[-1] == datetime(2026, 12, 6, tzinfo=UTC)  # today, from raw readings
+
+
 def test_a_dark_sample_counts_offline_and_has_no_light(pruned: Database) -> None:
     points = onu_trend(pruned, olt="olt-a", port="0/1/3", onu_id=6, days=2, now=NOW)
     dark = [p for p in points if p["offline_samples"]]
