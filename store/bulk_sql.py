@@ -10,6 +10,7 @@ so reads through the schema see the same values), aware datetimes for PostgreSQL
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +33,7 @@ def chunks(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
 
 
 def flat(rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-    return tuple(value for row in rows for value in row)
+    return tuple(itertools.chain.from_iterable(rows))
 
 
 def timestamp_param(value: datetime | None, dialect: str) -> Any:

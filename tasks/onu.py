@@ -470,30 +470,48 @@ def offline_reading(port: str, onu_id: int) -> dict[str, Any]:
     }
 
 
-def _add_down_causes(session: CliSession, dark: dict[PonPort, dict[int, dict[str, Any]]]) -> None:
+def _add_down_causes(
+    session: CliSession,
+    dark: dict[PonPort, dict[int, dict[str, Any]]],
+    per_pon: dict[PonPort, list[dict[str, Any]]],
+) -> None:
     """Why each offline ONU is down, as its OLT says it (`down_cause`) and as a class
     (`down_class`: power, fibre, other; None where the OLT does not say).
 
-    One bulk read per PON that has offline ONUs, so a PON whose ONUs are all up costs no
-    command. An OLT that refuses the read leaves the causes unknown, never the readings lost.
+    From the PON's ONU list where it says it (no command), else one bulk read per PON that
+    has offline ONUs, so a PON whose ONUs are all up costs no command. An OLT that refuses
+    the read leaves the causes unknown, never the readings lost.
     """
     driver = session.driver
     for readings in dark.values():
         for reading in readings.values():
             reading["down_cause"] = reading["down_class"] = None
-    steps = driver.down_cause_ports(list(dark))
+    unread = []
+    for pon, readings in dark.items():
+        listed = driver.listed_down_causes(pon, per_pon.get(pon, []))
+        if listed is None:
+            unread.append(pon)
+        else:
+            _take_causes(readings, listed)
+    steps = driver.down_cause_ports(unread)
+    if not steps:
+        return
     try:
         answers = session.read([step.line for step in steps])
     except DeviceRefused:
         return
     for step, (line, output) in zip(steps, answers, strict=True):
-        if step.pon is None:
-            continue
-        for record in driver.down_causes(step.pon, driver.parse(line, output, session.host)):
-            reading = dark[step.pon].get(record["onu_id"])
-            if reading is not None:
-                reading["down_cause"] = record["down_cause"]
-                reading["down_class"] = record["down_class"]
+        if step.pon is not None:
+            records = driver.parse(line, output, session.host)
+            _take_causes(dark[step.pon], driver.down_causes(step.pon, records))
+
+
+def _take_causes(readings: dict[int, dict[str, Any]], causes: list[dict[str, Any]]) -> None:
+    for record in causes:
+        reading = readings.get(record["onu_id"])
+        if reading is not None:
+            reading["down_cause"] = record["down_cause"]
+            reading["down_class"] = record["down_class"]
 
 
 def _read_follow_up(
@@ -566,7 +584,7 @@ def optical(
             if reading["signal"] == "offline" and onu_id is None:
                 dark.setdefault(pon, {})[int(reading["onu_id"])] = reading
     if dark:
-        _add_down_causes(session, dark)
+        _add_down_causes(session, dark, per_pon)
     if refused_offline and not readings:
         readings = [offline_reading(str(PonPort.parse(str(port))), int(onu_id))]  # type: ignore[arg-type]
     if onu_id is not None and serial:

@@ -8,6 +8,7 @@ options), so a live run and `ispflow runs show` print the same rows.
 from __future__ import annotations
 
 import contextlib
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +106,9 @@ def _view_for(spec: Any) -> TaskView | None:
 def _build(
     view: TaskView, outcomes: list[StepOutcome], *, chosen: bool, verbose: bool
 ) -> tuple[list[str], list[dict[str, str]], int, list[str]] | None:
-    rows: list[Row] = []
+    # A fleet audit has tens of thousands of rows and shows fifteen: rows are kept as
+    # (host, row) and only the shown ones get their host column and cells.
+    rows: list[tuple[str, Row]] = []
     headlines: list[str] = []
     looped = False
     for outcome in outcomes:
@@ -114,38 +117,54 @@ def _build(
         try:
             if _is_loop(outcome.result):
                 looped = True
-                rows.extend(_item_rows(view, outcome))
+                rows.extend((outcome.host, row) for row in _item_rows(view, outcome))
                 continue
-            found = [{"host": outcome.host, **row} for row in view.rows_of(outcome.result)]
+            found = view.rows_of(outcome.result)
             headline = view.headline_of(outcome.result)
         except Exception as exc:  # a result of another shape (an older run): say so, go on
             headlines.append(_on_host(outcome.host, f"result not shown: {exc}"))
             continue
-        rows.extend(found)
+        rows.extend((outcome.host, row) for row in found)
         if headline:
             headlines.append(_on_host(outcome.host, headline))
-    if view.order is not None:
-        # Rows of another shape (an older run's) keep their order.
-        with contextlib.suppress(TypeError, ValueError, KeyError):
-            rows.sort(key=lambda row: view.order(row))  # type: ignore[misc]
-    columns = list(view.columns) or list(dict.fromkeys(k for row in rows for k in row))
+    columns = list(view.columns) or list(dict.fromkeys(k for _, row in rows for k in row))
     columns = [c for c in columns if c != "host"]
     if not chosen:
-        columns = [c for c in columns if any(_filled(row.get(c)) for row in rows)]
+        columns = [c for c in columns if any(_filled(row.get(c)) for _, row in rows)]
     if looped:
         columns = ["item", "status", *(c for c in columns if c not in ("item", "status"))]
     if not columns:
         rows = []
-    if any(row["host"] != LOCAL for row in rows):
+    if any(row.get("host", host) != LOCAL for host, row in rows):
         columns = ["host", *(c for c in columns if c != "host")]
     if not rows and not headlines:
         return None
     if not verbose and len(headlines) > HEADLINES_SHOWN:
         more_hosts = len(headlines) - HEADLINES_SHOWN
         headlines = [*headlines[:HEADLINES_SHOWN], f"… and {more_hosts:,} more hosts"]
-    shown = rows if verbose else rows[:ROWS_SHOWN]
-    cells = [{c: _cell(row.get(c), WIDTHS.get(c, CELL)) for c in columns} for row in shown]
+    shown = _first_rows(view, rows, None if verbose else ROWS_SHOWN)
+    cells = [
+        {
+            c: _cell(row.get(c, host) if c == "host" else row.get(c), WIDTHS.get(c, CELL))
+            for c in columns
+        }
+        for host, row in shown
+    ]
     return columns, cells, len(rows) - len(shown), headlines
+
+
+def _first_rows(
+    view: TaskView, rows: list[tuple[str, Row]], count: int | None
+) -> list[tuple[str, Row]]:
+    """The rows in the view's order (all, or the first `count`: the same ones a full sort
+    would put first); rows of another shape (an older run's) keep their order."""
+    order = view.order
+    if order is not None:
+        with contextlib.suppress(TypeError, ValueError, KeyError):
+            if count is None:
+                return sorted(rows, key=lambda pair: order(pair[1]))
+            return heapq.nsmallest(count, rows, key=lambda pair: order(pair[1]))
+    return rows if count is None else rows[:count]
 
 
 def _is_loop(result: Any) -> bool:

@@ -337,6 +337,14 @@ class OltDriver:
             for line in self.render("down_causes", **self.port_context(port))
         ]
 
+    def listed_down_causes(
+        self, port: PonPort, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
+        """Why each ONU is down, from a PON's `optical_ports()` records when the ONU list read
+        there already says it (as `down_causes()` gives it); None when it takes the
+        `down_cause_ports()` read."""
+        return None
+
     def down_causes(self, port: PonPort, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """{port, onu_id, down_cause, down_class} per ONU from the records of a
         `down_cause_ports()` answer; the vendor says which field holds the cause."""

@@ -265,6 +265,7 @@ def port_text(value: str) -> str:
 
 _HEX_SERIAL = re.compile(r"[0-9A-Fa-f]{16}")
 _VENDOR_SERIAL = re.compile(r"([A-Za-z0-9]{4})-?([0-9A-Fa-f]{8})")
+_SHOWN_SERIAL = re.compile(r"\(([A-Za-z0-9]{4})-([0-9A-Fa-f]{8})\)")
 
 
 def gpon_serial(value: str | None) -> str | None:
@@ -272,7 +273,7 @@ def gpon_serial(value: str | None) -> str | None:
     value = text_or_none(value)
     if value is None:
         return None
-    shown = re.search(r"\(([A-Za-z0-9]{4})-([0-9A-Fa-f]{8})\)", value)
+    shown = _SHOWN_SERIAL.search(value) if "(" in value else None
     if shown:
         return (shown.group(1) + shown.group(2)).upper()
     head = value.split()[0]

@@ -53,14 +53,14 @@ def test_huawei_bulk_reads_enter_each_board_once() -> None:
     steps = HuaweiDriver().optical_ports(ports)
     assert [(s.line, str(s.pon) if s.pon else None) for s in steps] == [
         ("config", None),
+        ("display ont info summary 0/1/0", "0/1/0"),
+        ("display ont info summary 0/1/1", "0/1/1"),
         ("interface gpon 0/1", None),
-        ("display ont info 0 all", "0/1/0"),
         ("display ont optical-info 0 all", "0/1/0"),
-        ("display ont info 1 all", "0/1/1"),
         ("display ont optical-info 1 all", "0/1/1"),
         ("quit", None),
+        ("display ont info summary 0/2/5", "0/2/5"),
         ("interface gpon 0/2", None),
-        ("display ont info 5 all", "0/2/5"),
         ("display ont optical-info 5 all", "0/2/5"),
         ("quit", None),
         ("return", None),

@@ -123,35 +123,57 @@ def test_a_busy_olt_is_not_taken_for_a_serial_that_is_not_there() -> None:
 
 
 def test_offline_onts_left_out_of_the_optical_table_are_read_as_offline() -> None:
-    """MA5800 firmware lists only online ONTs in `display ont optical-info P all`; the ONT
-    list of the same port names the others, which become offline readings."""
+    """MA5800 firmware lists only online ONTs in `display ont optical-info P all`; the
+    summary of the same port names the others, which become offline readings, and says why
+    they are down. The optical table's row is the reading, not the summary's rounded power."""
     driver = driver_class("huawei")(model="MA5800-X7")
     pon = PonPort(0, 2, 8)
     steps = driver.optical_ports([pon])
     reads = [step.line for step in steps if step.pon is not None]
-    assert reads == ["display ont info 8 all", "display ont optical-info 8 all"]
-    ont_list = (
-        "  F/S/P   ONT         SN         Control     Run      Config   Match    Protect\n"
-        "          ID                     flag        state    state    state    side\n"
-        "  0/ 2/8    0  48575443AA000001  active      online   normal   match    no\n"
-        "  0/ 2/8    1  48575443AA000002  active      offline  normal   initial  no\n"
-        "  0/ 2/8    2  48575443AA000003  active      online   normal   match    no\n"
+    assert reads == ["display ont info summary 0/2/8", "display ont optical-info 8 all"]
+    summary = (
+        "  In port 0/2/8, the total of ONTs are: 3, online: 2\n"
+        "  ONT  Run     Last                Last                Last\n"
+        "  ID   State   UpTime              DownTime            DownCause\n"
+        "  0    online  2026-01-01 00:00:00 -                   -\n"
+        "  1    offline 2026-01-01 00:00:00 2026-01-02 00:00:00 dying-gasp\n"
+        "  2    online  2026-01-01 00:00:00 -                   -\n"
+        "  ONT        SN        Type          Distance Rx/Tx power  Description\n"
+        "  ID                                    (m)      (dBm)\n"
+        "  0   48575443AA000001 HG8245H          596   -21.3/2.30   C-1\n"
+        "  1   48575443AA000002 HG8245H          -     -/-          C-2\n"
+        "  2   48575443AA000003 HG8245H          500   -26.4/2.16   C-3\n"
     )
     optical = (
         "  ONT  Rx power  Tx power  OLT Rx ONT  Temperature  Voltage  Current  Distance\n"
         "  ID   (dBm)     (dBm)     power(dBm)  (C)          (V)      (mA)     (m)\n"
-        "    0  -21.30    2.30      -25.10      37           3.260    6        596\n"
-        "    2  -26.40    2.16      -27.20      37           3.340    7        500\n"
+        "    0  -21.31    2.30      -25.10      37           3.260    6        596\n"
+        "    2  -26.42    2.16      -27.20      37           3.340    7        500\n"
     )
-    records = driver.parse(reads[0], ont_list) + driver.parse(reads[1], optical)
+    records = driver.parse(reads[0], summary) + driver.parse(reads[1], optical)
     readings = driver.readings(pon, records)
-    assert [(r["onu_id"], r["serial"], r["rx_dbm"]) for r in readings] == [
-        (0, "HWTCAA000001", -21.3),
-        (1, "HWTCAA000002", None),
-        (2, "HWTCAA000003", -26.4),
+    assert [(r["onu_id"], r["serial"], r["rx_dbm"], r["olt_rx_dbm"]) for r in readings] == [
+        (0, "HWTCAA000001", -21.31, -25.1),
+        (1, "HWTCAA000002", None, None),
+        (2, "HWTCAA000003", -26.42, -27.2),
     ]
     assert all(r["port"] == "0/2/8" for r in readings)
     assert readings[1]["optical_row"] is False and readings[1]["run_state"] == "offline"
+    causes = driver.listed_down_causes(pon, records)
+    assert causes is not None
+    assert [(c["onu_id"], c["down_cause"], c["down_class"]) for c in causes] == [
+        (0, None, None),
+        (1, "dying-gasp", "power"),
+        (2, None, None),
+    ]
+
+
+def test_an_onu_list_without_causes_leaves_them_to_their_own_read() -> None:
+    driver = driver_class("huawei")(model="MA5800-X7")
+    pon = PonPort(0, 2, 8)
+    optical_only = [{"port": None, "onu_id": 0, "rx_dbm": -20.0, "olt_rx_dbm": -24.0}]
+    assert driver.listed_down_causes(pon, optical_only) is None
+    assert driver_class("zte")(model="C320").listed_down_causes(pon, optical_only) is None
 
 
 def test_zte_reads_its_pon_list_with_the_optical_table() -> None:

@@ -30,6 +30,10 @@ POWER_CAUSE = re.compile(r"dying[- ]?gasp", re.IGNORECASE)
 FIBRE_CAUSE = re.compile(r"\b(?:LOS|LOB|LOF|LOAM|LOK|LCDG|DF|SF)i?\b", re.IGNORECASE)
 
 
+def _as_listed(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("rx_dbm", "tx_dbm")}
+
+
 class HuaweiDriver(OltDriver):
     vendor = "huawei"
     power_causes = POWER_CAUSE
@@ -50,21 +54,40 @@ class HuaweiDriver(OltDriver):
     setting_words = SETTING_WORDS
 
     def optical_ports(self, ports: list[PonPort]) -> list[CliStep]:
-        """Bulk reads run inside `interface gpon F/S`: each board is entered once."""
+        """Each PON's summary (serials, run states and last down causes: the ONU list here)
+        from config mode, then the optical tables inside `interface gpon F/S`, each board
+        entered once. An audit so needs no further read to say why an ONU is down."""
         boards: dict[tuple[int, int], list[PonPort]] = {}
         for port in ports:
             boards.setdefault((port.a, port.b), []).append(port)
         steps = [CliStep(line) for line in self.render("enter_config")]
         for (frame, slot), members in boards.items():
+            steps += [
+                CliStep(line, pon=port)
+                for port in members
+                for line in self.render("down_causes", **self.port_context(port))
+            ]
             steps += [CliStep(line) for line in self.render("enter_board", frame=frame, slot=slot)]
-            for port in members:
-                steps += [
-                    CliStep(line, pon=port)
-                    for template in ("onu_list_in_board", "optical_read")
-                    for line in self.render(template, port=port.c)
-                ]
+            steps += [
+                CliStep(line, pon=port)
+                for port in members
+                for line in self.render("optical_read", port=port.c)
+            ]
             steps += [CliStep(line) for line in self.render("leave_board")]
         return steps + [CliStep(line) for line in self.render("leave_config")]
+
+    def readings(self, port: PonPort, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # The summary prints each ONU's Rx/Tx power too, but rounded and without the OLT's
+        # side: the optical table's row is the reading, the summary names the ONU.
+        return super().readings(
+            port, [_as_listed(r) if "rx_dbm" in r and "olt_rx_dbm" not in r else r for r in records]
+        )
+
+    def listed_down_causes(
+        self, port: PonPort, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
+        listed = [r for r in records if "last_down_cause" in r]
+        return self.down_causes(port, listed) if listed else None
 
     def serial_context(self, serial: str) -> dict[str, Any]:
         return {"serial": serial, "serial_hex": serial_hex(serial)}

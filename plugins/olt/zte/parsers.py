@@ -126,6 +126,8 @@ class ZteParsers(VendorParsers):
     }
 
     def check_refused(self, command: str, output: str) -> None:
+        if "%" not in output:  # every refusal starts with it; tables run to thousands of lines
+            return
         lines = output.splitlines()
         if command.strip().lower().startswith("show"):
             lines = [line for line in lines if not _NOTHING_TO_SHOW.match(line)]
@@ -153,7 +155,8 @@ class ZteParsers(VendorParsers):
         records = []
         columns: list[str] = []
         stray: list[str] = []
-        for line in clean_lines(output, command):
+        lines = clean_lines(output, command)
+        for line in lines:
             if _STATE_HEADER.match(line):
                 columns = [name.lower() for name in re.split(r"\s{2,}", line.strip())][1:]
                 continue
@@ -163,8 +166,8 @@ class ZteParsers(VendorParsers):
                 records.append(_state_record(row[1], int(row[2]), cells))
             elif columns and not is_layout(line) and not _STATE_FOOTER.match(line):
                 stray.append(line)
-        headless = [line for line in clean_lines(output, command) if _STATE_ROW.match(line)]
-        if not columns and headless:
+        headless = [] if columns else [line for line in lines if _STATE_ROW.match(line)]
+        if headless:
             raise UnreadableOutput(
                 self.vendor, command, headless[0], "rows without a header to name their columns"
             )
