@@ -115,7 +115,7 @@ class BlockingReads:
 
     def _connect_params_dict(self) -> dict[str, Any]:
         params: dict[str, Any] = super()._connect_params_dict()  # type: ignore[misc]
-        params["transport_factory"] = _aead_first_transport
+        params["transport_factory"] = aead_first_transport
         return params
 
     def read_channel(self) -> str:
@@ -209,7 +209,7 @@ class BlockingReads:
 AEAD_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 
 
-def _aead_first_transport(sock: Any, **options: Any) -> paramiko.Transport:
+def aead_first_transport(sock: Any, **options: Any) -> paramiko.Transport:
     transport = paramiko.Transport(sock, **options)
     security = transport.get_security_options()
     offered = tuple(security.ciphers)

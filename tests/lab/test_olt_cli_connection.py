@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
+import paramiko
 import pytest
 
-from ispflow.plugins.connections.olt_cli import OltCli
+from ispflow.plugins.connections.olt_cli import AEAD_CIPHERS, OltCli, aead_first_transport
 from ispflow.plugins.olt.driver import PonPort
 from ispflow.plugins.olt.drivers import driver_class
 from ispflow.plugins.olt.session import CliSession, SessionLost
@@ -64,3 +66,32 @@ def test_a_session_the_olt_closes_fails_at_once(big_lab: RunningLab) -> None:
     finally:
         big_lab.cli("lab", "fault", "--clear")
         plugin.close()
+
+
+def test_the_session_is_encrypted_with_aes_gcm_when_the_olt_offers_it(
+    big_lab: RunningLab,
+) -> None:
+    _, plugin, _ = _session(big_lab, "C320")
+    try:
+        transport = plugin.connection.remote_conn.get_transport()
+        assert (transport.local_cipher, transport.remote_cipher) == (
+            "aes128-gcm@openssh.com",
+            "aes128-gcm@openssh.com",
+        )
+    finally:
+        plugin.close()
+
+
+def test_an_olt_without_aes_gcm_is_offered_the_usual_ciphers() -> None:
+    near, far = socket.socketpair()
+    try:
+        usual = aead_first_transport(near, disabled_algorithms={"ciphers": list(AEAD_CIPHERS)})
+        assert usual.preferred_ciphers == tuple(
+            c for c in paramiko.Transport._preferred_ciphers if c not in AEAD_CIPHERS
+        )
+        preferred = aead_first_transport(far)
+        assert preferred.preferred_ciphers[:2] == AEAD_CIPHERS
+        assert set(preferred.preferred_ciphers) == set(paramiko.Transport._preferred_ciphers)
+    finally:
+        near.close()
+        far.close()
