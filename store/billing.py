@@ -30,28 +30,29 @@ def ppp_contracts(
 ) -> dict[str, PppContract]:
     """The named contracts the store knows (unknown codes are simply absent), or only those
     on one concentrator."""
-    wanted = sorted(set(codes))
-    found: dict[str, PppContract] = {}
+    wanted = set(codes)
+    columns = (
+        contracts.c.code,
+        contracts.c.pppoe_login,
+        contracts.c.concentrator,
+        contracts.c.status,
+        contracts.c.blocked,
+        contracts.c.block_reason,
+        contracts.c.unblock_profile,
+        contracts.c.overdue_since,
+    )
     with db.engine.connect() as conn:
-        for start in range(0, len(wanted), 900):  # SQLite's bound-parameter limit
-            chunk = wanted[start : start + 900]
-            rows = conn.execute(
-                select(
-                    contracts.c.code,
-                    contracts.c.pppoe_login,
-                    contracts.c.concentrator,
-                    contracts.c.status,
-                    contracts.c.blocked,
-                    contracts.c.block_reason,
-                    contracts.c.unblock_profile,
-                    contracts.c.overdue_since,
-                ).where(
-                    contracts.c.code.in_(chunk),
-                    *([contracts.c.concentrator == concentrator] if concentrator else []),
-                )
-            )
-            for row in rows:
-                found[row[0]] = PppContract(*row)
+        if concentrator is not None:
+            # One concentrator's contracts are a few thousand at most: read them all and keep
+            # the named ones, instead of sending thousands of codes for every concentrator.
+            rows = conn.execute(select(*columns).where(contracts.c.concentrator == concentrator))
+            return {row[0]: PppContract(*row) for row in rows.all() if row[0] in wanted}
+        ordered = sorted(wanted)
+        found: dict[str, PppContract] = {}
+        for start in range(0, len(ordered), 900):  # SQLite's bound-parameter limit
+            chunk = ordered[start : start + 900]
+            rows = conn.execute(select(*columns).where(contracts.c.code.in_(chunk)))
+            found.update((row[0], PppContract(*row)) for row in rows.all())
     return found
 
 
