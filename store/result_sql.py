@@ -55,7 +55,8 @@ def _json_text(value: Any) -> str | None:
     if value is None:
         return None
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        # A cycle ends in RecursionError, and json_safe below breaks it.
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, check_circular=False)
     except (TypeError, ValueError, RecursionError):
         return json.dumps(json_safe(value), ensure_ascii=False)
 

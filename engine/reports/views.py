@@ -130,7 +130,8 @@ def _build(
     columns = list(view.columns) or list(dict.fromkeys(k for _, row in rows for k in row))
     columns = [c for c in columns if c != "host"]
     if not chosen:
-        columns = [c for c in columns if any(_filled(row.get(c)) for _, row in rows)]
+        filled = _filled_columns(columns, rows)
+        columns = [c for c in columns if c in filled]
     if looped:
         columns = ["item", "status", *(c for c in columns if c not in ("item", "status"))]
     if not columns:
@@ -151,6 +152,21 @@ def _build(
         for host, row in shown
     ]
     return columns, cells, len(rows) - len(shown), headlines
+
+
+def _filled_columns(columns: list[str], rows: list[tuple[str, Row]]) -> set[str]:
+    """The columns some row has a value in; each row is asked only about those not yet seen
+    filled, so a column empty everywhere costs a set operation per row."""
+    unseen = set(columns)
+    filled: set[str] = set()
+    for _, row in rows:
+        for column in unseen.intersection(row):
+            if _filled(row[column]):
+                filled.add(column)
+        unseen -= filled
+        if not unseen:
+            break
+    return filled
 
 
 def _first_rows(
