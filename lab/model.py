@@ -214,6 +214,13 @@ LOS = "LOS"
 DYING_GASP = "dying-gasp"
 
 
+def _summed(pairs: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    sums: dict[str, float] = {}
+    for key, db in pairs:
+        sums[key] = sums.get(key, 0) + db
+    return sums
+
+
 @dataclass(frozen=True)
 class PlantFaults:
     """Faults in the outside plant, set while the lab runs (`ispflow lab fault --cut-cto`):
@@ -234,6 +241,9 @@ class PlantFaults:
     cut_drops: frozenset[str] = frozenset()  # serials
     # No fault that darkens an ONU: a bulk read of a sound plant checks nothing per ONU.
     darkens: bool = field(init=False, compare=False)
+    # The extra loss by serial and by CTO, summed once: every ONU of every read asks.
+    _by_serial: dict[str, float] = field(init=False, compare=False, repr=False)
+    _by_cto: dict[str, float] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         dark = (
@@ -241,11 +251,12 @@ class PlantFaults:
             self.unplugged, self.powered_off, self.power_off_ctos,
         )  # fmt: skip
         object.__setattr__(self, "darkens", any(dark))
+        object.__setattr__(self, "_by_serial", _summed(self.extra_db))
+        object.__setattr__(self, "_by_cto", _summed(self.cto_extra_db))
 
     def extra_for(self, serial: str | None, cto: str | None = None) -> float:
-        return sum(db for s, db in self.extra_db if s == serial) + sum(
-            db for c, db in self.cto_extra_db if cto is not None and c == cto
-        )
+        by_serial = self._by_serial.get(serial, 0) if serial is not None else 0
+        return by_serial + (self._by_cto.get(cto, 0) if cto is not None else 0)
 
     def dark_cause(self, pon: str, slot: int, device: Device) -> str | None:
         """Why a plant fault keeps this ONU dark (LOS or dying-gasp), None if none does.
