@@ -56,3 +56,28 @@ def test_the_forms_a_template_turns_a_secret_into_are_masked_too() -> None:
 def test_a_short_secret_is_masked_only_as_given() -> None:
     # "abc" reversed is "cba": masking every "cba" in device output would hide real text.
     assert Secrets(["abc"]).scrub(["ABC cba"]) == ["******** cba"]
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "PASSW0RD-LAB",  # upper case
+        "pa\u017f\u017fw0rd-lab",  # long s, which a case-insensitive match takes for s
+        "\u212aey passw0rd-lab",  # a Kelvin sign before it
+        "São João passw0rd-lab inadimplência",  # Portuguese text around it
+    ],
+)
+def test_case_and_unicode_forms_are_masked_among_many_records(shown: str) -> None:
+    result = [{"onu_id": i, "rx_dbm": -20.5, "serial": f"HWTC{i:08X}"} for i in range(500)]
+    result.append({"onu_id": 500, "description": shown})
+    scrubbed = Secrets(["passw0rd-lab"]).scrub(result)
+    assert MASK in scrubbed[-1]["description"]
+    assert scrubbed[:500] == result[:500]
+
+
+def test_a_result_that_cannot_be_pickled_is_still_scrubbed() -> None:
+    import threading
+
+    lock = threading.Lock()
+    scrubbed = Secrets(["passw0rd-lab"]).scrub({"lock": lock, "text": "x passw0rd-lab"})
+    assert scrubbed == {"lock": lock, "text": f"x {MASK}"}
