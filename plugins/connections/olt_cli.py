@@ -35,7 +35,6 @@ import socket
 import time
 from typing import Any
 
-import paramiko
 from netmiko.exceptions import ReadException, ReadTimeout
 from netmiko.ssh_dispatcher import ssh_dispatcher
 from nornir.core.configuration import Config
@@ -223,7 +222,10 @@ class BlockingReads:
 AEAD_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 
 
-def aead_first_transport(sock: Any, **options: Any) -> paramiko.Transport:
+def aead_first_transport(sock: Any, **options: Any) -> Any:
+    """A paramiko Transport (netmiko's `transport_factory`) offering AES-GCM first."""
+    import paramiko  # loaded with the session, as netmiko loads it
+
     transport = paramiko.Transport(sock, **options)
     security = transport.get_security_options()
     offered = tuple(security.ciphers)
