@@ -6,6 +6,7 @@ overlaps and tell whether a session's address came from the blocking pool.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 
@@ -42,14 +43,23 @@ def overlap(a: str, b: str) -> tuple[str, str] | None:
 def in_ranges(address: str, ranges: str) -> bool:
     """Is `address` inside a pool's `ranges` (`a-b,c/24,...`)?"""
     try:
-        ip = ipaddress.IPv4Address(address)
+        ip = int(ipaddress.IPv4Address(address))
     except ValueError:
         return False
+    return any(first <= ip <= last for first, last in _bounds(ranges))
+
+
+@functools.lru_cache(maxsize=256)
+def _bounds(ranges: str) -> tuple[tuple[int, int], ...]:
+    # A bulk block asks about thousands of addresses against the same one or two pools.
+    bounds = []
     for part in ranges.split(","):
         low, _, high = part.strip().partition("-")
         if "/" in low:
-            if ip in ipaddress.IPv4Network(low, strict=False):
-                return True
-        elif ipaddress.IPv4Address(low) <= ip <= ipaddress.IPv4Address(high or low):
-            return True
-    return False
+            network = ipaddress.IPv4Network(low, strict=False)
+            bounds.append((int(network.network_address), int(network.broadcast_address)))
+        else:
+            bounds.append(
+                (int(ipaddress.IPv4Address(low)), int(ipaddress.IPv4Address(high or low)))
+            )
+    return tuple(bounds)

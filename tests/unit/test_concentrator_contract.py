@@ -108,6 +108,11 @@ def test_range_arithmetic_is_vendor_neutral() -> None:
     assert in_ranges("10.0.1.2", "10.0.0.2-10.0.0.9,10.0.1.0/30")
     assert not in_ranges("10.0.2.1", "10.0.0.2-10.0.0.9,10.0.1.0/30")
     assert not in_ranges("not an address", "10.0.0.0/8")
+    assert in_ranges("10.0.0.2", "10.0.0.2-10.0.0.9") and in_ranges("10.0.0.9", "10.0.0.2-10.0.0.9")
+    assert not in_ranges("10.0.0.10", "10.0.0.2-10.0.0.9")
+    assert in_ranges("10.0.0.5", " 10.0.0.5 ") and in_ranges("10.0.1.3", "10.0.1.1/30")
+    with pytest.raises(ValueError):
+        in_ranges("10.0.0.5", "10.0.0.2-nowhere")
 
 
 # -- tasks name no concentrator vendor ---------------------------------------------------
