@@ -298,12 +298,14 @@ class OltDriver:
     def readings(self, port: PonPort, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One reading per ONU of a PON from the records of its `optical_ports()` answers.
 
-        Records with `rx_dbm` are optical rows; the others are the PON's ONU list. An ONU on
-        the list without an optical row is offline (MA5800-style tables print only online
-        ONUs), never left out; a row's serial comes from the list when the row has none.
+        Records that `optical_row()` takes for readings (by default those with `rx_dbm`) are
+        optical rows; the others are the PON's ONU list. An ONU on the list without an
+        optical row is offline (MA5800-style tables print only online ONUs), never left out;
+        a row's serial comes from the list when the row has none.
         """
-        listed = {r["onu_id"]: r for r in records if "rx_dbm" not in r and "onu_id" in r}
-        rows = {r["onu_id"]: r for r in records if "rx_dbm" in r}
+        optical = self.optical_row
+        listed = {r["onu_id"]: r for r in records if not optical(r) and "onu_id" in r}
+        rows = {r["onu_id"]: r for r in records if optical(r)}
         readings = []
         for onu_id in sorted(set(listed) | set(rows)):
             row = rows.get(onu_id)
@@ -323,6 +325,11 @@ class OltDriver:
                 reading["run_state"] = known["run_state"]
             readings.append(reading)
         return readings
+
+    @staticmethod
+    def optical_row(record: dict[str, Any]) -> bool:
+        """Is this record of a PON's answers a reading (else it is of the ONU list)?"""
+        return "rx_dbm" in record
 
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
         return self.render("optical_onu", **self.port_context(port), onu_id=onu_id)

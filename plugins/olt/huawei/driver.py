@@ -30,10 +30,6 @@ POWER_CAUSE = re.compile(r"dying[- ]?gasp", re.IGNORECASE)
 FIBRE_CAUSE = re.compile(r"\b(?:LOS|LOB|LOF|LOAM|LOK|LCDG|DF|SF)i?\b", re.IGNORECASE)
 
 
-def _as_listed(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in ("rx_dbm", "tx_dbm")}
-
-
 class HuaweiDriver(OltDriver):
     vendor = "huawei"
     power_causes = POWER_CAUSE
@@ -76,12 +72,11 @@ class HuaweiDriver(OltDriver):
             steps += [CliStep(line) for line in self.render("leave_board")]
         return steps + [CliStep(line) for line in self.render("leave_config")]
 
-    def readings(self, port: PonPort, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    @staticmethod
+    def optical_row(record: dict[str, Any]) -> bool:
         # The summary prints each ONU's Rx/Tx power too, but rounded and without the OLT's
-        # side: the optical table's row is the reading, the summary names the ONU.
-        return super().readings(
-            port, [_as_listed(r) if "rx_dbm" in r and "olt_rx_dbm" not in r else r for r in records]
-        )
+        # side: the optical table's row (with the OLT's side) is the reading.
+        return "olt_rx_dbm" in record
 
     def listed_down_causes(
         self, port: PonPort, records: list[dict[str, Any]]
