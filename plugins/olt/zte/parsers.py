@@ -161,8 +161,9 @@ class ZteParsers(VendorParsers):
                 columns = [name.lower() for name in re.split(r"\s{2,}", line.strip())][1:]
                 continue
             row = _STATE_ROW.match(line)
-            if row and columns and len(row[3].split()) == len(columns):
-                cells = dict(zip(columns, row[3].split(), strict=True))
+            values = row[3].split() if row and columns else ()
+            if values and len(values) == len(columns):
+                cells = dict(zip(columns, values, strict=True))
                 records.append(_state_record(row[1], int(row[2]), cells))
             elif columns and not is_layout(line) and not _STATE_FOOTER.match(line):
                 stray.append(line)
