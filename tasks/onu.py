@@ -22,8 +22,6 @@ from ispflow.plugins.olt.session import (
     SessionLost,
 )
 from ispflow.store import run_context
-from ispflow.store.contracts import forget_onu
-from ispflow.store.readings import ReadingsWriter
 from ispflow.tasks.provisioning import SECRET_SETTINGS as SECRETS
 from ispflow.tasks.provisioning import Secret
 from ispflow.tasks.registry import task
@@ -428,6 +426,8 @@ def _finish_removal(
 def _forget(task: Task, store: bool, pon: PonPort, onu_id: int | None, serial: str | None) -> None:
     context = run_context.current()
     if store and context is not None:
+        from ispflow.store.contracts import forget_onu
+
         forget_onu(
             context.database, olt=task.host.name, port=str(pon), onu_id=onu_id, serial=serial
         )
@@ -511,7 +511,7 @@ def _read_follow_up(
             per_pon[step.pon].extend(driver.parse(line, output, host))
 
 
-@task("onu.optical", view=READINGS_VIEW)
+@task("onu.optical", view=READINGS_VIEW, opens=CONNECTION)
 def optical(
     task: Task,
     port: str | None = None,
@@ -574,6 +574,9 @@ def optical(
             reading["serial"] = reading.get("serial") or serial
     context = run_context.current()
     if store and context is not None:
+        # Imported here: the store's modules are not needed before a run's first login.
+        from ispflow.store.readings import ReadingsWriter
+
         # The worker goes on to its next OLT while one thread writes; the step does not end
         # before these readings are committed, and this host fails it if they could not be.
         writer = context.share("readings", lambda: ReadingsWriter(context.database))

@@ -143,7 +143,7 @@ def _listed(node: ast.FunctionDef | ast.AsyncFunctionDef, module_name: str) -> L
             if not _is_constant(keyword.value, bool):
                 return None
             flags[keyword.arg] = keyword.value.value  # type: ignore[attr-defined]
-        elif keyword.arg != "view":  # what the report shows: loaded with the module
+        elif keyword.arg not in ("view", "opens"):  # for reports and runs: with the module
             return None
     shape = _from_def(node)
     doc = ast.get_docstring(node) or ""
