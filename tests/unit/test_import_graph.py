@@ -2,7 +2,8 @@
 
 Every command runs in a new process, as a user runs it, and reports the modules it ended with.
 SSH, SQL, NetBox, Celery and the like are loaded by the commands that use them, not by
-`--help`, `runbooks` or `validate`; a run loads Celery, NAPALM or NetBox only when asked."""
+`--help`, `runbooks` or `validate`; a run loads Celery, NAPALM or NetBox only when asked, and
+netmiko and paramiko only to log in to a device."""
 
 from __future__ import annotations
 
@@ -139,4 +140,6 @@ def test_a_run_loads_what_its_tasks_and_store_use_and_nothing_it_was_not_asked_f
     assert found(modules, NOT_FOR_A_RUN) == []
     # It used the store and its task's module, and only that one of the OLT task modules.
     assert {"sqlalchemy", "ispflow.tasks.onu"} <= modules
+    # A dry run logs in to nothing: the SSH libraries load only for a login.
+    assert found(modules, ("netmiko", "paramiko", "pydantic")) == []
     assert found(modules, ("ispflow.tasks.compliance", "ispflow.tasks.tickets")) == []
