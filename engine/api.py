@@ -213,7 +213,7 @@ LOCAL_RUNNER = "local"
 
 
 def runner_names() -> tuple[str, ...]:
-    from importlib.metadata import entry_points
+    from ispflow.core.entry_points import entry_points
 
     return (LOCAL_RUNNER, *sorted(entry.name for entry in entry_points(group=RUNNER_GROUP)))
 
@@ -222,7 +222,7 @@ def _dispatcher(runner: str, shard_by: str, book: Any, options: Any, processors:
     """Who runs each step's hosts: None for this process, or a registered runner's dispatcher."""
     if runner == LOCAL_RUNNER:
         return None
-    from importlib.metadata import entry_points
+    from ispflow.core.entry_points import entry_points
 
     found = entry_points(group=RUNNER_GROUP, name=runner)
     if not found:

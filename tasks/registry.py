@@ -14,9 +14,9 @@ import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
+from ispflow.core.entry_points import entry_points
 from ispflow.core.suggest import did_you_mean
 from ispflow.core.views import TaskView
 from ispflow.tasks.task_listing import ListedTask, TaskModule, task_module
