@@ -81,7 +81,11 @@ def _check_vlan(vlan: int) -> int:
     return vlan
 
 
-@task("onu.autofind", view=TaskView(columns=("port", "serial", "model", "software", "found_at")))
+@task(
+    "onu.autofind",
+    view=TaskView(columns=("port", "serial", "model", "software", "found_at")),
+    opens=CONNECTION,
+)
 def autofind(task: Task) -> Result:
     """ONUs waiting on the OLT to be authorized (serial, PON port, model)."""
     driver = driver_for(task.host)
