@@ -155,8 +155,12 @@ class _RunStore:
     def open_before_reporting(self) -> None:
         """A store that cannot be opened is the error to report, as it would have been had
         the store been opened first; one already tried is not tried again."""
-        if not self._tried:
+        if self._tried:
+            return
+        try:
             self.journal  # noqa: B018 - opening it is the point
+        except Exception as exc:
+            raise exc from None  # the error as when it came first, not as a second one
 
     def close(self) -> None:
         if self._journal is not None:
