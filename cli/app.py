@@ -242,7 +242,6 @@ def run(
     from ispflow.engine.executor import StoreLost
     from ispflow.engine.model import RunOptions
     from ispflow.engine.reports.findings import check_threshold, failing
-    from ispflow.store.db import StoreError
 
     if resume and rerun_failed:
         raise _fail("use either --resume or --rerun-failed, not both")
@@ -261,7 +260,6 @@ def run(
             max_connecting=max_connecting,
             connect_rate=connect_rate,
         )
-        progress_console = make_console(stderr=True, quiet=quiet)
         result = run_runbook(
             runbook,
             given,
@@ -271,7 +269,7 @@ def run(
             db=db,
             resume=resume,
             rerun_failed=rerun_failed,
-            progress=None if quiet else progress_console,
+            progress=None if quiet else make_console(stderr=True),
             runner=runner,
             shard_by=shard_by,
             registered_tasks_only=registered_tasks_only,

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ispflow.store.db import Database
 
 EXIT_USAGE = 2
@@ -27,6 +27,8 @@ PIPED_WIDTH = 4096
 def make_console(*, stderr: bool = False, markup: bool = True, quiet: bool = False) -> Console:
     """A console for the command line: the terminal's width on a terminal; otherwise text is
     never wrapped (soft wrap) and tables may be as wide as they need."""
+    from rich.console import Console
+
     made = Console(stderr=stderr, highlight=False, markup=markup, quiet=quiet)
     # FORCE_COLOR (set by many CI systems) makes Rich treat a pipe as a terminal: keep its
     # colours, but not an 80-column width that nothing there would ever resize.
@@ -43,7 +45,29 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-err = make_console(stderr=True)
+class _ConsoleOnFirstUse:
+    """A console made when it is first used: Rich loads then, not before a command's work
+    starts (a run's first login, say, when nothing goes wrong before it)."""
+
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_made", None)
+
+    def _console(self) -> Console:
+        made = object.__getattribute__(self, "_made")
+        if made is None:
+            made = make_console(**object.__getattribute__(self, "_options"))
+            object.__setattr__(self, "_made", made)
+        return made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._console(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._console(), name, value)
+
+
+err: Console = _ConsoleOnFirstUse(stderr=True)  # type: ignore[assignment]
 
 
 class ConsoleLog(logging.Handler):
@@ -51,6 +75,8 @@ class ConsoleLog(logging.Handler):
     own `warning: …` and `error: …` lines on standard error."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        from rich.text import Text
+
         try:
             style = "bold red" if record.levelno >= logging.ERROR else "bold yellow"
             label = Text(f"{record.levelname.lower()}: ", style=style)
@@ -68,6 +94,8 @@ def log_to_console() -> None:
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print `error: message` on standard error; the exit to raise."""
+    from rich.text import Text
+
     err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
     return typer.Exit(code)
 

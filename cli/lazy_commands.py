@@ -6,14 +6,24 @@ takes the app's commands and sub-apps as registered, and those of the package's 
 modules by name (not imported), and hands them to `LazyGroup`, which imports and builds one
 when it is invoked; the app's own help lists them from their help texts without building
 them.
+
+Typer converts every parameter's value with a Pydantic adapter it builds for it, even for a
+value that needs no conversion (a string for a `str`, the default `10` for an `int`):
+importing Pydantic and building the adapters is about a fifth of a command's start. A built
+command's parameters of plain types (str, int, float, bool, Path and lists of them) take such
+values as they are; any other value goes to Typer's own adapter, which converts it or words
+the error as it always does.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import re
+from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, get_args, get_origin
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -24,6 +34,11 @@ try:  # Typer from 0.2x carries its own copy of Click
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover - older Typer, on Click itself
     from click.exceptions import UsageError  # type: ignore[no-redef]
+try:  # Typer that converts values with Pydantic adapters
+    from typer._coercion import RuntimeParam, build_runtime_param
+    from typer._param_types import coerce_cli_path
+except ImportError:  # pragma: no cover - older Typer converts with Click's types
+    RuntimeParam = None  # type: ignore[assignment,misc]
 
 
 class LazyGroup(TyperGroup):
@@ -48,6 +63,7 @@ class LazyGroup(TyperGroup):
             return _summary(cmd_name, info)
         command = _build(cmd_name, info, self.settings)
         _plain_help_flag(command.get_help_option(ctx))
+        _take_plain_values(command)
         self.commands[cmd_name] = command
         return command
 
@@ -175,3 +191,68 @@ def _solved(info: TyperInfo, field: str) -> Any:
         if value is not None and not isinstance(value, DefaultPlaceholder):
             return value
     return None
+
+
+# Numbers written the one way Pydantic and Python read alike; any other spelling (`1_000`,
+# ` 5`, `1e3`, `inf`) goes to Typer's adapter.
+_INT = re.compile(r"-?(0|[1-9][0-9]{0,17})")
+_FLOAT = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,15})?")
+_NOT_PLAIN = object()
+
+
+def _take_plain_values(command: Any) -> None:
+    """Give each parameter of `command` (and of its subcommands) the plain conversion."""
+    if RuntimeParam is None:  # pragma: no cover - older Typer
+        return
+    for param in command.params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is not None and getattr(param, "_runtime_param", False) is None:
+            param._runtime_param = _PlainValues(descriptor.parameter_info, descriptor.annotation)
+    for sub in getattr(command, "commands", {}).values():
+        _take_plain_values(sub)
+
+
+if RuntimeParam is not None:
+
+    @dataclass(frozen=True)
+    class _PlainValues(RuntimeParam):
+        """A value of a plain type as it is; any other through Typer's Pydantic adapter."""
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            plain = _plain(self.annotation, self.parameter_info, value, param, ctx)
+            if plain is not _NOT_PLAIN:
+                return plain
+            return build_runtime_param(param.type_descriptor)._coerce_value(
+                value, param=param, ctx=ctx
+            )
+
+
+def _plain(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> Any:
+    """`value` converted as Typer's adapter would, when that needs no Pydantic; else
+    _NOT_PLAIN."""
+    if info.parser is not None or getattr(info, "clamp", False):
+        return _NOT_PLAIN
+    if get_origin(annotation) is list:
+        if not isinstance(value, (list, tuple)):
+            return _NOT_PLAIN
+        (item_type,) = get_args(annotation)
+        items = [_plain(item_type, info, item, param, ctx) for item in value]
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
+    if annotation is str or annotation is bool:
+        return value if type(value) is annotation else _NOT_PLAIN
+    if annotation is int:
+        if type(value) is str and _INT.fullmatch(value):
+            value = int(value)
+        return value if type(value) is int and _in_range(value, info) else _NOT_PLAIN
+    if annotation is float:
+        if type(value) is str and _FLOAT.fullmatch(value):
+            value = float(value)
+        return value if type(value) is float and _in_range(value, info) else _NOT_PLAIN
+    if annotation is Path and info.path_type is None and type(value) is str and value:
+        return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+    return _NOT_PLAIN
+
+
+def _in_range(value: float, info: Any) -> bool:
+    """Within the parameter's min/max (out of range: the adapter words the error)."""
+    return (info.min is None or value >= info.min) and (info.max is None or value <= info.max)

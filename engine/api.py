@@ -57,19 +57,18 @@ def run_runbook(
         no_devices,
         open_nornir,
     )
-    from ispflow.plugins.processors.progress import RunProgress
-    from ispflow.store.db import open_database
-    from ispflow.store.journal import Journal
     from ispflow.tasks.task_policy import configured_policy
 
     options = options or RunOptions()
     given = dict(given_vars or {})
-    database = open_database(db)
-    journal = Journal(database)
+    # The store opens when the run first needs it (to record itself, say): a run's first
+    # logins can be under way by then. Anything that stops the run before that reports the
+    # store's own error first, as when the store was opened before everything else.
+    store = _RunStore(db)
     try:
         prior = None
         if resume or rerun_failed:
-            prior = journal.load_run(resume or rerun_failed)  # type: ignore[arg-type]
+            prior = store.journal.load_run(resume or rerun_failed)  # type: ignore[arg-type]
             if runbook is None:
                 if not prior.runbook_path:
                     raise UsageError(f"run {prior.run_id} has no runbook file recorded; name it")
@@ -89,12 +88,14 @@ def run_runbook(
         nornir = open_nornir(inventory, source, refresh=refresh, db=db) if devices else no_devices()
         processors = []
         if progress is not None:
+            from ispflow.plugins.processors.progress import RunProgress
+
             # Which inventory and store: said once a step starts (not for a run refused first).
             used = describe_inventory(source, inventory) if devices else "none (local steps)"
-            where = f"inventory {used} · store {database}"
+            where = lambda: f"inventory {used} · store {store.database}"  # noqa: E731
             processors.append(RunProgress(progress, header=where, every=progress_every()))
         dispatcher = _dispatcher(runner, shard_by, book, options, processors)
-        executor = Executor(nornir, journal, processors, dispatcher)
+        executor = Executor(nornir, store.lazy_journal(), processors, dispatcher)
         try:
             outcome = executor.run(
                 book,
@@ -106,13 +107,79 @@ def run_runbook(
         finally:
             for processor in processors:  # a step cut short leaves no ticker behind
                 processor.stop()
+    except Exception:
+        store.open_before_reporting()
+        store.close_quietly()
+        raise
     except BaseException:
         # The error that stopped the run is the one to report, not one from closing after it.
-        _close_quietly(journal, database)
+        store.close_quietly()
         raise
-    journal.close()
-    database.close()
+    store.close()
     return outcome
+
+
+class _RunStore:
+    """A run's store and journal, opened on first use."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self._database: Any = None
+        self._journal: Any = None
+        self._tried = False
+
+    @property
+    def journal(self) -> Any:
+        if self._journal is None:
+            from ispflow.store.db import open_database
+            from ispflow.store.journal import Journal
+
+            self._tried = True
+            database = open_database(self.url)
+            try:
+                self._journal = Journal(database)
+            except BaseException:
+                database.close()
+                raise
+            self._database = database
+        return self._journal
+
+    @property
+    def database(self) -> Any:
+        return self.journal.db
+
+    def lazy_journal(self) -> Any:
+        """The journal for the executor, opened when it first reaches for it."""
+        return _JournalOnFirstUse(self)
+
+    def open_before_reporting(self) -> None:
+        """A store that cannot be opened is the error to report, as it would have been had
+        the store been opened first; one already tried is not tried again."""
+        if self._tried:
+            return
+        try:
+            self.journal  # noqa: B018 - opening it is the point
+        except Exception as exc:
+            raise exc from None  # the error as when it came first, not as a second one
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._database.close()
+
+    def close_quietly(self) -> None:
+        if self._journal is not None:
+            _close_quietly(self._journal, self._database)
+
+
+class _JournalOnFirstUse:
+    """Stands in for the run's journal; the store opens when an attribute is first read."""
+
+    def __init__(self, store: _RunStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store.journal, name)
 
 
 def _close_quietly(journal: Any, database: Any) -> None:
@@ -150,7 +217,7 @@ LOCAL_RUNNER = "local"
 
 
 def runner_names() -> tuple[str, ...]:
-    from importlib.metadata import entry_points
+    from ispflow.core.entry_points import entry_points
 
     return (LOCAL_RUNNER, *sorted(entry.name for entry in entry_points(group=RUNNER_GROUP)))
 
@@ -159,7 +226,7 @@ def _dispatcher(runner: str, shard_by: str, book: Any, options: Any, processors:
     """Who runs each step's hosts: None for this process, or a registered runner's dispatcher."""
     if runner == LOCAL_RUNNER:
         return None
-    from importlib.metadata import entry_points
+    from ispflow.core.entry_points import entry_points
 
     found = entry_points(group=RUNNER_GROUP, name=runner)
     if not found:

@@ -112,7 +112,7 @@ class Executor:
         A store that fails before the run is recorded raises StoreError (nothing ran); after,
         StoreLost with the run as far as this process knows it."""
         values = resolve_vars(runbook.var_specs, given_vars)
-        check_names(runbook.var_specs, values, self.nornir.inventory.hosts, self.journal.db)
+        check_names(runbook.var_specs, values, self.nornir.inventory.hosts, lambda: self.journal.db)
         secrets = Secrets(
             [values[n] for n, spec in runbook.var_specs.items() if spec.secret]
             + [h.password for h in self.nornir.inventory.hosts.values() if h.password]
@@ -124,36 +124,47 @@ class Executor:
         self._preflight(steps)
         if not options.dry_run:
             self._warn_unchecked(host_names)
-        if self.dispatcher is not None:
-            self.dispatcher.check_store(self.journal.db)
 
-        run_info = {"dry_run": options.dry_run}
-        if resume_of is not None:
-            run_id = resume_of.run_id
-            self.journal.reopen_run(run_id)
-        else:
-            run_id = self.journal.start_run(
-                runbook=runbook.name,
-                runbook_path=str(runbook.path) if runbook.path else None,
-                vars=masked,
-                hosts=host_names,
-                steps=[s.name for s in runbook.steps],
-                options=_options_record(options) | _report_record(runbook),
-                dry_run=options.dry_run,
-                parent_run_id=rerun_of.run_id if rerun_of else None,
-            )
+        run_info: dict[str, Any] = {"dry_run": options.dry_run}
+        inventory = self.nornir.inventory.hosts
+        host_states = {name: HostState(inventory[name], values, run_info) for name in host_names}
+        limiter = connections.ConnectLimiter(options.max_connecting, options.connect_rate)
+        early = None
+        if prior is None and self.dispatcher is None and not options.dry_run and steps:
+            early = self._log_in_early(steps[0], host_states, runbook, options, limiter)
+        try:
+            if self.dispatcher is not None:
+                self.dispatcher.check_store(self.journal.db)
+            if resume_of is not None:
+                run_id = resume_of.run_id
+                self.journal.reopen_run(run_id)
+            else:
+                run_id = self.journal.start_run(
+                    runbook=runbook.name,
+                    runbook_path=str(runbook.path) if runbook.path else None,
+                    vars=masked,
+                    hosts=host_names,
+                    steps=[s.name for s in runbook.steps],
+                    options=_options_record(options) | _report_record(runbook),
+                    dry_run=options.dry_run,
+                    parent_run_id=rerun_of.run_id if rerun_of else None,
+                )
+        except BaseException:
+            if early is not None:
+                early.close_unused()
+            raise
         if self.dispatcher is not None:
             self._record_for_workers(run_id, runbook, values)
         run_info["id"] = run_id
-        inventory = self.nornir.inventory.hosts
         state = RunState(
             run_id=run_id,
             journal=self.journal,
-            hosts={name: HostState(inventory[name], values, run_info) for name in host_names},
+            hosts=host_states,
             dry_run=options.dry_run,
-            limiter=connections.ConnectLimiter(options.max_connecting, options.connect_rate),
+            limiter=limiter,
             secrets=secrets,
             max_fail_percent=runbook.max_fail_percent,
+            early=early,
         )
         started_at = datetime.now(UTC)
         record = RunOutcome(
@@ -175,7 +186,10 @@ class Executor:
             if prior is not None:
                 self._restore(runbook, state, prior, rerun=rerun_of is not None)
             restored = dict(state.outcomes)
-            self._drive(steps, state, runbook, options)
+            try:
+                self._drive(steps, state, runbook, options)
+            finally:
+                state.end_early_logins()
             self.journal.flush()
             status, message = _run_status(state)
             self.journal.finish_run(run_id, status, message)
@@ -184,6 +198,53 @@ class Executor:
             lost = _finished(record, state, "interrupted", f"the store failed: {exc}")
             raise StoreLost(lost, _ran_here(state, restored), exc) from exc
         return _finished(record, state, status, message)
+
+    def _log_in_early(
+        self,
+        step: Step,
+        host_states: dict[str, HostState],
+        runbook: Runbook,
+        options: RunOptions,
+        limiter: connections.ConnectLimiter,
+    ) -> connections.EarlyLogins | None:
+        """Log in to the first hosts of the run's first step while the run is being recorded,
+        when that step changes nothing and its task opens its connection first thing: the
+        hosts its `when` selects, as many as it runs at once. Only what the step's `when` and
+        arguments read can be known before the run is recorded: run vars and the host (not
+        the store, registered results or the run's id). A login that would send the password
+        in clear is left to the task, so that the run notes it as it happens."""
+        connection = step.task.opens
+        if connection is None or step.task.changes_device:
+            return None
+        if step.loop is not None or step.scope is not None:
+            return None
+        known = {*runbook.var_specs, "host"}
+        if not step.args.variables <= known:
+            return None
+        if step.when is not None and not step.when.variables <= known:
+            return None
+        at_once = step.workers or options.workers or runbook.workers or DEFAULT_WORKERS
+        chosen: list[Host] = []
+        for name in _hosts_for(step, host_states, {}):
+            host_state = host_states[name]
+            if name == LOCAL_HOST:
+                continue
+            try:
+                if step.when is not None and not step.when.evaluate(host_state.context(None)):
+                    continue
+            except Exception:  # noqa: BLE001 - the step itself says what is wrong, later
+                continue
+            if connections.sends_password_in_clear(host_state.host, connection):
+                continue
+            chosen.append(host_state.host)
+            if len(chosen) >= at_once:
+                break
+        if not chosen:
+            return None
+        early = connections.EarlyLogins()
+        for host in chosen:
+            early.start(host, connection, self.nornir.config, limiter)
+        return early
 
     def _record_for_workers(self, run_id: str, runbook: Runbook, values: dict[str, Any]) -> None:
         """What the workers run, kept with the run before any of them is sent a shard. A run
@@ -212,14 +273,9 @@ class Executor:
                 for step in steps:
                     if state.aborted:
                         break
-                    hosts = [
-                        h.name
-                        for h in state.hosts.values()
-                        if h.failed_at is None
-                        and (h.name, step.index, False) not in state.outcomes
-                        and (step.hosts is None or step.hosts(h.host))
-                    ]
+                    hosts = _hosts_for(step, state.hosts, state.outcomes)
                     self._run_step(step, hosts, state, runbook, options)
+                    state.end_early_logins()  # they were for the first step only
                 if state.aborted:
                     self._record_aborted(steps, state)
                 self._rollback(runbook, state, options)
@@ -499,6 +555,20 @@ class Executor:
             for undo in step.rollback:
                 pending = [n for n in hosts if (n, undo.index, True) not in state.outcomes]
                 self._run_step(undo, pending, state, runbook, options, rollback=True)
+
+
+def _hosts_for(
+    step: Step, hosts: dict[str, HostState], outcomes: dict[tuple[str, int, bool], StepOutcome]
+) -> list[str]:
+    """The hosts a forward step runs on: not failed, without a result for it, matching its
+    `hosts`."""
+    return [
+        h.name
+        for h in hosts.values()
+        if h.failed_at is None
+        and (h.name, step.index, False) not in outcomes
+        and (step.hosts is None or step.hosts(h.host))
+    ]
 
 
 def _warn_clear_text(context: run_context.RunContext) -> None:

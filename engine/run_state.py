@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ispflow.core.csv_items import read_csv, resolve_csv
 from ispflow.core.outcome import StepOutcome
-from ispflow.engine.connections import ConnectLimiter
+from ispflow.engine.connections import ConnectLimiter, EarlyLogins
 from ispflow.engine.context import HostState
 from ispflow.engine.model import Step
 from ispflow.engine.secrets import Secrets
@@ -37,12 +37,15 @@ class RunState:
         secrets: Secrets,
         max_fail_percent: float | None,
         on_outcome: Callable[[StepOutcome], None] | None = None,
+        early: EarlyLogins | None = None,
     ) -> None:
         self.run_id = run_id
         self.journal = journal
         self.hosts = hosts
         self.dry_run = dry_run
         self.limiter = limiter
+        # Logins made for the first step while the run was being recorded (connections.py).
+        self.early = early
         self.secrets = secrets
         self.max_fail_percent = max_fail_percent
         self.on_outcome = on_outcome
@@ -83,6 +86,12 @@ class RunState:
                 self.flush_buffer()
         if self.on_outcome is not None:
             self.on_outcome(outcome)
+
+    def end_early_logins(self) -> None:
+        """Close the early logins no task took; later steps log in as they go."""
+        early, self.early = self.early, None
+        if early is not None:
+            early.close_unused()
 
     def flush_buffer(self) -> None:
         """Hand every buffered result to the journal (also at the end of each step)."""

@@ -40,7 +40,7 @@ def run_step(task: Task, step: Step, state: RunState, rollback: bool = False) ->
         outcome.status = "aborted"
         outcome.error = f"not run: {state.abort_reason}"
     else:
-        connections.apply(dry_run=state.dry_run, limiter=state.limiter)
+        connections.apply(dry_run=state.dry_run, limiter=state.limiter, early=state.early)
         _execute(task, step, state, host_state, outcome)
     outcome.finished_at = datetime.now(UTC)
     if state.secrets:

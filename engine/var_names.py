@@ -15,7 +15,8 @@ def check_names(
     specs: Mapping[str, VarSpec], values: Mapping[str, Any], hosts: Collection[str], db: Any
 ) -> None:
     """Raise VarErrors for every host or contract var whose value names nothing known; an
-    empty value (the var not given) passes."""
+    empty value (the var not given) passes. `db` is the store, or a function that opens it,
+    called only for a contract var given a value."""
     errors = []
     for name, spec in specs.items():
         value = values.get(name)
@@ -28,6 +29,8 @@ def check_names(
         elif spec.type == "contract":
             from ispflow.store.contracts import contract_codes_near
 
+            if callable(db):
+                db = db()
             found, near = contract_codes_near(db, str(value))
             if not found:
                 errors.append(

@@ -47,8 +47,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
-import regex
-
 from ispflow.core.suggest import did_you_mean
 from ispflow.engine.errors import VarError, VarErrors
 
@@ -468,6 +466,8 @@ def _compiled(pattern: str) -> Any:
     problem = _static_problem(pattern)
     if problem is not None:
         raise _BadPattern(problem)
+    import regex  # loaded for runbooks that have patterns, not on every start
+
     try:
         return regex.compile(pattern, regex.VERSION0)
     except Exception as exc:  # the engine's own refusals, whatever their type

@@ -10,7 +10,7 @@ stand-in that imports the plugin the first time Nornir calls it or asks it somet
 from __future__ import annotations
 
 import functools
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from nornir.core import Nornir
@@ -20,6 +20,8 @@ from nornir.core.plugins.inventory import INVENTORY_PLUGIN_PATH, InventoryPlugin
 from nornir.core.plugins.register import PluginRegister
 from nornir.core.plugins.runners import RUNNERS_PLUGIN_PATH, RunnersPluginRegister
 from nornir.core.state import GlobalState
+
+from ispflow.core.entry_points import entry_points
 
 
 class OnFirstUse:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
+
+from ispflow.core.entry_points import entry_points
 
 OLT_GROUP = "ispflow.olt_vendors"
 CONCENTRATOR_GROUP = "ispflow.concentrator_vendors"

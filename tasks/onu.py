@@ -22,8 +22,6 @@ from ispflow.plugins.olt.session import (
     SessionLost,
 )
 from ispflow.store import run_context
-from ispflow.store.contracts import forget_onu
-from ispflow.store.readings import ReadingsWriter
 from ispflow.tasks.provisioning import SECRET_SETTINGS as SECRETS
 from ispflow.tasks.provisioning import Secret
 from ispflow.tasks.registry import task
@@ -83,7 +81,11 @@ def _check_vlan(vlan: int) -> int:
     return vlan
 
 
-@task("onu.autofind", view=TaskView(columns=("port", "serial", "model", "software", "found_at")))
+@task(
+    "onu.autofind",
+    view=TaskView(columns=("port", "serial", "model", "software", "found_at")),
+    opens=CONNECTION,
+)
 def autofind(task: Task) -> Result:
     """ONUs waiting on the OLT to be authorized (serial, PON port, model)."""
     driver = driver_for(task.host)
@@ -428,6 +430,8 @@ def _finish_removal(
 def _forget(task: Task, store: bool, pon: PonPort, onu_id: int | None, serial: str | None) -> None:
     context = run_context.current()
     if store and context is not None:
+        from ispflow.store.contracts import forget_onu
+
         forget_onu(
             context.database, olt=task.host.name, port=str(pon), onu_id=onu_id, serial=serial
         )
@@ -529,7 +533,7 @@ def _read_follow_up(
             per_pon[step.pon].extend(driver.parse(line, output, host))
 
 
-@task("onu.optical", view=READINGS_VIEW)
+@task("onu.optical", view=READINGS_VIEW, opens=CONNECTION)
 def optical(
     task: Task,
     port: str | None = None,
@@ -592,6 +596,9 @@ def optical(
             reading["serial"] = reading.get("serial") or serial
     context = run_context.current()
     if store and context is not None:
+        # Imported here: the store's modules are not needed before a run's first login.
+        from ispflow.store.readings import ReadingsWriter
+
         # The worker goes on to its next OLT while one thread writes; the step does not end
         # before these readings are committed, and this host fails it if they could not be.
         writer = context.share("readings", lambda: ReadingsWriter(context.database))

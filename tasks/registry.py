@@ -14,9 +14,9 @@ import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
+from ispflow.core.entry_points import entry_points
 from ispflow.core.suggest import did_you_mean
 from ispflow.core.views import TaskView
 from ispflow.tasks.task_listing import ListedTask, TaskModule, task_module
@@ -40,6 +40,9 @@ class TaskSpec:
     view: TaskView | None = None
     # Why the arguments could not be checked (a Python-path task read from source only).
     unchecked: str = ""
+    # The connection the task opens on every host it runs on (not on a dry run), before it
+    # reads anything else: the engine may log in with it while the run is being recorded.
+    opens: str | None = None
 
     def check_args(self, names: set[str]) -> list[str]:
         """Problems with the argument names a step gives this task, as messages."""
@@ -65,19 +68,28 @@ def task(
     dry_run: bool = True,
     changes_device: bool = False,
     view: TaskView | None = None,
+    opens: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a Nornir task function as an ispflow task called ``name``.
 
     ``dry_run`` says the task itself honours ``task.is_dry_run()`` by returning what it would
     send without connecting; tasks that do not are never called on a dry run. ``view`` is what
-    the text report prints of its results.
+    the text report prints of its results. ``opens`` names the Nornir connection a task that
+    changes nothing opens on every host it runs on before anything else that could make it
+    stop (a store read, say): the engine then logs in while it records the run.
     """
 
     def mark(func: Callable[..., Any]) -> Callable[..., Any]:
         setattr(
             func,
             _MARK,
-            {"name": name, "dry_run": dry_run, "changes_device": changes_device, "view": view},
+            {
+                "name": name,
+                "dry_run": dry_run,
+                "changes_device": changes_device,
+                "view": view,
+                "opens": opens,
+            },
         )
         return func
 
@@ -113,6 +125,7 @@ def spec_for(func: Callable[..., Any], name: str | None = None) -> TaskSpec:
         required=tuple(required),
         accepts_any=accepts_any,
         view=meta.get("view"),
+        opens=meta.get("opens"),
     )
 
 

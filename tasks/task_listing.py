@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ispflow.tasks.task_source import NotFound, _find_spec, _from_def
 
-_DECORATOR = re.compile(r"^@task\(", re.MULTILINE)
-_NAMED = re.compile(r"""^@task\(\s*(["'])([^"'\\\n]+)\1""", re.MULTILINE)
-_CALLED = re.compile(r"(?<![\w.])task\(")
+# Each is searched for as plain text, then where it starts is checked: a pattern that begins
+# with `^` or a look-behind is tried at every character of the module, ten times slower.
+_NAMED = re.compile(r"""@task\(\s*(["'])([^"'\\\n]+)\1""")
+_CALL = "task("
 _DEF = re.compile(r"^(?:async\s+)?def\s", re.MULTILINE)
 # The first line after a function's `def` that starts at column 0 and is not the end of a
 # multi-line signature: the next top-level statement (or a cut the parser will refuse).
@@ -75,12 +77,33 @@ def task_module(module_name: str) -> TaskModule | None:
     # `task` must be the registry's decorator, imported from it.
     if not re.search(r"^from ispflow\.tasks\.registry import .*\btask\b", source, re.MULTILINE):
         return None
-    starts = {match.group(2): match.start() for match in _NAMED.finditer(source)}
+    starts = {
+        match.group(2): match.start()
+        for match in _NAMED.finditer(source)
+        if _line_starts_at(source, match.start())
+    }
     # Every `task(...)` is a top-level decorator naming its task plainly, each name once.
-    decorators = len(_DECORATOR.findall(source))
-    if not len(starts) == decorators == len(_CALLED.findall(source)):
+    calls = list(_calls(source))
+    decorators = sum(
+        1 for at in calls if at and source[at - 1] == "@" and _line_starts_at(source, at - 1)
+    )
+    if not len(starts) == decorators == len(calls):
         return None
     return TaskModule(module_name, source, starts)
+
+
+def _line_starts_at(source: str, index: int) -> bool:
+    return index == 0 or source[index - 1] == "\n"
+
+
+def _calls(source: str) -> Iterator[int]:
+    """Where each call of a function named `task` starts (not `x.task(` or `mytask(`)."""
+    at = source.find(_CALL)
+    while at >= 0:
+        before = source[at - 1] if at else ""
+        if not (before.isalnum() or before in ("_", ".")):
+            yield at
+        at = source.find(_CALL, at + len(_CALL))
 
 
 def listed_tasks(module_name: str) -> list[ListedTask] | None:
@@ -143,7 +166,7 @@ def _listed(node: ast.FunctionDef | ast.AsyncFunctionDef, module_name: str) -> L
             if not _is_constant(keyword.value, bool):
                 return None
             flags[keyword.arg] = keyword.value.value  # type: ignore[attr-defined]
-        elif keyword.arg != "view":  # what the report shows: loaded with the module
+        elif keyword.arg not in ("view", "opens"):  # for reports and runs: with the module
             return None
     shape = _from_def(node)
     doc = ast.get_docstring(node) or ""

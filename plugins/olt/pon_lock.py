@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
-
 
 def lock_dir() -> Path:
     folder = Path(
@@ -57,6 +55,8 @@ def pon_lock(olt: str, port: str) -> Iterator[None]:
 
 @contextmanager
 def _advisory(database: object, key: int) -> Iterator[None]:
+    from sqlalchemy import text  # a PostgreSQL store's: SQLAlchemy is loaded with it
+
     with database.engine.connect() as conn:  # type: ignore[attr-defined]
         conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
         conn.commit()

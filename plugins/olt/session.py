@@ -11,14 +11,25 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from netmiko.exceptions import NetmikoBaseException, ReadTimeout
-from paramiko.ssh_exception import SSHException
-
 from ispflow.core.errors import ReportedError
 from ispflow.plugins.olt.driver import OltDriver
 
-# What a cut TCP session or an OLT that stopped answering looks like through netmiko/paramiko.
-_LOST = (OSError, EOFError, NetmikoBaseException, SSHException)
+
+def _read_timeout() -> type[BaseException]:
+    """netmiko's "no prompt in time"; netmiko is loaded by the time a session exists (a dry
+    run, which opens none, does not load it)."""
+    from netmiko.exceptions import ReadTimeout
+
+    return ReadTimeout
+
+
+def _lost() -> tuple[type[BaseException], ...]:
+    """What a cut TCP session or an OLT that stopped answering looks like through
+    netmiko/paramiko."""
+    from netmiko.exceptions import NetmikoBaseException
+    from paramiko.ssh_exception import SSHException
+
+    return (OSError, EOFError, NetmikoBaseException, SSHException)
 
 
 class DeviceRefused(RuntimeError):
@@ -100,9 +111,9 @@ class CliSession:
         """One line and its answer; a lost session raises SessionLost."""
         try:
             return self._send(line)
-        except ReadTimeout as exc:
+        except _read_timeout() as exc:
             raise CommandTimeout(line, [], self.read_timeout, exc) from exc
-        except _LOST as exc:
+        except _lost() as exc:
             raise SessionLost(line, [], exc) from exc
 
     def _send(self, line: str) -> str:
@@ -124,10 +135,10 @@ class CliSession:
         for line in lines:
             try:
                 output = self._send(line)
-            except ReadTimeout as exc:
+            except _read_timeout() as exc:
                 sent = [sent for sent, _ in answers]
                 raise CommandTimeout(line, sent, self.read_timeout, exc) from exc
-            except _LOST as exc:
+            except _lost() as exc:
                 raise SessionLost(line, [sent for sent, _ in answers], exc) from exc
             refused = self.driver.refused(output, line)
             if refused and not (tolerate is not None and tolerate.search(refused)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from nornir.core.inventory import Host
@@ -35,11 +36,13 @@ class RunProgress:
         console: Console,
         *,
         live: bool | None = None,
-        header: str | None = None,
+        header: str | Callable[[], str] | None = None,
         every: float = EVERY_S,
     ) -> None:
         self.console = console
-        self._header = header  # printed before the first step, once
+        # Printed before the first step, once; a function is asked then (what it names, the
+        # store say, may not be open before).
+        self._header = header
         self.every = every
         self._running: dict[str, float] = {}  # host -> when its part of the step started
         self._stop = threading.Event()
@@ -78,7 +81,8 @@ class RunProgress:
     # -- the same from anywhere (a distributed run reads progress from the journal) ------
     def begin(self, step: str, total: int) -> None:
         if self._header is not None:
-            self.console.print(self._header, soft_wrap=True, markup=False, highlight=False)
+            header = self._header() if callable(self._header) else self._header
+            self.console.print(header, soft_wrap=True, markup=False, highlight=False)
             self._header = None
         self._step = step
         self._total = total

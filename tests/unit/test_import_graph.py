@@ -2,7 +2,8 @@
 
 Every command runs in a new process, as a user runs it, and reports the modules it ended with.
 SSH, SQL, NetBox, Celery and the like are loaded by the commands that use them, not by
-`--help`, `runbooks` or `validate`; a run loads Celery, NAPALM or NetBox only when asked."""
+`--help`, `runbooks` or `validate`; a run loads Celery, NAPALM or NetBox only when asked, and
+netmiko and paramiko only to log in to a device."""
 
 from __future__ import annotations
 
@@ -93,6 +94,8 @@ def test_listing_the_runbooks_loads_no_task_and_no_device_library(tmp_path: Path
 def test_checking_a_runbook_imports_no_task_module(tmp_path: Path) -> None:
     modules = loaded(tmp_path, "validate", str(ROOT / "runbooks" / "signal-audit.yaml"))
     assert found(modules, NOT_FOR_CHECKS) == []
+    # Its arguments are plain strings: Typer's Pydantic adapters are not needed for them.
+    assert found(modules, ("pydantic",)) == []
     # The tasks are read from their modules' source: none of those modules runs.
     assert {m for m in modules if m.startswith("ispflow.tasks")} <= TASK_CHECKING
 
@@ -115,7 +118,7 @@ def test_a_run_over_concentrators_loads_no_ssh(tmp_path: Path) -> None:
         codes=(1,),  # the example inventory does not say how to block: the task fails
     )
     assert "ispflow.tasks.ppp" in modules
-    assert found(modules, (*NOT_FOR_A_RUN, "paramiko", "netmiko")) == []
+    assert found(modules, (*NOT_FOR_A_RUN, "paramiko", "netmiko", "pydantic")) == []
 
 
 def test_a_run_loads_what_its_tasks_and_store_use_and_nothing_it_was_not_asked_for(
@@ -137,4 +140,6 @@ def test_a_run_loads_what_its_tasks_and_store_use_and_nothing_it_was_not_asked_f
     assert found(modules, NOT_FOR_A_RUN) == []
     # It used the store and its task's module, and only that one of the OLT task modules.
     assert {"sqlalchemy", "ispflow.tasks.onu"} <= modules
+    # A dry run logs in to nothing: the SSH libraries load only for a login.
+    assert found(modules, ("netmiko", "paramiko", "pydantic")) == []
     assert found(modules, ("ispflow.tasks.compliance", "ispflow.tasks.tickets")) == []
