@@ -345,7 +345,9 @@ optical_readings = Table(
     Column("slot", Integer, nullable=False),
     Column("port", Integer, nullable=False),
     Column("onu_index", Integer, nullable=False),
-    Column("serial", String(32), index=True),
+    # No index on serial or contract: each costs more per reading written than the table
+    # itself; an ONU's newest reading is found by position (`store.customers`).
+    Column("serial", String(32)),
     Column("rx_dbm", Float),
     Column("tx_dbm", Float),
     Column("olt_rx_dbm", Float),
@@ -354,7 +356,7 @@ optical_readings = Table(
     Column("signal_class", String(16), nullable=False),
     Column("read_at", UTCDateTime(), nullable=False),
     # The contract by its code, like the OLT by name: history outlives both.
-    Column("contract", String(64), index=True),
+    Column("contract", String(64)),
     # Why an offline ONU is down, as the OLT said it and as a class (power | fibre | other).
     Column(
         "down_cause",
@@ -372,7 +374,7 @@ optical_readings = Table(
 )
 
 
-def _rollup(name: str, comment: str) -> Table:
+def _rollup(name: str, comment: str, *extra: Index) -> Table:
     """Per ONU (where it is, as readings name it) per bucket: what its readings were."""
     return Table(
         name,
@@ -396,11 +398,19 @@ def _rollup(name: str, comment: str) -> Table:
         PrimaryKeyConstraint("olt", "frame", "slot", "port", "onu_index", "bucket"),
         # Retention drops the oldest buckets; a PON's day is read by position and bucket.
         Index(f"ix_{name}_bucket", "bucket"),
+        *extra,
     )
 
 
 optical_hourly = _rollup("optical_hourly", "start of the hour, UTC")
-optical_daily = _rollup("optical_daily", "start of the day, UTC")
+# Where an ONU was seen by serial or contract: its newest reading is looked for there too
+# (`store.customers`), once a day's roll-up is written (a row per ONU and day).
+optical_daily = _rollup(
+    "optical_daily",
+    "start of the day, UTC",
+    Index("ix_optical_daily_serial", "serial"),
+    Index("ix_optical_daily_contract", "contract"),
+)
 
 # How far each roll-up has been filled: buckets before `rolled_through` are final. Moved in the
 # transaction that writes them, so a bucket is summed once, and raw readings are only dropped
