@@ -1,4 +1,5 @@
-"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL (but for an index
+of the readings, shaped for each: `DIALECT_INDEXES`).
 
 Alembic migrations in `store/migrations` create exactly this; a test compares the two.
 Conventions: integer surrogate keys, natural codes as unique columns, UTC-aware timestamps,
@@ -6,6 +7,9 @@ statuses as short strings (CHECK-ed where the set of values is closed), JSON for
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -364,14 +368,41 @@ optical_readings = Table(
         comment="the OLT's words for the last down cause of an offline ONU",
     ),
     Column("down_class", String(8), comment="power | fibre | other; NULL when the OLT did not say"),
+    # An ONU's readings by place. PostgreSQL keeps a place's readings of a day as one entry
+    # (its index deduplicates equal keys): a day of 5 M readings is a 45 MB index that every
+    # audit's writes find in memory, where one entry per reading (read_at in the key) is
+    # 330 MB, written all over by every audit, and costs twice as much per reading once it
+    # outgrows the cache. A place's few readings of a day are sorted after. SQLite does not
+    # deduplicate: there read_at is in the key, and prunes and day views range over it.
     Index(
         "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
+    ).ddl_if(dialect="sqlite"),
+    Index("ix_optical_readings_onu", "olt", "frame", "slot", "port", "onu_index").ddl_if(
+        dialect="postgresql"
     ),
     # On PostgreSQL the table is partitioned by day of `read_at` (migration 0014 and
     # store.reading_partitions), so old days are dropped whole; a partitioned table's primary
     # key must hold the partition column, so there it is (id, read_at). SQLite keeps `id`
     # alone, the rowid it numbers itself.
 )
+
+
+# Indexes made on one database only (`ddl_if`), by name: schema comparisons leave them out on
+# the other.
+DIALECT_INDEXES = {
+    "ix_optical_readings_onu_read_at": "sqlite",
+    "ix_optical_readings_onu": "postgresql",
+}
+
+
+def included_on(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """For Alembic's `include_object` on `dialect`: every object of the schema but the
+    indexes meant for the other database."""
+
+    def included(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        return not (type_ == "index" and DIALECT_INDEXES.get(name or "", dialect) != dialect)
+
+    return included
 
 
 def _rollup(name: str, comment: str, *extra: Index) -> Table:

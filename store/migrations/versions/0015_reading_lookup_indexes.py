@@ -1,10 +1,17 @@
-"""Readings lose their serial and contract indexes; the daily roll-ups gain them.
+"""Readings lose their serial and contract indexes (the daily roll-ups gain them); on
+PostgreSQL their place index drops read_at from its key.
 
-Every reading written updated both indexes at a random place: on PostgreSQL they cost more
-than the table and its other indexes together. They served one look-up, an ONU's newest
-reading for a contract (by contract code or serial), which now reads the ONU's position in
-the readings' own (position, read_at) index: the contract's ONU where it is now, and where
-the daily roll-ups saw that contract or serial before (`store.customers`).
+Every reading written updated the serial and contract indexes at a random place: on
+PostgreSQL they cost more than the table and its other indexes together. They served one
+look-up, an ONU's newest reading for a contract (by contract code or serial), which now reads
+the readings by place: where the contract's ONU is now, and where the daily roll-ups saw that
+contract or serial before (`store.customers`).
+
+On PostgreSQL the place index (olt, frame, slot, port, onu_index, read_at) becomes
+(olt, frame, slot, port, onu_index): without read_at a place's readings of a day share one
+deduplicated entry, and a day's index stays small enough for every audit's writes to find it
+in memory. SQLite does not deduplicate and keeps read_at in the key. On a long history the
+new index takes minutes to build.
 
 Revision ID: 0015
 Revises: 0014
@@ -21,16 +28,24 @@ down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+READINGS = "optical_readings"
 COLUMNS = ("serial", "contract")
+PLACE = ["olt", "frame", "slot", "port", "onu_index"]
 
 
 def upgrade() -> None:
     for column in COLUMNS:
-        op.drop_index(op.f(f"ix_optical_readings_{column}"), table_name="optical_readings")
+        op.drop_index(op.f(f"ix_{READINGS}_{column}"), table_name=READINGS)
         op.create_index(op.f(f"ix_optical_daily_{column}"), "optical_daily", [column])
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_optical_readings_onu_read_at", table_name=READINGS)
+        op.create_index("ix_optical_readings_onu", READINGS, PLACE)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_optical_readings_onu", table_name=READINGS)
+        op.create_index("ix_optical_readings_onu_read_at", READINGS, [*PLACE, "read_at"])
     for column in COLUMNS:
         op.drop_index(op.f(f"ix_optical_daily_{column}"), table_name="optical_daily")
-        op.create_index(op.f(f"ix_optical_readings_{column}"), "optical_readings", [column])
+        op.create_index(op.f(f"ix_{READINGS}_{column}"), READINGS, [column])
