@@ -380,6 +380,11 @@ optical_readings = Table(
     Index("ix_optical_readings_onu", "olt", "frame", "slot", "port", "onu_index").ddl_if(
         dialect="postgresql"
     ),
+    # The hour a prune rolls up, without reading the whole day's partition: a block range
+    # index (a few KB a day; readings are stored in about the order they are read).
+    Index("ix_optical_readings_read_at", "read_at", postgresql_using="brin").ddl_if(
+        dialect="postgresql"
+    ),
     # On PostgreSQL the table is partitioned by day of `read_at` (migration 0014 and
     # store.reading_partitions), so old days are dropped whole; a partitioned table's primary
     # key must hold the partition column, so there it is (id, read_at). SQLite keeps `id`
@@ -392,6 +397,7 @@ optical_readings = Table(
 DIALECT_INDEXES = {
     "ix_optical_readings_onu_read_at": "sqlite",
     "ix_optical_readings_onu": "postgresql",
+    "ix_optical_readings_read_at": "postgresql",
 }
 
 
