@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, String, cast, delete, func, select
 
 from ispflow.store.bulk_sql import copy_rows, insert_rows, timestamp_param
 from ispflow.store.contracts import port_numbers as _port_numbers
 from ispflow.store.db import Database
 from ispflow.store.group_commit import GroupCommitWriter
 from ispflow.store.reading_partitions import ensure_for_write
-from ispflow.store.schema import optical_readings
+from ispflow.store.schema import contracts, olts, onus, optical_readings
 from ispflow.store.signal_retention import PruneResult, prune_after_readings
 
 log = logging.getLogger(__name__)
@@ -50,32 +50,62 @@ def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], 
 
 
 def _owners(conn: Connection, olt_names: Sequence[str]) -> dict[str, dict[OnuKey, str]]:
-    """Per OLT name, the contract code of each ONU position the store knows: one query for
-    all the OLTs of a transaction, read through the driver (a fleet's ONUs as SQLAlchemy rows
-    cost more than the join). An ONU with several contracts (one cancelled and replaced, say)
-    maps to its active one, else its newest: the query lists those last, and the last wins."""
+    """Per OLT name, the contract code of each ONU position the store knows, for all the
+    OLTs of a transaction in one query. An ONU with several contracts (one cancelled and
+    replaced, say) maps to its active one, else its newest."""
     names = sorted(set(olt_names))
     if not names:
         return {}
-    sqlite = conn.dialect.name == "sqlite"
-    listed = ", ".join(["?"] * len(names)) if sqlite else "%s"
-    where = f"l.name IN ({listed})" if sqlite else f"l.name = ANY({listed})"
+    if conn.dialect.name == "sqlite":
+        return _owners_sqlite(conn, names)
+    # Read through the driver, the best contract of each ONU listed last (the last wins): a
+    # fleet's ONUs as SQLAlchemy rows cost more than the join.
     sql = (
         "SELECT l.name, n.frame, n.slot, n.port, n.onu_index, c.code FROM onus n "
         "JOIN olts l ON l.id = n.olt_id JOIN contracts c ON c.onu_id = n.id "
-        f"WHERE n.onu_index IS NOT NULL AND {where} "
+        "WHERE n.onu_index IS NOT NULL AND l.name = ANY(%s) "
         "ORDER BY CASE WHEN c.status = 'active' THEN 1 ELSE 0 END, c.id"
     )
     driver = conn.connection.driver_connection
     assert driver is not None
-    cursor = driver.cursor()
-    try:
-        cursor.execute(sql, names if sqlite else (names,))
-        found: dict[str, dict[OnuKey, str]] = {}
+    found: dict[str, dict[OnuKey, str]] = {}
+    with driver.cursor() as cursor:
+        cursor.execute(sql, (names,))
         for olt, frame, slot, port, onu, code in cursor.fetchall():
             found.setdefault(olt, {})[(frame, slot, port, onu)] = code
-    finally:
-        cursor.close()
+    return found
+
+
+def _owners_sqlite(conn: Connection, names: list[str]) -> dict[str, dict[OnuKey, str]]:
+    # SQLite hands rows over one at a time, letting go of the interpreter lock for each:
+    # under 20 busy workers a thousand ONUs fetched row by row cost more than the insert
+    # that follows. The database returns the whole map as one string instead.
+    entry = (
+        olts.c.name + "\t" + cast(onus.c.frame, String) + "/" + cast(onus.c.slot, String) + "/"
+        + cast(onus.c.port, String) + "/" + cast(onus.c.onu_index, String) + "\t"
+        + contracts.c.status + "\t" + cast(contracts.c.id, String) + "\t" + contracts.c.code
+    )  # fmt: skip
+    query = (
+        select(func.aggregate_strings(entry, "\n"))
+        .select_from(onus)
+        .join(olts, olts.c.id == onus.c.olt_id)
+        .join(contracts, contracts.c.onu_id == onus.c.id)
+        .where(olts.c.name.in_(names), onus.c.onu_index.is_not(None))
+    )
+    packed = conn.execute(query).scalar()
+    best: dict[tuple[str, OnuKey], tuple[bool, int, str]] = {}
+    for line in (packed or "").split("\n"):
+        if not line:
+            continue
+        olt, where, status, key, code = line.split("\t", 4)
+        frame, slot, port, onu = (int(part) for part in where.split("/"))
+        place = (olt, (frame, slot, port, onu))
+        rank = (status == "active", int(key), code)
+        if best.get(place, (False, -1, ""))[:2] < rank[:2]:
+            best[place] = rank
+    found: dict[str, dict[OnuKey, str]] = {}
+    for (olt, onu_key), rank in best.items():
+        found.setdefault(olt, {})[onu_key] = rank[2]
     return found
 
 
