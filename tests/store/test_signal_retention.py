@@ -610,3 +610,21 @@ def test_settings_come_from_the_file_and_the_environment_wins(
     config.write_text("history:\n  raw_dayz: 5\n", encoding="utf-8")
     with pytest.raises(UsageError, match="raw_days"):
         history_settings()
+
+
+def test_rolling_up_an_hour_summarises_the_read_at_block_ranges_first(pg: Database) -> None:
+    """An hour is read through the BRIN index on read_at; ranges written since the last
+    vacuum have no summary and would be read whole, so the roll-up summarises them."""
+    day = datetime(2026, 12, 5, tzinfo=UTC)
+    places = [("olt-a", 0, 1, 3, n, f"HWTC{n:08d}", None) for n in range(160)]
+    rows = [
+        reading(onu, day + timedelta(minutes=15 * k), -20.0) for k in range(96) for onu in places
+    ]
+    store(pg, rows)  # some hundred pages: whole block ranges, none summarised yet
+    new_ranges = text(
+        "SELECT coalesce(sum(brin_summarize_new_values(i.inhrelid::regclass)), 0) "
+        "FROM pg_inherits i WHERE i.inhparent = to_regclass('ix_optical_readings_read_at')"
+    )
+    assert prune(pg, now=NOW, raw_days=30).hourly_rolled_up == 160 * 24
+    with pg.engine.begin() as conn:
+        assert conn.execute(new_ranges).scalar() == 0
