@@ -215,7 +215,9 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
     partitioned = db.dialect_name == "postgresql"
     if partitioned:
         _drop_partitions(db, raw_edge, result)
-    positions_per_batch = max(1, DELETE_BATCH // 100)
+    # One place first: how many readings a place holds behind the bound sizes the rest (a
+    # store not pruned for months holds thousands each).
+    positions_per_batch = 1
     while True:
         with db.serialized(PRUNE_LOCK) as conn:
             bound = _drop_bound(conn, raw_edge)
