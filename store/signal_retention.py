@@ -245,22 +245,23 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
 def _delete_oldest(
     conn: Connection, first: int, count: int, bound: datetime
 ) -> tuple[int, int, bool]:
-    """SQLite: delete every reading before `bound` at the places (OLT, PON, ONU id) of the
-    `count` oldest readings (the first ids: readings are numbered as they are written).
-    Deleting place by place walks the (place, read_at) index and the table in order: the
-    readings of one audit are written place after place, so one place's readings are a
-    few rows on each page an audit filled. Deleting by windows of ids instead touched a
-    different index page for every reading and wrote each of them to the WAL once per
-    audit. Returns the readings deleted, the places, and whether one of the oldest is kept
-    (then nothing older is left: later ids are later readings)."""
-    oldest = conn.execute(
-        select(r.c.olt, r.c.frame, r.c.slot, r.c.port, r.c.onu_index, r.c.read_at)
-        .where(r.c.id >= first)
-        .order_by(r.c.id)
-        .limit(count)
+    """SQLite: delete every reading before `bound` at the first `count` places (OLT, PON,
+    ONU id) that the window of the DELETE_BATCH oldest readings (the first ids: readings are
+    numbered as they are written) has a reading before `bound` at. Deleting place by place
+    walks the (place, read_at) index and the table in order: the readings of one audit are
+    written place after place, so one place's readings are a few rows on each page an audit
+    filled. Deleting by windows of ids instead touched a different index page for every
+    reading and wrote each of them to the WAL once per audit. Returns the readings deleted,
+    the places, and whether the window is done and keeps a reading (then nothing older is
+    left: later ids are later readings)."""
+    window = conn.execute(
+        select(r.c.olt, r.c.frame, r.c.slot, r.c.port, r.c.onu_index, r.c.read_at).where(
+            r.c.id >= first, r.c.id < first + DELETE_BATCH
+        )
     ).all()
-    places = sorted({tuple(row[:5]) for row in oldest if row.read_at < bound})
-    kept = any(row.read_at >= bound for row in oldest)
+    doomed = list(dict.fromkeys(tuple(row[:5]) for row in window if row.read_at < bound))
+    places = doomed[:count]
+    kept = len(places) == len(doomed) and any(row.read_at >= bound for row in window)
     if not places:
         return 0, 0, kept
     where = [r.c[name] == bindparam(f"p_{name}") for name in PLACE]

@@ -558,14 +558,33 @@ def test_sqlite_deletes_raw_readings_place_by_place_in_batches(
     # The first transaction takes one place (its 4 readings), then as many places as make
     # about DELETE_BATCH readings: one DELETE statement per transaction.
     assert deleted[0] == 4 and all(n <= 20 for n in deleted) and len(deleted) == 1 + 116 // 20 + 1
-    # A prune with nothing to drop reads the first readings by id and deletes nothing.
+    # A prune with nothing to drop reads the first window of ids (not the whole table by
+    # read_at) and deletes nothing.
     deleted.clear()
     statements: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     assert prune(db, now=edge + timedelta(days=1, minutes=30), raw_days=1).raw_rows_dropped == 0
     assert deleted == []
-    firsts = [s for s in statements if "FROM optical_readings" in s and "ORDER BY" in s]
-    assert firsts and all("LIMIT" in s for s in firsts)
+    reads = [s for s in statements if "FROM optical_readings" in s and "min(" not in s]
+    assert reads and all("id >=" in s and "id <" in s for s in reads)
+
+
+def test_sqlite_prunes_readings_written_newest_first_within_a_window(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readings stored out of order (a backfill, newest first): the window of the oldest ids
+    holds kept readings before the ones to drop, and the prune still drops those (a window
+    is DELETE_BATCH ids: readings out of order further apart wait)."""
+    if db.dialect_name != "sqlite":
+        pytest.skip("PostgreSQL drops partitions")
+    monkeypatch.setattr(signal_retention, "DELETE_BATCH", 200)
+    rows = sorted(history(days=10), key=lambda row: row["read_at"], reverse=True)
+    store(db, rows)
+    edge = datetime(2026, 11, 29, tzinfo=UTC)
+    result = prune(db, now=NOW, raw_days=7)
+    assert result.raw_rows_dropped == len([r for r in rows if r["read_at"] < edge])
+    with db.engine.connect() as conn:
+        assert conn.execute(select(func.min(optical_readings.c.read_at))).scalar() >= edge
 
 
 def test_a_busy_readings_table_leaves_partitions_to_the_next_prune(
