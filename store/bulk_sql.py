@@ -11,7 +11,7 @@ so reads through the schema see the same values), aware datetimes for PostgreSQL
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,13 +62,15 @@ def copy_rows(
     conn: Connection,
     table: str,
     columns: Sequence[str],
-    rows: list[tuple[Any, ...]],
+    rows: Iterable[tuple[Any, ...]],
     types: Sequence[str] | None = None,
 ) -> None:
     """PostgreSQL: the rows through COPY, in the connection's transaction; several times
     faster than INSERT for thousands of rows (one stream, no statement per chunk). With the
     columns' PostgreSQL `types`, in COPY's binary form: the server parses no text, about a
-    sixth less time per row; the values must then be of those types already."""
+    sixth less time per row; the values must then be of those types already. `rows` may be
+    a generator: rows made while COPY sends the ones before are inserted by the server
+    meanwhile."""
     driver = conn.connection.driver_connection
     assert driver is not None
     binary = " (FORMAT BINARY)" if types else ""

@@ -12,7 +12,16 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    false,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from ispflow.store.contracts import ContractError
 from ispflow.store.db import Database
@@ -30,6 +39,7 @@ from ispflow.store.schema import (
     customers,
     olts,
     onus,
+    optical_daily,
     optical_readings,
     seals,
 )
@@ -44,6 +54,8 @@ PHONE_MIN_DIGITS = 8
 ID_MAX_DIGITS = 9
 # SQLite's limit on bound parameters per statement, with room to spare.
 IN_CHUNK = 900
+# SQLite joins at most 500 SELECTs with UNION ALL.
+POSITIONS_PER_STATEMENT = 400
 # How far back `contract show` summarises the ONU's signal: past the raw window, from roll-ups.
 TREND_DAYS = 30
 _PHONE_TEXT = re.compile(r"[\d\s()+.-]+")
@@ -293,18 +305,9 @@ def _complete(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str
     """The contracts as returned, with the seals and readings of all of them fetched at once."""
     unsealed = [row["id"] for row in rows if row["seal"] is None]
     sealed = _seals_by_contract(conn, unsealed)
-    by_code = _newest_readings(conn, optical_readings.c.contract, [row["code"] for row in rows])
-    by_serial = _newest_readings(
-        conn, optical_readings.c.serial, [row["serial"] for row in rows if row["serial"]]
-    )
+    newest_readings = _newest_readings(conn, rows)
     result = []
-    for row in rows:
-        readings = [by_code.get(row["code"]), by_serial.get(row["serial"] or "")]
-        newest = max(
-            (r for r in readings if r is not None),
-            key=lambda r: (r["read_at"], r["id"]),
-            default=None,
-        )
+    for row, newest in zip(rows, newest_readings, strict=True):
         result.append(_contract(row, row["seal"] or sealed.get(row["id"]), newest))
     return result
 
@@ -354,36 +357,97 @@ def _seals_by_contract(conn: Connection, contract_ids: list[int]) -> dict[int, s
     return newest
 
 
-def _newest_readings(conn: Connection, key: Any, values: list[str]) -> dict[str, dict[str, Any]]:
-    """Per value of `key` (contract code or serial), its newest optical reading."""
-    newest: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(set(values))):
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=key,
-                order_by=(optical_readings.c.read_at.desc(), optical_readings.c.id.desc()),
+Position = tuple[str, int, int, int, int]  # OLT, frame, slot, port, ONU id
+
+
+def _newest_readings(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[dict | None]:
+    """Per contract, its ONU's newest optical reading: one with the contract's code or the
+    ONU's serial, whichever is newer. Readings have no index by code or serial (it would cost
+    every write more than the rest); they are looked for by position, in the readings' own
+    (position, read_at) index: where the contract's ONU is now, and wherever the daily
+    roll-ups saw the code or serial (an ONU moved, a contract whose ONU was removed). A
+    reading at a position the ONU left today is found once today is rolled up."""
+    seen = _seen_at(
+        conn,
+        [row["code"] for row in rows],
+        [row["serial"] for row in rows if row["serial"]],
+    )
+    wanted: list[tuple[int, Position, str, str | None]] = []
+    for number, row in enumerate(rows):
+        code, serial = row["code"], row["serial"]
+        positions = set(seen.get(("contract", code), ()))
+        if serial:
+            positions |= seen.get(("serial", serial), set())
+        if row["olt"] is not None and row["onu_index"] is not None:
+            positions.add((row["olt"], row["frame"], row["slot"], row["port"], row["onu_index"]))
+        wanted += [(number, position, code, serial) for position in sorted(positions)]
+    newest: list[dict | None] = [None] * len(rows)
+    r = optical_readings.c
+    for chunk in _chunks(wanted, POSITIONS_PER_STATEMENT):
+        branches = []
+        for number, (olt, frame, slot, port, onu), code, serial in chunk:
+            own = (
+                r.contract == code
+                if serial is None
+                else or_(r.contract == code, r.serial == serial)
             )
-            .label("rank")
-        )
-        ranked = (
-            select(
-                key.label("key"),
-                optical_readings.c.id,
-                optical_readings.c.rx_dbm,
-                optical_readings.c.signal_class,
-                optical_readings.c.state,
-                optical_readings.c.read_at,
-                rank,
+            branches.append(
+                select(
+                    select(
+                        literal(number).label("number"),
+                        r.id,
+                        r.rx_dbm,
+                        r.signal_class,
+                        r.state,
+                        r.read_at,
+                    )
+                    .where(
+                        r.olt == olt,
+                        r.frame == frame,
+                        r.slot == slot,
+                        r.port == port,
+                        r.onu_index == onu,
+                        own,
+                    )
+                    .order_by(r.read_at.desc(), r.id.desc())
+                    .limit(1)
+                    .subquery()
+                )
             )
-            .where(key.in_(chunk))
-            .subquery()
-        )
-        rows = conn.execute(select(ranked).where(ranked.c.rank == 1)).mappings()
-        newest.update({row["key"]: dict(row) for row in rows})
+        for found in conn.execute(union_all(*branches)).mappings():
+            reading = dict(found)
+            number = reading.pop("number")
+            held = newest[number]
+            if held is None or (held["read_at"], held["id"]) < (reading["read_at"], reading["id"]):
+                newest[number] = reading
     return newest
 
 
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
+def _seen_at(
+    conn: Connection, codes: list[str], serials: list[str]
+) -> dict[tuple[str, str], set[Position]]:
+    """Where the daily roll-ups saw each contract code and each serial."""
+    d = optical_daily.c
+    codes, serials = sorted(set(codes)), sorted(set(serials))
+    seen: dict[tuple[str, str], set[Position]] = {}
+    for start in range(0, max(len(codes), len(serials)), IN_CHUNK):
+        some_codes, some_serials = (
+            codes[start : start + IN_CHUNK],
+            serials[start : start + IN_CHUNK],
+        )
+        rows = conn.execute(
+            select(d.contract, d.serial, d.olt, d.frame, d.slot, d.port, d.onu_index)
+            .where(or_(d.contract.in_(some_codes), d.serial.in_(some_serials)))
+            .distinct()
+        )
+        for code, serial, *where in rows:
+            position = tuple(where)
+            for key in (("contract", code), ("serial", serial)):
+                if key[1] is not None:
+                    seen.setdefault(key, set()).add(position)
+    return seen
+
+
+def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

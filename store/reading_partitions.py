@@ -159,6 +159,23 @@ def ensure_for_write(db: Database, read_at: Iterable[datetime]) -> None:
         known |= missing
 
 
+READ_AT_INDEX = "ix_optical_readings_read_at"
+
+
+def summarize_read_at(conn: Connection) -> None:
+    """Bring the block range (BRIN) index on `read_at` up to date in every partition, so a
+    read of an hour skips the block ranges of other hours: ranges written since the last
+    vacuum have no summary yet and are read whole. Cheap: it reads only those ranges (the
+    latest writes), and the partitions of past days have none left."""
+    conn.execute(
+        text(
+            "SELECT brin_summarize_new_values(i.inhrelid::regclass) FROM pg_inherits i "
+            "WHERE i.inhparent = to_regclass(:index)"
+        ),
+        {"index": READ_AT_INDEX},
+    )
+
+
 def forget_made(db: Database) -> None:
     """Forget which partitions this process made (after partitions were dropped)."""
     with _made_lock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,16 +46,42 @@ DOWN_CAUSE_WIDTH = optical_readings.c.down_cause.type.length or 32
 def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], str]:
     """Contract codes of the ONUs the store knows on one OLT, by (frame, slot, port, onu id)."""
     with db.engine.connect() as conn:
-        return _contracts_by_onu(conn, olt)
+        return _owners(conn, [olt]).get(olt, {})
 
 
-def _contracts_by_onu(conn: Connection, olt: str) -> dict[tuple[int, int, int, int], str]:
-    # An ONU with several contracts (one cancelled and replaced, say) maps to its active one,
-    # else its newest. The database returns the whole map as one string: fetched row by row,
-    # a thousand ONUs hand the interpreter lock back and forth a thousand times, which under
-    # 20 busy workers costs more than the insert that follows.
+def _owners(conn: Connection, olt_names: Sequence[str]) -> dict[str, dict[OnuKey, str]]:
+    """Per OLT name, the contract code of each ONU position the store knows, for all the
+    OLTs of a transaction in one query. An ONU with several contracts (one cancelled and
+    replaced, say) maps to its active one, else its newest."""
+    names = sorted(set(olt_names))
+    if not names:
+        return {}
+    if conn.dialect.name == "sqlite":
+        return _owners_sqlite(conn, names)
+    # Read through the driver, the best contract of each ONU listed last (the last wins): a
+    # fleet's ONUs as SQLAlchemy rows cost more than the join.
+    sql = (
+        "SELECT l.name, n.frame, n.slot, n.port, n.onu_index, c.code FROM onus n "
+        "JOIN olts l ON l.id = n.olt_id JOIN contracts c ON c.onu_id = n.id "
+        "WHERE n.onu_index IS NOT NULL AND l.name = ANY(%s) "
+        "ORDER BY CASE WHEN c.status = 'active' THEN 1 ELSE 0 END, c.id"
+    )
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    found: dict[str, dict[OnuKey, str]] = {}
+    with driver.cursor() as cursor:
+        cursor.execute(sql, (names,))
+        for olt, frame, slot, port, onu, code in cursor.fetchall():
+            found.setdefault(olt, {})[(frame, slot, port, onu)] = code
+    return found
+
+
+def _owners_sqlite(conn: Connection, names: list[str]) -> dict[str, dict[OnuKey, str]]:
+    # SQLite hands rows over one at a time, letting go of the interpreter lock for each:
+    # under 20 busy workers a thousand ONUs fetched row by row cost more than the insert
+    # that follows. The database returns the whole map as one string instead.
     entry = (
-        cast(onus.c.frame, String) + "/" + cast(onus.c.slot, String) + "/"
+        olts.c.name + "\t" + cast(onus.c.frame, String) + "/" + cast(onus.c.slot, String) + "/"
         + cast(onus.c.port, String) + "/" + cast(onus.c.onu_index, String) + "\t"
         + contracts.c.status + "\t" + cast(contracts.c.id, String) + "\t" + contracts.c.code
     )  # fmt: skip
@@ -64,19 +90,26 @@ def _contracts_by_onu(conn: Connection, olt: str) -> dict[tuple[int, int, int, i
         .select_from(onus)
         .join(olts, olts.c.id == onus.c.olt_id)
         .join(contracts, contracts.c.onu_id == onus.c.id)
-        .where(olts.c.name == olt, onus.c.onu_index.is_not(None))
+        .where(olts.c.name.in_(names), onus.c.onu_index.is_not(None))
     )
     packed = conn.execute(query).scalar()
-    best: dict[tuple[int, int, int, int], tuple[bool, int, str]] = {}
+    best: dict[tuple[str, OnuKey], tuple[bool, int, str]] = {}
     for line in (packed or "").split("\n"):
         if not line:
             continue
-        where, status, key, code = line.split("\t", 3)
+        olt, where, status, key, code = line.split("\t", 4)
         frame, slot, port, onu = (int(part) for part in where.split("/"))
+        place = (olt, (frame, slot, port, onu))
         rank = (status == "active", int(key), code)
-        if best.get((frame, slot, port, onu), (False, -1, ""))[:2] < rank[:2]:
-            best[(frame, slot, port, onu)] = rank
-    return {onu: rank[2] for onu, rank in best.items()}
+        if best.get(place, (False, -1, ""))[:2] < rank[:2]:
+            best[place] = rank
+    found: dict[str, dict[OnuKey, str]] = {}
+    for (olt, onu_key), rank in best.items():
+        found.setdefault(olt, {})[onu_key] = rank[2]
+    return found
+
+
+OnuKey = tuple[int, int, int, int]  # frame, slot, port, ONU id
 
 
 @dataclass(frozen=True)
@@ -89,67 +122,111 @@ class OltReadings:
     read_at: datetime
 
 
-def _insert(conn: Connection, batch: OltReadings) -> None:
-    owners = _contracts_by_onu(conn, batch.olt)
-    read_at = timestamp_param(batch.read_at, conn.dialect.name)
+def _write_batches(conn: Connection, batches: Sequence[OltReadings]) -> None:
+    """Several OLTs' readings in the caller's transaction. A run that stores the same OLT
+    twice in one transaction has its two writes done in turn, so the second replaces the
+    first as it would in two transactions."""
+    part: list[OltReadings] = []
+    seen: set[tuple[str | None, str]] = set()
+    for batch in batches:
+        key = (batch.run_id, batch.olt)
+        if batch.run_id is not None and key in seen:
+            _write_part(conn, part)
+            part, seen = [], set()
+        part.append(batch)
+        seen.add(key)
+    _write_part(conn, part)
+
+
+def _write_part(conn: Connection, batches: Sequence[OltReadings]) -> None:
+    """OLTs that no run stores twice here: the contracts of all of them in one query, the
+    earlier readings of their runs in one, then their rows in one COPY (PostgreSQL; the row
+    tuples are made as COPY sends them, so this thread encodes while the server inserts) or
+    a few multi-row INSERTs (SQLite)."""
+    if not batches:
+        return
+    owners = _owners(conn, [batch.olt for batch in batches])
+    _drop_earlier(conn, [batch for batch in batches if batch.run_id is not None])
+    if conn.dialect.name == "postgresql":
+        copy_rows(
+            conn,
+            optical_readings.name,
+            READING_COLUMNS,
+            _rows(batches, owners, "postgresql"),
+            READING_TYPES,
+        )
+    else:
+        insert_rows(
+            conn, optical_readings.name, READING_COLUMNS, list(_rows(batches, owners, "sqlite"))
+        )
+
+
+def _rows(
+    batches: Sequence[OltReadings], owners: dict[str, dict[OnuKey, str]], dialect: str
+) -> Iterator[tuple[Any, ...]]:
     numbers = functools.lru_cache(maxsize=None)(_port_numbers)  # a few PONs, many ONUs each
-    rows = []
-    for reading in batch.readings:
-        frame, slot, port = numbers(reading["port"])
-        onu = int(reading["onu_id"])
-        rx = reading.get("rx_dbm")
-        rows.append(
-            (
-                batch.run_id,
-                batch.olt,
+    width = DOWN_CAUSE_WIDTH
+    for batch in batches:
+        run_id, olt = batch.run_id, batch.olt
+        read_at = timestamp_param(batch.read_at, dialect)
+        contract_of = owners.get(olt, {}).get
+        for reading in batch.readings:
+            get = reading.get
+            frame, slot, port = numbers(reading["port"])
+            onu = int(reading["onu_id"])
+            rx, tx, olt_rx, temp = (
+                get("rx_dbm"),
+                get("tx_dbm"),
+                get("olt_rx_dbm"),
+                get("temperature_c"),
+            )
+            cause = get("down_cause")
+            yield (
+                run_id,
+                olt,
                 frame,
                 slot,
                 port,
                 onu,
-                reading.get("serial"),
-                _number(rx),
-                _number(reading.get("tx_dbm")),
-                _number(reading.get("olt_rx_dbm")),
-                _number(reading.get("temperature_c")),
+                get("serial"),
+                None if rx is None else float(rx),
+                None if tx is None else float(tx),
+                None if olt_rx is None else float(olt_rx),
+                None if temp is None else float(temp),
                 "offline" if rx is None else "online",
-                reading.get("signal") or "unknown",
+                get("signal") or "unknown",
                 read_at,
-                owners.get((frame, slot, port, onu)),
-                _down_cause(reading.get("down_cause")),
-                reading.get("down_class"),
+                contract_of((frame, slot, port, onu)),
+                str(cause)[:width] if cause else None,
+                get("down_class"),
             )
-        )
-    if batch.run_id is not None:
-        _drop_earlier(conn, batch.run_id, batch.olt, {row[2:6] for row in rows})
-    if conn.dialect.name == "postgresql":
-        copy_rows(conn, optical_readings.name, READING_COLUMNS, rows, READING_TYPES)
-    else:
-        insert_rows(conn, optical_readings.name, READING_COLUMNS, rows)
 
 
-def _number(value: Any) -> float | None:
-    """A measure as the column holds it (parsers give floats; an int or numeric text too)."""
-    return None if value is None else float(value)
-
-
-def _down_cause(words: Any) -> str | None:
-    """The OLT's words as the column holds them: a longer wording is cut, not refused."""
-    return str(words)[:DOWN_CAUSE_WIDTH] if words else None
-
-
-def _drop_earlier(
-    conn: Connection, run_id: str, olt: str, keys: set[tuple[int, int, int, int]]
-) -> None:
+def _drop_earlier(conn: Connection, batches: Sequence[OltReadings]) -> None:
     """A reading is kept once per run, OLT and ONU: a resumed run that reads an OLT again
     (its first write was cut short, or never acknowledged) replaces what it stored, never
-    adds a second copy. One indexed look-up by run finds nothing on a first write."""
+    adds a second copy. One look-up by the runs' index for all the OLTs written together
+    finds nothing on a first write; positions are worked out only for an OLT it found."""
+    if not batches:
+        return
     t = optical_readings.c
+    wanted = {(batch.run_id, batch.olt): batch for batch in batches}
     earlier = conn.execute(
-        select(t.id, t.frame, t.slot, t.port, t.onu_index, t.read_at).where(
-            t.run_id == run_id, t.olt == olt
+        select(t.id, t.run_id, t.olt, t.frame, t.slot, t.port, t.onu_index, t.read_at).where(
+            t.run_id.in_(sorted({run for run, _ in wanted if run is not None})),
+            t.olt.in_(sorted({olt for _, olt in wanted})),
         )
     ).all()
-    doomed = [row for row in earlier if tuple(row[1:5]) in keys]
+    keys: dict[tuple[str | None, str], set[OnuKey]] = {}
+    doomed = []
+    for row in earlier:
+        batch = wanted.get((row.run_id, row.olt))
+        if batch is None:
+            continue
+        if (row.run_id, row.olt) not in keys:
+            keys[(row.run_id, row.olt)] = _positions(batch)
+        if tuple(row[3:7]) in keys[(row.run_id, row.olt)]:
+            doomed.append(row)
     if not doomed:
         return
     # The bound on read_at lets PostgreSQL look in the partitions of those days only.
@@ -161,6 +238,10 @@ def _drop_earlier(
         )
 
 
+def _positions(batch: OltReadings) -> set[OnuKey]:
+    return {(*_port_numbers(reading["port"]), int(reading["onu_id"])) for reading in batch.readings}
+
+
 def save_readings(
     db: Database, olt: str, readings: Sequence[dict[str, Any]], run_id: str | None = None
 ) -> int:
@@ -170,7 +251,7 @@ def save_readings(
     batch = OltReadings(olt, readings, run_id, datetime.now(UTC))
     ensure_for_write(db, [batch.read_at])
     with db.writing() as conn:
-        _insert(conn, batch)
+        _write_batches(conn, [batch])
     return len(readings)
 
 
@@ -232,6 +313,5 @@ class ReadingsWriter:
     def _write(self, batches: Sequence[OltReadings]) -> None:
         ensure_for_write(self._db, [batch.read_at for batch in batches])
         with self._db.writing() as conn:
-            for batch in batches:
-                _insert(conn, batch)
+            _write_batches(conn, batches)
         self.wrote = True

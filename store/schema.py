@@ -1,4 +1,5 @@
-"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL (but for an index
+of the readings, shaped for each: `DIALECT_INDEXES`).
 
 Alembic migrations in `store/migrations` create exactly this; a test compares the two.
 Conventions: integer surrogate keys, natural codes as unique columns, UTC-aware timestamps,
@@ -6,6 +7,9 @@ statuses as short strings (CHECK-ed where the set of values is closed), JSON for
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -345,7 +349,9 @@ optical_readings = Table(
     Column("slot", Integer, nullable=False),
     Column("port", Integer, nullable=False),
     Column("onu_index", Integer, nullable=False),
-    Column("serial", String(32), index=True),
+    # No index on serial or contract: each costs more per reading written than the table
+    # itself; an ONU's newest reading is found by position (`store.customers`).
+    Column("serial", String(32)),
     Column("rx_dbm", Float),
     Column("tx_dbm", Float),
     Column("olt_rx_dbm", Float),
@@ -354,7 +360,7 @@ optical_readings = Table(
     Column("signal_class", String(16), nullable=False),
     Column("read_at", UTCDateTime(), nullable=False),
     # The contract by its code, like the OLT by name: history outlives both.
-    Column("contract", String(64), index=True),
+    Column("contract", String(64)),
     # Why an offline ONU is down, as the OLT said it and as a class (power | fibre | other).
     Column(
         "down_cause",
@@ -362,8 +368,22 @@ optical_readings = Table(
         comment="the OLT's words for the last down cause of an offline ONU",
     ),
     Column("down_class", String(8), comment="power | fibre | other; NULL when the OLT did not say"),
+    # An ONU's readings by place. PostgreSQL keeps a place's readings of a day as one entry
+    # (its index deduplicates equal keys): a day of 5 M readings is a 45 MB index that every
+    # audit's writes find in memory, where one entry per reading (read_at in the key) is
+    # 330 MB, written all over by every audit, and costs twice as much per reading once it
+    # outgrows the cache. A place's few readings of a day are sorted after. SQLite does not
+    # deduplicate: there read_at is in the key, and prunes and day views range over it.
     Index(
         "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
+    ).ddl_if(dialect="sqlite"),
+    Index("ix_optical_readings_onu", "olt", "frame", "slot", "port", "onu_index").ddl_if(
+        dialect="postgresql"
+    ),
+    # The hour a prune rolls up, without reading the whole day's partition: a block range
+    # index (a few KB a day; readings are stored in about the order they are read).
+    Index("ix_optical_readings_read_at", "read_at", postgresql_using="brin").ddl_if(
+        dialect="postgresql"
     ),
     # On PostgreSQL the table is partitioned by day of `read_at` (migration 0014 and
     # store.reading_partitions), so old days are dropped whole; a partitioned table's primary
@@ -372,7 +392,26 @@ optical_readings = Table(
 )
 
 
-def _rollup(name: str, comment: str) -> Table:
+# Indexes made on one database only (`ddl_if`), by name: schema comparisons leave them out on
+# the other.
+DIALECT_INDEXES = {
+    "ix_optical_readings_onu_read_at": "sqlite",
+    "ix_optical_readings_onu": "postgresql",
+    "ix_optical_readings_read_at": "postgresql",
+}
+
+
+def included_on(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """For Alembic's `include_object` on `dialect`: every object of the schema but the
+    indexes meant for the other database."""
+
+    def included(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        return not (type_ == "index" and DIALECT_INDEXES.get(name or "", dialect) != dialect)
+
+    return included
+
+
+def _rollup(name: str, comment: str, *extra: Index) -> Table:
     """Per ONU (where it is, as readings name it) per bucket: what its readings were."""
     return Table(
         name,
@@ -396,11 +435,19 @@ def _rollup(name: str, comment: str) -> Table:
         PrimaryKeyConstraint("olt", "frame", "slot", "port", "onu_index", "bucket"),
         # Retention drops the oldest buckets; a PON's day is read by position and bucket.
         Index(f"ix_{name}_bucket", "bucket"),
+        *extra,
     )
 
 
 optical_hourly = _rollup("optical_hourly", "start of the hour, UTC")
-optical_daily = _rollup("optical_daily", "start of the day, UTC")
+# Where an ONU was seen by serial or contract: its newest reading is looked for there too
+# (`store.customers`), once a day's roll-up is written (a row per ONU and day).
+optical_daily = _rollup(
+    "optical_daily",
+    "start of the day, UTC",
+    Index("ix_optical_daily_serial", "serial"),
+    Index("ix_optical_daily_contract", "contract"),
+)
 
 # How far each roll-up has been filled: buckets before `rolled_through` are final. Moved in the
 # transaction that writes them, so a bucket is summed once, and raw readings are only dropped

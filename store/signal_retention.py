@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, func, literal_column, select, text
+from sqlalchemy import Connection, bindparam, delete, func, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
 from ispflow.store.db import Database
@@ -49,6 +49,7 @@ GRACE = timedelta(minutes=10)
 # every 15 minutes) in one statement per granularity.
 ROLLUP_SPAN = timedelta(days=1)
 DELETE_BATCH = 5_000
+PLACE = ("olt", "frame", "slot", "port", "onu_index")
 # Days of buckets a run's own prune rolls up per grain: a 15-minute audit needs at most one.
 AFTER_RUN_ROLL_UP_DAYS = 2
 DROP_LOCK_TIMEOUT = "10s"
@@ -214,6 +215,9 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
     partitioned = db.dialect_name == "postgresql"
     if partitioned:
         _drop_partitions(db, raw_edge, result)
+    # One place first: how many readings a place holds behind the bound sizes the rest (a
+    # store not pruned for months holds thousands each).
+    positions_per_batch = 1
     while True:
         with db.serialized(PRUNE_LOCK) as conn:
             bound = _drop_bound(conn, raw_edge)
@@ -226,20 +230,49 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
                     {"bound": bound},
                 ).rowcount
                 return
-            # Readings are numbered as they are written, so the old ones are the first ids:
-            # a window of ids at a time from the first, until one keeps a reading, costs
-            # what it deletes. A search by read_at (no index of its own) would read the
-            # whole table on every prune, even one that drops nothing.
             first = conn.execute(select(func.min(r.c.id))).scalar()
             if first is None:
                 return
-            window = and_(r.c.id >= first, r.c.id < first + DELETE_BATCH)
-            done = conn.execute(delete(r).where(window, r.c.read_at < bound)).rowcount
+            done, positions, kept = _delete_oldest(conn, first, positions_per_batch, bound)
             result.raw_rows_dropped += done
-            kept = conn.execute(select(r.c.id).where(window).limit(1)).first()
-            last = conn.execute(select(func.max(r.c.id))).scalar()
-        if kept is not None or last is None or first + DELETE_BATCH > last:
+        if kept or not positions:
             return
+        # About DELETE_BATCH readings per transaction, however many days each place holds.
+        per_position = max(1, done // positions)
+        positions_per_batch = max(1, min(DELETE_BATCH, DELETE_BATCH // per_position))
+
+
+def _delete_oldest(
+    conn: Connection, first: int, count: int, bound: datetime
+) -> tuple[int, int, bool]:
+    """SQLite: delete every reading before `bound` at the first `count` places (OLT, PON,
+    ONU id) that the window of the DELETE_BATCH oldest readings (the first ids: readings are
+    numbered as they are written) has a reading before `bound` at. Deleting place by place
+    walks the (place, read_at) index and the table in order: the readings of one audit are
+    written place after place, so one place's readings are a few rows on each page an audit
+    filled. Deleting by windows of ids instead touched a different index page for every
+    reading and wrote each of them to the WAL once per audit. Returns the readings deleted,
+    the places, and whether the window is done and keeps a reading (then nothing older is
+    left: later ids are later readings)."""
+    window = conn.execute(
+        select(r.c.olt, r.c.frame, r.c.slot, r.c.port, r.c.onu_index, r.c.read_at).where(
+            r.c.id >= first, r.c.id < first + DELETE_BATCH
+        )
+    ).all()
+    doomed = list(dict.fromkeys(tuple(row[:5]) for row in window if row.read_at < bound))
+    places = doomed[:count]
+    kept = len(places) == len(doomed) and any(row.read_at >= bound for row in window)
+    if not places:
+        return 0, 0, kept
+    where = [r.c[name] == bindparam(f"p_{name}") for name in PLACE]
+    done = conn.execute(
+        delete(r).where(*where, r.c.read_at < bound),
+        [
+            {f"p_{name}": value for name, value in zip(PLACE, place, strict=True)}
+            for place in places
+        ],
+    ).rowcount
+    return done, len(places), kept
 
 
 def _drop_partitions(db: Database, raw_edge: datetime, result: PruneResult) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Select, Table, and_, case, func, literal, sel
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ispflow.store.columns import UTCDateTime
+from ispflow.store.reading_partitions import summarize_read_at
 from ispflow.store.schema import optical_daily, optical_hourly, optical_readings
 
 Granularity = Literal["hour", "day"]
@@ -129,6 +130,8 @@ def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: dateti
     Days are summed from the hourly roll-ups, which must be done through `hi`."""
     table = TABLES[granularity]
     dialect = conn.dialect.name
+    if dialect == "postgresql" and granularity == "hour":
+        summarize_read_at(conn)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     source = (
         summary(dialect, granularity, lo, hi)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
@@ -43,18 +44,6 @@ def _position(port: str) -> tuple[int, int, int]:
         return port_numbers(port)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-
-
-def _raw_point(row: Any) -> dict[str, Any]:
-    return {
-        "bucket": row.read_at,
-        "granularity": "raw",
-        "rx_min": row.rx_dbm,
-        "rx_avg": row.rx_dbm,
-        "rx_max": row.rx_dbm,
-        "samples": 1,
-        "offline_samples": 1 if row.state == "offline" else 0,
-    }
 
 
 def _rollup_point(row: Any, granularity: str) -> dict[str, Any]:
@@ -95,10 +84,21 @@ def onu_trend(
         daily = _rollups(conn, optical_daily, (olt, frame, slot, pon, onu_id), start, raw_edge)
         points += [_rollup_point(row, "day") for row in daily if row.bucket not in by_hour]
         summed = {floor(p["bucket"], "day") for p in points}
-        for row in _raw(conn, (olt, frame, slot, pon, onu_id), start):
-            if row.read_at >= raw_edge or floor(row.read_at, "day") not in summed:
-                points.append(_raw_point(row))
-    return sorted(points, key=lambda p: p["bucket"])
+        # A raw window holds some 1,400 readings of an ONU: made into points in one pass.
+        points += [
+            {
+                "bucket": read_at,
+                "granularity": "raw",
+                "rx_min": rx,
+                "rx_avg": rx,
+                "rx_max": rx,
+                "samples": 1,
+                "offline_samples": 1 if state == "offline" else 0,
+            }
+            for read_at, rx, state in _raw(conn, (olt, frame, slot, pon, onu_id), start)
+            if read_at >= raw_edge or floor(read_at, "day") not in summed
+        ]
+    return sorted(points, key=itemgetter("bucket"))
 
 
 def _daily_trend(

@@ -11,12 +11,12 @@ from typing import Any
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from ispflow.store.columns import UTCDateTime
 from ispflow.store.db import database_url
 from ispflow.store.reading_partitions import schema_object_included
-from ispflow.store.schema import metadata
+from ispflow.store.schema import included_on, metadata
 
 config = context.config
 
@@ -28,7 +28,7 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
-def configure(**kwargs: Any) -> None:
+def configure(dialect: str, **kwargs: Any) -> None:
     context.configure(
         target_metadata=metadata,
         render_item=render_item,
@@ -37,18 +37,21 @@ def configure(**kwargs: Any) -> None:
         compare_type=True,
         # PostgreSQL's day partitions of the readings are made at run time, not by revisions.
         include_name=schema_object_included,
+        # An index made on one database only is not missing on the other.
+        include_object=included_on(dialect),
         **kwargs,
     )
 
 
 def run_with(connection: Connection) -> None:
-    configure(connection=connection)
+    configure(connection.dialect.name, connection=connection)
     with context.begin_transaction():
         context.run_migrations()
 
 
 if context.is_offline_mode():
-    configure(url=database_url(), literal_binds=True)
+    url = database_url()
+    configure(make_url(url).get_backend_name(), url=url, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 elif (given := config.attributes.get("connection")) is not None:

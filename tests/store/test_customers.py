@@ -22,6 +22,7 @@ from ispflow.store.schema import (
     customers,
     olts,
     onus,
+    optical_daily,
     optical_readings,
     pon_ports,
     seals,
@@ -71,13 +72,15 @@ def add_onu(conn: Connection, olt: int, pon: int, onu_index: int, serial: str) -
     )
 
 
-def reading(serial: str, contract: str | None, rx: float, klass: str, hours_ago: float) -> dict:
+def reading(
+    serial: str, contract: str | None, rx: float, klass: str, hours_ago: float, onu: int = 5
+) -> dict:
     return {
         "olt": "olt-poa-01",
         "frame": 0,
         "slot": 1,
         "port": 3,
-        "onu_index": 5,
+        "onu_index": onu,
         "serial": serial,
         "contract": contract,
         "rx_dbm": rx,
@@ -181,8 +184,8 @@ def seeded(db: Database) -> dict[str, int]:
                 reading("HWTC00000005", "C-1001", -26.3, "warning", 1),
                 # The newest reading of the ONU did not know its contract.
                 reading("HWTC00000005", None, -27.5, "critical", 0.5),
-                reading("HWTC00000006", None, -19.0, "good", 5),
-                reading("HWTC00000006", None, -21.0, "good", 2),
+                reading("HWTC00000006", None, -19.0, "good", 5, onu=6),
+                reading("HWTC00000006", None, -21.0, "good", 2, onu=6),
                 reading("HWTC99999999", "C-9999", -10.0, "good", 0),
             ],
         )
@@ -390,6 +393,15 @@ def test_an_unknown_contract_is_a_lookup_error(db: Database, seeded: dict[str, i
         contract_details(db, "424242")
 
 
+def daily(contract: str | None, serial: str | None, onu: int, day: datetime) -> dict:
+    """The daily roll-up a prune leaves of an ONU's day (only where and who matter here)."""
+    return {
+        "olt": "olt-poa-01", "frame": 0, "slot": 1, "port": 3, "onu_index": onu,
+        "bucket": day.replace(hour=0), "serial": serial, "contract": contract,
+        "samples": 1, "offline_samples": 0, "rx_samples": 1,
+    }  # fmt: skip
+
+
 def test_the_number_of_queries_does_not_grow_with_the_customers_found(db: Database) -> None:
     with db.engine.begin() as conn:
         for number in range(60):
@@ -397,9 +409,17 @@ def test_the_number_of_queries_does_not_grow_with_the_customers_found(db: Databa
             conn.execute(
                 insert(contracts).values(code=f"K-{number}", customer_id=customer, status="active")
             )
+            # Contracts without an ONU now: their readings are found where the daily
+            # roll-ups saw their code.
             conn.execute(
                 insert(optical_readings).values(
-                    reading("S", f"K-{number}", -20.0, "good", number) | {"serial": None}
+                    reading("S", f"K-{number}", -20.0, "good", number, onu=number)
+                    | {"serial": None}
+                )
+            )
+            conn.execute(
+                insert(optical_daily).values(
+                    daily(f"K-{number}", None, number, NOW - timedelta(hours=number))
                 )
             )
     statements: list[str] = []
@@ -408,3 +428,29 @@ def test_the_number_of_queries_does_not_grow_with_the_customers_found(db: Databa
     assert len(found) == 60
     assert all(c["contracts"][0]["signal"]["rx_dbm"] == -20.0 for c in found)
     assert len(statements) <= 5
+
+
+def test_the_newest_reading_is_found_where_the_onu_was_seen_before(
+    db: Database, seeded: dict[str, int]
+) -> None:
+    """Readings are looked up by position: where the contract's ONU is now, and where the
+    daily roll-ups saw its contract code or serial (an ONU moved to another PON position)."""
+    old_day = NOW - timedelta(days=1)
+    with db.engine.begin() as conn:
+        # C-2001's ONU (serial ...06, now at ONU id 6) was at ONU id 40 the day before; a
+        # newer reading there, by serial, beats the ones at its present place. Another ONU's
+        # reading at 40 (neither the code nor the serial) is not its.
+        conn.execute(
+            insert(optical_readings),
+            [
+                reading("HWTC00000006", None, -23.5, "warning", 1, onu=40),
+                reading("HWTC00000077", "C-7777", -11.0, "good", 0, onu=40),
+            ],
+        )
+        conn.execute(insert(optical_daily).values(daily(None, "HWTC00000006", 40, old_day)))
+    signal = contract_details(db, "C-2001")["signal"]
+    assert (signal["rx_dbm"], signal["signal_class"]) == (-23.5, "warning")
+    # Without the roll-up the old place is not known: the newest at its present place.
+    with db.engine.begin() as conn:
+        conn.execute(optical_daily.delete())
+    assert contract_details(db, "C-2001")["signal"]["rx_dbm"] == -21.0

@@ -17,7 +17,7 @@ from sqlalchemy import event, inspect, text
 from ispflow.store import migrate
 from ispflow.store.db import Database, StoreError, open_database
 from ispflow.store.reading_partitions import is_partition, schema_object_included
-from ispflow.store.schema import metadata
+from ispflow.store.schema import included_on, metadata
 
 
 def differences(database: Database) -> list:
@@ -28,6 +28,7 @@ def differences(database: Database) -> list:
                 "compare_type": True,
                 "compare_server_default": True,
                 "include_name": schema_object_included,
+                "include_object": included_on(database.dialect_name),
             },
         )
         return compare_metadata(context, metadata)

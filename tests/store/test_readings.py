@@ -169,3 +169,69 @@ def test_a_run_that_stores_an_olt_again_replaces_its_readings_never_doubles_them
     }
     assert by_run["r1"] == [(i, -21.0) for i in range(5)] + [(i, -20.0) for i in range(5, 8)]
     assert by_run["r2"] == [(i, -20.0) for i in range(8)]
+
+
+def test_olts_written_together_each_get_their_contracts_and_a_run_twice_keeps_its_last(
+    db: Database,
+) -> None:
+    """Several OLTs in one transaction: their contracts come from one query, and a run that
+    hands the same OLT over twice before the writer takes them has the second replace the
+    first, as two transactions would."""
+    from ispflow.store.schema import runs
+
+    seed(db)
+    with db.engine.begin() as conn:
+        olt = conn.execute(
+            insert(olts).values(name="olt-poa-02", vendor="zte")
+        ).inserted_primary_key[0]
+        pon = conn.execute(
+            insert(pon_ports).values(olt_id=olt, frame=1, slot=2, port=7)
+        ).inserted_primary_key[0]
+        onu = conn.execute(
+            insert(onus).values(
+                olt_id=olt, pon_port_id=pon, frame=1, slot=2, port=7, onu_index=5,
+                serial="ZTEG00000005", state="authorized",
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        customer = conn.execute(select(customers.c.id)).scalar_one()
+        conn.execute(
+            insert(contracts).values(code="C-7", customer_id=customer, status="active", onu_id=onu)
+        )
+        conn.execute(
+            insert(runs).values(
+                id="r1", runbook="signal-audit", vars={}, status="running", options={},
+                hosts=[], steps=[], started_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    ensure_for_write(db, [datetime.now(UTC)])
+    commits: list[int] = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+    first = [{"port": "0/1/3", "onu_id": n, "rx_dbm": -20.0, "signal": "good"} for n in (5, 6)]
+    again = [{"port": "0/1/3", "onu_id": 5, "rx_dbm": -22.0, "signal": "good"}]
+    other = [{"port": "1/2/7", "onu_id": 5, "rx_dbm": -19.0, "signal": "good"}]
+    writer = ReadingsWriter(db, flush_interval=0.5)
+    try:
+        tickets = [
+            writer.submit("olt-poa-01", first, "r1"),
+            writer.submit("olt-poa-02", other, "r1"),
+            writer.submit("olt-poa-01", again, "r1"),
+        ]
+        for ticket in tickets:
+            writer.wait(ticket)
+        assert len(commits) == 1
+    finally:
+        writer.close()
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                optical_readings.c.olt,
+                optical_readings.c.onu_index,
+                optical_readings.c.rx_dbm,
+                optical_readings.c.contract,
+            ).order_by(optical_readings.c.olt, optical_readings.c.onu_index)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("olt-poa-01", 5, -22.0, "C-1042"),
+        ("olt-poa-01", 6, -20.0, None),
+        ("olt-poa-02", 5, -19.0, "C-7"),
+    ]

@@ -522,31 +522,69 @@ def test_many_writers_make_a_new_day_partition_once(pg: Database) -> None:
     assert sorted(made) == [[], [], [], ["optical_readings_p20270101"]]
 
 
-def test_sqlite_deletes_raw_readings_in_batches(
+def test_sqlite_deletes_raw_readings_place_by_place_in_batches(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if db.dialect_name != "sqlite":
         pytest.skip("PostgreSQL drops partitions")
-    monkeypatch.setattr(signal_retention, "DELETE_BATCH", 7)
-    statements: list[str] = []
+    monkeypatch.setattr(signal_retention, "DELETE_BATCH", 20)
+    deleted: list[int] = []
     event.listen(
         db.engine,
-        "before_cursor_execute",
-        lambda *a: (
-            statements.append(a[2]) if a[2].startswith("DELETE FROM optical_readings") else None
+        "after_cursor_execute",
+        lambda conn, cursor, statement, *a: (
+            deleted.append(cursor.rowcount)
+            if statement.startswith("DELETE FROM optical_readings")
+            else None
         ),
     )
-    rows = history()
+    # 30 ONUs read 4 times a day for 3 days, written audit by audit as the writer does.
+    places = [("olt-a", 0, 1, 3, n, f"HWTC{n:08d}", f"C-{n}") for n in range(30)]
+    day = datetime(2026, 12, 4, tzinfo=UTC)
+    rows = [
+        reading(onu, day + timedelta(days=d, hours=h), -20.0)
+        for d in range(3)
+        for h in (1, 7, 13, 19)
+        for onu in places
+    ]
     store(db, rows)
+    edge = datetime(2026, 12, 5, tzinfo=UTC)
+    result = prune(db, now=edge + timedelta(days=1, minutes=30), raw_days=1)
+    gone = [r for r in rows if r["read_at"] < edge]
+    assert result.raw_rows_dropped == len(gone) == sum(deleted) == 120
+    with db.engine.connect() as conn:
+        left = conn.execute(select(optical_readings.c.read_at)).scalars().all()
+    assert len(left) == len(rows) - len(gone) and min(left) >= edge
+    # The first transaction takes one place (its 4 readings), then as many places as make
+    # about DELETE_BATCH readings: one DELETE statement per transaction.
+    assert deleted[0] == 4 and all(n <= 20 for n in deleted) and len(deleted) == 1 + 116 // 20 + 1
+    # A prune with nothing to drop reads the first window of ids (not the whole table by
+    # read_at) and deletes nothing.
+    deleted.clear()
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert prune(db, now=edge + timedelta(days=1, minutes=30), raw_days=1).raw_rows_dropped == 0
+    assert deleted == []
+    reads = [s for s in statements if "FROM optical_readings" in s and "min(" not in s]
+    assert reads and all("id >=" in s and "id <" in s for s in reads)
+
+
+def test_sqlite_prunes_readings_written_newest_first_within_a_window(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readings stored out of order (a backfill, newest first): the window of the oldest ids
+    holds kept readings before the ones to drop, and the prune still drops those (a window
+    is DELETE_BATCH ids: readings out of order further apart wait)."""
+    if db.dialect_name != "sqlite":
+        pytest.skip("PostgreSQL drops partitions")
+    monkeypatch.setattr(signal_retention, "DELETE_BATCH", 200)
+    rows = sorted(history(days=10), key=lambda row: row["read_at"], reverse=True)
+    store(db, rows)
+    edge = datetime(2026, 11, 29, tzinfo=UTC)
     result = prune(db, now=NOW, raw_days=7)
-    gone = len([r for r in rows if r["read_at"] < datetime(2026, 11, 29, tzinfo=UTC)])
-    assert result.raw_rows_dropped == gone
-    assert len(statements) == gone // 7 + 1
-    # A prune with nothing to drop looks at the first window of ids only, one statement
-    # bounded by id (not a search of the whole table by read_at).
-    statements.clear()
-    assert prune(db, now=NOW, raw_days=7).raw_rows_dropped == 0
-    assert len(statements) == 1 and "id >=" in statements[0] and "id <" in statements[0]
+    assert result.raw_rows_dropped == len([r for r in rows if r["read_at"] < edge])
+    with db.engine.connect() as conn:
+        assert conn.execute(select(func.min(optical_readings.c.read_at))).scalar() >= edge
 
 
 def test_a_busy_readings_table_leaves_partitions_to_the_next_prune(
@@ -591,3 +629,21 @@ def test_settings_come_from_the_file_and_the_environment_wins(
     config.write_text("history:\n  raw_dayz: 5\n", encoding="utf-8")
     with pytest.raises(UsageError, match="raw_days"):
         history_settings()
+
+
+def test_rolling_up_an_hour_summarises_the_read_at_block_ranges_first(pg: Database) -> None:
+    """An hour is read through the BRIN index on read_at; ranges written since the last
+    vacuum have no summary and would be read whole, so the roll-up summarises them."""
+    day = datetime(2026, 12, 5, tzinfo=UTC)
+    places = [("olt-a", 0, 1, 3, n, f"HWTC{n:08d}", None) for n in range(160)]
+    rows = [
+        reading(onu, day + timedelta(minutes=15 * k), -20.0) for k in range(96) for onu in places
+    ]
+    store(pg, rows)  # some hundred pages: whole block ranges, none summarised yet
+    new_ranges = text(
+        "SELECT coalesce(sum(brin_summarize_new_values(i.inhrelid::regclass)), 0) "
+        "FROM pg_inherits i WHERE i.inhparent = to_regclass('ix_optical_readings_read_at')"
+    )
+    assert prune(pg, now=NOW, raw_days=30).hourly_rolled_up == 160 * 24
+    with pg.engine.begin() as conn:
+        assert conn.execute(new_ranges).scalar() == 0
