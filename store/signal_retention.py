@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, literal_column, select, text
+from sqlalchemy import Connection, and_, bindparam, delete, func, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
 from ispflow.store.db import Database
@@ -254,14 +254,22 @@ def _delete_oldest(
     reading and wrote each of them to the WAL once per audit. Returns the readings deleted,
     the places, and whether the window is done and keeps a reading (then nothing older is
     left: later ids are later readings)."""
-    window = conn.execute(
-        select(r.c.olt, r.c.frame, r.c.slot, r.c.port, r.c.onu_index, r.c.read_at).where(
-            r.c.id >= first, r.c.id < first + DELETE_BATCH
-        )
+    window = and_(r.c.id >= first, r.c.id < first + DELETE_BATCH)
+    place = [r.c[name] for name in PLACE]
+    # The database picks the places (a window's rows through SQLAlchemy cost as much again
+    # as deleting them); one more than wanted says whether the window holds others.
+    doomed = conn.execute(
+        select(*place)
+        .where(window, r.c.read_at < bound)
+        .group_by(*place)
+        .order_by(func.min(r.c.id))
+        .limit(count + 1)
     ).all()
-    doomed = list(dict.fromkeys(tuple(row[:5]) for row in window if row.read_at < bound))
-    places = doomed[:count]
-    kept = len(places) == len(doomed) and any(row.read_at >= bound for row in window)
+    places = [tuple(row) for row in doomed[:count]]
+    kept = len(doomed) <= count and (
+        conn.execute(select(r.c.id).where(window, r.c.read_at >= bound).limit(1)).first()
+        is not None
+    )
     if not places:
         return 0, 0, kept
     where = [r.c[name] == bindparam(f"p_{name}") for name in PLACE]
