@@ -647,3 +647,21 @@ def test_rolling_up_an_hour_summarises_the_read_at_block_ranges_first(pg: Databa
     assert prune(pg, now=NOW, raw_days=30).hourly_rolled_up == 160 * 24
     with pg.engine.begin() as conn:
         assert conn.execute(new_ranges).scalar() == 0
+
+
+def test_a_prune_with_no_roll_up_to_drop_deletes_none(db: Database) -> None:
+    """The oldest bucket is read through its index first: a DELETE by a bound given as a
+    parameter may be planned (once prepared) as a scan of the whole roll-up table."""
+    store(db, history())
+    prune(db, now=NOW, raw_days=7)
+    deletes: list[str] = []
+    event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda *a: deletes.append(a[2]) if a[2].startswith("DELETE FROM optical_") else None,
+    )
+    result = prune(db, now=NOW, raw_days=7)
+    assert (result.hourly_dropped, result.daily_dropped) == (0, 0)
+    assert not [s for s in deletes if "optical_hourly" in s or "optical_daily" in s]
+    # Past their time they go as before.
+    assert prune(db, now=NOW, raw_days=7, rollup_days=7).daily_dropped > 0
