@@ -287,6 +287,9 @@ def _choose(
         number = _VERSION.match(cleaned)
         if number:
             found = [v for v in known if v["number"] == int(number[1])]
+            if not found and _SHA_PREFIX.match(cleaned):
+                # A digest prefix can be all digits: no such version number, so it is one.
+                found = [v for v in known if v["sha256"].startswith(cleaned)][-1:]
             if not found:
                 raise StoreError(f"{host} has no version {cleaned} ({span})")
             return found[0]
