@@ -43,6 +43,7 @@ from ispflow.store.schema import (
     optical_readings,
     seals,
 )
+from ispflow.store.signal_rollups import position_filter
 from ispflow.store.signal_trend import onu_summary
 
 __all__ = ["SEARCH_KEYS", "ContractError", "SearchError", "contract_details", "find_customers"]
@@ -401,14 +402,7 @@ def _newest_readings(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[d
                         r.state,
                         r.read_at,
                     )
-                    .where(
-                        r.olt == olt,
-                        r.frame == frame,
-                        r.slot == slot,
-                        r.port == port,
-                        r.onu_index == onu,
-                        own,
-                    )
+                    .where(position_filter(optical_readings, olt, frame, slot, port, onu), own)
                     .order_by(r.read_at.desc(), r.id.desc())
                     .limit(1)
                     .subquery()

@@ -159,12 +159,12 @@ def ensure_for_write(db: Database, read_at: Iterable[datetime]) -> None:
         known |= missing
 
 
-READ_AT_INDEX = "ix_optical_readings_read_at"
+READ_AT_INDEX = "ix_optical_readings_read_at_run_id"
 
 
 def summarize_read_at(conn: Connection) -> None:
-    """Bring the block range (BRIN) index on `read_at` up to date in every partition, so a
-    read of an hour skips the block ranges of other hours: ranges written since the last
+    """Bring the block range (BRIN) index on `read_at` and `run_id` up to date in every
+    partition, so a read of an hour or a run skips the other block ranges: ranges written since the last
     vacuum have no summary yet and are read whole. Cheap: it reads only those ranges (the
     latest writes), and the partitions of past days have none left."""
     conn.execute(

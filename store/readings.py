@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, delete, func, select
 
+from ispflow.store import reading_batches
 from ispflow.store.bulk_sql import copy_rows, insert_rows, timestamp_param
 from ispflow.store.contracts import port_numbers as _port_numbers
 from ispflow.store.db import Database
@@ -146,7 +147,11 @@ def _write_part(conn: Connection, batches: Sequence[OltReadings]) -> None:
     if not batches:
         return
     owners = _owners(conn, [batch.olt for batch in batches])
-    _drop_earlier(conn, [batch for batch in batches if batch.run_id is not None])
+    of_runs = [batch for batch in batches if batch.run_id is not None]
+    _drop_earlier(conn, of_runs)
+    reading_batches.record(
+        conn, [(b.run_id, b.olt, b.read_at, len(b.readings)) for b in of_runs if b.run_id]
+    )
     if conn.dialect.name == "postgresql":
         copy_rows(
             conn,
@@ -205,28 +210,25 @@ def _rows(
 def _drop_earlier(conn: Connection, batches: Sequence[OltReadings]) -> None:
     """A reading is kept once per run, OLT and ONU: a resumed run that reads an OLT again
     (its first write was cut short, or never acknowledged) replaces what it stored, never
-    adds a second copy. One look-up by the runs' index for all the OLTs written together
-    finds nothing on a first write; positions are worked out only for an OLT it found."""
+    adds a second copy. One look-up in `reading_batches` for all the OLTs written together
+    finds nothing on a first write; readings are read only for an OLT it found, at the times
+    that OLT was stored."""
     if not batches:
         return
+    wanted = {(batch.run_id, batch.olt): batch for batch in batches if batch.run_id is not None}
+    before = reading_batches.stored(conn, wanted)  # type: ignore[arg-type]
+    if not before:
+        return
     t = optical_readings.c
-    wanted = {(batch.run_id, batch.olt): batch for batch in batches}
-    earlier = conn.execute(
-        select(t.id, t.run_id, t.olt, t.frame, t.slot, t.port, t.onu_index, t.read_at).where(
-            t.run_id.in_(sorted({run for run, _ in wanted if run is not None})),
-            t.olt.in_(sorted({olt for _, olt in wanted})),
-        )
-    ).all()
-    keys: dict[tuple[str | None, str], set[OnuKey]] = {}
     doomed = []
-    for row in earlier:
-        batch = wanted.get((row.run_id, row.olt))
-        if batch is None:
-            continue
-        if (row.run_id, row.olt) not in keys:
-            keys[(row.run_id, row.olt)] = _positions(batch)
-        if tuple(row[3:7]) in keys[(row.run_id, row.olt)]:
-            doomed.append(row)
+    for (run_id, olt), times in before.items():
+        positions = _positions(wanted[(run_id, olt)])
+        earlier = conn.execute(
+            select(t.id, t.frame, t.slot, t.port, t.onu_index, t.read_at).where(
+                t.run_id == run_id, t.olt == olt, t.read_at >= min(times), t.read_at <= max(times)
+            )
+        )
+        doomed += [row for row in earlier if tuple(row[1:5]) in positions]
     if not doomed:
         return
     # The bound on read_at lets PostgreSQL look in the partitions of those days only.

@@ -28,10 +28,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    cast,
     false,
     func,
+    literal_column,
     true,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from ispflow.store.columns import UTCDateTime
 
@@ -341,8 +344,8 @@ optical_readings = Table(
     # BIGINT for a long history; SQLite only auto-numbers a column declared INTEGER.
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     # The run by id, without a foreign key: checked per reading it costs a sixth of the
-    # write, and runs are never deleted.
-    Column("run_id", String(40), index=True),
+    # write, and runs are never deleted. Its readings are found through `reading_batches`.
+    Column("run_id", String(40)),
     # The OLT by name, not by key: history outlives inventory changes.
     Column("olt", String(100), nullable=False),
     Column("frame", Integer, nullable=False),
@@ -368,23 +371,27 @@ optical_readings = Table(
         comment="the OLT's words for the last down cause of an offline ONU",
     ),
     Column("down_class", String(8), comment="power | fibre | other; NULL when the OLT did not say"),
-    # An ONU's readings by place. PostgreSQL keeps a place's readings of a day as one entry
-    # (its index deduplicates equal keys): a day of 5 M readings is a 45 MB index that every
-    # audit's writes find in memory, where one entry per reading (read_at in the key) is
-    # 330 MB, written all over by every audit, and costs twice as much per reading once it
-    # outgrows the cache. A place's few readings of a day are sorted after. SQLite does not
-    # deduplicate: there read_at is in the key, and prunes and day views range over it.
+    # An ONU's readings by place. SQLite does not deduplicate equal keys: there read_at is in
+    # the key, and prunes and day views range over it. PostgreSQL's place index is below.
     Index(
         "ix_optical_readings_onu_read_at", "olt", "frame", "slot", "port", "onu_index", "read_at"
     ).ddl_if(dialect="sqlite"),
-    Index("ix_optical_readings_onu", "olt", "frame", "slot", "port", "onu_index").ddl_if(
-        dialect="postgresql"
-    ),
-    # The hour a prune rolls up, without reading the whole day's partition: a block range
-    # index (a few KB a day; readings are stored in about the order they are read).
-    Index("ix_optical_readings_read_at", "read_at", postgresql_using="brin").ddl_if(
-        dialect="postgresql"
-    ),
+    # SQLite finds a run's readings by this index. PostgreSQL has none: updated for every
+    # reading it cost a sixth of the write; there a run's readings are found by the block
+    # range index below, within the times `reading_batches` records for the run.
+    Index("ix_optical_readings_run_id", "run_id").ddl_if(dialect="sqlite"),
+    # PostgreSQL's block range (BRIN) index, a few KB a day and next to free to write. Per
+    # range of blocks (readings are stored in about the order they are read) it keeps the
+    # span of `read_at` and a bloom filter of the run ids: a prune rolls an hour up from that
+    # hour's blocks, and a run's readings are read from the blocks that hold them, not from
+    # the whole day's partition.
+    Index(
+        "ix_optical_readings_read_at_run_id",
+        "read_at",
+        "run_id",
+        postgresql_using="brin",
+        postgresql_ops={"run_id": "text_bloom_ops(n_distinct_per_range = 16)"},
+    ).ddl_if(dialect="postgresql"),
     # On PostgreSQL the table is partitioned by day of `read_at` (migration 0014 and
     # store.reading_partitions), so old days are dropped whole; a partitioned table's primary
     # key must hold the partition column, so there it is (id, read_at). SQLite keeps `id`
@@ -392,12 +399,58 @@ optical_readings = Table(
 )
 
 
+def reading_place(frame: Any, slot: Any, port: Any, onu_index: Any) -> ColumnElement[int]:
+    """An ONU's place on its OLT as one number, for the PostgreSQL place index: a key of the
+    OLT and one integer costs a reading about half what a key of five columns does. A PON's
+    ONUs are one range of it (`pon_places`). Values past the field widths (slot or port over
+    255, ONU id over 4095) share numbers with others, so queries also compare the columns."""
+    constant = literal_column  # a constant, not a parameter: the index expression must match
+    return ((cast(frame, BigInteger) * constant("256") + slot) * constant("256") + port) * constant(
+        "4096"
+    ) + onu_index
+
+
+def place_number(frame: int, slot: int, port: int, onu_index: int) -> int:
+    return ((frame * 256 + slot) * 256 + port) * 4096 + onu_index
+
+
+def pon_places(frame: int, slot: int, port: int) -> tuple[int, int]:
+    """The lowest and highest `reading_place` of a PON's ONUs."""
+    low = place_number(frame, slot, port, 0)
+    return low, low + 4095
+
+
+_r = optical_readings.c
+# An ONU's readings by place. PostgreSQL keeps a place's readings of a day as one entry (its
+# index deduplicates equal keys): a day of 5 M readings is a small index that every audit's
+# writes find in memory, where one entry per reading (read_at in the key) is 330 MB, written
+# all over by every audit. A place's few readings of a day are sorted after.
+Index(
+    "ix_optical_readings_place",
+    _r.olt,
+    reading_place(_r.frame, _r.slot, _r.port, _r.onu_index),
+).ddl_if(dialect="postgresql")
+
+# The runs' readings by OLT, one row per OLT written (in the readings' transaction): which
+# times to look at for a run's readings, and whether a resumed run stored an OLT before.
+reading_batches = Table(
+    "reading_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", String(40), nullable=False, index=True),
+    Column("olt", String(100), nullable=False),
+    Column("read_at", UTCDateTime(), nullable=False, index=True),
+    Column("readings", Integer, nullable=False),
+)
+
+
 # Indexes made on one database only (`ddl_if`), by name: schema comparisons leave them out on
 # the other.
 DIALECT_INDEXES = {
     "ix_optical_readings_onu_read_at": "sqlite",
-    "ix_optical_readings_onu": "postgresql",
-    "ix_optical_readings_read_at": "postgresql",
+    "ix_optical_readings_run_id": "sqlite",
+    "ix_optical_readings_place": "postgresql",
+    "ix_optical_readings_read_at_run_id": "postgresql",
 }
 
 

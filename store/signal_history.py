@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ispflow.store import reading_batches
 from ispflow.store.db import Database
 from ispflow.store.schema import contracts, cto_ports, ctos, optical_readings
 from ispflow.store.schema import runs as runs_table
@@ -44,10 +45,10 @@ def run_readings(db: Database, run_id: str) -> list[dict[str, Any]]:
         .outerjoin(contracts, contracts.c.code == r.c.contract)
         .outerjoin(cto_ports, cto_ports.c.id == contracts.c.cto_port_id)
         .outerjoin(ctos, ctos.c.id == cto_ports.c.cto_id)
-        .where(r.c.run_id == run_id)
         .order_by(r.c.olt, r.c.frame, r.c.slot, r.c.port, r.c.onu_index)
     )
     with db.engine.connect() as conn:
+        query = query.where(reading_batches.of_runs(conn, [run_id]))
         return [_shaped(row) | {"cto": row.cto} for row in conn.execute(query)]
 
 
@@ -75,13 +76,9 @@ def earlier_readings(db: Database, run_id: str, *, runs: int) -> dict[str, list[
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if not earlier:
             return {}
-        # A run's readings are read after it starts. The bound on read_at lets PostgreSQL look
-        # in the partitions of those days only, not in a year of them; the slack covers a
-        # worker whose clock is behind the machine that started the run.
-        since = min(row.started_at for row in earlier) - CLOCK_SLACK
         query = (
             select(r)
-            .where(r.c.run_id.in_([row.id for row in earlier]), r.c.read_at >= since)
+            .where(reading_batches.of_runs(conn, [row.id for row in earlier]))
             .order_by(r.c.read_at.desc())
         )
         for row in conn.execute(query):

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, and_, bindparam, delete, func, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
+from ispflow.store import reading_batches
 from ispflow.store.db import Database
 from ispflow.store.history_settings import HistorySettings, history_settings
 from ispflow.store.reading_partitions import (
@@ -127,6 +128,7 @@ def prune(
     result.hourly_rolled_up = _roll_up_closed(db, "hour", now, roll_up_days)
     result.daily_rolled_up = _roll_up_closed(db, "day", now, roll_up_days)
     _drop_raw(db, edges.raw, result)
+    _forget_batches(db, edges.raw)
     result.hourly_dropped = _drop_rollups(db, "hour", edges.hourly)
     result.daily_dropped = _drop_rollups(db, "day", edges.daily)
     return result
@@ -240,6 +242,14 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
         # About DELETE_BATCH readings per transaction, however many days each place holds.
         per_position = max(1, done // positions)
         positions_per_batch = max(1, min(DELETE_BATCH, DELETE_BATCH // per_position))
+
+
+def _forget_batches(db: Database, raw_edge: datetime) -> None:
+    """The runs' batches go with their raw readings: what is behind the drop bound."""
+    with db.serialized(PRUNE_LOCK) as conn:
+        bound = _drop_bound(conn, raw_edge)
+        if bound is not None:
+            reading_batches.forget_before(conn, bound)
 
 
 def _delete_oldest(

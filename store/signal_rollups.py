@@ -13,12 +13,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, Table, and_, case, func, literal, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ispflow.store.columns import UTCDateTime
 from ispflow.store.reading_partitions import summarize_read_at
-from ispflow.store.schema import optical_daily, optical_hourly, optical_readings
+from ispflow.store.schema import (
+    optical_daily,
+    optical_hourly,
+    optical_readings,
+    place_number,
+    pon_places,
+    reading_place,
+)
 
 Granularity = Literal["hour", "day"]
 TABLES: dict[Granularity, Table] = {"hour": optical_hourly, "day": optical_daily}
@@ -151,7 +169,20 @@ def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: dateti
     return conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
-def position_filter(table: Any, olt: str, frame: int, slot: int, port: int) -> Any:
-    return and_(
-        table.c.olt == olt, table.c.frame == frame, table.c.slot == slot, table.c.port == port
-    )
+def position_filter(
+    table: Any, olt: str, frame: int, slot: int, port: int, onu_index: int | None = None
+) -> Any:
+    """A PON's rows in `table` (one ONU's with `onu_index`). On the readings the place number
+    is compared too: PostgreSQL's place index is keyed on it."""
+    c = table.c
+    match = [c.olt == olt, c.frame == frame, c.slot == slot, c.port == port]
+    if onu_index is not None:
+        match.append(c.onu_index == onu_index)
+    if table is optical_readings:
+        place = reading_place(c.frame, c.slot, c.port, c.onu_index)
+        if onu_index is None:
+            low, high = pon_places(frame, slot, port)
+            match += [place >= literal(low, BigInteger), place <= literal(high, BigInteger)]
+        else:
+            match.append(place == literal(place_number(frame, slot, port, onu_index), BigInteger))
+    return and_(*match)

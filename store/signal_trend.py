@@ -116,8 +116,7 @@ def _daily_trend(
             "day",
             start,
             datetime.max.replace(tzinfo=UTC),
-            position_filter(r, olt, frame, slot, pon),
-            r.c.onu_index == onu_id,
+            position_filter(r, olt, frame, slot, pon, onu_id),
         )
         points += [
             _rollup_point(row, "day") for row in conn.execute(raw) if row.bucket not in summed
@@ -149,8 +148,7 @@ def _raw(conn: Connection, onu: tuple, start: datetime) -> Iterable[Any]:
     return conn.execute(
         select(r.c.read_at, r.c.rx_dbm, r.c.state)
         .where(
-            position_filter(r, olt, frame, slot, pon),
-            r.c.onu_index == onu_id,
+            position_filter(r, olt, frame, slot, pon, onu_id),
             r.c.read_at >= start,
         )
         .order_by(r.c.read_at, r.c.id)

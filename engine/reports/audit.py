@@ -25,10 +25,10 @@ from ispflow.core.outcome import RunOutcome
 from ispflow.engine.reports._common import dumps, human_duration, run_duration, when
 from ispflow.engine.reports.csp import pin_scripts
 from ispflow.engine.reports.findings import rank, run_findings
+from ispflow.store import reading_batches
 from ispflow.store.db import Database
 from ispflow.store.journal import Journal
 from ispflow.store.schema import contracts, cto_ports, ctos, optical_readings, runs
-from ispflow.store.signal_history import CLOCK_SLACK
 from ispflow.store.signal_trend import fleet_days, raw_window_start
 
 # Worst first: the order of the summary tiles, the stacked bars and the table's class sort.
@@ -172,10 +172,10 @@ def load_readings(db: Database, run_id: str) -> list[Reading]:
         .outerjoin(contracts, contracts.c.code == optical_readings.c.contract)
         .outerjoin(cto_ports, cto_ports.c.id == contracts.c.cto_port_id)
         .outerjoin(ctos, ctos.c.id == cto_ports.c.cto_id)
-        .where(optical_readings.c.run_id == run_id)
         .order_by(optical_readings.c.id)
     )
     with db.engine.connect() as conn:
+        query = query.where(reading_batches.of_runs(conn, [run_id]))
         return [
             Reading(
                 olt=r.olt,
@@ -204,16 +204,12 @@ def load_trend(db: Database, run: RunOutcome, limit: int) -> list[TrendPoint]:
     with db.engine.connect() as conn:
         chosen = conn.execute(recent).all()
         ids = [r.id for r in chosen]
-        # Readings come after their run starts; the bound keeps PostgreSQL to those days'
-        # partitions.
-        since = min((r.started_at for r in chosen), default=None)
-        bounded = [] if since is None else [optical_readings.c.read_at >= since - CLOCK_SLACK]
         rows = conn.execute(
             select(
                 optical_readings.c.run_id,
                 optical_readings.c.rx_dbm,
                 optical_readings.c.signal_class,
-            ).where(optical_readings.c.run_id.in_(ids), *bounded)
+            ).where(reading_batches.of_runs(conn, ids))
         ).all()
     # Summed here rather than in SQL: AVG and CASE behave alike on both databases, but
     # reading two small columns keeps one code path and is fast enough for a few runs.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from ispflow.store import migrate
 from ispflow.store.db import Database, StoreError, open_database
 from ispflow.store.reading_partitions import is_partition, schema_object_included
 from ispflow.store.schema import included_on, metadata
+from tests.support.readings import add_run
 
 
 def differences(database: Database) -> list:
@@ -235,5 +236,75 @@ def test_0014_moves_the_readings_and_keeps_their_ids(store_url: str) -> None:
                     text("SELECT relkind FROM pg_class WHERE oid = 'optical_readings'::regclass")
                 ).scalar()
                 assert kind == "p"
+    finally:
+        database.close()
+
+
+def test_0016_records_the_batches_of_stored_runs(store_url: str) -> None:
+    from ispflow.store.signal_history import earlier_readings, run_readings
+
+    database = open_database(store_url, migrate=False)
+    try:
+        with database.engine.connect() as conn:
+            command.upgrade(migrate.alembic_config(conn), "0015")
+            conn.commit()
+        first, second = (
+            datetime(2026, 3, 1, 10, tzinfo=UTC),
+            datetime(2026, 3, 1, 10, 15, tzinfo=UTC),
+        )
+        with database.engine.begin() as conn:
+            for run, at in (("r1", first), ("r2", second)):
+                add_run(conn, run, at)
+            rows = [
+                ("r1", "olt-a", 1, -20.0, first),
+                ("r1", "olt-a", 2, -21.0, first),
+                ("r1", "olt-b", 1, -22.0, first + timedelta(seconds=40)),
+                ("r2", "olt-a", 1, -23.0, second),
+                (None, "olt-a", 1, -24.0, second),
+            ]
+            for run, olt, onu, rx, at in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO optical_readings (run_id, olt, frame, slot, port, "
+                        "onu_index, rx_dbm, state, signal_class, read_at) VALUES "
+                        "(:run, :olt, 0, 1, 3, :onu, :rx, 'online', 'good', :at)"
+                    ),
+                    {"run": run, "olt": olt, "onu": onu, "rx": rx, "at": at},
+                )
+        assert migrate.upgrade(database.engine) is True
+        assert differences(database) == []
+        with database.engine.connect() as conn:
+            batches = conn.execute(
+                text("SELECT run_id, olt, readings FROM reading_batches ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in batches] == [
+            ("r1", "olt-a", 2),
+            ("r1", "olt-b", 1),
+            ("r2", "olt-a", 1),
+        ]
+        # The runs find the readings they stored before the upgrade.
+        assert sorted((r["olt"], r["onu_id"]) for r in run_readings(database, "r1")) == [
+            ("olt-a", 1),
+            ("olt-a", 2),
+            ("olt-b", 1),
+        ]
+        assert earlier_readings(database, "r2", runs=1)["olt-a:0/1/3:1"][0]["rx_dbm"] == -20.0
+        if database.dialect_name == "postgresql":
+            with database.engine.connect() as conn:
+                indexes = set(
+                    conn.execute(
+                        text(
+                            "SELECT indexname FROM pg_indexes WHERE tablename = 'optical_readings'"
+                        )
+                    ).scalars()
+                )
+                cache = conn.execute(
+                    text(
+                        "SELECT seqcache FROM pg_sequence WHERE seqrelid = 'optical_readings_id_seq'::regclass"
+                    )
+                ).scalar()
+            assert "ix_optical_readings_run_id" not in indexes
+            assert {"ix_optical_readings_place", "ix_optical_readings_read_at_run_id"} <= indexes
+            assert cache == 1000
     finally:
         database.close()

@@ -12,26 +12,16 @@ from sqlalchemy import create_engine, insert, inspect, select, text
 from ispflow.store import migrate
 from ispflow.store.db import Database, open_database
 from ispflow.store.readings import save_readings
-from ispflow.store.schema import olts, onus, optical_readings, pon_ports, runs
+from ispflow.store.schema import olts, onus, optical_readings, pon_ports
 from ispflow.store.signal_history import run_readings
+from tests.support.readings import add_run
 
 r = optical_readings
 
 
 def _run(db: Database, run_id: str) -> None:
     with db.engine.begin() as conn:
-        conn.execute(
-            insert(runs).values(
-                id=run_id,
-                runbook="signal-audit",
-                vars={},
-                status="ok",
-                options={},
-                hosts=[],
-                steps=[],
-                started_at=datetime.now(UTC),
-            )
-        )
+        add_run(conn, run_id, datetime.now(UTC))
 
 
 def test_the_migration_adds_the_columns_and_keeps_every_row(tmp_path: Path) -> None:

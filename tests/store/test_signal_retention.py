@@ -22,6 +22,7 @@ from ispflow.store.reading_partitions import day_partitions, ensure_days, ensure
 from ispflow.store.readings import ReadingsWriter, save_readings
 from ispflow.store.schema import optical_daily, optical_hourly, optical_readings, runs
 from ispflow.store.signal_retention import prune
+from tests.support.readings import insert_readings
 
 NOW = datetime(2026, 12, 6, 12, 15, tzinfo=UTC)
 ONUS = [("olt-a", 0, 1, 3, 5, "HWTC00000005", "C-1042"), ("olt-a", 0, 1, 3, 6, None, "")]
@@ -66,7 +67,7 @@ def history(days: int = 20) -> list[dict[str, Any]]:
 def store(db: Database, rows: list[dict[str, Any]]) -> None:
     ensure_for_write(db, [row["read_at"] for row in rows])
     with db.engine.begin() as conn:
-        conn.execute(insert(optical_readings), rows)
+        insert_readings(conn, rows)
 
 
 def expected(rows: list[dict[str, Any]], granularity: str) -> dict:

@@ -28,10 +28,10 @@ from ispflow.store.schema import (
     cto_ports,
     ctos,
     customers,
-    optical_readings,
     runs,
     step_results,
 )
+from tests.support.readings import insert_readings
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 HOSTILE = "C-<script>alert(1)</script>&\"'"
@@ -105,7 +105,7 @@ def store(tmp_path: Path) -> Iterator[Database]:
         starts = dict(conn.execute(select(runs.c.id, runs.c.started_at)).all())
         for row in rows:
             row["read_at"] = starts[row["run_id"]] + timedelta(seconds=1)
-        conn.execute(insert(optical_readings), rows)
+        insert_readings(conn, rows)
         conn.execute(
             insert(step_results).values(
                 run_id=RUN,
