@@ -49,23 +49,40 @@ def stored(
     return found
 
 
-def of_runs(conn: Connection, run_ids: Sequence[str]) -> ColumnElement[bool]:
-    """A condition on `optical_readings` for the readings of these runs: their run ids, and
-    read_at within the times their batches were read (what lets PostgreSQL read only the
-    blocks of those times; SQLite has an index on the run id). False when none of them
-    stored readings."""
+def windows(conn: Connection, run_ids: Sequence[str]) -> dict[str, tuple[datetime, datetime]]:
+    """Per run that stored readings, the first and last time its batches were read."""
     ids = sorted(set(run_ids))
     if not ids:
-        return false()
-    r = optical_readings.c
-    if conn.dialect.name == "sqlite":
-        return r.run_id.in_(ids)  # SQLite keeps an index on the run id
+        return {}
     b = reading_batches.c
-    low, high = conn.execute(
-        select(func.min(b.read_at), func.max(b.read_at)).where(b.run_id.in_(ids))
-    ).one()
-    if low is None:
+    rows = conn.execute(
+        select(b.run_id, func.min(b.read_at), func.max(b.read_at))
+        .where(b.run_id.in_(ids))
+        .group_by(b.run_id)
+    )
+    return {run: (low, high) for run, low, high in rows}
+
+
+def bounded(conn: Connection) -> bool:
+    """Whether run look-ups bound read_at by the batches' times: on PostgreSQL, where that is
+    what finds the blocks; SQLite has an index on the run id instead."""
+    return conn.dialect.name != "sqlite"
+
+
+def of_runs(conn: Connection, run_ids: Sequence[str]) -> ColumnElement[bool]:
+    """A condition on `optical_readings` for the readings of these runs: their run ids and,
+    where `bounded`, read_at within the times their batches were read (what lets PostgreSQL
+    read only the blocks of those times). False when none of them stored readings."""
+    ids = sorted(set(run_ids))
+    r = optical_readings.c
+    if not ids:
         return false()
+    if not bounded(conn):
+        return r.run_id.in_(ids)
+    spans = windows(conn, ids).values()
+    if not spans:
+        return false()
+    low, high = min(low for low, _ in spans), max(high for _, high in spans)
     return and_(r.run_id.in_(ids), r.read_at >= low, r.read_at <= high)
 
 

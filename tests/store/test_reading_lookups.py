@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event, select, text
 
@@ -80,16 +81,26 @@ def pg(db: Database) -> Database:
 
 @contextmanager
 def _statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The statements on the readings, through SQLAlchemy or straight through the driver's
+    cursor (as the audit's history step reads)."""
     kept: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
         if "FROM optical_readings" in statement:
             kept.append((statement, parameters))
 
+    execute = psycopg.Cursor.execute
+
+    def keep_driver(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        keep(None, cursor, str(query), params)
+        return execute(cursor, query, params, **kwargs)
+
     event.listen(db.engine, "before_cursor_execute", keep)
+    psycopg.Cursor.execute = keep_driver  # type: ignore[method-assign]
     try:
         yield kept
     finally:
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
         event.remove(db.engine, "before_cursor_execute", keep)
 
 
@@ -99,8 +110,10 @@ def _plans(db: Database, read: Callable[[], object]) -> list[str]:
     assert statements
     plans = []
     with db.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
         for statement, parameters in statements:
-            plan = conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars()
+            plan = [row[0] for row in driver.execute("EXPLAIN " + statement, parameters)]
             plans.append("\n".join(plan))
     return plans
 

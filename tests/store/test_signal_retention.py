@@ -3,6 +3,7 @@ run again, beside another prune, and after a crash between its steps."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event, func, insert, select, text
 
@@ -456,7 +458,9 @@ def test_prune_drops_whole_old_partitions(pg: Database) -> None:
     assert min(left) == datetime(2026, 11, 29).date()
 
 
-def test_earlier_readings_look_in_recent_partitions_only(pg: Database) -> None:
+def test_earlier_readings_look_in_recent_partitions_only(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ispflow.store.signal_history import earlier_readings
 
     started = [NOW - timedelta(days=d) for d in (3, 2, 1, 0)]
@@ -482,24 +486,30 @@ def test_earlier_readings_look_in_recent_partitions_only(pg: Database) -> None:
             for n, at in enumerate(started)
         ],  # fmt: skip
     )
+    # The history is read through the driver's cursor, past SQLAlchemy's events.
     statements: list[tuple[str, Any]] = []
+    execute = psycopg.Cursor.execute
 
-    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if "FROM optical_readings" in statement:
-            statements.append((statement, parameters))
+    def keep(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        if "FROM optical_readings" in str(query):
+            statements.append((str(query), params))
+        return execute(cursor, query, params, **kwargs)
 
-    event.listen(pg.engine, "before_cursor_execute", keep)
+    monkeypatch.setattr(psycopg.Cursor, "execute", keep)
     found = earlier_readings(pg, "run-3", runs=2)
-    event.remove(pg.engine, "before_cursor_execute", keep)
+    monkeypatch.undo()
     assert [r["rx_dbm"] for r in found["olt-a:0/1/3:5"]] == [-22.0, -21.0]
-    # The query the audit runs, explained: only the partitions of the audits' days are read.
-    [(statement, parameters)] = statements
+    # The queries the audit runs (one per audit), explained: each reads the partition of its
+    # audit's day only.
+    assert len(statements) == 2
+    read = []
     with pg.engine.connect() as conn:
-        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
-    assert "optical_readings_p20261204" in plan
-    assert "optical_readings_p20261205" in plan
-    assert "optical_readings_p20261203" not in plan
-    assert "optical_readings_p20261110" not in plan
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        for statement, parameters in statements:
+            plan = "\n".join(row[0] for row in driver.execute("EXPLAIN " + statement, parameters))
+            read.append(sorted(set(re.findall(r"optical_readings_p\d{8}", plan))))
+    assert read == [["optical_readings_p20261205"], ["optical_readings_p20261204"]]
 
 
 def test_many_writers_make_a_new_day_partition_once(pg: Database) -> None:
