@@ -25,12 +25,28 @@ unless --keep) and is measured from this one run:
             warm cache. Every size's history ends the same number of audits into a UTC day
             (as many as the smallest size holds, a whole day at most), so the PON's day holds
             as many readings per ONU at every size: the table shows them (ONUs x readings).
+            The trend is timed on 4 probe ONUs on different OLTs (the median of their
+            medians), and each probe has the same history at every size: the largest size's
+            (20 days of audits when that is 100 million). A smaller store's fleet holds less
+            (5 hours at 1 million): without it the trend returned 20 points at 1 million and
+            1,512 (14 raw days, then hourly roll-ups) at 100 million, and the comparison
+            timed the length of one ONU's history, not the size of the table. Before the
+            fleet's first audit, the probes' earlier audits are written through the same
+            writer and rolled up by the store's own prune, which also drops the raw days
+            the prunes after each audit would have dropped by the end: the fleet's prunes
+            then drop no day of the probes' alone. The table shows every probe's points
+            (one number when they agree) and the probes' readings written on top of the
+            size (4 x 1,933 = 7,732 at 1 million when 100 million is the largest; none at
+            the largest, where the probes are ONUs of the fleet like any other). They are
+            left out of the ingest rate and the bytes per reading.
 * prune   - the prune a run does at its end (`ispflow readings prune` with the settings),
             after every audit: it rolls up each hour once it is over and each day once its
             hours are, so it is timed apart from the write (median and longest). Then the
             oldest day still raw falls out of the window (`history.raw_days`, 14 by default):
-            once what closed since the last audit is rolled up, the prune that drops that
-            day is timed alone (with fewer readings than a day's, what there is).
+            once what closed since the last audit is rolled up (and the probes' raw days
+            before the fleet's first dropped), the prune that drops the fleet's oldest day is
+            timed alone (with fewer readings than a day's, what there is; with the probes'
+            few of that day).
 
 The summary compares each read at the largest size with the smallest (target: within 2x)
 and prints the ingest rate against naive and floor (target on PostgreSQL: >= 200,000
@@ -51,6 +67,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +88,7 @@ from ispflow.tasks.signal_analysis import AuditSettings  # noqa: E402
 
 RUNBOOK = "signal-audit"
 SAMPLE_ROWS = 51_200
+PROBES = 4  # ONUs whose 90-day trend is timed, each with the largest size's history
 
 
 @dataclass
@@ -87,6 +105,24 @@ class Fleet:
     def names(self) -> list[str]:
         return [f"olt-{n:02d}" for n in range(1, self.olts + 1)]
 
+    @staticmethod
+    def port(pon: int) -> str:
+        return f"0/{1 + pon // 8}/{pon % 8}"
+
+    def probes(self) -> list[tuple[str, str, int]]:
+        """The ONUs whose trend is timed (OLT, PON, ONU id), on different OLTs and PONs: the
+        first is on the PON whose day is timed."""
+        names = self.names()
+        places = (
+            (
+                names[(self.olts // 2 + k * self.olts // PROBES) % self.olts],
+                self.port((3 + 5 * k) % self.pons),
+                (self.onus // 2 - 1 + 13 * k) % self.onus + 1,
+            )
+            for k in range(PROBES)
+        )
+        return list(dict.fromkeys(places))
+
     def batches(self) -> dict[str, list[dict[str, Any]]]:
         """One reading per ONU of each OLT, the records the OLT parsers give `onu.optical`."""
         batches: dict[str, list[dict[str, Any]]] = {}
@@ -96,7 +132,7 @@ class Fleet:
                 for onu in range(1, self.onus + 1):
                     rows.append(
                         {
-                            "port": f"0/{1 + pon // 8}/{pon % 8}",
+                            "port": self.port(pon),
                             "onu_id": onu,
                             "serial": f"HWTC{self.rng.getrandbits(32):08X}",
                             "rx_dbm": round(self.rng.uniform(-27.0, -17.0), 2),
@@ -126,15 +162,16 @@ class Measured:
     readings: int
     audits: int
     span: timedelta
+    probe_readings: int  # written on top of `readings`: the probes' history before the fleet's
     ingest_s: float
     naive_rate: float
     floor_rate: float
     bytes_per_reading: float
     history_step: float
     trend_90d: float
-    trend_points: int
+    trend_points: list[int]  # each probe's
     daily_90d: float
-    daily_points: int
+    daily_points: list[int]
     pon_day: float
     pon_day_onus: int
     pon_day_samples: int  # readings per ONU in that day
@@ -203,7 +240,7 @@ def ingest(
 ) -> tuple[float, list[float], list[tuple[float, PruneResult]]]:
     """Write `audits` audits through the store's writer, each followed by the prune a run
     does at its end. Returns the writer's seconds, each prune's seconds, and the prunes that
-    dropped raw readings (with what they did)."""
+    dropped raw readings of the fleet's audits (with what they did)."""
     batches = fleet.batches()
     spent, prunes, drops = 0.0, [], []
     first = end - every * (audits - 1)
@@ -222,7 +259,9 @@ def ingest(
         started = time.perf_counter()
         said = prune(db, now=at + timedelta(minutes=1))
         prunes.append(time.perf_counter() - started)
-        if said.partitions_dropped or said.raw_rows_dropped:
+        # A day of the probes' history alone is not a day of the fleet's.
+        fleet_edge = said.raw_kept_from is not None and said.raw_kept_from > first
+        if (said.partitions_dropped or said.raw_rows_dropped) and fleet_edge:
             drops.append((prunes[-1], said))
         if (n + 1) % report_every == 0:
             done = (n + 1) * fleet.size
@@ -230,6 +269,49 @@ def ingest(
                   f"prunes so far: median {statistics.median(prunes):.2f} s, "
                   f"longest {max(prunes):.2f} s", flush=True)  # fmt: skip
     return spent, prunes, drops
+
+
+def probe_history(
+    db: Database, fleet: Fleet, since: datetime, until: datetime, every: timedelta, end: datetime
+) -> int:
+    """The probes' audits from `since` (the largest size's first audit) to before `until`
+    (this size's first), through the store's writer, then the store's prune: it rolls them
+    up and drops the raw days the prunes after each audit would have dropped by `end`, so
+    the fleet's prunes drop none of them alone (unless this size's fleet spans nearly the
+    whole raw window: then one may, and is not counted as dropping a day). Their runs are not
+    in `runs`: the history step reads the fleet's audits only. Returns the readings written."""
+    times = []
+    while since < until:
+        times.append(since)
+        since += every
+    if not times:
+        return 0
+    rng = random.Random(11)  # apart from the fleet's, whose values stay as they were
+    places: dict[str, list[dict[str, Any]]] = {}
+    for olt, port, onu in fleet.probes():
+        places.setdefault(olt, []).append(
+            {"port": port, "onu_id": onu, "serial": f"HWTC{rng.getrandbits(32):08X}",
+             "tx_dbm": 2.1, "olt_rx_dbm": -24.5, "temperature_c": 41.0}
+        )  # fmt: skip
+    # A day of the probes' audits per transaction: thousands of them, a few rows each.
+    writer = ReadingsWriter(db, max_olts=len(places) * 96)
+    tickets = []
+    for at in times:
+        for olt, onus in places.items():
+            rows = [
+                onu | {"rx_dbm": None, "signal": "offline"}
+                if rng.random() < 0.005
+                else onu | {"rx_dbm": round(-22.0 + rng.gauss(0, 2.0), 2), "signal": "ok"}
+                for onu in onus
+            ]
+            tickets.append(writer.submit(olt, rows, f"probe-{at:%Y%m%dT%H%M}", read_at=at))
+    for ticket in tickets:
+        writer.wait(ticket)
+    writer.close()
+    now = times[-1] + timedelta(minutes=1)
+    kept = history_settings().raw_days - (end.date() - now.date()).days
+    prune(db, now=now, raw_days=max(1, kept))
+    return len(times) * len(fleet.probes())
 
 
 def sample_rows(fleet: Fleet, at: datetime) -> list[tuple[Any, ...]]:
@@ -318,11 +400,12 @@ def newest_run(db: Database) -> str:
         ).scalar_one()
 
 
-def oldest_day(db: Database) -> tuple[date, int]:
-    """The first day the raw readings hold, and how many readings it holds."""
+def oldest_day(db: Database, since: datetime) -> tuple[date, int]:
+    """The first day the raw readings from `since` hold, and how many readings it holds (all
+    of that day's)."""
     t = optical_readings.c
     with db.engine.connect() as conn:
-        first = conn.execute(select(func.min(t.read_at))).scalar_one()
+        first = conn.execute(select(func.min(t.read_at)).where(t.read_at >= since)).scalar_one()
         day = first.astimezone(UTC).date()
         start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
         rows = conn.execute(
@@ -338,8 +421,12 @@ def history_end(now: datetime, every: timedelta, day_audits: int) -> datetime:
     return end if end <= now else end - timedelta(days=1)
 
 
+def audits_for(millions: float, fleet: Fleet) -> int:
+    return max(2, round(millions * 1_000_000 / fleet.size))
+
+
 def measure(kind: str, millions: float, fleet: Fleet, args: argparse.Namespace) -> Measured:
-    audits = max(2, round(millions * 1_000_000 / fleet.size))
+    audits = audits_for(millions, fleet)
     every = timedelta(minutes=args.every_min)
     end = history_end(
         datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1),
@@ -358,40 +445,53 @@ def measure(kind: str, millions: float, fleet: Fleet, args: argparse.Namespace) 
         rows = sample_rows(fleet, end)
         naive = naive_rate(db, rows[:5_000])
         floor = floor_rate(db, rows)
+        first = end - every * (audits - 1)
+        started = time.perf_counter()
+        probe_rows = probe_history(
+            db, fleet, end - every * (args.probe_audits - 1), first, every, end
+        )
+        if probe_rows:
+            print(f"    probes' history before the fleet's: {probe_rows:,} readings in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
         before = disk_bytes(db)
         spent, prunes, drops = ingest(db, fleet, audits, every, end)
         size = (disk_bytes(db) - before) / (audits * fleet.size)
 
         run_id = newest_run(db)
         history, _ = median_time(lambda: earlier_readings(db, run_id, runs=AuditSettings().history))
-        olt, port, onu = fleet.names()[fleet.olts // 2], "0/1/3", fleet.onus // 2
-        trend, points = median_time(
-            lambda: onu_trend(db, olt=olt, port=port, onu_id=onu, days=90, now=end)
-        )
-        daily, daily_points = median_time(
-            lambda: onu_trend(db, olt=olt, port=port, onu_id=onu, days=90, now=end, by_day=True)
-        )
+        probes = fleet.probes()
+        trends, points, dailies, daily_points = [], [], [], []
+        for olt, port, onu in probes:
+            trend = partial(onu_trend, db, olt=olt, port=port, onu_id=onu, days=90, now=end)
+            took, said = median_time(trend)
+            trends.append(took)
+            points.append(len(said))
+            took, said = median_time(partial(trend, by_day=True))
+            dailies.append(took)
+            daily_points.append(len(said))
         # The day of the last audit: as many audits into it at every size.
+        olt, port, _ = probes[0]
         day_view, onus = median_time(lambda: pon_day(db, olt=olt, port=port, day=end.date()))
 
-        # The oldest day still raw falls out of the window: first the prune that rolls up
-        # what closed since the last audit (dropping nothing yet), then the one that drops
-        # that day, timed alone.
-        day, day_rows = oldest_day(db)
+        # The oldest day of the fleet's still raw falls out of the window: first the prune
+        # that rolls up what closed since the last audit and drops the probes' raw days
+        # before it (none at the largest size), then the one that drops that day, timed alone.
+        day, day_rows = oldest_day(db, first)
         raw_days = history_settings().raw_days
         at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
             days=raw_days + 1, minutes=1
         )
         at = max(at, end + timedelta(minutes=1))
-        keep_all = (at.date() - day).days + 1
-        prune(db, now=at, raw_days=keep_all, rollup_days=max(keep_all, 400))
+        up_to_day = (at.date() - day).days
+        prune(db, now=at, raw_days=up_to_day, rollup_days=max(up_to_day, 400))
         started = time.perf_counter()
         said = prune(db, now=at)
         day_prune = time.perf_counter() - started
         dropped = len(said.partitions_dropped) or said.raw_rows_dropped
         return Measured(
-            kind, audits * fleet.size, audits, every * (audits - 1), spent, naive, floor, size,
-            history, trend, len(points), daily, len(daily_points), day_view, len(onus),
+            kind, audits * fleet.size, audits, every * (audits - 1), probe_rows, spent, naive,
+            floor, size, history, statistics.median(trends), points, statistics.median(dailies),
+            daily_points, day_view, len(onus),
             max((row["samples"] for row in onus), default=0),
             statistics.median(prunes), max(prunes), len(drops), day_prune, day_rows,
             bool(dropped),
@@ -403,17 +503,25 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
+def counts(points: list[int]) -> str:
+    """The probes' point counts: one number when they agree."""
+    low, high = min(points), max(points)
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
 def show(results: list[Measured]) -> None:
     print(
-        "\n                      readings   ingest/s    naive/s    floor/s  B/reading"
+        "\n                      readings (+probes')   ingest/s    naive/s    floor/s  B/reading"
         "   history step    90-day trend (points)   by day (points)   PON day (ONUs x readings)"
         "   day prune (readings)"
     )
     for m in results:
         day = f"{ms(m.day_prune)} ({m.day_rows:,})" if m.day_dropped else "   (none dropped)"
-        print(f"  {m.database:10} {m.readings:>12,} {m.ingest_rate:>10,.0f} {m.naive_rate:>10,.0f}"
+        print(f"  {m.database:10} {m.readings:>12,} (+{m.probe_readings:>6,})"
+              f" {m.ingest_rate:>10,.0f} {m.naive_rate:>10,.0f}"
               f" {m.floor_rate:>10,.0f} {m.bytes_per_reading:>10.0f}   {ms(m.history_step)}"
-              f"   {ms(m.trend_90d)} ({m.trend_points:>4})   {ms(m.daily_90d)} ({m.daily_points:>3})"
+              f"   {ms(m.trend_90d)} ({counts(m.trend_points):>4})"
+              f"   {ms(m.daily_90d)} ({counts(m.daily_points):>3})"
               f"   {ms(m.pon_day)} ({m.pon_day_onus:>3}x{m.pon_day_samples:<3})"
               f"   {day}")  # fmt: skip
     for kind in sorted({m.database for m in results}):
@@ -427,14 +535,14 @@ def show(results: list[Measured]) -> None:
                   f"({m.prunes_that_dropped} of them dropped a day)")  # fmt: skip
         if big is not small:
             factor = big.readings / small.readings
-            # What each read returned at both sizes: the raw trend holds every reading of
-            # the raw window, so a store holding less than that window has fewer points.
+            # What each read returned at both sizes: the probes hold the same history at
+            # every size, so their trends should have as many points.
             for name, a, b, said in (
                 ("history step", small.history_step, big.history_step, ""),
                 ("90-day trend", small.trend_90d, big.trend_90d,
-                 f"; {small.trend_points} vs {big.trend_points} points"),
+                 f"; {counts(small.trend_points)} vs {counts(big.trend_points)} points"),
                 ("90-day trend by day", small.daily_90d, big.daily_90d,
-                 f"; {small.daily_points} vs {big.daily_points} points"),
+                 f"; {counts(small.daily_points)} vs {counts(big.daily_points)} points"),
                 ("PON day view", small.pon_day, big.pon_day,
                  f"; {small.pon_day_samples} vs {big.pon_day_samples} readings per ONU"),
             ):  # fmt: skip
@@ -472,8 +580,8 @@ def main() -> None:
     os.environ["ISPFLOW_HISTORY_PRUNE_AFTER_AUDIT"] = "false"
     fleet = Fleet(args.olts, args.pons, args.onus)
     sizes = [float(m) for m in args.millions.split(",")]
-    smallest = max(2, round(min(sizes) * 1_000_000 / fleet.size))
-    args.day_audits = min(smallest, 24 * 60 // args.every_min)
+    args.day_audits = min(audits_for(min(sizes), fleet), 24 * 60 // args.every_min)
+    args.probe_audits = audits_for(max(sizes), fleet)
     results = []
     for kind in args.databases.split(","):
         for millions in sizes:
