@@ -221,11 +221,13 @@ def _drop_earlier(conn: Connection, batches: Sequence[OltReadings]) -> None:
         return
     t = optical_readings.c
     doomed = []
+    bounded = reading_batches.bounded(conn)
     for (run_id, olt), times in before.items():
         positions = _positions(wanted[(run_id, olt)])
+        window = [t.read_at >= min(times), t.read_at <= max(times)] if bounded else []
         earlier = conn.execute(
             select(t.id, t.frame, t.slot, t.port, t.onu_index, t.read_at).where(
-                t.run_id == run_id, t.olt == olt, t.read_at >= min(times), t.read_at <= max(times)
+                t.run_id == run_id, t.olt == olt, *window
             )
         )
         doomed += [row for row in earlier if tuple(row[1:5]) in positions]
