@@ -307,6 +307,7 @@ class OltDriver:
         listed = {r["onu_id"]: r for r in records if not optical(r) and "onu_id" in r}
         rows = {r["onu_id"]: r for r in records if optical(r)}
         readings = []
+        name = str(port)
         for onu_id in sorted(set(listed) | set(rows)):
             row = rows.get(onu_id)
             known = listed.get(onu_id, {})
@@ -318,7 +319,7 @@ class OltDriver:
                     "olt_rx_dbm": None,
                     "optical_row": False,
                 }
-            reading = {**row, "port": str(port)}
+            reading = {**row, "port": name}
             if not reading.get("serial") and known.get("serial"):
                 reading["serial"] = known["serial"]
             if known.get("run_state") and "run_state" not in reading:

@@ -80,6 +80,12 @@ class VendorParsers:
     change_parsers: ClassVar[frozenset[str]] = frozenset({"no_records"})
     # Lines by which the device says a list is empty ("no ONTs found"), as a whole line.
     nothing_there: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # Words in lower case, one of which every `nothing_there` line holds in some case: an
+    # answer whose lower-cased text has none of them is not searched (tables run to
+    # thousands of lines, and a pattern anchored at line starts is tried at every
+    # character). No i or s in them: IGNORECASE also takes ı, İ and ſ for those, which do
+    # not lower-case to them. Empty: every answer is searched.
+    nothing_there_words: ClassVar[tuple[str, ...]] = ()
     # Keywords typed in full by the read commands: what an abbreviation (`dis`, `sh`) can
     # stand for, as the device's own CLI completes a unique prefix.
     keywords: ClassVar[tuple[str, ...]] = ()
@@ -160,6 +166,11 @@ class VendorParsers:
 
     def says_nothing_there(self, output: str, command: str | None = None) -> bool:
         """True when the answer is only the device saying the list is empty."""
+        words = self.nothing_there_words
+        if words:
+            lowered = output.lower()
+            if not any(word in lowered for word in words):
+                return False
         if not self._nothing_anywhere.search(output):
             return False
         lines = [line for line in clean_lines(output, command) if not is_layout(line)]
@@ -235,6 +246,8 @@ def number(value: str | None) -> float | None:
     """The first number in `value` ("-18.18", "-16.676(dbm)", "55(C)"); None for -, N/A."""
     if value is None:
         return None
+    if "(" in value:  # "-16.676(dbm)": float() would refuse it, at the cost of an exception
+        return _number_in(value)
     try:
         bare = float(value)  # the common case, a plain number: one call instead of three
     except ValueError:
@@ -265,6 +278,8 @@ def port_text(value: str) -> str:
 
 _HEX_SERIAL = re.compile(r"[0-9A-Fa-f]{16}")
 _VENDOR_SERIAL = re.compile(r"([A-Za-z0-9]{4})-?([0-9A-Fa-f]{8})")
+# The vendor id's 4 bytes as ASCII: 0x30-0x5A or 0x61-0x7A each.
+_VENDOR_BYTES = re.compile(rb"[0-Za-z]{4}")
 _SHOWN_SERIAL = re.compile(r"\(([A-Za-z0-9]{4})-([0-9A-Fa-f]{8})\)")
 
 
@@ -279,7 +294,7 @@ def gpon_serial(value: str | None) -> str | None:
     head = value.split()[0]
     if _HEX_SERIAL.fullmatch(head):
         vendor = bytes.fromhex(head[:8])
-        if all(0x30 <= b <= 0x5A or 0x61 <= b <= 0x7A for b in vendor):
+        if _VENDOR_BYTES.fullmatch(vendor):
             return vendor.decode("ascii").upper() + head[8:].upper()
         return head.upper()
     vendor_form = _VENDOR_SERIAL.fullmatch(head)

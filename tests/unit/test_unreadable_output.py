@@ -76,6 +76,11 @@ def test_an_unwritable_raw_folder_still_reports_the_layout(
         ("huawei", "display service-port port 0/1/3", "  Failure: No service virtual port can be operated"),
         ("zte", "show gpon onu uncfg", "%Code 62310-GPONSRV : No related information to show."),
         ("zte", "show gpon onu state gpon-olt_1/1/1", "%Code 32310-GPONSRV : No related information to show."),
+        # In any case: the words that let a table skip the search are matched lower-cased.
+        ("huawei", "display ont info 0 1 3 all", "  FAILURE: THE ONT DOES NOT EXIST"),
+        ("huawei", "display ont info summary 0/1/3", "  There is no ONT available"),
+        ("huawei", "display service-port port 0/1/3", "  No Service Virtual Port Can Be OPERATED."),
+        ("zte", "show pon power onu-rx gpon-olt_1/1/1", "%CODE 32310-GPONSRV : NO RELATED INFORMATION TO SHOW."),
     ],
 )  # fmt: skip
 def test_nothing_there_answers_to_reads_are_empty_lists_not_refusals(
