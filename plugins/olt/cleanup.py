@@ -82,15 +82,20 @@ def clean_lines(text: str, command: str | None = None) -> list[str]:
     """The answer's own lines: no prompts, echo, smart-mode prompts, alarms or notes."""
     wanted = _normalize_command(command) if command else None
     first_word = wanted.split()[0] if wanted else None
+    cleaned = clean_text(text)
+    if first_word and first_word.isascii() and first_word not in cleaned.lower():
+        # No line of it can be the echo: a line starting with the command's first word in
+        # any case would put that word in the lower-cased answer.
+        first_word = None
+    width = len(first_word) if first_word else 0
     lines: list[str] = []
     skip_echo = False
     not_answer = _not_answer()
-    for line in clean_text(text).split("\n"):
-        stripped = line.strip()
+    for line in cleaned.split("\n"):
         if skip_echo:
             # Some CLIs repeat the command under "Command:" when a smart prompt was answered.
             skip_echo = False
-            if wanted and _normalize_command(stripped).startswith(wanted.split("|")[0].strip()):
+            if wanted and _normalize_command(line).startswith(wanted.split("|")[0].strip()):
                 continue
         if not_answer.match(line):
             # A prompt (with whatever was typed at it), a smart-mode prompt, an alarm or note.
@@ -99,8 +104,8 @@ def clean_lines(text: str, command: str | None = None) -> list[str]:
             continue
         if (
             first_word
-            and stripped[: len(first_word)].lower() == first_word
-            and _normalize_command(stripped) == wanted
+            and line.lstrip()[:width].lower() == first_word
+            and _normalize_command(line) == wanted
         ):
             continue  # the echo without a prompt in front
         lines.append(line.rstrip())

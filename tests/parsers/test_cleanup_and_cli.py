@@ -36,6 +36,15 @@ def test_clean_lines_drops_prompts_echo_smart_prompts_and_alarms() -> None:
     assert clean_lines(raw, "display ont info 0 1 0 all") == ["  kept line"]
 
 
+def test_the_echo_without_a_prompt_is_dropped_in_any_case_and_spacing() -> None:
+    raw = "  DISPLAY ont   info 0 1 0 all  \n  display ont info 0 1 0 all more\n  kept line"
+    assert clean_lines(raw, "display ont info 0 1 0 all") == [
+        "  display ont info 0 1 0 all more",
+        "  kept line",
+    ]
+    assert clean_lines("  kept line", "display ont info 0 1 0 all") == ["  kept line"]
+
+
 @pytest.mark.parametrize(
     ("shown", "serial"),
     [

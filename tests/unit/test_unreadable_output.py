@@ -100,6 +100,21 @@ def test_the_same_words_answering_a_change_are_a_refusal() -> None:
     assert driver.refused(busy, "display ont info by-sn 485754430000AB01") == busy.strip()
 
 
+@pytest.mark.parametrize(
+    ("vendor", "line", "refusal"),
+    [
+        ("huawei", "display ont optical-info 3 all", "  Failure: System is busy, please retry after a while"),
+        ("huawei", "display ont optical-info 3 all", "% Unknown command, the error locates at '^'"),
+        ("zte", "show pon power onu-rx gpon-olt_1/1/1", "%Error 20202: Invalid input"),
+    ],
+)  # fmt: skip
+def test_a_refusal_after_a_long_table_is_found(vendor: str, line: str, refusal: str) -> None:
+    table = "".join(f"  {n}  -21.5  2.1  -23.0  40  3.3  10  1500\n" for n in range(128))
+    driver = driver_class(vendor)()
+    assert driver.refused(table, line) is None
+    assert driver.refused(table + refusal + "\n", line) == refusal.strip()
+
+
 class ScriptedConnection:
     """Stands in for an OLT session (netmiko) whose answers a test chooses: a firmware the
     lab does not serve (a future layout, a busy OLT) cannot be produced on the lab."""
