@@ -7,6 +7,7 @@ Records use one set of keys across vendors: `onu_id` (int), `port` ("0/1/3", no 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -276,8 +277,8 @@ def port_text(value: str) -> str:
     return re.sub(r"\s+", "", value)
 
 
-_HEX_SERIAL = re.compile(r"[0-9A-Fa-f]{16}")
-_VENDOR_SERIAL = re.compile(r"([A-Za-z0-9]{4})-?([0-9A-Fa-f]{8})")
+# 16 hex digits (the vendor id as ASCII hex), or 4 letters or digits, maybe a dash, 8 hex.
+_SERIAL_FORMS = re.compile(r"(?P<hex>[0-9A-Fa-f]{16})|([A-Za-z0-9]{4})-?([0-9A-Fa-f]{8})")
 # The vendor id's 4 bytes as ASCII: 0x30-0x5A or 0x61-0x7A each.
 _VENDOR_BYTES = re.compile(rb"[0-Za-z]{4}")
 _SHOWN_SERIAL = re.compile(r"\(([A-Za-z0-9]{4})-([0-9A-Fa-f]{8})\)")
@@ -292,15 +293,21 @@ def gpon_serial(value: str | None) -> str | None:
     if shown:
         return (shown.group(1) + shown.group(2)).upper()
     head = value.split()[0]
-    if _HEX_SERIAL.fullmatch(head):
-        vendor = bytes.fromhex(head[:8])
-        if _VENDOR_BYTES.fullmatch(vendor):
-            return vendor.decode("ascii").upper() + head[8:].upper()
-        return head.upper()
-    vendor_form = _VENDOR_SERIAL.fullmatch(head)
-    if vendor_form:
-        return (vendor_form.group(1) + vendor_form.group(2)).upper()
-    return head
+    form = _SERIAL_FORMS.fullmatch(head)
+    if form is None:
+        return head
+    if form["hex"] is not None:
+        vendor = _vendor_id(head[:8])
+        return head.upper() if vendor is None else vendor + head[8:].upper()
+    return (form[2] + form[3]).upper()
+
+
+@functools.lru_cache(maxsize=1024)
+def _vendor_id(digits: str) -> str | None:
+    """The vendor id that 8 hex digits spell in ASCII, upper-cased; None when they spell
+    none. A fleet has a few vendors and tens of thousands of serials."""
+    vendor = bytes.fromhex(digits)
+    return vendor.decode("ascii").upper() if _VENDOR_BYTES.fullmatch(vendor) else None
 
 
 def key_values(lines: list[str]) -> list[dict[str, str]]:
