@@ -23,9 +23,16 @@ def _collector_off_while_starting() -> None:
     store's tables) that live until it exits; the cyclic collector went through them again
     and again and found nothing to free, a tenth of the time to a run's first login. It is
     off for the first second, then on as usual for a command that runs longer (and in a
-    process forked before then)."""
+    process forked before then). What exists by then is frozen first: the collector never
+    looks at it again, where each full collection of a run went through all of it (objects
+    freed by reference counts still are)."""
     gc.disable()
     os.register_at_fork(after_in_child=gc.enable)
-    timer = threading.Timer(START_UP_S, gc.enable)
+    timer = threading.Timer(START_UP_S, _collector_on)
     timer.daemon = True
     timer.start()
+
+
+def _collector_on() -> None:
+    gc.freeze()
+    gc.enable()

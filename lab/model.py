@@ -515,12 +515,16 @@ class LabOlt:
 
     # reads -----------------------------------------------------------------------------
     @_locked
-    def snapshot(self, pon: str) -> list[OnuView]:
+    def snapshot(self, pon: str, *, detail: bool = True) -> list[OnuView]:
+        """Every configured ONU of a PON as the OLT sees it now. With `detail` False the views
+        carry no optical reading and no service ports (None and ()): for tables that print
+        neither (a state table, the PON's configuration), which cost a fraction to serve."""
         port = self.pon(pon)
-        grouped = self._service_ports_by_onu() if self._olt_wide_service_ports else None
+        grouped = self._service_ports_by_onu() if detail and self._olt_wide_service_ports else None
         devices = port.devices_by_id()
         return [
-            self._view(port, port.onts[onu_id], grouped, devices) for onu_id in sorted(port.onts)
+            self._view(port, port.onts[onu_id], grouped, devices, detail=detail)
+            for onu_id in sorted(port.onts)
         ]
 
     @_locked
@@ -598,14 +602,18 @@ class LabOlt:
         ont: Ont,
         grouped: dict[tuple[str, int], list[ServicePort]] | None = None,
         devices: dict[str, Device] | None = None,
+        *,
+        detail: bool = True,
     ) -> OnuView:
         device = self._device(port, ont, devices)
-        if grouped is not None:
+        if not detail:
+            service_ports: tuple[ServicePort, ...] = ()
+        elif grouped is not None:
             service_ports = tuple(grouped.get((port.name, ont.onu_id), ()))
         else:
             service_ports = tuple(self.service_ports_of(port.name, ont.onu_id))
         online = self._observe(device, ont, port.name)
-        reading = self._read(port, device) if online and device else None
+        reading = self._read(port, device) if detail and online and device else None
         return OnuView(
             pon=port.name,
             onu_id=ont.onu_id,

@@ -303,7 +303,8 @@ class ZteCli(Shell):
             if self.naming.parse_olt(token.text) is not None:
                 pon = self._olt_target(token)
                 w.done()
-                return render.pon_running_config(pon, self.olt.snapshot(pon), self.naming)
+                views = self.olt.snapshot(pon, detail=False)
+                return render.pon_running_config(pon, views, self.naming)
             pon, onu_id = self._onu_target(token)
             w.done()
             return self._with_onu(
@@ -343,15 +344,18 @@ class ZteCli(Shell):
 
     def _state_views(self, w: Words) -> list[OnuView]:
         """`show gpon onu state [gpon-olt_P [N] | gpon-onu_P:N]`: every ONU, a port's, or one."""
+        # The table prints neither readings nor service ports.
         if w.at_end():
-            return [view for port in self.olt.pons for view in self.olt.snapshot(port)]
+            return [
+                view for port in self.olt.pons for view in self.olt.snapshot(port, detail=False)
+            ]
         token = w.next()
         if self.naming.parse_olt(token.text) is None:
             pon, onu_id = self._onu_target(token)
         else:
             pon = self._olt_target(token)
             if w.at_end():
-                return self.olt.snapshot(pon)
+                return self.olt.snapshot(pon, detail=False)
             onu_id = w.integer(1, 128)
         w.done()
         try:

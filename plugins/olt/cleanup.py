@@ -15,7 +15,9 @@ from ispflow.plugins.vendors import olt_vendors
 
 _CURSOR_BACK_OVER_SPACE = re.compile(r" ?\x1b\[\d*D")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters but tab and newline (CR is made a newline first); deleted by a table,
+# several times cheaper than a pattern tried at every character of a long answer.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # NAME>, NAME#, NAME(config)#, NAME(config-if-gpon-0/1)#, NAME(gpon-onu-mng)#, with what
 # was typed after it.
 _PROMPT = re.compile(r"^\s*[\w.\-/]+(?:\([\w.\-/: ]+\))?[>#]")
@@ -32,7 +34,7 @@ def clean_text(text: str) -> str:
         text = _ANSI.sub("", text)
     if "more" in text.lower():
         text = _pager().sub("", text)
-    return _CONTROL.sub("", text)
+    return text.translate(_CONTROL)
 
 
 def _normalize_command(text: str) -> str:
@@ -80,15 +82,20 @@ def clean_lines(text: str, command: str | None = None) -> list[str]:
     """The answer's own lines: no prompts, echo, smart-mode prompts, alarms or notes."""
     wanted = _normalize_command(command) if command else None
     first_word = wanted.split()[0] if wanted else None
+    cleaned = clean_text(text)
+    if first_word and first_word.isascii() and first_word not in cleaned.lower():
+        # No line of it can be the echo: a line starting with the command's first word in
+        # any case would put that word in the lower-cased answer.
+        first_word = None
+    width = len(first_word) if first_word else 0
     lines: list[str] = []
     skip_echo = False
     not_answer = _not_answer()
-    for line in clean_text(text).split("\n"):
-        stripped = line.strip()
+    for line in cleaned.split("\n"):
         if skip_echo:
             # Some CLIs repeat the command under "Command:" when a smart prompt was answered.
             skip_echo = False
-            if wanted and _normalize_command(stripped).startswith(wanted.split("|")[0].strip()):
+            if wanted and _normalize_command(line).startswith(wanted.split("|")[0].strip()):
                 continue
         if not_answer.match(line):
             # A prompt (with whatever was typed at it), a smart-mode prompt, an alarm or note.
@@ -97,8 +104,8 @@ def clean_lines(text: str, command: str | None = None) -> list[str]:
             continue
         if (
             first_word
-            and stripped[: len(first_word)].lower() == first_word
-            and _normalize_command(stripped) == wanted
+            and line.lstrip()[:width].lower() == first_word
+            and _normalize_command(line) == wanted
         ):
             continue  # the echo without a prompt in front
         lines.append(line.rstrip())

@@ -73,6 +73,10 @@ class OltDriver:
     vendor: ClassVar[str] = ""
     # A line of device output that means the command was refused (vendor-specific).
     error_pattern: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # Text one of which every line `error_pattern` matches holds, as it is printed (the
+    # pattern is case-sensitive): an answer with none of it is not searched line by line.
+    # Empty: every answer is searched.
+    refusal_words: ClassVar[tuple[str, ...]] = ()
     # A refusal, during a removal, that says the thing to remove is not there (already done).
     nothing_to_remove: ClassVar[re.Pattern[str]] = re.compile(r"$^")
     # A refusal, to a read, that only says there is nothing to list (no service ports).
@@ -307,6 +311,7 @@ class OltDriver:
         listed = {r["onu_id"]: r for r in records if not optical(r) and "onu_id" in r}
         rows = {r["onu_id"]: r for r in records if optical(r)}
         readings = []
+        name = str(port)
         for onu_id in sorted(set(listed) | set(rows)):
             row = rows.get(onu_id)
             known = listed.get(onu_id, {})
@@ -318,7 +323,7 @@ class OltDriver:
                     "olt_rx_dbm": None,
                     "optical_row": False,
                 }
-            reading = {**row, "port": str(port)}
+            reading = {**row, "port": name}
             if not reading.get("serial") and known.get("serial"):
                 reading["serial"] = known["serial"]
             if known.get("run_state") and "run_state" not in reading:
@@ -390,6 +395,9 @@ class OltDriver:
         A read (``line``) answered only with the vendor's "nothing there" wording is an empty
         list, not a refusal.
         """
+        words = self.refusal_words
+        if words and not any(word in output for word in words):
+            return None  # most answers: tables of thousands of lines with no refusal in them
         if line is not None:
             parsers = self.parsers()
             if parsers.is_read(line) and parsers.says_nothing_there(output, line):

@@ -7,6 +7,7 @@ Records use one set of keys across vendors: `onu_id` (int), `port` ("0/1/3", no 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -80,6 +81,12 @@ class VendorParsers:
     change_parsers: ClassVar[frozenset[str]] = frozenset({"no_records"})
     # Lines by which the device says a list is empty ("no ONTs found"), as a whole line.
     nothing_there: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    # Words in lower case, one of which every `nothing_there` line holds in some case: an
+    # answer whose lower-cased text has none of them is not searched (tables run to
+    # thousands of lines, and a pattern anchored at line starts is tried at every
+    # character). No i or s in them: IGNORECASE also takes ı, İ and ſ for those, which do
+    # not lower-case to them. Empty: every answer is searched.
+    nothing_there_words: ClassVar[tuple[str, ...]] = ()
     # Keywords typed in full by the read commands: what an abbreviation (`dis`, `sh`) can
     # stand for, as the device's own CLI completes a unique prefix.
     keywords: ClassVar[tuple[str, ...]] = ()
@@ -160,6 +167,11 @@ class VendorParsers:
 
     def says_nothing_there(self, output: str, command: str | None = None) -> bool:
         """True when the answer is only the device saying the list is empty."""
+        words = self.nothing_there_words
+        if words:
+            lowered = output.lower()
+            if not any(word in lowered for word in words):
+                return False
         if not self._nothing_anywhere.search(output):
             return False
         lines = [line for line in clean_lines(output, command) if not is_layout(line)]
@@ -235,6 +247,8 @@ def number(value: str | None) -> float | None:
     """The first number in `value` ("-18.18", "-16.676(dbm)", "55(C)"); None for -, N/A."""
     if value is None:
         return None
+    if "(" in value:  # "-16.676(dbm)": float() would refuse it, at the cost of an exception
+        return _number_in(value)
     try:
         bare = float(value)  # the common case, a plain number: one call instead of three
     except ValueError:
@@ -263,8 +277,10 @@ def port_text(value: str) -> str:
     return re.sub(r"\s+", "", value)
 
 
-_HEX_SERIAL = re.compile(r"[0-9A-Fa-f]{16}")
-_VENDOR_SERIAL = re.compile(r"([A-Za-z0-9]{4})-?([0-9A-Fa-f]{8})")
+# 16 hex digits (the vendor id as ASCII hex), or 4 letters or digits, maybe a dash, 8 hex.
+_SERIAL_FORMS = re.compile(r"(?P<hex>[0-9A-Fa-f]{16})|([A-Za-z0-9]{4})-?([0-9A-Fa-f]{8})")
+# The vendor id's 4 bytes as ASCII: 0x30-0x5A or 0x61-0x7A each.
+_VENDOR_BYTES = re.compile(rb"[0-Za-z]{4}")
 _SHOWN_SERIAL = re.compile(r"\(([A-Za-z0-9]{4})-([0-9A-Fa-f]{8})\)")
 
 
@@ -277,15 +293,21 @@ def gpon_serial(value: str | None) -> str | None:
     if shown:
         return (shown.group(1) + shown.group(2)).upper()
     head = value.split()[0]
-    if _HEX_SERIAL.fullmatch(head):
-        vendor = bytes.fromhex(head[:8])
-        if all(0x30 <= b <= 0x5A or 0x61 <= b <= 0x7A for b in vendor):
-            return vendor.decode("ascii").upper() + head[8:].upper()
-        return head.upper()
-    vendor_form = _VENDOR_SERIAL.fullmatch(head)
-    if vendor_form:
-        return (vendor_form.group(1) + vendor_form.group(2)).upper()
-    return head
+    form = _SERIAL_FORMS.fullmatch(head)
+    if form is None:
+        return head
+    if form["hex"] is not None:
+        vendor = _vendor_id(head[:8])
+        return head.upper() if vendor is None else vendor + head[8:].upper()
+    return (form[2] + form[3]).upper()
+
+
+@functools.lru_cache(maxsize=1024)
+def _vendor_id(digits: str) -> str | None:
+    """The vendor id that 8 hex digits spell in ASCII, upper-cased; None when they spell
+    none. A fleet has a few vendors and tens of thousands of serials."""
+    vendor = bytes.fromhex(digits)
+    return vendor.decode("ascii").upper() if _VENDOR_BYTES.fullmatch(vendor) else None
 
 
 def key_values(lines: list[str]) -> list[dict[str, str]]:

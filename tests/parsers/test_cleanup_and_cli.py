@@ -36,6 +36,15 @@ def test_clean_lines_drops_prompts_echo_smart_prompts_and_alarms() -> None:
     assert clean_lines(raw, "display ont info 0 1 0 all") == ["  kept line"]
 
 
+def test_the_echo_without_a_prompt_is_dropped_in_any_case_and_spacing() -> None:
+    raw = "  DISPLAY ont   info 0 1 0 all  \n  display ont info 0 1 0 all more\n  kept line"
+    assert clean_lines(raw, "display ont info 0 1 0 all") == [
+        "  display ont info 0 1 0 all more",
+        "  kept line",
+    ]
+    assert clean_lines("  kept line", "display ont info 0 1 0 all") == ["  kept line"]
+
+
 @pytest.mark.parametrize(
     ("shown", "serial"),
     [
@@ -43,6 +52,9 @@ def test_clean_lines_drops_prompts_echo_smart_prompts_and_alarms() -> None:
         ("48575443A1B2C3D4 (HWTC-A1B2C3D4)", "HWTCA1B2C3D4"),
         ("HWTC-a1b2c3d4", "HWTCA1B2C3D4"),
         ("ZTEGC8A1B2F0", "ZTEGC8A1B2F0"),
+        ("48575443a1b2c3d4", "HWTCA1B2C3D4"),
+        ("00000000a1b2c3d4", "00000000A1B2C3D4"),  # no vendor id in ASCII: kept as hex
+        ("zteg-c8a1b2f0 spare", "ZTEGC8A1B2F0"),
         ("-", None),
     ],
 )

@@ -76,6 +76,11 @@ def test_an_unwritable_raw_folder_still_reports_the_layout(
         ("huawei", "display service-port port 0/1/3", "  Failure: No service virtual port can be operated"),
         ("zte", "show gpon onu uncfg", "%Code 62310-GPONSRV : No related information to show."),
         ("zte", "show gpon onu state gpon-olt_1/1/1", "%Code 32310-GPONSRV : No related information to show."),
+        # In any case: the words that let a table skip the search are matched lower-cased.
+        ("huawei", "display ont info 0 1 3 all", "  FAILURE: THE ONT DOES NOT EXIST"),
+        ("huawei", "display ont info summary 0/1/3", "  There is no ONT available"),
+        ("huawei", "display service-port port 0/1/3", "  No Service Virtual Port Can Be OPERATED."),
+        ("zte", "show pon power onu-rx gpon-olt_1/1/1", "%CODE 32310-GPONSRV : NO RELATED INFORMATION TO SHOW."),
     ],
 )  # fmt: skip
 def test_nothing_there_answers_to_reads_are_empty_lists_not_refusals(
@@ -93,6 +98,21 @@ def test_the_same_words_answering_a_change_are_a_refusal() -> None:
     )
     busy = "  Failure: System is busy, please retry after a while"
     assert driver.refused(busy, "display ont info by-sn 485754430000AB01") == busy.strip()
+
+
+@pytest.mark.parametrize(
+    ("vendor", "line", "refusal"),
+    [
+        ("huawei", "display ont optical-info 3 all", "  Failure: System is busy, please retry after a while"),
+        ("huawei", "display ont optical-info 3 all", "% Unknown command, the error locates at '^'"),
+        ("zte", "show pon power onu-rx gpon-olt_1/1/1", "%Error 20202: Invalid input"),
+    ],
+)  # fmt: skip
+def test_a_refusal_after_a_long_table_is_found(vendor: str, line: str, refusal: str) -> None:
+    table = "".join(f"  {n}  -21.5  2.1  -23.0  40  3.3  10  1500\n" for n in range(128))
+    driver = driver_class(vendor)()
+    assert driver.refused(table, line) is None
+    assert driver.refused(table + refusal + "\n", line) == refusal.strip()
 
 
 class ScriptedConnection:

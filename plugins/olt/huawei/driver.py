@@ -38,6 +38,7 @@ class HuaweiDriver(OltDriver):
     error_pattern = re.compile(
         r"^\s*(Failure:|% ?(Unknown command|Parameter error|Incomplete command|Too many parameters))"
     )
+    refusal_words = ("Failure:", "%")
     nothing_to_remove = re.compile(
         r"No service virtual port can be operated|The service virtual port does not exist|"
         r"The ONT does not exist"

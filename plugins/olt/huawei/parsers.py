@@ -80,6 +80,7 @@ _BOARD_HEADER = re.compile(r"^\s*SlotID\s+BoardName\s+Status", re.IGNORECASE)
 class HuaweiParsers(VendorParsers):
     vendor = "huawei"
     nothing_there = _NOTHING_THERE
+    nothing_there_words = ("not ex", "no ont", "operated")
     change_parsers = frozenset({"no_records", "ont_add"})
     table_headers = {
         "optical_table": r"^\s*(ONT\s+Rx power|ID\s+\(dBm\))",
@@ -239,11 +240,12 @@ class HuaweiParsers(VendorParsers):
         section = None
         stray: list[str] = []
         for line in clean_lines(output, command):
-            found = _SUMMARY_PORT.search(line)
+            # A port line has a comma and a header "ONT": most lines are rows, with neither.
+            found = _SUMMARY_PORT.search(line) if "," in line else None
             if found:
                 port, section = port_text(found[1]), None
                 continue
-            header = line.split()
+            header = line.split() if "ONT" in line else ()
             if header[:2] == ["ONT", "Run"]:
                 section = "state"
                 continue

@@ -36,6 +36,7 @@ class ZteDriver(OltDriver):
     first_pon = (1, 1, 1)
     # "%Code 32310-GPONSRV : No related information to show." is an empty list, not a refusal.
     error_pattern = re.compile(r"^\s*%(Error|Code (?!32310))")
+    refusal_words = ("%",)
     nothing_to_remove = re.compile(r"does not exist")
 
     @property

@@ -114,6 +114,7 @@ class ZteParsers(VendorParsers):
     )
 
     nothing_there = _NOTHING_TO_SHOW
+    nothing_there_words = ("%code",)
     keywords = (
         "show", "gpon", "pon", "onu", "uncfg", "state", "power", "onu-rx", "attenuation", "config",
         "by", "sn", "version", "card", "running-config", "interface", "detail-info",
