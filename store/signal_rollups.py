@@ -105,42 +105,50 @@ def summary(
 
 
 def days_from_hours(dialect: str, lo: datetime, hi: datetime) -> Select:
-    """Per ONU and day, the hourly roll-ups of [lo, hi) (whole days) summed."""
+    """Per ONU and day, the hourly roll-ups of [lo, hi) (whole days) summed. The serial and
+    contract are the day's last hour's, joined back by its key: numbering every hour of a
+    day of 51,200 ONUs to find it sorted 1.2 M rows on disk, seconds at the prune after
+    midnight; grouping needs no order."""
     h = optical_hourly
-    day = _bucket(dialect, "day", h.c.bucket)
-    keys = [h.c[name] for name in ONU_COLUMNS]
-    newest = func.row_number().over(partition_by=[*keys, day], order_by=h.c.bucket.desc())
     hours = (
         select(
-            *keys,
-            type_coerce(day, UTCDateTime()).label("bucket"),
-            h.c.serial,
-            h.c.contract,
-            h.c.rx_min,
-            h.c.rx_avg,
-            h.c.rx_max,
-            h.c.samples,
-            h.c.offline_samples,
-            h.c.rx_samples,
-            newest.label("newest"),
+            *(h.c[name] for name in ONU_COLUMNS),
+            _bucket(dialect, "day", h.c.bucket).label("day"),
+            h.c.bucket,
+            *(h.c[name] for name in SUMMARY_COLUMNS[-6:]),
         )
         .where(h.c.bucket >= lo, h.c.bucket < hi)
         .subquery("hours")
     )
-    b = hours.c
-    groups = [b[name] for name in ONU_COLUMNS] + [b.bucket]
-    lit = func.sum(b.rx_samples)
+    o = hours.c
+    keys = [o[name] for name in ONU_COLUMNS]
+    lit = func.sum(o.rx_samples)
+    days = (
+        select(
+            *keys,
+            type_coerce(o.day, UTCDateTime()).label("bucket"),
+            func.max(o.bucket).label("last_hour"),
+            func.min(o.rx_min).label("rx_min"),
+            (func.sum(o.rx_avg * o.rx_samples) / func.nullif(lit, 0)).label("rx_avg"),
+            func.max(o.rx_max).label("rx_max"),
+            func.sum(o.samples).label("samples"),
+            func.sum(o.offline_samples).label("offline_samples"),
+            lit.label("rx_samples"),
+        )
+        .group_by(*keys, o.day)
+        .subquery("days")
+    )
+    d, last = days.c, h.alias("last_hour")
+    same_hour = and_(
+        *(last.c[name] == d[name] for name in ONU_COLUMNS), last.c.bucket == d.last_hour
+    )
     return select(
-        *groups,
-        func.max(case((b.newest == 1, b.serial))).label("serial"),
-        func.max(case((b.newest == 1, b.contract))).label("contract"),
-        func.min(b.rx_min).label("rx_min"),
-        (func.sum(b.rx_avg * b.rx_samples) / func.nullif(lit, 0)).label("rx_avg"),
-        func.max(b.rx_max).label("rx_max"),
-        func.sum(b.samples).label("samples"),
-        func.sum(b.offline_samples).label("offline_samples"),
-        lit.label("rx_samples"),
-    ).group_by(*groups)
+        *(d[name] for name in ONU_COLUMNS),
+        d.bucket,
+        last.c.serial,
+        last.c.contract,
+        *(d[name] for name in SUMMARY_COLUMNS[-6:]),
+    ).select_from(days.join(last, same_hour))
 
 
 def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: datetime) -> int:
@@ -148,8 +156,12 @@ def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: dateti
     Days are summed from the hourly roll-ups, which must be done through `hi`."""
     table = TABLES[granularity]
     dialect = conn.dialect.name
-    if dialect == "postgresql" and granularity == "hour":
-        summarize_read_at(conn)
+    if dialect == "postgresql":
+        # A day of a fleet is tens of thousands of groups: summed in memory, not in batches
+        # spilled to disk (the default is 4 MB), for this transaction only.
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        if granularity == "hour":
+            summarize_read_at(conn)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     source = (
         summary(dialect, granularity, lo, hi)

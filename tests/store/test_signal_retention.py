@@ -24,6 +24,7 @@ from ispflow.store.reading_partitions import day_partitions, ensure_days, ensure
 from ispflow.store.readings import ReadingsWriter, save_readings
 from ispflow.store.schema import optical_daily, optical_hourly, optical_readings, runs
 from ispflow.store.signal_retention import prune
+from ispflow.store.signal_rollups import roll_up
 from tests.support.readings import insert_readings
 
 NOW = datetime(2026, 12, 6, 12, 15, tzinfo=UTC)
@@ -132,6 +133,48 @@ def raw_count(db: Database) -> int:
 def oldest_raw(db: Database) -> datetime | None:
     with db.engine.connect() as conn:
         return conn.execute(select(func.min(optical_readings.c.read_at))).scalar()
+
+
+def test_a_day_keeps_the_serial_and_contract_of_its_last_hour(db: Database) -> None:
+    # The ONU at this place was replaced at 11:00 (new serial, new contract); at 12:00 it
+    # was read with neither.
+    day = datetime(NOW.year, NOW.month, NOW.day, tzinfo=UTC) - timedelta(days=2)
+    old = ("olt-a", 0, 1, 3, 5, "HWTC0000000A", "C-1")
+    new = ("olt-a", 0, 1, 3, 5, "HWTC0000000B", "C-2")
+    unknown = ("olt-a", 0, 1, 3, 5, None, None)
+    store(
+        db,
+        [
+            reading(old, day + timedelta(hours=10), -20.0),
+            reading(old, day + timedelta(hours=10, minutes=30), -21.0),
+            reading(new, day + timedelta(hours=11), -19.0),
+            reading(new, day + timedelta(hours=11, minutes=45), None),
+            reading(unknown, day + timedelta(hours=12), -18.0),
+            reading(new, day + timedelta(days=1, hours=1), -22.0),
+        ],
+    )
+    prune(db, now=NOW, raw_days=7, rollup_days=400)
+    hourly, daily = stored(db, optical_hourly), stored(db, optical_daily)
+    assert [hourly[(5, day + timedelta(hours=h))]["serial"] for h in (10, 11, 12)] == [
+        "HWTC0000000A",
+        "HWTC0000000B",
+        None,
+    ]
+    first, second = daily[(5, day)], daily[(5, day + timedelta(days=1))]
+    assert (first["serial"], first["contract"]) == (None, None)
+    assert (second["serial"], second["contract"]) == ("HWTC0000000B", "C-2")
+    assert first["samples"] == 5 and first["offline_samples"] == 1 and first["rx_samples"] == 4
+    assert first["rx_min"] == -21.0 and first["rx_max"] == -18.0
+    assert first["rx_avg"] == pytest.approx((-20.0 - 21.0 - 19.0 - 18.0) / 4)
+    # Without that last hour, the day is the replacement's.
+    with db.engine.begin() as conn:
+        conn.execute(optical_daily.delete().where(optical_daily.c.bucket == day))
+        conn.execute(
+            optical_hourly.delete().where(optical_hourly.c.bucket == day + timedelta(hours=12))
+        )
+        roll_up(conn, "day", day, day + timedelta(days=1))
+    first = stored(db, optical_daily)[(5, day)]
+    assert (first["serial"], first["contract"]) == ("HWTC0000000B", "C-2")
 
 
 def test_roll_ups_are_exact_and_raw_readings_past_the_window_go(db: Database) -> None:
