@@ -66,6 +66,9 @@ class OltVendor(Vendor):
     # middle of an answer (alarms, logs), and of its pager stops.
     alarm_lines: tuple[str, ...] = ()
     pager: tuple[str, ...] = ()
+    # Words (lower case) every one of its pager stops holds: an answer with none of any
+    # vendor's is not searched for pager stops. Empty: always searched.
+    pager_words: tuple[str, ...] = ()
 
     def parsers_object(self) -> Any:
         return load_object(self.parsers)()

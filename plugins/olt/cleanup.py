@@ -32,7 +32,9 @@ def clean_text(text: str) -> str:
     if "\x1b" in text:  # most answers have none; the patterns would still scan every space
         text = _CURSOR_BACK_OVER_SPACE.sub("", text)
         text = _ANSI.sub("", text)
-    if "more" in text.lower():
+    words = _pager_words()
+    lowered = text.lower() if words else ""
+    if words is None or any(word in lowered for word in words):
         text = _pager().sub("", text)
     return text.translate(_CONTROL)
 
@@ -48,6 +50,18 @@ def _scoped(pattern: re.Pattern[str]) -> str:
         "i" if pattern.flags & re.IGNORECASE else ""
     )
     return f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})"
+
+
+@functools.cache
+def _pager_words() -> tuple[str, ...] | None:
+    """What every pager stop of some vendor holds; None when a vendor does not say (then every
+    answer is searched)."""
+    words: list[str] = []
+    for vendor in olt_vendors().values():
+        if vendor.pager and not vendor.pager_words:
+            return None
+        words += vendor.pager_words
+    return tuple(dict.fromkeys(words))
 
 
 @functools.cache

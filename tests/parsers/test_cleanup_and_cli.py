@@ -21,6 +21,23 @@ def test_clean_text_drops_cursor_moves_colours_and_carriage_returns() -> None:
     assert clean_text(raw).split("\n") == ["  0  -19.40", "    1  -20.1", ""]
 
 
+@pytest.mark.parametrize(
+    "stop",
+    [
+        "---- More ( Press 'Q' to quit ) ----",  # Huawei
+        "--More--",  # ZTE, Datacom
+        "<--- More --->",  # ZTE
+        "--Press any key to continue Ctrl+c to stop--",  # FiberHome: no "more" in it
+    ],
+)
+def test_every_vendors_pager_stop_is_taken_out(stop: str) -> None:
+    assert clean_text(f"  0  -19.40\n{stop}  1  -20.1\n").split("\n") == [
+        "  0  -19.40",
+        "  1  -20.1",
+        "",
+    ]
+
+
 def test_clean_lines_drops_prompts_echo_smart_prompts_and_alarms() -> None:
     raw = (
         "OLT(config)#display ont info 0 1 0 all\n"

@@ -22,5 +22,6 @@ VENDOR = OltVendor(
         r"Commit\s+performed\s+by\s+\S+\s+via\s+\S+\s+using\s+\S+\.",  # another session's
     ),
     pager=(r"--More--",),
+    pager_words=("more",),
     lab_profile="ispflow.lab.datacom",
 )

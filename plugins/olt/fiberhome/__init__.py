@@ -22,5 +22,6 @@ VENDOR = OltVendor(
     # The pager stop is known from a tool's source only (` --Press any key to continue Ctrl+c
     # to stop--`, erased with backspaces); the session turns paging off at login.
     pager=(r"-{2}\s*Press any key to continue(?:\s+Ctrl\+c to stop)?\s*-{2}",),
+    pager_words=("press any key",),
     lab_profile="ispflow.lab.fiberhome",
 )

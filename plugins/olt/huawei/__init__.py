@@ -20,5 +20,6 @@ VENDOR = OltVendor(
         r"ALARM\s+NAME\s*:.* | PARAMETERS\s*:.*",  # alarm detail
     ),
     pager=(r"(?<!-)-++\s*More\s*\(\s*Press 'Q' to (?:quit|break)\s*\)\s*-+",),
+    pager_words=("more",),
     lab_profile="ispflow.lab.huawei",
 )

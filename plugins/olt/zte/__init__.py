@@ -16,5 +16,6 @@ VENDOR = OltVendor(
         r"\[ALARM\].*",  # alarm line
     ),
     pager=(r"(?<!-)-{2,}+\s*More\s*--", r"<--- More --->"),
+    pager_words=("more",),
     lab_profile="ispflow.lab.zte",
 )
