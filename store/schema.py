@@ -411,6 +411,7 @@ def reading_place(frame: Any, slot: Any, port: Any, onu_index: Any) -> ColumnEle
 
 
 def place_number(frame: int, slot: int, port: int, onu_index: int) -> int:
+    """`reading_place` of one ONU, worked out here, to compare the index's numbers with."""
     return ((frame * 256 + slot) * 256 + port) * 4096 + onu_index
 
 
