@@ -140,18 +140,16 @@ def _write_batches(conn: Connection, batches: Sequence[OltReadings]) -> None:
 
 
 def _write_part(conn: Connection, batches: Sequence[OltReadings]) -> None:
-    """OLTs that no run stores twice here: the contracts of all of them in one query, the
-    earlier readings of their runs in one, then their rows in one COPY (PostgreSQL; the row
-    tuples are made as COPY sends them, so this thread encodes while the server inserts) or
-    a few multi-row INSERTs (SQLite)."""
+    """OLTs that no run stores twice here: the contracts of all of them in one query, what
+    their runs stored before in one (`reading_batches`, which gets a row per OLT), then
+    their rows in one COPY (PostgreSQL; the row tuples are made as COPY sends them, so this
+    thread encodes while the server inserts) or a few multi-row INSERTs (SQLite)."""
     if not batches:
         return
     owners = _owners(conn, [batch.olt for batch in batches])
-    of_runs = [batch for batch in batches if batch.run_id is not None]
+    of_runs = [(batch.run_id, batch) for batch in batches if batch.run_id is not None]
     _drop_earlier(conn, of_runs)
-    reading_batches.record(
-        conn, [(b.run_id, b.olt, b.read_at, len(b.readings)) for b in of_runs if b.run_id]
-    )
+    reading_batches.record(conn, [(run, b.olt, b.read_at, len(b.readings)) for run, b in of_runs])
     if conn.dialect.name == "postgresql":
         copy_rows(
             conn,
@@ -207,7 +205,7 @@ def _rows(
             )
 
 
-def _drop_earlier(conn: Connection, batches: Sequence[OltReadings]) -> None:
+def _drop_earlier(conn: Connection, batches: Sequence[tuple[str, OltReadings]]) -> None:
     """A reading is kept once per run, OLT and ONU: a resumed run that reads an OLT again
     (its first write was cut short, or never acknowledged) replaces what it stored, never
     adds a second copy. One look-up in `reading_batches` for all the OLTs written together
@@ -215,8 +213,8 @@ def _drop_earlier(conn: Connection, batches: Sequence[OltReadings]) -> None:
     that OLT was stored."""
     if not batches:
         return
-    wanted = {(batch.run_id, batch.olt): batch for batch in batches if batch.run_id is not None}
-    before = reading_batches.stored(conn, wanted)  # type: ignore[arg-type]
+    wanted = {(run_id, batch.olt): batch for run_id, batch in batches}
+    before = reading_batches.stored(conn, wanted)
     if not before:
         return
     t = optical_readings.c
