@@ -478,13 +478,16 @@ def _add_down_causes(
     session: CliSession,
     dark: dict[PonPort, dict[int, dict[str, Any]]],
     per_pon: dict[PonPort, list[dict[str, Any]]],
+    olt_pons: int = 0,
 ) -> None:
     """Why each offline ONU is down, as its OLT says it (`down_cause`) and as a class
     (`down_class`: power, fibre, other; None where the OLT does not say).
 
     From the PON's ONU list where it says it (no command), else one bulk read per PON that
-    has offline ONUs, so a PON whose ONUs are all up costs no command. An OLT that refuses
-    the read leaves the causes unknown, never the readings lost.
+    has offline ONUs, so a PON whose ONUs are all up costs no command; or, when every PON of
+    the OLT was read (`olt_pons` of them) and the driver has one, a single OLT-wide read. An
+    OLT that refuses the OLT-wide read is asked per PON; one that refuses those leaves the
+    causes unknown, never the readings lost.
     """
     driver = session.driver
     for readings in dark.values():
@@ -497,17 +500,29 @@ def _add_down_causes(
             unread.append(pon)
         else:
             _take_causes(readings, listed)
-    steps = driver.down_cause_ports(unread)
+    steps = driver.down_cause_ports(unread, olt_pons)
     if not steps:
         return
     try:
         answers = session.read([step.line for step in steps])
     except DeviceRefused:
-        return
+        if not any(step.every_pon for step in steps):
+            return
+        steps = driver.down_cause_ports(unread)
+        try:
+            answers = session.read([step.line for step in steps])
+        except DeviceRefused:
+            return
     for step, (line, output) in zip(steps, answers, strict=True):
         if step.pon is not None:
             records = driver.parse(line, output, session.host)
             _take_causes(dark[step.pon], driver.down_causes(step.pon, records))
+        elif step.every_pon:
+            by_pon: dict[str, list[dict[str, Any]]] = {}
+            for record in driver.parse(line, output, session.host):
+                by_pon.setdefault(str(record.get("port")), []).append(record)
+            for pon in unread:
+                _take_causes(dark[pon], driver.down_causes(pon, by_pon.get(str(pon), [])))
 
 
 def _take_causes(readings: dict[int, dict[str, Any]], causes: list[dict[str, Any]]) -> None:
@@ -554,6 +569,7 @@ def optical(
     """
     driver = driver_for(task.host)
     limits = thresholds_for(task.host)
+    olt_pons = 0  # how many PONs the OLT has, when all of them are read
     if onu_id is not None:
         if port is None:
             raise ValueError("onu_id needs its port")
@@ -564,6 +580,8 @@ def optical(
         wanted = ports or ([port] if port else None)
         pons = [PonPort.parse(p) for p in wanted] if wanted else host_pons(task.host, driver)
         steps = driver.optical_ports(pons)
+        if not wanted:
+            olt_pons = len(pons)
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": [step.line for step in steps]})
     session = olt_session(task, driver)
@@ -588,7 +606,7 @@ def optical(
             if reading["signal"] == "offline" and onu_id is None:
                 dark.setdefault(pon, {})[int(reading["onu_id"])] = reading
     if dark:
-        _add_down_causes(session, dark, per_pon)
+        _add_down_causes(session, dark, per_pon, olt_pons)
     if refused_offline and not readings:
         readings = [offline_reading(str(PonPort.parse(str(port))), int(onu_id))]  # type: ignore[arg-type]
     if onu_id is not None and serial:

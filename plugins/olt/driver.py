@@ -61,10 +61,13 @@ class AuthorizeRequest:
 
 @dataclass
 class CliStep:
-    """One CLI line to send; ``pon`` is set on lines whose answer is read for that PON."""
+    """One CLI line to send; ``pon`` is set on lines whose answer is read for that PON, and
+    ``every_pon`` on lines whose answer lists the ONUs of all the OLT's PONs, each record
+    naming its port."""
 
     line: str
     pon: PonPort | None = None
+    every_pon: bool = False
 
 
 class OltDriver:
@@ -340,9 +343,14 @@ class OltDriver:
         return self.render("optical_onu", **self.port_context(port), onu_id=onu_id)
 
     # -- why an ONU is down --------------------------------------------------------------
-    def down_cause_ports(self, ports: list[PonPort]) -> list[CliStep]:
+    def down_cause_ports(self, ports: list[PonPort], olt_pons: int = 0) -> list[CliStep]:
         """One bulk read per PON whose answer lists each ONU's state with the last cause of
-        its going down; read lines carry their PON. Sent only for PONs with offline ONUs."""
+        its going down; read lines carry their PON. Sent only for PONs with offline ONUs.
+
+        `olt_pons` is how many PONs the OLT has when the caller read every one of them (0
+        when it read only some): a vendor whose OLT lists all its ONUs' states in one table
+        may then read that table once (`every_pon` steps) instead of one per PON.
+        """
         return [
             CliStep(line, pon=port)
             for port in ports

@@ -8,11 +8,14 @@ from dataclasses import replace
 import pytest
 
 from ispflow.lab.faults import ground_truth, plant_faults
+from ispflow.lab.fleet import build_fleet
 from ispflow.lab.model import LabOlt
 from ispflow.plugins.olt.driver import PonPort
 from ispflow.plugins.olt.huawei.driver import HuaweiDriver
+from ispflow.plugins.olt.session import CliSession
 from ispflow.plugins.olt.zte.driver import ZteDriver
-from tests.unit.test_lab_firmware import _batch, _fleet, _steady
+from ispflow.tasks.onu import _add_down_causes
+from tests.unit.test_lab_firmware import SMALL, _batch, _fleet, _steady
 
 
 @pytest.mark.parametrize(
@@ -69,6 +72,87 @@ def test_one_command_per_pon_in_each_naming() -> None:
     assert [s.line for s in ZteDriver("C600").down_cause_ports([PonPort(1, 1, 2)])] == [
         "show gpon onu state gpon_olt-1/1/2"
     ]
+
+
+def test_zte_reads_one_olt_wide_table_when_most_of_its_pons_need_causes() -> None:
+    pons = [PonPort(1, 1, n) for n in range(1, 9)]
+    for model in ("C320", "C600"):
+        [step] = ZteDriver(model).down_cause_ports(pons[:4], olt_pons=8)
+        assert (step.line, step.pon, step.every_pon) == ("show gpon onu state", None, True)
+    zte = ZteDriver("C320")
+    # Fewer than half of them, one PON, or only some PONs read: a table per PON.
+    for ports, olt_pons in ((pons[:3], 8), (pons[:1], 1), (pons, 0)):
+        steps = zte.down_cause_ports(ports, olt_pons)
+        assert [(s.pon, s.every_pon) for s in steps] == [(p, False) for p in ports]
+    huawei = HuaweiDriver("MA5800-X7").down_cause_ports([PonPort(0, 1, 0), PonPort(0, 1, 1)], 2)
+    assert [s.pon for s in huawei] == [PonPort(0, 1, 0), PonPort(0, 1, 1)]
+
+
+def _zte_with_faults(firmware: str) -> tuple[LabOlt, list[str], dict[str, str]]:
+    """A ZTE OLT of this generation with three PONs in use, one ONU powered off and one with
+    its drop cut on each; those PONs, and the serials with the cause each must have."""
+    if firmware == "titan":
+        olt = _steady(build_fleet(replace(SMALL, olts=2, pons=3, vendors=("zte",)))[1].olt)
+    else:
+        spec = replace(SMALL, pons=3, vendors=("zte",), firmware=firmware)
+        olt = _steady(build_fleet(spec)[0].olt)
+    used = [name for name in olt.pons if olt.snapshot(name)]
+    assert len(used) == 3
+    want: dict[str, str] = {}
+    for pon_name in used:
+        off, cut = olt.snapshot(pon_name)[:2]
+        want[off.serial], want[cut.serial] = "power", "fibre"
+    olt.plant = replace(
+        olt.plant,
+        powered_off=frozenset(s for s, c in want.items() if c == "power"),
+        cut_drops=frozenset(s for s, c in want.items() if c == "fibre"),
+    )
+    return olt, used, want
+
+
+class _Answers:
+    """A connection answering from a lab OLT's own batch output, refusing the lines given
+    with ZXROS's syntax error: no ZTE firmware seen refuses the OLT-wide state table, so the
+    lab cannot, and this stands in for one that would."""
+
+    def __init__(self, olt: LabOlt, refuse: tuple[str, ...] = ()) -> None:
+        self.olt, self.refuse, self.sent = olt, refuse, []
+
+    def exchange(self, line: str, prompt: object, read_timeout: float) -> str:
+        self.sent.append(line)
+        if line in self.refuse:
+            return "          ^\n%Error 140303: Invalid input detected at '^' marker."
+        return "\n".join(_batch(self.olt, line))
+
+
+@pytest.mark.parametrize("firmware", ["v1", "v2", "titan"])
+@pytest.mark.parametrize("refused", [False, True])
+def test_the_olt_wide_table_gives_each_pon_its_onus_causes(firmware: str, refused: bool) -> None:
+    olt, used, want = _zte_with_faults(firmware)
+    assert olt.firmware == firmware
+    driver = ZteDriver(olt.model.name)
+    connection = _Answers(olt, refuse=("show gpon onu state",) if refused else ())
+    session = CliSession(connection, driver, host=olt.name)
+    pons = [PonPort.parse(name) for name in used]
+    dark = {
+        PonPort.parse(name): {
+            view.onu_id: {"serial": view.serial}
+            for view in olt.snapshot(name)
+            if view.serial in want
+        }
+        for name in used
+    }
+    _add_down_causes(session, dark, {}, olt_pons=len(pons))
+    per_pon = [f"show gpon onu state {driver.olt_interface(p)}" for p in pons]
+    assert connection.sent == (
+        ["show gpon onu state", *per_pon] if refused else ["show gpon onu state"]
+    )
+    got = {r["serial"]: r["down_class"] for onus in dark.values() for r in onus.values()}
+    assert got == want
+    words = {"power": "DyingGasp", "fibre": "LOS"}
+    assert all(
+        r["down_cause"] == words[want[r["serial"]]] for o in dark.values() for r in o.values()
+    )
 
 
 def _generation(vendor: str, firmware: str) -> LabOlt:

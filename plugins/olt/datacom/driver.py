@@ -136,7 +136,7 @@ class DatacomDriver(OltDriver):
     def optical_onu(self, port: PonPort, onu_id: int) -> list[str]:
         return self.render("optical_onu", **self.port_context(port), onu_id=int(onu_id))
 
-    def down_cause_ports(self, ports: list[PonPort]) -> list[CliStep]:
+    def down_cause_ports(self, ports: list[PonPort], olt_pons: int = 0) -> list[CliStep]:
         # DmOS shows no cause of an ONU's last down in the answers we know (`Last Seen
         # Online` is a time): no command is spent asking.
         return []

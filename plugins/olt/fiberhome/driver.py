@@ -119,6 +119,6 @@ class FiberhomeDriver(OltDriver):
             for line in self.optical_onu(port, int(record["onu_id"]))
         ]
 
-    def down_cause_ports(self, ports: list[PonPort]) -> list[CliStep]:
+    def down_cause_ports(self, ports: list[PonPort], olt_pons: int = 0) -> list[CliStep]:
         # The AN5516's ONU tables say up or down, never why: nothing to read.
         return []

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ispflow.plugins.olt.driver import AuthorizeRequest, OltDriver, PonPort
+from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 from ispflow.plugins.olt.zte.config_secrets import SECRET_PATTERNS
 from ispflow.plugins.olt.zte.parsers import ONLINE_PHASES
 
@@ -85,6 +85,14 @@ class ZteDriver(OltDriver):
         context["onu_type"] = request.onu_type or self.default_onu_type
         context["tcont_profile"] = DEFAULT_TCONT_PROFILE
         return context
+
+    def down_cause_ports(self, ports: list[PonPort], olt_pons: int = 0) -> list[CliStep]:
+        # `show gpon onu state` with no port lists every ONU of the OLT (seen on C300 V1.x,
+        # V2.x and C600 TITAN): one round trip in place of one per PON, worth it when most
+        # of the OLT's PONs need theirs, as in a fleet audit where most PONs have an ONU down.
+        if olt_pons and len(ports) > 1 and 2 * len(ports) >= olt_pons:
+            return [CliStep(line, every_pon=True) for line in self.render("down_causes_olt")]
+        return super().down_cause_ports(ports)
 
     def down_cause_of(self, record: dict[str, Any]) -> str | None:
         # `show gpon onu state`: the Phase State of an ONU that is not working is why.
