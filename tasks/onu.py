@@ -516,13 +516,23 @@ def _add_down_causes(
     for step, (line, output) in zip(steps, answers, strict=True):
         if step.pon is not None:
             records = driver.parse(line, output, session.host)
-            _take_causes(dark[step.pon], driver.down_causes(step.pon, records))
+            _take_causes(
+                dark[step.pon], driver.down_causes(step.pon, _records_of(dark[step.pon], records))
+            )
         elif step.every_pon:
             by_pon: dict[str, list[dict[str, Any]]] = {}
             for record in driver.parse(line, output, session.host):
                 by_pon.setdefault(str(record.get("port")), []).append(record)
             for pon in unread:
-                _take_causes(dark[pon], driver.down_causes(pon, by_pon.get(str(pon), [])))
+                records = _records_of(dark[pon], by_pon.get(str(pon), []))
+                _take_causes(dark[pon], driver.down_causes(pon, records))
+
+
+def _records_of(
+    readings: dict[int, dict[str, Any]], records: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The records of these ONUs: a state table lists every ONU of its PON or OLT, most up."""
+    return [r for r in records if r.get("onu_id") is not None and int(r["onu_id"]) in readings]
 
 
 def _take_causes(readings: dict[int, dict[str, Any]], causes: list[dict[str, Any]]) -> None:

@@ -130,6 +130,38 @@ def test_connections_read_a_parse_kept_until_the_file_changes(tmp_path: Path) ->
     assert recorded(current(path), "10.0.0.2")[0].asbytes() == second.asbytes()
 
 
+def test_the_file_reads_as_paramiko_reads_it(tmp_path: Path) -> None:
+    """Names listed again with a key they have are dropped, hashed names (as copied from an
+    OpenSSH known_hosts) and lines naming several hosts kept, comments and blanks skipped,
+    a key type paramiko cannot read passed over: the same entries as HostKeys.load."""
+    keys = [new_key() for _ in range(3)]
+    line = [f"{k.get_name()} {k.get_base64()}" for k in keys]
+    hashed = paramiko.HostKeys.hash_host("[10.0.0.9]:2222")
+    path = tmp_path / "known_hosts"
+    path.write_text(
+        "# NOC OLTs\n\n"
+        f"10.0.0.1 {line[0]}\n"
+        f"10.0.0.2,[10.0.0.3]:2222 {line[1]}\n"
+        f"10.0.0.1,10.0.0.4 {line[0]}\n"
+        f"{hashed} {line[2]}\n"
+        "10.0.0.5 ssh-unknown AAAA\n"
+        f"  10.0.0.2 {line[2]}  \n"
+    )
+    expected = paramiko.HostKeys()
+    expected.load(str(path))
+    got = read(path)
+
+    def entries(host_keys: paramiko.HostKeys) -> list[tuple[list[str], bytes]]:
+        return [(e.hostnames, e.key.asbytes()) for e in host_keys._entries]  # noqa: SLF001
+
+    assert entries(got) == entries(expected)
+    assert [e[0] for e in entries(got)] == [
+        ["10.0.0.1"], ["10.0.0.2", "[10.0.0.3]:2222"], ["10.0.0.4"], [hashed], ["10.0.0.2"]
+    ]  # fmt: skip
+    assert recorded(got, "[10.0.0.9]:2222")[0].asbytes() == keys[2].asbytes()
+    assert recorded(got, "10.0.0.2")[0].asbytes() == keys[1].asbytes()  # the first line's
+
+
 def test_a_broken_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "known_hosts"
     path.write_text("[127.0.0.1]:10201 ssh-ed25519 not!base64\n")
