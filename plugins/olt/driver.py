@@ -308,7 +308,9 @@ class OltDriver:
         Records that `optical_row()` takes for readings (by default those with `rx_dbm`) are
         optical rows; the others are the PON's ONU list. An ONU on the list without an
         optical row is offline (MA5800-style tables print only online ONUs), never left out;
-        a row's serial comes from the list when the row has none.
+        a row's serial comes from the list when the row has none. The list is read first:
+        an ONU it shows up but the table reads no light for went down in between, one it
+        shows down but the table reads came up, and the reading says what the table saw.
         """
         optical = self.optical_row
         listed = {r["onu_id"]: r for r in records if not optical(r) and "onu_id" in r}
@@ -329,8 +331,11 @@ class OltDriver:
             reading = {**row, "port": name}
             if not reading.get("serial") and known.get("serial"):
                 reading["serial"] = known["serial"]
-            if known.get("run_state") and "run_state" not in reading:
-                reading["run_state"] = known["run_state"]
+            listed_state = known.get("run_state")
+            if listed_state and "run_state" not in reading:
+                if listed_state in ("online", "offline"):
+                    listed_state = "offline" if reading.get("rx_dbm") is None else "online"
+                reading["run_state"] = listed_state
             readings.append(reading)
         return readings
 

@@ -11,9 +11,11 @@ from ispflow.lab.faults import ground_truth, plant_faults
 from ispflow.lab.fleet import build_fleet
 from ispflow.lab.model import LabOlt
 from ispflow.plugins.olt.driver import PonPort
+from ispflow.plugins.olt.drivers import driver_class
 from ispflow.plugins.olt.huawei.driver import HuaweiDriver
 from ispflow.plugins.olt.session import CliSession
 from ispflow.plugins.olt.zte.driver import ZteDriver
+from ispflow.plugins.vendors import olt_vendors
 from ispflow.tasks.onu import _add_down_causes
 from tests.unit.test_lab_firmware import SMALL, _batch, _fleet, _steady
 
@@ -86,6 +88,15 @@ def test_zte_reads_one_olt_wide_table_when_most_of_its_pons_need_causes() -> Non
         assert [(s.pon, s.every_pon) for s in steps] == [(p, False) for p in ports]
     huawei = HuaweiDriver("MA5800-X7").down_cause_ports([PonPort(0, 1, 0), PonPort(0, 1, 1)], 2)
     assert [s.pon for s in huawei] == [PonPort(0, 1, 0), PonPort(0, 1, 1)]
+
+
+@pytest.mark.parametrize("vendor", sorted(olt_vendors()))
+def test_every_driver_is_told_when_all_pons_are_read(vendor: str) -> None:
+    """A fleet read passes how many PONs the OLT has; each driver takes it (and may ignore it)."""
+    driver = driver_class(vendor)()
+    pons = driver.default_pons(4)
+    for steps in (driver.down_cause_ports(pons, olt_pons=4), driver.down_cause_ports(pons)):
+        assert all(step.pon in pons or step.every_pon for step in steps)
 
 
 def _zte_with_faults(firmware: str) -> tuple[LabOlt, list[str], dict[str, str]]:

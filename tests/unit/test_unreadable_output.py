@@ -188,6 +188,41 @@ def test_offline_onts_left_out_of_the_optical_table_are_read_as_offline() -> Non
     ]
 
 
+def test_an_ont_that_changed_between_the_summary_and_the_optical_read_is_as_last_seen() -> None:
+    """The summary is read before the optical table: ONT 0, up in the summary, is missing
+    from the table (it went down in between), ONT 1, down in the summary, has a row (it came
+    up). Each reading says what the table saw, and ONT 0 is not given the cause of a down
+    the summary told of before this one."""
+    driver = driver_class("huawei")(model="MA5800-X7")
+    pon = PonPort(0, 1, 3)
+    summary = (
+        "  In port 0/1/3, the total of ONTs are: 2, online: 1\n"
+        "  ONT  Run     Last                Last                Last\n"
+        "  ID   State   UpTime              DownTime            DownCause\n"
+        "  0    online  2026-01-03 00:00:00 2026-01-02 00:00:00 LOSi/LOBi\n"
+        "  1    offline 2026-01-01 00:00:00 2026-01-02 00:00:00 dying-gasp\n"
+        "  ONT        SN        Type          Distance Rx/Tx power  Description\n"
+        "  ID                                    (m)      (dBm)\n"
+        "  0   48575443AA000001 HG8245H          596   -21.3/2.30   C-1\n"
+        "  1   48575443AA000002 HG8245H          -     -/-          C-2\n"
+    )
+    optical = (
+        "  ONT  Rx power  Tx power  OLT Rx ONT  Temperature  Voltage  Current  Distance\n"
+        "  ID   (dBm)     (dBm)     power(dBm)  (C)          (V)      (mA)     (m)\n"
+        "    1  -22.05    2.10      -25.40      36           3.300    6        700\n"
+    )
+    records = driver.parse("display ont info summary 0/1/3", summary)
+    records += driver.parse("display ont optical-info 3 all", optical)
+    readings = driver.readings(pon, records)
+    assert [(r["onu_id"], r["run_state"], r["rx_dbm"]) for r in readings] == [
+        (0, "offline", None),
+        (1, "online", -22.05),
+    ]
+    causes = driver.listed_down_causes(pon, records)
+    assert causes is not None
+    assert [(c["onu_id"], c["down_cause"]) for c in causes] == [(0, None), (1, "dying-gasp")]
+
+
 def test_an_onu_list_without_causes_leaves_them_to_their_own_read() -> None:
     driver = driver_class("huawei")(model="MA5800-X7")
     pon = PonPort(0, 2, 8)

@@ -89,7 +89,11 @@ class HuaweiDriver(OltDriver):
         return {"serial": serial, "serial_hex": serial_hex(serial)}
 
     def down_cause_of(self, record: dict[str, Any]) -> str | None:
-        # `display ont info summary`: the Last DownCause column.
+        # `display ont info summary`: the Last DownCause column. An ONT the summary shows up
+        # (dark by the optical read that follows) went down after it: the cause listed is
+        # of an earlier down, not of this one.
+        if record.get("run_state") == "online":
+            return None
         return record.get("last_down_cause")
 
     def authorize_context(self, request: AuthorizeRequest) -> dict[str, Any]:
