@@ -132,7 +132,10 @@ def run(
     extra_vars: Annotated[
         list[str] | None,
         typer.Option(
-            "--extra-vars", "-e", help="Set a var: `-e vlan=100`, or `-e @vars.yaml`. Repeatable."
+            "--extra-vars",
+            "-e",
+            metavar="NAME=VALUE",
+            help="Set a var: `-e vlan=100`, or `-e @vars.yaml`. Repeatable.",
         ),
     ] = None,
     limit: LimitOption = None,

@@ -64,12 +64,14 @@ class LazyGroup(TyperGroup):
         command = _build(cmd_name, info, self.settings)
         _plain_help_flag(command.get_help_option(ctx))
         _take_plain_values(command)
+        _flags_show_no_value(command, ctx)
         self.commands[cmd_name] = command
         return command
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)
         _plain_help_flag(option)
+        _flags_show_no_value(self, ctx, commands=False)
         return option
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
@@ -158,6 +160,19 @@ def _plain_help_flag(option: Any) -> None:
     parameter, such as `ispflow runbooks`."""
     if option is not None and option.default is None and option.is_flag:
         option.default = False
+    if option is not None and option.metavar is None:
+        option.metavar = ""
+
+
+def _flags_show_no_value(command: Any, ctx: Any, *, commands: bool = True) -> None:
+    """Typer's help shows a flag's type (`<bool>`) where an option's value goes, as if
+    `--dry-run` took one: a flag (and each command's --help) shows none."""
+    params = command.params if not commands else [*command.params, command.get_help_option(ctx)]
+    for param in params:
+        if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values() if commands else ():
+        _flags_show_no_value(sub, ctx)
 
 
 def _summary(name: str, info: CommandInfo | TyperInfo | str) -> TyperCommand:

@@ -82,7 +82,12 @@ def add_schedule(
     ] = None,
     extra_vars: Annotated[
         list[str] | None,
-        typer.Option("--extra-vars", "-e", help="Set a var: `-e days=5`, or `-e @vars.yaml`."),
+        typer.Option(
+            "--extra-vars",
+            "-e",
+            metavar="NAME=VALUE",
+            help="Set a var: `-e days=5`, or `-e @vars.yaml`.",
+        ),
     ] = None,
     limit: LimitOption = None,
     workers: Annotated[

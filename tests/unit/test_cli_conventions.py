@@ -214,6 +214,8 @@ def test_short_h_is_help(path: str) -> None:
     shown = invoke(*path.split(), "-h")
     assert shown.exit_code == 0, shown.output
     assert "Usage" in shown.stdout and "--help" in shown.stdout
+    # A flag takes no value: its help shows none where an option's value goes.
+    assert "<bool>" not in shown.stdout
 
 
 def test_every_sub_app_takes_short_h_on_its_own() -> None:
