@@ -1,4 +1,5 @@
-"""The cyclic garbage collector is off while a command starts, and only then (cli/__init__.py)."""
+"""How the command line sets up its own process (cli/__init__.py): the cyclic garbage collector
+is off while a command starts, and only then; threads are switched less often."""
 
 from __future__ import annotations
 
@@ -47,3 +48,24 @@ def test_the_garbage_collector_is_off_only_while_a_command_starts() -> None:
     assert states == "[False, True, True]", done.stderr
     # What the start made is frozen (never looked at again); cycles made later are freed.
     assert after == "True True", done.stderr
+
+
+SWITCHES = """
+import sys
+import ispflow.cli.app as app
+import ispflow.engine.api  # the library
+library = sys.getswitchinterval()
+app.main = lambda: None  # the command itself is not the point here
+from ispflow.cli import SWITCH_INTERVAL_S, main
+main()
+print(library, sys.getswitchinterval(), SWITCH_INTERVAL_S)
+"""
+
+
+def test_only_the_command_line_lets_threads_run_longer_before_a_forced_switch() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SWITCHES], capture_output=True, text=True, timeout=60
+    )
+    library, command, wanted = (float(v) for v in done.stdout.split())
+    assert library == 0.005, done.stderr  # Python's own, untouched by importing ispflow
+    assert command == wanted > library
