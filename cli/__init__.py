@@ -46,9 +46,9 @@ def _fewer_forced_thread_switches() -> None:
     """A run has two threads per device session (the SSH transport's and the worker's), and
     each thread's work between two waits on the network is short: parsing one answer, one
     packet. Every 5 ms Python made the thread at work hand the interpreter over to whichever
-    waited, mid-parse, tens of thousands of times in a fleet audit. At 20 ms a thread almost
-    always finishes and hands it over itself as it waits on the network: a fleet audit used
-    a fifth less CPU. A thread waiting for the interpreter waits at most this long, well
-    under a device's answer time; the setting is the process's, so only the command line
-    sets it, never the library."""
+    waited, often mid-parse. At 20 ms a thread almost always finishes and hands it over
+    itself as it waits on the network: a fleet audit used about a sixth less CPU. A thread
+    waiting for the interpreter waits about this long at most, well under a device's answer
+    time; the setting is the process's, so only the command line sets it, never the
+    library."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
