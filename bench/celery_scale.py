@@ -272,6 +272,8 @@ def main() -> None:
         flush_redis()
         with tempfile.TemporaryDirectory(prefix="ispflow-bench-") as folder:
             root = Path(folder)
+            # The lab records its SSH host keys here, not in the user's known_hosts.
+            os.environ["ISPFLOW_KNOWN_HOSTS"] = str(root / "known_hosts")
             print(
                 f"lab: {args.olts} OLTs x {args.pons} PONs x {args.onus} ONUs "
                 f"(+{args.autofind} in autofind per PON), {args.latency_ms:g} ms per command, "

@@ -153,6 +153,8 @@ def main() -> None:
     module = [python, "-m", "ispflow"]
     with tempfile.TemporaryDirectory(prefix="ispflow-bench-") as folder:
         root = Path(folder)
+        # The lab records its SSH host keys here, not in the user's known_hosts.
+        os.environ["ISPFLOW_KNOWN_HOSTS"] = str(root / "known_hosts")
         cases: dict[str, Measure] = {
             "python -c pass": whole([python, "-c", "pass"], root),
             'python -c "import typer"': whole([python, "-c", "import typer"], root),

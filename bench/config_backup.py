@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import ssl
 import sys
 import tempfile
@@ -153,6 +154,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ispflow-bench-") as folder:
         root = Path(folder)
+        # The lab records its SSH host keys here, not in the user's known_hosts.
+        os.environ["ISPFLOW_KNOWN_HOSTS"] = str(root / "known_hosts")
         db = f"sqlite:///{root / 'bench.db'}"
         must(
             ispflow(

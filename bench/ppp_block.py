@@ -22,6 +22,7 @@ The lab's concentrators answer at once and re-dial a dropped session after 50 ms
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -86,6 +87,8 @@ def main() -> None:
     onus = max(1, -(-args.contracts // (olts * 16)))
     with tempfile.TemporaryDirectory(prefix="ispflow-bench-") as folder:
         root = Path(folder)
+        # The lab records its SSH host keys here, not in the user's known_hosts.
+        os.environ["ISPFLOW_KNOWN_HOSTS"] = str(root / "known_hosts")
         db = f"sqlite:///{root / 'bench.db'}"
         must(
             ispflow(

@@ -636,6 +636,8 @@ def main() -> None:
             )  # fmt: skip
     here = Path.cwd()
     folders = [tempfile.TemporaryDirectory(prefix="ispflow-bench-rc-") for _ in sizes]
+    # The labs record their SSH host keys here, not in the user's known_hosts.
+    os.environ["ISPFLOW_KNOWN_HOSTS"] = str(Path(folders[0].name) / "known_hosts")
     fleets: list[Fleet] = []
     sessions = Sessions()
     try:

@@ -411,6 +411,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="ispflow-bench-") as folder:
         root = Path(folder)
+        # The lab records its SSH host keys here, not in the user's known_hosts.
+        os.environ["ISPFLOW_KNOWN_HOSTS"] = str(root / "known_hosts")
         template = root / "lab.db"
         print(
             f"lab: {args.olts} OLTs x {args.pons} PONs x {args.onus} ONUs "
