@@ -276,6 +276,10 @@ class HuaweiParsers(VendorParsers):
                     }
                 elif _ROW_START.match(line):
                     stray.append(line)
+            elif _ROW_START.match(line):
+                # A row under a header not known (another release's wording): its ONUs'
+                # states would be lost without a word.
+                stray.append(line)
         self.unread(command, stray)
         if not onts:
             return [{"port": k[0], "onu_id": k[1], **v} for k, v in states.items()]
