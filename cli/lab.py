@@ -316,6 +316,15 @@ def fault_command(
     refuse_logins: Annotated[
         bool, typer.Option("--refuse-logins", help="Every login fails (AAA down).")
     ] = False,
+    unknown_row_on: Annotated[
+        str | None,
+        typer.Option(
+            "--unknown-row-on",
+            metavar="TEXT",
+            help="Answer a command containing this text with one row in a layout no parser "
+            "knows in the middle of its table, as a firmware not seen yet might.",
+        ),
+    ] = None,
     slow_ms: Annotated[
         float, typer.Option("--slow-ms", min=0, help="Extra delay on every command.")
     ] = 0.0,
@@ -444,6 +453,7 @@ def fault_command(
         "hang_on": hang_on,
         "refuse_logins": refuse_logins,
         "slow_ms": slow_ms,
+        "unknown_row_on": unknown_row_on,
         "cut_ctos": cut_cto,
         "down_pons": down_pon,
         "attenuate": _attenuations(attenuate or []),

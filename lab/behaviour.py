@@ -26,6 +26,9 @@ class Behaviour:
     hang_on: str | None = None
     hang_marker: Path | None = None
     refuse_logins: bool = False  # fault: every login fails (AAA down)
+    # fault: a command containing this is answered with one row in a layout no parser knows
+    # in the middle of its table, as a firmware not seen yet might print it
+    unknown_row_on: str | None = None
     alarm_rate: float = 0.0  # chance that a multi-line answer carries an alarm in its middle
     yes_no_banner: bool = False  # Huawei: a YES/NO question after login (netmiko answers it)
     password_warning: bool = True  # Huawei MA5800: the "password set by other administrator" note

@@ -28,7 +28,7 @@ class Faultable(Protocol):
     behaviour: Behaviour
 
 
-FAULT_KEYS = ("drop_after", "drop_on", "hang_on", "refuse_logins", "slow_ms")
+FAULT_KEYS = ("drop_after", "drop_on", "hang_on", "refuse_logins", "slow_ms", "unknown_row_on")
 PLANT_KEYS = (
     "cut_ctos", "down_pons", "attenuate", "flapping", "unplugged", "cut_feeders", "down_boards",
     "dirty_ctos", "power_off_ctos", "power_off", "cut_drops",
@@ -101,6 +101,7 @@ def apply_faults(
                 with contextlib.suppress(OSError):
                     behaviour.hang_marker.unlink()
         behaviour.refuse_logins = bool(fault.get("refuse_logins", False))
+        behaviour.unknown_row_on = fault.get("unknown_row_on")
         behaviour.slow_extra = float(fault.get("slow_ms", 0)) / 1000
         olt = getattr(device, "olt", None)
         if olt is not None:  # concentrators have no outside plant

@@ -48,6 +48,7 @@ class Shell(ABC):
         self.peer = peer
         self.rng = random.Random(f"{behaviour.seed}:{olt.name}:{session}")
         self.commands = 0
+        self.unknown_row = False  # this command is answered with the unknown_row_on fault
         self.page_lines = 0 if batch else behaviour.page_lines
 
     # vendor side --------------------------------------------------------------------------
@@ -110,6 +111,8 @@ class Shell(ABC):
                 raise SessionEnd("drop")  # before the OLT acts on it: the line is lost
             if await self.behaviour.hold(line):
                 raise SessionEnd("drop")  # held, never run; the client is gone by now
+            unknown_on = self.behaviour.unknown_row_on
+            self.unknown_row = bool(unknown_on and unknown_on in line)
             delay = self.behaviour.per_command()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -126,6 +129,8 @@ class Shell(ABC):
         """Write a command's output: filtered, with an alarm maybe, paged if the client wants it."""
         if filter_:
             lines = apply_filter(lines, filter_)
+        if self.unknown_row:
+            lines = with_unknown_row(lines)
         lines = self._with_alarm(lines)
         size = self.page_lines
         if not paged or self.batch or size <= 0 or len(lines) <= size:
@@ -163,6 +168,16 @@ class Shell(ABC):
         if answer is None:
             raise SessionEnd("eof")
         return answer.strip().lower() in ("y", "yes")
+
+
+# Starts like a row (a number) but fits no vendor's row: the `unknown_row_on` fault.
+UNKNOWN_ROW = "  64   ???   a row in a layout ispflow does not know"
+
+
+def with_unknown_row(lines: list[str]) -> list[str]:
+    """The answer with UNKNOWN_ROW in the middle of it."""
+    middle = len(lines) // 2
+    return [*lines[:middle], UNKNOWN_ROW, *lines[middle:]]
 
 
 def split_filter(line: str) -> tuple[str, str | None]:

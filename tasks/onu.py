@@ -14,6 +14,7 @@ from nornir.core.task import Result, Task
 from ispflow.core.views import TaskView
 from ispflow.plugins.olt.driver import AuthorizeRequest, CliStep, OltDriver, PonPort
 from ispflow.plugins.olt.drivers import driver_for, host_pons
+from ispflow.plugins.olt.parsing import UnreadableOutput
 from ispflow.plugins.olt.pon_lock import pon_lock
 from ispflow.plugins.olt.session import (
     DEFAULT_READ_TIMEOUT,
@@ -575,7 +576,9 @@ def optical(
     `serial` names the one ONU read when the OLT's answer to a one-ONU read does not, so its
     history finds it before the store records the ONU (right after authorizing it).
     Offline ONUs of PONs read in bulk carry `down_cause` and `down_class` (why they are
-    down), at one more command per PON with offline ONUs.
+    down), at one more command per PON with offline ONUs. An answer to that read in a layout
+    not known leaves the causes unknown and fails the host when the step ends, its readings
+    kept and stored.
     """
     driver = driver_for(task.host)
     limits = thresholds_for(task.host)
@@ -615,8 +618,14 @@ def optical(
             readings.append(reading)
             if reading["signal"] == "offline" and onu_id is None:
                 dark.setdefault(pon, {})[int(reading["onu_id"])] = reading
+    unreadable: UnreadableOutput | None = None
     if dark:
-        _add_down_causes(session, dark, per_pon, olt_pons)
+        try:
+            _add_down_causes(session, dark, per_pon, olt_pons)
+        except UnreadableOutput as exc:
+            # Only why some ONUs are down is not known: every reading is good and kept (and
+            # stored); the host still fails, naming the answer it could not read.
+            unreadable = exc
     if refused_offline and not readings:
         readings = [offline_reading(str(PonPort.parse(str(port))), int(onu_id))]  # type: ignore[arg-type]
     if onu_id is not None and serial:
@@ -632,4 +641,15 @@ def optical(
         writer = context.share("readings", lambda: ReadingsWriter(context.database))
         ticket = writer.submit(task.host.name, readings, context.run_id)
         context.defer(task.host.name, lambda: writer.wait(ticket))
+    if unreadable is not None:
+        if context is None:
+            raise unreadable
+        context.defer(task.host.name, _raising(unreadable))
     return Result(host=task.host, result=readings)
+
+
+def _raising(error: Exception) -> Callable[[], None]:
+    def check() -> None:
+        raise error
+
+    return check

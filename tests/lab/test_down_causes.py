@@ -201,3 +201,50 @@ def test_a_fault_on_a_board_the_olt_does_not_have_is_refused(cause_lab: RunningL
     proc = cause_lab.cli("lab", "fault", x7["name"], "--board-down", "9")
     assert proc.returncode != 0
     assert "no board in slot '9'" in proc.stderr
+
+
+def test_a_down_cause_table_in_a_layout_not_known_keeps_the_readings(cause_lab: RunningLab) -> None:
+    """A ZTE answering its state table with a row no parser knows (a firmware not seen yet):
+    that OLT's readings are all kept and stored, its offline ONUs' causes unknown, and the
+    host fails naming the answer it could not read; the other OLTs are untouched. Run again
+    (`--rerun-failed`) once the OLT answers as usual, the host's causes are known."""
+    lab = cause_lab
+    c320 = olts(lab)["C320"]["name"]
+    try:
+        proc = lab.cli("lab", "fault", c320, "--unknown-row-on", "onu state")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        report = lab.run_json("onu-signal", expect=1)
+    finally:
+        assert lab.cli("lab", "fault", "--clear").returncode == 0
+    results = {r["host"]: r for r in step_results(report, "read signal")}
+    assert {h: r["status"] for h, r in results.items() if h != c320} == {
+        h: "ok" for h in results if h != c320
+    }
+    failed = results[c320]
+    assert failed["status"] == "failed"
+    assert "cannot read the answer to 'show gpon onu state" in failed["error"]
+    assert "raw answer kept" in failed["error"]
+    authorized = {onu["serial"] for onu in lab.onus(olt=c320, state="authorized")}
+    readings = failed["result"]
+    assert {r["serial"] for r in readings} == authorized and len(readings) == len(authorized)
+    dark = [r for r in readings if r["signal"] == "offline"]
+    assert dark and all(r["down_cause"] is None and r["down_class"] is None for r in dark)
+
+    def stored(run: str) -> list[dict[str, Any]]:
+        return lab.query(
+            "SELECT serial, down_cause FROM optical_readings WHERE run_id = :run AND olt = :olt",
+            run=run,
+            olt=c320,
+        )
+
+    kept = stored(report["run_id"])
+    assert {row["serial"] for row in kept} == authorized and len(kept) == len(authorized)
+    assert not any(row["down_cause"] for row in kept)
+
+    rerun = lab.run_json("--rerun-failed", report["run_id"])
+    [again] = step_results(rerun, "read signal")
+    assert (again["host"], again["status"]) == (c320, "ok")
+    assert all(r["down_cause"] for r in again["result"] if r["signal"] == "offline")
+    rows = stored(rerun["run_id"])
+    assert {row["serial"] for row in rows} == authorized and len(rows) == len(authorized)
+    assert any(row["down_cause"] for row in rows)
