@@ -297,17 +297,22 @@ def fault_command(
     drop_on: Annotated[
         str | None,
         typer.Option(
-            "--drop-on", help="Cut the SSH session when a command containing this text arrives."
+            "--drop-on",
+            metavar="TEXT",
+            help="Cut the SSH session when a command containing this text arrives.",
         ),
     ] = None,
     drop_after: Annotated[
         int | None,
-        typer.Option("--drop-after", min=0, help="Cut every session after this many commands."),
+        typer.Option(
+            "--drop-after", metavar="N", min=0, help="Cut every session after this many commands."
+        ),
     ] = None,
     hang_on: Annotated[
         str | None,
         typer.Option(
             "--hang-on",
+            metavar="TEXT",
             help="Stop answering when a command containing this text arrives (it is not run) "
             "until --clear; the state folder then holds hung-OLT. For crash tests: kill the "
             "client there, clear, resume.",
@@ -326,24 +331,33 @@ def fault_command(
         ),
     ] = None,
     slow_ms: Annotated[
-        float, typer.Option("--slow-ms", min=0, help="Extra delay on every command.")
+        float, typer.Option("--slow-ms", metavar="MS", min=0, help="Extra delay on every command.")
     ] = 0.0,
     cut_cto: Annotated[
         list[str] | None,
-        typer.Option("--cut-cto", help="The fibre to this CTO is cut: its ONUs go offline."),
+        typer.Option(
+            "--cut-cto", metavar="CTO", help="The fibre to this CTO is cut: its ONUs go offline."
+        ),
     ] = None,
     down_pon: Annotated[
         list[str] | None,
-        typer.Option("--down-pon", help="This OLT port stops lighting its PON (e.g. 0/1/3)."),
+        typer.Option(
+            "--down-pon", metavar="PORT", help="This OLT port stops lighting its PON (e.g. 0/1/3)."
+        ),
     ] = None,
     attenuate: Annotated[
         list[str] | None,
-        typer.Option("--attenuate", help="SERIAL=DB: extra loss on one drop (dirt, a bend)."),
+        typer.Option(
+            "--attenuate",
+            metavar="SERIAL=DB",
+            help="Extra loss in dB on one drop (dirt, a bend).",
+        ),
     ] = None,
     flap: Annotated[
         list[str] | None,
         typer.Option(
             "--flap",
+            metavar="SERIAL",
             help="This ONU (serial) goes offline and online on every optical read of its PON.",
         ),
     ] = None,
@@ -351,6 +365,7 @@ def fault_command(
         list[str] | None,
         typer.Option(
             "--unplug",
+            metavar="SERIAL",
             help="This ONU (serial) is not plugged in: not in autofind, offline if authorized.",
         ),
     ] = None,
@@ -358,19 +373,25 @@ def fault_command(
         list[str] | None,
         typer.Option(
             "--cut-feeder",
+            metavar="PORT",
             help="The feeder (or primary splitter) of this PON is cut: every ONU behind its "
             "CTOs loses light (LOS); the OLT port itself is fine.",
         ),
     ] = None,
     board_down: Annotated[
         list[int] | None,
-        typer.Option("--board-down", help="This board (slot) goes down: every PON on it is dark."),
+        typer.Option(
+            "--board-down",
+            metavar="SLOT",
+            help="This board (slot) goes down: every PON on it is dark.",
+        ),
     ] = None,
     dirty_cto: Annotated[
         list[str] | None,
         typer.Option(
             "--dirty-cto",
-            help="CTO=DB: extra loss on every ONU behind this CTO (a dirty or bent connector "
+            metavar="CTO=DB",
+            help="Extra loss in dB on every ONU behind this CTO (a dirty or bent connector "
             "in the box).",
         ),
     ] = None,
@@ -378,17 +399,24 @@ def fault_command(
         list[str] | None,
         typer.Option(
             "--power-off-cto",
+            metavar="CTO",
             help="A power outage over this CTO's area: its ONUs send a dying gasp and go dark "
             "(repeat for a neighbourhood).",
         ),
     ] = None,
     power_off: Annotated[
         list[str] | None,
-        typer.Option("--power-off", help="This customer's power is off (serial): dying gasp."),
+        typer.Option(
+            "--power-off",
+            metavar="SERIAL",
+            help="This customer's power is off (serial): dying gasp.",
+        ),
     ] = None,
     cut_drop: Annotated[
         list[str] | None,
-        typer.Option("--cut-drop", help="This customer's drop fibre is cut (serial): LOS."),
+        typer.Option(
+            "--cut-drop", metavar="SERIAL", help="This customer's drop fibre is cut (serial): LOS."
+        ),
     ] = None,
     list_faults: Annotated[
         bool,
