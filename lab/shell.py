@@ -101,6 +101,7 @@ class Shell(ABC):
         return "logout"
 
     async def command(self, line: str) -> None:
+        self.unknown_row = False
         if line.strip():
             self.commands += 1
             drop_after = self.behaviour.drop_after
