@@ -22,10 +22,10 @@ from ispflow.store import signal_retention
 from ispflow.store.db import Database, open_database
 from ispflow.store.reading_partitions import day_partitions, ensure_days, ensure_for_write
 from ispflow.store.readings import ReadingsWriter, save_readings
-from ispflow.store.schema import optical_daily, optical_hourly, optical_readings, runs
+from ispflow.store.schema import optical_daily, optical_hourly, optical_readings
 from ispflow.store.signal_retention import prune
 from ispflow.store.signal_rollups import roll_up
-from tests.support.readings import insert_readings
+from tests.support.readings import add_run, insert_readings
 
 NOW = datetime(2026, 12, 6, 12, 15, tzinfo=UTC)
 ONUS = [("olt-a", 0, 1, 3, 5, "HWTC00000005", "C-1042"), ("olt-a", 0, 1, 3, 6, None, "")]
@@ -509,18 +509,7 @@ def test_earlier_readings_look_in_recent_partitions_only(
     started = [NOW - timedelta(days=d) for d in (3, 2, 1, 0)]
     with pg.engine.begin() as conn:
         for n, at in enumerate(started):
-            conn.execute(
-                insert(runs).values(
-                    id=f"run-{n}",
-                    runbook="signal-audit",
-                    vars={},
-                    status="ok",
-                    options={},
-                    hosts=[],
-                    steps=[],
-                    started_at=at,
-                )  # fmt: skip
-            )
+            add_run(conn, f"run-{n}", at)
     store(pg, history(days=30))
     store(
         pg,
