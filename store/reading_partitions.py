@@ -164,9 +164,9 @@ READ_AT_INDEX = "ix_optical_readings_read_at_run_id"
 
 def summarize_read_at(conn: Connection) -> None:
     """Bring the block range (BRIN) index on `read_at` and `run_id` up to date in every
-    partition, so a read of an hour or a run skips the other block ranges: ranges written since the last
-    vacuum have no summary yet and are read whole. Cheap: it reads only those ranges (the
-    latest writes), and the partitions of past days have none left."""
+    partition, so a read of an hour or a run skips the other block ranges: ranges written
+    since the last vacuum have no summary yet and are read whole. Cheap: it reads only those
+    ranges (the latest writes), and the partitions of past days have none left."""
     conn.execute(
         text(
             "SELECT brin_summarize_new_values(i.inhrelid::regclass) FROM pg_inherits i "
