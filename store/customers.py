@@ -121,7 +121,8 @@ def contract_details(db: Database, ref: str | int) -> dict[str, Any]:
     ip_address, onu (olt, port "F/S/P", onu_id, serial, state, or None), cto (code, port, or
     None), seal, signal (rx_dbm, signal_class, state, read_at of the ONU's newest reading, or
     None), customer (as `find_customers` gives it, without contracts) and signal_trend (the
-    ONU's last TREND_DAYS days as `signal_trend.onu_summary` gives them, or None).
+    contract's last TREND_DAYS days on its ONU as `signal_trend.onu_summary` gives them, or
+    None).
     """
     text = str(ref).strip()
     if not text:
@@ -138,15 +139,23 @@ def contract_details(db: Database, ref: str | int) -> dict[str, Any]:
         ).mappings()
         customer = _customer(owner.one())
     del customer["contracts"]
-    return contract | {"customer": customer, "signal_trend": _signal_trend(db, contract["onu"])}
+    trend = _signal_trend(db, contract["code"], contract["onu"])
+    return contract | {"customer": customer, "signal_trend": trend}
 
 
-def _signal_trend(db: Database, onu: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The ONU's last TREND_DAYS days, from raw readings and, past the raw window, roll-ups."""
+def _signal_trend(db: Database, code: str, onu: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The contract's last TREND_DAYS days on its ONU, from raw readings and, past the raw
+    window, roll-ups: its own readings only, not those of whoever had the ONU id before."""
     if onu is None or onu["onu_id"] is None:
         return None
     return onu_summary(
-        db, olt=onu["olt"], port=onu["port"], onu_id=int(onu["onu_id"]), days=TREND_DAYS
+        db,
+        olt=onu["olt"],
+        port=onu["port"],
+        onu_id=int(onu["onu_id"]),
+        days=TREND_DAYS,
+        contract=code,
+        serial=onu.get("serial"),
     )
 
 

@@ -13,6 +13,12 @@ With `by_day`, one point per day throughout ('day'): the daily roll-ups, and the
 not cover yet summed from raw readings by the database. A long trend then costs the same
 whatever the history holds: at most one point per day.
 
+A place (OLT, PON, ONU id) changes hands: an ONU id freed by a cancelled contract is given to
+the next customer on that PON. A contract's trend (`contract=`) counts only its own readings:
+those stored with its code, and those stored with no contract yet with its ONU's serial (a
+reading right after the ONU was authorized); roll-ups by the contract they were kept with (a
+bucket's last hour's).
+
 Every point has the same keys: `bucket` (the reading's time, or the hour's or day's start,
 UTC), `granularity`, `rx_min`, `rx_avg`, `rx_max` (dBm; None when every sample was dark),
 `samples` and `offline_samples`. A raw point is a bucket of one sample.
@@ -21,11 +27,12 @@ UTC), `granularity`, `rx_min`, `rx_avg`, `rx_max` (dBm; None when every sample w
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, true
 
 from ispflow.core.errors import UsageError
 from ispflow.store.contracts import port_numbers
@@ -67,21 +74,25 @@ def onu_trend(
     days: int,
     now: datetime | None = None,
     by_day: bool = False,
+    contract: str | None = None,
+    serial: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One ONU's points over the last `days` days, oldest first (see the module's rule)."""
+    """One ONU's points over the last `days` days, oldest first (see the module's rule).
+    With `contract`, only that contract's (and, stored with no contract, `serial`'s)."""
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise UsageError(f"a trend covers at least one day, not {days!r}")
     frame, slot, pon = _position(port)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     start = now - timedelta(days=days)
     raw_edge = Edges.of(now, history_settings()).raw
+    onu = _Onu(olt, frame, slot, pon, onu_id, contract, serial)
     if by_day:
-        return _daily_trend(db, (olt, frame, slot, pon, onu_id), start, raw_edge)
+        return _daily_trend(db, onu, start, raw_edge)
     with db.engine.connect() as conn:
-        hourly = _rollups(conn, optical_hourly, (olt, frame, slot, pon, onu_id), start, raw_edge)
+        hourly = _rollups(conn, optical_hourly, onu, start, raw_edge)
         points = [_rollup_point(row, "hour") for row in hourly]
         by_hour = {floor(p["bucket"], "day") for p in points}
-        daily = _rollups(conn, optical_daily, (olt, frame, slot, pon, onu_id), start, raw_edge)
+        daily = _rollups(conn, optical_daily, onu, start, raw_edge)
         points += [_rollup_point(row, "day") for row in daily if row.bucket not in by_hour]
         summed = {floor(p["bucket"], "day") for p in points}
         # A raw window holds some 1,400 readings of an ONU: made into points in one pass.
@@ -95,16 +106,42 @@ def onu_trend(
                 "samples": 1,
                 "offline_samples": 1 if state == "offline" else 0,
             }
-            for read_at, rx, state in _raw(conn, (olt, frame, slot, pon, onu_id), start)
+            for read_at, rx, state in _raw(conn, onu, start)
             if read_at >= raw_edge or floor(read_at, "day") not in summed
         ]
     return sorted(points, key=itemgetter("bucket"))
 
 
+@dataclass(frozen=True)
+class _Onu:
+    """Whose trend: a place, and optionally the contract (and serial) it is read for."""
+
+    olt: str
+    frame: int
+    slot: int
+    pon: int
+    onu_id: int
+    contract: str | None = None
+    serial: str | None = None
+
+    def place(self, table: Any, *, with_onu: bool = True) -> ColumnElement[bool]:
+        return position_filter(
+            table, self.olt, self.frame, self.slot, self.pon, self.onu_id if with_onu else None
+        )
+
+    def owned(self, table: Any) -> ColumnElement[bool]:
+        """Rows of the contract: its code, or no code and its serial. Every row without one."""
+        if self.contract is None:
+            return true()
+        mine = table.c.contract == self.contract
+        if self.serial:
+            mine = or_(mine, and_(table.c.contract.is_(None), table.c.serial == self.serial))
+        return mine
+
+
 def _daily_trend(
-    db: Database, onu: tuple, start: datetime, raw_edge: datetime
+    db: Database, onu: _Onu, start: datetime, raw_edge: datetime
 ) -> list[dict[str, Any]]:
-    olt, frame, slot, pon, onu_id = onu
     with db.engine.connect() as conn:
         points = [
             _rollup_point(row, "day") for row in _rollups(conn, optical_daily, onu, start, raw_edge)
@@ -116,7 +153,7 @@ def _daily_trend(
             "day",
             start,
             datetime.max.replace(tzinfo=UTC),
-            position_filter(r, olt, frame, slot, pon, onu_id),
+            and_(onu.place(r), onu.owned(r)),
         )
         points += [
             _rollup_point(row, "day") for row in conn.execute(raw) if row.bucket not in summed
@@ -125,17 +162,17 @@ def _daily_trend(
 
 
 def _rollups(
-    conn: Connection, table: Any, onu: tuple, start: datetime, end: datetime
+    conn: Connection, table: Any, onu: _Onu, start: datetime, end: datetime
 ) -> Iterable[Any]:
     if start >= end:
         return []
-    olt, frame, slot, pon, onu_id = onu
     granularity = "hour" if table is optical_hourly else "day"
     return conn.execute(
         select(table)
         .where(
-            position_filter(table, olt, frame, slot, pon),
-            table.c.onu_index == onu_id,
+            onu.place(table, with_onu=False),
+            table.c.onu_index == onu.onu_id,
+            onu.owned(table),
             table.c.bucket >= floor(start, granularity),
             table.c.bucket < end,
         )
@@ -143,12 +180,12 @@ def _rollups(
     ).all()
 
 
-def _raw(conn: Connection, onu: tuple, start: datetime) -> Iterable[Any]:
-    olt, frame, slot, pon, onu_id = onu
+def _raw(conn: Connection, onu: _Onu, start: datetime) -> Iterable[Any]:
     return conn.execute(
         select(r.c.read_at, r.c.rx_dbm, r.c.state)
         .where(
-            position_filter(r, olt, frame, slot, pon, onu_id),
+            onu.place(r),
+            onu.owned(r),
             r.c.read_at >= start,
         )
         .order_by(r.c.read_at, r.c.id)
@@ -235,11 +272,30 @@ def fleet_days(db: Database, days: Iterable[date]) -> dict[date, dict[str, Any]]
 
 
 def onu_summary(
-    db: Database, *, olt: str, port: str, onu_id: int, days: int, now: datetime | None = None
+    db: Database,
+    *,
+    olt: str,
+    port: str,
+    onu_id: int,
+    days: int,
+    now: datetime | None = None,
+    contract: str | None = None,
+    serial: str | None = None,
 ) -> dict[str, Any] | None:
     """One ONU's last `days` days in one line: min/avg/max rx, samples, offline samples, from
-    its trend by day (roll-ups, and raw readings summed by the database); None without any."""
-    points = onu_trend(db, olt=olt, port=port, onu_id=onu_id, days=days, now=now, by_day=True)
+    its trend by day (roll-ups, and raw readings summed by the database); None without any.
+    `contract` and `serial` as for `onu_trend`."""
+    points = onu_trend(
+        db,
+        olt=olt,
+        port=port,
+        onu_id=onu_id,
+        days=days,
+        now=now,
+        by_day=True,
+        contract=contract,
+        serial=serial,
+    )
     if not points:
         return None
     lit = [(p["rx_avg"], p["samples"] - p["offline_samples"]) for p in points]

@@ -16,7 +16,10 @@ that lost power is no finding at all.
 Beside the classes, each ONU is compared with its own history: a drop of `drop_db` or more
 against the previous audit or against its baseline (the median of its earlier readings) is a
 degradation, even while the class is still good; several online/offline changes across the
-recent audits are flapping. Most online ONUs of one CTO degrading together is the CTO's
+recent audits are flapping. Its history is its place's earlier readings up to the first one of
+another ONU (another serial): an ONU id handed to a new customer, or an ONU swapped for a new
+one, starts a history of its own, never compared with the light or the outages of the one
+before. Most online ONUs of one CTO degrading together is the CTO's
 (a dirty or bent connector there), one finding instead of one per customer.
 
 Each finding has a `key` that stays the same across audits for the same fault (so tickets
@@ -91,6 +94,22 @@ class AuditSettings:
 
 def onu_key(reading: Mapping[str, Any]) -> str:
     return str(reading.get("serial") or position_key(reading))
+
+
+def own_history(
+    reading: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
+) -> Sequence[Mapping[str, Any]]:
+    """The earlier readings (newest first) of the ONU `reading` is of: those of its place up to
+    the first with another serial. A reading without a serial (an OLT that shows none for an
+    offline ONU) is taken as the same ONU's."""
+    serial = str(reading.get("serial") or "").upper()
+    if not serial:
+        return history
+    for index, earlier in enumerate(history):
+        other = str(earlier.get("serial") or "").upper()
+        if other and other != serial:
+            return history[:index]
+    return history
 
 
 def board_of(port: str) -> str:
@@ -396,7 +415,7 @@ def analyze(
     own: list[tuple[str, dict[str, Any]]] = []
     for reading in readings:
         s = (per_olt or {}).get(str(reading["olt"]), settings)
-        history_of = history.get(position_key(reading), ())
+        history_of = own_history(reading, history.get(position_key(reading), ()))
         own += [(onu_key(reading), f) for f in onu_findings(reading, history_of, s)]
     degraded = {key: f for key, f in own if f["kind"] == "onu_degraded"}
     ctos = degraded_ctos(readings, degraded, settings, per_olt)

@@ -140,3 +140,33 @@ def test_contract_show_summarises_the_onu_past_the_raw_window(
     assert trend["rx_max"] == pytest.approx(-20.1)
     assert trend["rx_avg"] == pytest.approx(fmean(-20.0 - d / 10 for d in range(1, 26)))
     assert trend["since"] < today - timedelta(days=7)
+
+
+def test_a_contract_trend_leaves_out_whoever_had_its_onu_id_before(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ispflow.store.customers import contract_details
+    from tests.store.test_readings import seed
+
+    monkeypatch.setenv("ISPFLOW_HISTORY_RAW_DAYS", "7")
+    seed(db)  # C-1042 on olt-poa-01 0/1/3, ONU 5, serial HWTC00000005
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # A cancelled contract's dark, weak ONU had ONU id 5 for 20 days; C-1042's ONU took it
+    # 5 days ago, read first before the store linked it to the contract.
+    before = ("olt-poa-01", 0, 1, 3, 5, "ZTEG0000C0DE", "C-0999-cancelado")
+    mine = ("olt-poa-01", 0, 1, 3, 5, "HWTC00000005", "C-1042")
+    unlinked = ("olt-poa-01", 0, 1, 3, 5, "HWTC00000005", None)
+    at = today + timedelta(hours=10)
+    rows = [reading(before, at - timedelta(days=day), rx) for day in range(6, 26)
+            for rx in (-27.5, None)]  # fmt: skip
+    rows.append(reading(unlinked, at - timedelta(days=5, minutes=30), -19.0))
+    rows += [reading(mine, at - timedelta(days=day), -19.5) for day in range(1, 6)]
+    store(db, rows)
+    prune(db)  # the old owner's days past the raw window are roll-ups now
+    trend = contract_details(db, "C-1042")["signal_trend"]
+    assert trend["samples"] == 6 and trend["offline_samples"] == 0
+    assert trend["rx_min"] == pytest.approx(-19.5) and trend["rx_max"] == pytest.approx(-19.0)
+    assert trend["since"] >= today - timedelta(days=6)
+    # The place's trend, asked for without a contract, still has everything.
+    place = onu_trend(db, olt="olt-poa-01", port="0/1/3", onu_id=5, days=30, by_day=True)
+    assert sum(p["samples"] for p in place) == 46

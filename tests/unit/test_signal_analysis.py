@@ -281,6 +281,23 @@ def test_flapping_counts_online_offline_changes() -> None:
     assert found["key"] == f"signal:flapping:{now['serial']}"
 
 
+def test_a_new_onu_at_a_place_is_not_compared_with_the_one_before() -> None:
+    # ONU id 1 of the PON went to a new customer (or their ONU was swapped): another serial.
+    now = reading(1, "good", rx=-24.0)
+    before = [{"rx_dbm": -18.0, "signal": "good", "serial": "ZTEG00000001"}] * 3
+    lost = [{"rx_dbm": None, "signal": "offline", "serial": "ZTEG00000001"},
+            {"rx_dbm": -18.0, "signal": "good", "serial": "ZTEG00000001"}] * 2  # fmt: skip
+    assert analyze([now], {position_key(now): before}) == []
+    assert analyze([now], {position_key(now): lost}) == []
+    # Its own readings, in another case or without a serial, are its history; the other
+    # ONU's readings further back are not.
+    own = [{"rx_dbm": -20.5, "signal": "good", "serial": now["serial"].lower()},
+           {"rx_dbm": -20.4, "signal": "good"}]  # fmt: skip
+    [found] = analyze([now], {position_key(now): own + before})
+    assert found["kind"] == "onu_degraded" and found["previous_dbm"] == -20.5
+    assert found["baseline_dbm"] == -20.45  # the median of its own two, not of the five
+
+
 def test_keys_stay_the_same_across_audits() -> None:
     healthy = [reading(i, "good", cto="CTO-8") for i in range(5, 9)]
     first = analyze([reading(i, "offline", cto="CTO-7") for i in range(1, 5)] + healthy, {})
