@@ -36,7 +36,10 @@ class PonPort:
     def parse(cls, text: str) -> PonPort:
         match = PORT_PATTERN.match(str(text).replace(" ", ""))
         if not match:
-            raise ValueError(f"PON port '{text}' is not of the form 0/1/3")
+            raise ValueError(
+                f"PON port '{text}' is not frame/slot/port such as 0/1/3 (frame and slot of up "
+                "to 2 digits, port of up to 3)"
+            )
         return cls(*(int(g) for g in match.groups()))
 
     def __str__(self) -> str:

@@ -171,7 +171,7 @@ def test_errors_are_recognised_per_vendor() -> None:
 
 
 def test_bad_port_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="not of the form 0/1/3"):
+    with pytest.raises(ValueError, match="'0/1' is not frame/slot/port such as 0/1/3"):
         PonPort.parse("0/1")
 
 
