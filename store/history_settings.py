@@ -22,6 +22,9 @@ KEYS = ("raw_days", "hourly_days", "rollup_days", "prune_after_audit")
 ENV = {key: f"ISPFLOW_HISTORY_{key.upper()}" for key in KEYS}
 # The audit compares each ONU with its earlier audits from raw readings: a day of them at least.
 MIN_RAW_DAYS = 1
+# A century: beyond it a history is as good as kept forever, and a date that many days back
+# would soon fall before the calendar's year 1.
+MAX_DAYS = 36_525
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,14 @@ class HistorySettings:
     def check(self) -> None:
         for name in ("raw_days", "hourly_days", "rollup_days"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < MIN_RAW_DAYS:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not MIN_RAW_DAYS <= value <= MAX_DAYS
+            ):
                 raise UsageError(
-                    f"history.{name} ({self.where}) is a whole number of days, at least "
-                    f"{MIN_RAW_DAYS}, not {value!r}"
+                    f"history.{name} ({self.where}) is a whole number of days from "
+                    f"{MIN_RAW_DAYS} to {MAX_DAYS:,} (a century), not {value!r}"
                 )
         if self.raw_days > self.rollup_days:
             raise UsageError(

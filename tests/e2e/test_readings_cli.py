@@ -87,7 +87,8 @@ def test_bad_days_are_refused_and_nothing_changes(cli: Cli) -> None:
     total = fill(cli.db)
     for args, words in (
         (("--raw-days", "-1"), "history.raw_days"),
-        (("--raw-days", "0"), "at least 1"),
+        (("--raw-days", "0"), "from 1 to 36,525"),
+        (("--raw-days", "999999999", "--rollup-days", "999999999"), "a century"),
         (("--raw-days", "30", "--rollup-days", "10"), "roll-ups must outlive"),
         (("--raw-days", "seven"), "Invalid value"),
     ):

@@ -254,7 +254,7 @@ def test_old_roll_ups_are_dropped(db: Database, monkeypatch: pytest.MonkeyPatch)
 
 def test_bad_days_are_refused_and_change_nothing(db: Database) -> None:
     store(db, history())
-    for raw_days, rollup_days in ((-1, None), (0, None), (30, 10), (None, -5)):
+    for raw_days, rollup_days in ((-1, None), (0, None), (30, 10), (None, -5), (10**9, 10**9)):
         with pytest.raises(UsageError):
             prune(db, now=NOW, raw_days=raw_days, rollup_days=rollup_days)
     assert stored(db, optical_hourly) == {}
@@ -671,6 +671,10 @@ def test_settings_come_from_the_file_and_the_environment_wins(
         history_settings()
     config.write_text("history:\n  raw_dayz: 5\n", encoding="utf-8")
     with pytest.raises(UsageError, match="raw_days"):
+        history_settings()
+    # Days past any calendar: refused with the rest, never an overflow in every read after.
+    config.write_text("history:\n  rollup_days: 999999999\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="rollup_days .*a century"):
         history_settings()
 
 
