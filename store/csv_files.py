@@ -1,8 +1,8 @@
 """Reading the CSV files people export from spreadsheets and ERPs, for the store's imports.
 
-What every import needs alike: UTF-8 with or without Excel's byte-order mark, `,` `;` or tab
-as separator, blank lines skipped, each row with the line it starts on (a quoted value may
-span lines), and header problems reported as FILE:LINE: message before any row is read.
+What every import needs alike: text and separator as `core.csv_text` takes them, blank lines
+skipped, each row with the line it starts on (a quoted value may span lines), and header
+problems reported as FILE:LINE: message before any row is read.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from ispflow.core.csv_text import NotUtf8, csv_text, separator
 
 
 class CsvImportError(ValueError):
@@ -23,20 +25,9 @@ class CsvImportError(ValueError):
 
 def decode(data: bytes, source: str) -> str:
     try:
-        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CsvImportError(
-            [f"{source}:{line}: not UTF-8 text (in Excel: save as 'CSV UTF-8')"]
-        ) from None
-
-
-def sniff_delimiter(text: str) -> str:
-    """`,`, `;` or tab: whichever the header line holds most of (column names hold none)."""
-    header = text.split("\n", 1)[0]
-    counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+        return csv_text(data)
+    except NotUtf8 as exc:
+        raise CsvImportError([f"{source}:{exc.line}: {exc}"]) from None
 
 
 def read_rows(
@@ -44,7 +35,7 @@ def read_rows(
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header (lower-case names) and each row with its line; CsvImportError for a file
     that cannot be read or a header `header_problems` finds fault with."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text))
     header: list[str] | None = None
     records: list[tuple[int, list[str]]] = []
     start = 1

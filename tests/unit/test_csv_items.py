@@ -15,12 +15,16 @@ def written(tmp_path: Path, data: bytes) -> Path:
     return path
 
 
-def test_a_portuguese_excel_export_semicolons_and_windows_1252(tmp_path: Path) -> None:
+def test_a_portuguese_excel_export_with_semicolons(tmp_path: Path) -> None:
     data = "contrato;cliente;observação\r\nC-1001;João da Conceição;inadimplência\r\n"
-    rows = read_csv(written(tmp_path, data.encode("cp1252")))
+    rows = read_csv(written(tmp_path, data.encode("utf-8-sig")))
     assert rows == [
         {"contrato": "C-1001", "cliente": "João da Conceição", "observação": "inadimplência"}
     ]
+    # Saved in Windows-1252 ("CSV" rather than "CSV UTF-8"): refused with its line and the
+    # way out, never read as mangled names.
+    with pytest.raises(ValueError, match=r"items\.csv:1: not UTF-8 text .*CSV UTF-8"):
+        read_csv(written(tmp_path, data.encode("cp1252")))
 
 
 def test_utf8_with_a_byte_order_mark_commas_and_quoted_separators(tmp_path: Path) -> None:
@@ -45,9 +49,6 @@ def test_a_separator_in_a_header_name_loses_to_the_one_between_names(tmp_path: P
 def test_bad_files_are_errors_naming_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"items\.csv:3: more values"):
         read_csv(written(tmp_path, b"contract;plan\nC-1;a\nC-2;b;c\n"))
-    # 0x81 is undefined in Windows-1252 and starts no UTF-8 character.
-    with pytest.raises(ValueError, match="neither UTF-8 nor Windows-1252"):
-        read_csv(written(tmp_path, b"contract\nC-\x81\n"))
     with pytest.raises(ValueError, match="no header row"):
         read_csv(written(tmp_path, b""))
     with pytest.raises(ValueError, match="cannot read"):
