@@ -124,10 +124,8 @@ class _Onu:
     contract: str | None = None
     serial: str | None = None
 
-    def place(self, table: Any, *, with_onu: bool = True) -> ColumnElement[bool]:
-        return position_filter(
-            table, self.olt, self.frame, self.slot, self.pon, self.onu_id if with_onu else None
-        )
+    def place(self, table: Any) -> ColumnElement[bool]:
+        return position_filter(table, self.olt, self.frame, self.slot, self.pon, self.onu_id)
 
     def owned(self, table: Any) -> ColumnElement[bool]:
         """Rows of the contract: its code, or no code and its serial. Every row without one."""
@@ -170,8 +168,7 @@ def _rollups(
     return conn.execute(
         select(table)
         .where(
-            onu.place(table, with_onu=False),
-            table.c.onu_index == onu.onu_id,
+            onu.place(table),
             onu.owned(table),
             table.c.bucket >= floor(start, granularity),
             table.c.bucket < end,
