@@ -19,7 +19,9 @@ degradation, even while the class is still good; several online/offline changes 
 recent audits are flapping. Its history is its place's earlier readings up to the first one of
 another ONU (another serial): an ONU id handed to a new customer, or an ONU swapped for a new
 one, starts a history of its own, never compared with the light or the outages of the one
-before. Most online ONUs of one CTO degrading together is the CTO's
+before. An audit in which the ONU was down with its group (its CTO, PON, board or OLT a fault
+at that audit, as the same rules found it) is no change of the ONU's own: a feeder cut twice
+is two PON faults, not every customer on the PON flapping. Most online ONUs of one CTO degrading together is the CTO's
 (a dirty or bent connector there), one finding instead of one per customer.
 
 Each finding has a `key` that stays the same across audits for the same fault (so tickets
@@ -32,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ispflow.store.signal_history import position_key
@@ -302,9 +304,11 @@ def onu_findings(
     reading: Mapping[str, Any],
     history: Sequence[Mapping[str, Any]],
     settings: AuditSettings,
+    with_group: Collection[int] = (),
 ) -> list[dict[str, Any]]:
     """The findings of one ONU not explained by a group: down, degraded, flapping.
-    `history` is its earlier readings, newest first."""
+    `history` is its earlier readings, newest first; `with_group` the places in
+    [reading, *history] where it was down with its group, which flapping leaves out."""
     where = {
         "olt": reading["olt"],
         "port": reading["port"],
@@ -346,8 +350,10 @@ def onu_findings(
                     **where,
                 }
             )
-    states = [reading.get("signal") == "offline"] + [
-        h.get("signal") == "offline" for h in history[: settings.history]
+    states = [
+        r.get("signal") == "offline"
+        for index, r in enumerate([reading, *history[: settings.history]])
+        if index not in with_group
     ]
     changes = sum(1 for a, b in zip(states, states[1:], strict=False) if a != b)
     if changes >= settings.flap_changes:
@@ -412,11 +418,16 @@ def analyze(
     names to their own settings (an inventory group's thresholds)."""
     settings = settings or AuditSettings()
     findings, explained = group_findings(readings, settings, per_olt)
+    histories = {
+        position_key(r): own_history(r, history.get(position_key(r), ())) for r in readings
+    }
+    shared = _down_with_group(readings, histories, explained, settings, per_olt)
     own: list[tuple[str, dict[str, Any]]] = []
     for reading in readings:
         s = (per_olt or {}).get(str(reading["olt"]), settings)
-        history_of = own_history(reading, history.get(position_key(reading), ()))
-        own += [(onu_key(reading), f) for f in onu_findings(reading, history_of, s)]
+        key = position_key(reading)
+        found = onu_findings(reading, histories[key], s, shared.get(key, ()))
+        own += [(onu_key(reading), f) for f in found]
     degraded = {key: f for key, f in own if f["kind"] == "onu_degraded"}
     ctos = degraded_ctos(readings, degraded, settings, per_olt)
     dirty = {cto["cto"] for cto in ctos}
@@ -438,6 +449,50 @@ def analyze(
         if f["key"] not in hidden and not (f["kind"] == "onu_down" and key in explained)
     ]  # fmt: skip
     return findings + ctos + kept
+
+
+def _down_with_group(
+    readings: Sequence[Mapping[str, Any]],
+    histories: Mapping[str, Sequence[Mapping[str, Any]]],
+    explained_now: set[str],
+    settings: AuditSettings,
+    per_olt: Mapping[str, AuditSettings] | None,
+) -> dict[str, set[int]]:
+    """Per ONU that would be flapping, where in [reading, *history] it was down with its
+    group: now, by this audit's group findings; in an earlier audit, by the same rules run on
+    that audit's readings of its PON (its ONUs' readings taken at one time, each with the CTO
+    it has now). Only the PONs of ONUs that would be flapping are looked at again."""
+    candidates = []
+    for reading in readings:
+        s = (per_olt or {}).get(str(reading["olt"]), settings)
+        recent = histories[position_key(reading)][: s.history]
+        states = [r.get("signal") == "offline" for r in (reading, *recent)]
+        if sum(a != b for a, b in zip(states, states[1:], strict=False)) >= s.flap_changes:
+            candidates.append(reading)
+    if not candidates:
+        return {}
+    pons = {(r["olt"], r["port"]) for r in candidates}
+    earlier: dict[Any, list[dict[str, Any]]] = defaultdict(list)  # read time: that audit's rows
+    for reading in readings:
+        if (reading["olt"], reading["port"]) not in pons:
+            continue
+        where = {k: reading.get(k) for k in ("olt", "port", "onu_id", "serial", "cto")}
+        for then in histories[position_key(reading)]:
+            if then.get("read_at") is not None:
+                earlier[then["read_at"]].append({**then, **where})
+    explained_then = {
+        at: group_findings(rows, settings, per_olt)[1] for at, rows in earlier.items()
+    }
+    shared: dict[str, set[int]] = {}
+    for reading in candidates:
+        key, onu = position_key(reading), onu_key(reading)  # its rows above carry its serial
+        places = {0} if onu in explained_now else set()
+        for index, then in enumerate(histories[key], start=1):
+            if onu in explained_then.get(then.get("read_at"), ()):
+                places.add(index)
+        if places:
+            shared[key] = places
+    return shared
 
 
 def _dark_cut(finding: Mapping[str, Any], settings: AuditSettings) -> bool:

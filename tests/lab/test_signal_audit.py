@@ -125,6 +125,32 @@ def test_a_flapping_onu_is_found_after_a_few_audits(plant_lab: RunningLab) -> No
     assert flapping and flapping[0]["changes"] >= 3
 
 
+def test_a_pon_down_twice_is_two_pon_faults_not_its_customers_flapping(
+    plant_lab: RunningLab,
+) -> None:
+    lab = plant_lab
+    _, _, behind, good, dead = pick(lab)
+    used = {(o["olt"], o["port"]) for o in [*behind, good]} | {tuple(dead.split(" "))}
+    onus = [o for o in lab.fleet()["onus"] if o.get("onu_id") is not None]
+    olt, port = sorted({(o["olt"], o["port"]) for o in onus} - used)[-1]
+    results = []
+    try:
+        for down in (True, False, True, False):
+            if down:
+                fault(lab, olt, "--down-pon", port)
+            else:
+                assert lab.cli("lab", "fault", "--clear").returncode == 0
+            results.append(audit(lab, "-e", "tickets=false"))
+    finally:
+        lab.cli("lab", "fault", "--clear")
+    pon_key = f"signal:pon:{olt}:{port}"
+    assert [pon_key in {f["key"] for f in r["findings"]} for r in results] == [
+        True, False, True, False,
+    ]  # fmt: skip
+    on_pon = [f for f in results[-1]["findings"] if (f.get("olt"), f.get("port")) == (olt, port)]
+    assert [f for f in on_pon if f["kind"] == "onu_flapping"] == []
+
+
 def test_one_cut_cto_on_a_pon_of_two_is_that_cto_alone_with_one_order(
     plant_lab: RunningLab,
 ) -> None:

@@ -3,6 +3,7 @@ down, degradation and flapping, on hand-made readings."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -334,3 +335,27 @@ def test_thresholds_per_inventory_group_and_unknown_keys_refused() -> None:
         olt_settings(typo, AuditSettings())
     with pytest.raises(ValueError, match="group_share out of range"):
         AuditSettings().merged({"group_share": 1.5}, "host olt-c")
+
+
+def test_a_pon_down_twice_is_no_flapping_of_its_customers() -> None:
+    # Two PON outages in the last audits: every ONU of the PON went dark and came back twice
+    # with it. Those were PON faults (found as such then), not 32 customers flapping.
+    when = [datetime(2026, 12, 1, hour, tzinfo=UTC) for hour in (9, 8, 7, 6, 5, 4)]
+    now = onus(0, 16, "good", "CTO-1") + onus(16, 16, "good", "CTO-2")
+
+    def then(r: dict[str, Any], hour: int, dark: bool) -> dict[str, Any]:
+        return {"rx_dbm": None if dark else -20.0, "signal": "offline" if dark else "good",
+                "read_at": when[hour], "serial": r["serial"],
+                "down_class": "fibre" if dark else None}  # fmt: skip
+
+    pon_dark = (True, False, True, False, False, False)
+    history = {position_key(r): [then(r, h, d) for h, d in enumerate(pon_dark)] for r in now}
+    assert analyze(now, history) == []
+    # One customer is dark now and was dark alone two audits before the first outage: its
+    # own changes (three) still make it flapping, the PON's left out.
+    alone = now[5] = reading(5, "offline", cto="CTO-1", down="fibre")
+    own_dark = (True, False, True, False, True, False)
+    history[position_key(alone)] = [then(alone, h, d) for h, d in enumerate(own_dark)]
+    found = {f["kind"]: f for f in analyze(now, history)}
+    assert set(found) == {"onu_down", "onu_flapping"}
+    assert found["onu_flapping"]["changes"] == 3 and found["onu_flapping"]["onu_id"] == 5
