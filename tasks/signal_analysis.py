@@ -22,7 +22,9 @@ one, starts a history of its own, never compared with the light or the outages o
 before. An audit in which the ONU was down with its group (its CTO, PON, board or OLT a fault
 at that audit, as the same rules found it) is no change of the ONU's own: a feeder cut twice
 is two PON faults, not every customer on the PON flapping. Most online ONUs of one CTO degrading together is the CTO's
-(a dirty or bent connector there), one finding instead of one per customer.
+(a dirty or bent connector there), one finding instead of one per customer; most branches of
+one PON (its CTOs, and its ONUs without one) degrading together is the PON's (the OLT port's
+optics or patch cord, the feeder), one finding instead of one per box.
 
 Each finding has a `key` that stays the same across audits for the same fault (so tickets
 are opened once and closed when a later audit no longer finds it), a `kind`, a `severity`,
@@ -406,6 +408,59 @@ def degraded_ctos(
     return found
 
 
+def degraded_pons(
+    readings: Sequence[Mapping[str, Any]],
+    degraded: Mapping[str, Mapping[str, Any]],
+    ctos: Sequence[Mapping[str, Any]],
+    settings: AuditSettings,
+    per_olt: Mapping[str, AuditSettings] | None = None,
+) -> list[dict[str, Any]]:
+    """PONs whose branches degraded together, as `_pon_state` judges branches for outages:
+    at least `span_min` of them and `span_share` of all (a CTO is degraded when `ctos` has
+    it; the ONUs without a CTO, when at least `cto_min` of them, are one branch, degraded as
+    a CTO would be), or, with no CTO at all, that one branch. Light lost on every box at once
+    is lost before the splitters: the OLT port's optics or patch cord, or the feeder."""
+    dirty = {str(c["cto"]) for c in ctos}
+    by_pon: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for reading in readings:
+        by_pon[(str(reading["olt"]), str(reading["port"]))].append(reading)
+    found = []
+    for (olt, port), group in sorted(by_pon.items()):
+        s = (per_olt or {}).get(olt, settings)
+        boxes = {str(r["cto"]) for r in group if r.get("cto")}
+        loose = [r for r in group if not r.get("cto")]
+        lit = [r for r in loose if r.get("rx_dbm") is not None]
+        lost = [r for r in lit if onu_key(r) in degraded]
+        branch = len(loose) >= s.cto_min
+        loose_worse = branch and len(lost) >= s.cto_min and len(lost) / len(lit) >= s.group_share
+        units = len(boxes) + (1 if branch else 0)
+        bad = len(boxes & dirty) + (1 if loose_worse else 0)
+        if not ((bad >= s.span_min and bad / units >= s.span_share) or (not boxes and loose_worse)):
+            continue
+        online = [r for r in group if r.get("rx_dbm") is not None]
+        worse = [degraded[onu_key(r)] for r in online if onu_key(r) in degraded]
+        drops = [float(f["drop_db"]) for f in worse]
+        found.append(
+            {
+                "key": f"signal:pon-degraded:{olt}:{port}",
+                "kind": "pon_degraded",
+                "severity": "major",
+                "level": "pon",
+                "olt": olt,
+                "port": port,
+                "onus": len(group),
+                "online": len(online),
+                "degraded": len(worse),
+                "ctos": sorted(boxes & dirty),
+                "drop_db": round(statistics.median(drops), 2),
+                "drop_range_db": [min(drops), max(drops)],
+                "onu_keys": sorted(f["key"] for f in worse),
+                "contracts": sorted({c for f in worse for c in f.get("contracts", [])}),
+            }
+        )
+    return found
+
+
 def analyze(
     readings: Sequence[Mapping[str, Any]],
     history: Mapping[str, Sequence[Mapping[str, Any]]],
@@ -440,15 +495,19 @@ def analyze(
     }  # fmt: skip
     findings = [f for f in findings if not (f.get("level") == "cto" and f["cto"] in cleared)]
     explained -= {onu_key(r) for r in readings if r.get("cto") in cleared}
+    pons = degraded_pons(readings, degraded, ctos, settings, per_olt)
+    # A PON that lost light as a whole is one finding: its boxes' are in it.
+    whole = {(p["olt"], p["port"]) for p in pons}
+    ctos = [c for c in ctos if (c["olt"], c["port"]) not in whole]
     hidden = set()
-    for cto in ctos:
-        for key in cto["onu_keys"]:
+    for node in [*ctos, *pons]:
+        for key in node["onu_keys"]:
             hidden |= {key, key.replace("signal:degraded:", "signal:onu:", 1)}
     kept = [
         f for key, f in own
         if f["key"] not in hidden and not (f["kind"] == "onu_down" and key in explained)
     ]  # fmt: skip
-    return findings + ctos + kept
+    return findings + pons + ctos + kept
 
 
 def _down_with_group(

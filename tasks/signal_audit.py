@@ -43,12 +43,14 @@ QUEUES = {
     "cto_mixed": "on-site-visit",
     POWER_OUTAGE: "power-outage",
     "cto_degraded": "on-site-visit",
+    "pon_degraded": "hardware-maintenance",
     "onu_down": "on-site-visit",
     "onu_overload": "remote-support",
     "onu_degraded": "remote-support",
     "onu_flapping": "remote-support",
 }
 RECOVERED = "SIGNAL-RECOVERED"
+DEGRADED = ("cto_degraded", "pon_degraded")  # light lost by a node whose ONUs are still up
 DEFAULTS = AuditSettings()
 NODE_NAMES = {"olt": "OLT", "board": "board", "pon": "PON", "cto": "CTO"}
 
@@ -71,7 +73,7 @@ def summary(finding: dict[str, Any]) -> str:
     more = len(finding.get("contracts", [])) - 10
     customers += f" and {more} more" if more > 0 else ""
     level = finding.get("level")
-    if level in LEVELS and kind != "cto_degraded":
+    if level in LEVELS and kind not in DEGRADED:
         node = f"{NODE_NAMES[level]} {place(finding)}"
         if level == "cto":
             node += f" ({finding['olt']} {finding['port']})"
@@ -87,6 +89,13 @@ def summary(finding: dict[str, Any]) -> str:
         return (
             f"CTO {finding['cto']} ({finding['olt']} {finding['port']}): {finding['degraded']} "
             f"of {finding['online']} online ONUs lost {finding['drop_db']} dB ({customers})"
+        )
+    if kind == "pon_degraded":
+        boxes = f" in {len(finding['ctos'])} boxes" if finding["ctos"] else ""
+        return (
+            f"PON {finding['olt']} {finding['port']}: {finding['degraded']} of "
+            f"{finding['online']} online ONUs lost {finding['drop_db']} dB together{boxes}: "
+            f"the port's optics or patch cord, or the feeder ({customers})"
         )
     onu = f"ONU {finding['olt']} {finding['port']} id {finding.get('onu_id')}"
     if finding.get("serial"):
@@ -108,6 +117,7 @@ def scope_keys(readings: list[dict[str, Any]]) -> set[str]:
         key = onu_key(reading)
         keys |= {f"signal:onu:{key}", f"signal:degraded:{key}", f"signal:flapping:{key}"}
         olt, port = reading["olt"], reading["port"]
+        keys.add(f"signal:pon-degraded:{olt}:{port}")
         nodes = {"olt": olt, "board": f"{olt}:{board_of(port)}", "pon": f"{olt}:{port}"}
         if reading.get("cto"):
             nodes["cto"] = str(reading["cto"])

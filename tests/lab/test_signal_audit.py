@@ -151,6 +151,31 @@ def test_a_pon_down_twice_is_two_pon_faults_not_its_customers_flapping(
     assert [f for f in on_pon if f["kind"] == "onu_flapping"] == []
 
 
+def test_light_lost_at_every_box_of_a_pon_is_one_pon_finding(plant_lab: RunningLab) -> None:
+    lab = plant_lab
+    onus = [o for o in lab.fleet()["onus"] if o.get("onu_id") is not None]
+    boxes: dict[tuple[str, str], set[str]] = {}
+    for o in onus:
+        if o["cto"]:
+            boxes.setdefault((o["olt"], o["port"]), set()).add(o["cto"])
+    (olt, port), ctos = max(boxes.items(), key=lambda item: (len(item[1]), item[0]))
+    assert len(ctos) >= 2
+    audit(lab, "-e", "tickets=false")  # what the PON read before
+    dirt = [arg for cto in sorted(ctos) for arg in ("--dirty-cto", f"{cto}=4")]
+    fault(lab, olt, *dirt)
+    try:
+        found = audit(lab, "-e", "tickets=false")["findings"]
+    finally:
+        lab.cli("lab", "fault", "--clear")
+    on_pon = [f for f in found if (f.get("olt"), f.get("port")) == (olt, port)]
+    kinds = Counter(f["kind"] for f in on_pon)
+    assert kinds["pon_degraded"] == 1 and kinds["cto_degraded"] == 0, kinds
+    assert kinds["onu_degraded"] == 0, kinds
+    [pon] = [f for f in on_pon if f["kind"] == "pon_degraded"]
+    assert pon["key"] == f"signal:pon-degraded:{olt}:{port}" and set(pon["ctos"]) == ctos
+    assert 3.5 <= pon["drop_db"] <= 4.5
+
+
 def test_one_cut_cto_on_a_pon_of_two_is_that_cto_alone_with_one_order(
     plant_lab: RunningLab,
 ) -> None:

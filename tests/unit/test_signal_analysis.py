@@ -213,6 +213,31 @@ def test_customers_of_one_cto_degrading_together_are_the_ctos_connector() -> Non
     assert place(cto) == "CTO-4" and "3 of 4 online ONUs lost 3.5 dB" in summary(cto)
 
 
+def test_every_box_of_a_pon_losing_light_together_is_the_pon_not_each_box() -> None:
+    # 3.5 dB lost by all customers of the PON's three boxes: the OLT port's optics, its patch
+    # cord or the feeder, one finding for the hardware team, not three crews cleaning boxes.
+    now = [reading(i, "good", rx=-23.5, cto=f"CTO-{1 + i // 4}") for i in range(12)]
+    now.append(reading(12, "good", rx=-23.5, port="0/1/1", cto="CTO-9"))  # another PON
+    history = {position_key(r): [{"rx_dbm": -20.0, "signal": "good"}] * 3 for r in now}
+    findings = analyze(now, history)
+    assert kinds(findings) == [
+        ("onu_degraded", f"signal:degraded:{now[12]['serial']}"),
+        ("pon_degraded", "signal:pon-degraded:olt-a:0/1/0"),
+    ]
+    [pon] = [f for f in findings if f["kind"] == "pon_degraded"]
+    assert (pon["degraded"], pon["online"], pon["drop_db"]) == (12, 12, 3.5)
+    assert pon["ctos"] == ["CTO-1", "CTO-2", "CTO-3"] and pon["severity"] == "major"
+    assert "12 of 12 online ONUs lost 3.5 dB together in 3 boxes" in summary(pon)
+    assert pon["key"] in scope_keys(now) and QUEUES[pon["kind"]] == "hardware-maintenance"
+    # One box of the three is that box's dirt; a PON whose ONUs have no box is the PON's.
+    one_box = analyze(now[:4] + [reading(i, "good", cto=f"CTO-{1 + i // 4}") for i in range(4, 12)],
+                      history)  # fmt: skip
+    assert [f["kind"] for f in one_box] == ["cto_degraded"]
+    boxless = [reading(i, "good", rx=-23.5) for i in range(6)]
+    found = analyze(boxless, {position_key(r): history[position_key(now[0])] for r in boxless})
+    assert [f["kind"] for f in found] == ["pon_degraded"] and found[0]["ctos"] == []
+
+
 def test_a_dirty_cto_that_pushes_its_customers_below_critical_is_still_dirt() -> None:
     # 4.5 dB more in the box: three of four customers fall under -27 dBm, still online.
     now = [reading(i, "critical", rx=-27.6, cto="CTO-4") for i in range(1, 4)]
