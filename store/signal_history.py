@@ -30,7 +30,7 @@ _COLUMNS = (
 )
 
 _RUN_SQL = (
-    "SELECT " + _COLUMNS + ", t.code FROM optical_readings r "
+    "SELECT " + _COLUMNS + ", t.code, c.status FROM optical_readings r "
     "LEFT JOIN contracts c ON c.code = r.contract "
     "LEFT JOIN cto_ports p ON p.id = c.cto_port_id "
     "LEFT JOIN ctos t ON t.id = p.cto_id "
@@ -106,7 +106,8 @@ def _fetch(conn: Connection, sql: str, run_id: str) -> list[tuple[Any, ...]]:
 
 
 def run_readings(db: Database, run_id: str) -> list[dict[str, Any]]:
-    """The run's readings, each with the CTO of its contract (None without one)."""
+    """The run's readings, each with the CTO and the status of its contract (None without
+    one)."""
     with db.engine.connect() as conn:
         times, ports = _ReadTimes(conn), _Ports()
         return [
@@ -122,10 +123,24 @@ def run_readings(db: Database, run_id: str) -> list[dict[str, Any]]:
                 "down_cause": cause,
                 "down_class": down,
                 "cto": cto,
+                "contract_status": status,
             }
-            for olt, frame, slot, port, onu, serial, rx, signal, contract, at, cause, down, cto in (
-                _fetch(conn, _RUN_SQL, run_id)
-            )
+            for (
+                olt,
+                frame,
+                slot,
+                port,
+                onu,
+                serial,
+                rx,
+                signal,
+                contract,
+                at,
+                cause,
+                down,
+                cto,
+                status,
+            ) in _fetch(conn, _RUN_SQL, run_id)
         ]
 
 

@@ -16,15 +16,20 @@ that lost power is no finding at all.
 Beside the classes, each ONU is compared with its own history: a drop of `drop_db` or more
 against the previous audit or against its baseline (the median of its earlier readings) is a
 degradation, even while the class is still good; several online/offline changes across the
-recent audits are flapping. Its history is its place's earlier readings up to the first one of
-another ONU (another serial): an ONU id handed to a new customer, or an ONU swapped for a new
-one, starts a history of its own, never compared with the light or the outages of the one
-before. An audit in which the ONU was down with its group (its CTO, PON, board or OLT a fault
-at that audit, as the same rules found it) is no change of the ONU's own: a feeder cut twice
-is two PON faults, not every customer on the PON flapping. Most online ONUs of one CTO degrading together is the CTO's
-(a dirty or bent connector there), one finding instead of one per customer; most branches of
-one PON (its CTOs, and its ONUs without one) degrading together is the PON's (the OLT port's
-optics or patch cord, the feeder), one finding instead of one per box.
+recent audits are flapping. An ONU's history is its place's earlier readings up to the first
+one of another ONU (another serial): an ONU id handed to a new customer, or an ONU swapped for
+a new one, starts a history of its own, never compared with the light or the outages of the
+one before. An audit in which the ONU was down with its group (its CTO, PON, board or OLT a
+fault at that audit, as the same rules found it) is no change of the ONU's own: a feeder cut
+twice is two PON faults, not every customer on the PON flapping. Most online ONUs of one CTO
+degrading together is the CTO's (a dirty or bent connector there), one finding instead of one
+per customer; most branches of one PON (its CTOs, and its ONUs without one) degrading
+together is the PON's (the OLT port's optics or patch cord, the feeder), one finding instead
+of one per box.
+
+ONUs not in service (`in_service`: a cancelled contract's, a pending one's never lit) are left
+out of all of it: a customer gone who unplugged the ONU is neither a fault of their own nor a
+share of their box's.
 
 Each finding has a `key` that stays the same across audits for the same fault (so tickets
 are opened once and closed when a later audit no longer finds it), a `kind`, a `severity`,
@@ -98,6 +103,17 @@ class AuditSettings:
 
 def onu_key(reading: Mapping[str, Any]) -> str:
     return str(reading.get("serial") or position_key(reading))
+
+
+def in_service(reading: Mapping[str, Any]) -> bool:
+    """Whether an ONU's state says anything about the plant: not when its contract is
+    cancelled (a customer gone, the ONU unplugged or taken away before anyone removed it from
+    the OLT), nor when it is pending and the ONU never lit (installed on the OLT, not yet at
+    the customer's). A pending contract's lit ONU is a new install, and judged like any."""
+    status = reading.get("contract_status")
+    return status != "cancelled" and not (
+        status == "pending" and reading.get("signal") == "offline"
+    )
 
 
 def own_history(
@@ -468,10 +484,12 @@ def analyze(
     per_olt: Mapping[str, AuditSettings] | None = None,
 ) -> list[dict[str, Any]]:
     """Every finding of one audit. `readings` carry olt, port, onu_id, serial, rx_dbm, signal,
-    contract and cto, and for offline ONUs down_cause/down_class when the OLT says them;
+    contract, contract_status and cto, and for offline ONUs down_cause/down_class when the
+    OLT says them (those not `in_service` are left out);
     `history` maps `position_key` to earlier readings, newest first; `per_olt` maps OLT
     names to their own settings (an inventory group's thresholds)."""
     settings = settings or AuditSettings()
+    readings = [r for r in readings if in_service(r)]
     findings, explained = group_findings(readings, settings, per_olt)
     histories = {
         position_key(r): own_history(r, history.get(position_key(r), ())) for r in readings

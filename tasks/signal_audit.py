@@ -26,6 +26,7 @@ from ispflow.tasks.signal_analysis import (
     AuditSettings,
     analyze,
     board_of,
+    in_service,
     onu_key,
 )
 
@@ -267,7 +268,11 @@ def analyze_audit(
     runs = max([settings.history, *(s.history for s in per_olt.values())])
     history = earlier_readings(context.database, context.run_id, runs=runs)
     findings = analyze(readings, history, settings, per_olt)
-    result: dict[str, Any] = {"readings": len(readings), "findings": findings}
+    result: dict[str, Any] = {
+        "readings": len(readings),
+        "out_of_service": sum(1 for r in readings if not in_service(r)),
+        "findings": findings,
+    }
     if tickets and readings:
         from ispflow.tasks.tickets import run_author, ticket_backend
 

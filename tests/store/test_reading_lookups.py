@@ -52,6 +52,21 @@ def test_each_olt_write_of_a_run_records_one_batch(db: Database) -> None:
     assert run_readings(db, "run-unknown") == []
 
 
+def test_a_runs_readings_say_their_contracts_status(db: Database) -> None:
+    from ispflow.store.schema import contracts
+    from tests.store.test_readings import seed
+
+    seed(db)  # C-1042, active, on olt-poa-01 0/1/3 ONU 5
+    _run(db, "run-1", datetime.now(UTC) - timedelta(minutes=5))
+    with db.engine.begin() as conn:
+        conn.execute(contracts.update().values(status="cancelled"))
+    save_readings(db, "olt-poa-01", _pon(-20.0, range(4, 7)), run_id="run-1")
+    found = {(r["port"], r["onu_id"]): r for r in run_readings(db, "run-1")}
+    assert found[("0/1/3", 5)]["contract"] == "C-1042"
+    assert found[("0/1/3", 5)]["contract_status"] == "cancelled"
+    assert {r["contract_status"] for key, r in found.items() if key != ("0/1/3", 5)} == {None}
+
+
 def test_a_resumed_write_replaces_the_readings_and_adds_a_batch(db: Database) -> None:
     _run(db, "run-1", datetime.now(UTC) - timedelta(minutes=5))
     save_readings(db, "olt-a", _pon(-20.0), run_id="run-1")

@@ -1,5 +1,6 @@
-"""What an audit's analysis reads back: the run's readings with their CTO, and each ONU's
-readings in the audits of the same runbook before it, newest first, on both databases."""
+"""What an audit's analysis reads back: the run's readings with their CTO and contract status,
+and each ONU's readings in the audits of the same runbook before it, newest first, on both
+databases."""
 
 from __future__ import annotations
 
@@ -150,7 +151,7 @@ def test_run_readings_are_in_place_order_with_their_cto(db: Database) -> None:
         cto = conn.execute(insert(ctos).values(code="CTO-7", ports_total=8)).inserted_primary_key[0]
         port = conn.execute(insert(cto_ports).values(cto_id=cto, number=3)).inserted_primary_key[0]
         conn.execute(insert(contracts).values(code="C-1", customer_id=customer, cto_port_id=port))
-        conn.execute(insert(contracts).values(code="C-2", customer_id=customer))
+        conn.execute(insert(contracts).values(code="C-2", customer_id=customer, status="active"))
     at = STARTS[3] + timedelta(minutes=1)
     rows = [
         _reading("run-3", C, at, -19.0, contract="C-2"),
@@ -163,9 +164,9 @@ def test_run_readings_are_in_place_order_with_their_cto(db: Database) -> None:
     found = run_readings(db, "run-3")
 
     assert found == [
-        _expected(rows[2]) | {"cto": "CTO-7"},
-        _expected(rows[1]) | {"cto": None},
-        _expected(rows[0]) | {"cto": None},  # a contract without a CTO
+        _expected(rows[2]) | {"cto": "CTO-7", "contract_status": "pending"},
+        _expected(rows[1]) | {"cto": None, "contract_status": None},  # no contract
+        _expected(rows[0]) | {"cto": None, "contract_status": "active"},  # no CTO
     ]
     assert all(reading["read_at"].tzinfo is UTC for reading in found)
     assert run_readings(db, "no-such-run") == []

@@ -238,6 +238,22 @@ def test_every_box_of_a_pon_losing_light_together_is_the_pon_not_each_box() -> N
     assert [f["kind"] for f in found] == ["pon_degraded"] and found[0]["ctos"] == []
 
 
+def test_onus_no_customer_uses_are_no_fault_and_no_share_of_their_box() -> None:
+    # Two of CTO-7's three customers cancelled and pulled the fibre out of their ONUs (still
+    # on the OLT); the one left is fine. Not a cut box, not two customers' drops.
+    box = [reading(1, "good", cto="CTO-7")] + onus(2, 2, "offline", "CTO-7", down="fibre")
+    assert kinds(analyze(box, {})) == [("cto_cut", "signal:cto:CTO-7")]
+    for r in box[1:]:
+        r["contract_status"] = "cancelled"
+    assert analyze(box, {}) == []
+    # A pending contract's ONU not at the customer's yet is nothing; once lit, a new install
+    # with bad light is the installer's to fix, as any customer's.
+    waiting = reading(4, "offline", cto="CTO-8", down="fibre") | {"contract_status": "pending"}
+    weak = reading(5, "critical", rx=-29.0, cto="CTO-9") | {"contract_status": "pending"}
+    assert [f["kind"] for f in analyze([waiting, weak], {})] == ["onu_down"]
+    assert analyze([waiting, weak], {})[0]["onu_id"] == 5
+
+
 def test_a_dirty_cto_that_pushes_its_customers_below_critical_is_still_dirt() -> None:
     # 4.5 dB more in the box: three of four customers fall under -27 dBm, still online.
     now = [reading(i, "critical", rx=-27.6, cto="CTO-4") for i in range(1, 4)]
