@@ -202,6 +202,8 @@ def _audit_headline(result: Any) -> str | None:
         return None
     readings = plural(result.get("readings", 0), "reading")
     line = f"{readings} · {plural(len(result['findings']), 'fault')}"
+    if result.get("out_of_service"):
+        line += f" · {result['out_of_service']} ONU(s) of no customer left out"
     tickets = result.get("tickets")
     if tickets:
         done = ", ".join(f"{len(tickets.get(key, []))} {label}" for key, label in ORDER_ACTIONS)

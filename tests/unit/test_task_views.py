@@ -206,6 +206,11 @@ def test_local_steps_print_their_headline_and_no_host_column() -> None:
     )
     text = render_text(run)
     assert "256 readings · 2 faults · service orders: 1 opened, 0 commented, 1 closed" in text
+    left_out = render_text(run_of(
+        [outcome("local", 0, {**result, "out_of_service": 3}, status="changed", name="find")],
+        {"0": {"task": "signal.analyze", "show": None}},
+    ))  # fmt: skip
+    assert "256 readings · 2 faults · 3 ONU(s) of no customer left out · service" in left_out
     rows = [r.split() for r in table_lines(text)]
     assert rows[0][:3] == ["critical", "pon_down", "olt-a"]
     assert rows[0][-2:] == ["open", "20261129000003"]
