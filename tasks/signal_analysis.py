@@ -44,6 +44,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from ispflow.plugins.olt.parsing import gpon_serial
 from ispflow.store.signal_history import position_key
 
 DOWN = ("critical", "offline")
@@ -127,9 +128,15 @@ def own_history(
         return history
     for index, earlier in enumerate(history):
         other = str(earlier.get("serial") or "").upper()
-        if other and other != serial:
+        if other and other != serial and not _same_serial(other, serial):
             return history[:index]
     return history
+
+
+def _same_serial(one: str, other: str) -> bool:
+    """Two ways of writing one serial (`485754431A2B3C4D`, `HWTC1A2B3C4D`, `HWTC-1A2B3C4D`):
+    a reading taken right after authorizing keeps the serial as the user gave it."""
+    return (gpon_serial(one) or one).upper() == (gpon_serial(other) or other).upper()
 
 
 def board_of(port: str) -> str:

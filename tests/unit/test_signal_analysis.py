@@ -331,13 +331,15 @@ def test_a_new_onu_at_a_place_is_not_compared_with_the_one_before() -> None:
             {"rx_dbm": -18.0, "signal": "good", "serial": "ZTEG00000001"}] * 2  # fmt: skip
     assert analyze([now], {position_key(now): before}) == []
     assert analyze([now], {position_key(now): lost}) == []
-    # Its own readings, in another case or without a serial, are its history; the other
-    # ONU's readings further back are not.
-    own = [{"rx_dbm": -20.5, "signal": "good", "serial": now["serial"].lower()},
-           {"rx_dbm": -20.4, "signal": "good"}]  # fmt: skip
+    # Its own readings, in another case, in the 16-hex form a serial may be given in when
+    # authorizing, or without a serial, are its history; the other ONU's further back are not.
+    now["serial"] = "HWTC1A2B3C4D"
+    own = [{"rx_dbm": -20.5, "signal": "good", "serial": "hwtc1a2b3c4d"},
+           {"rx_dbm": -20.0, "signal": "good", "serial": "485754431A2B3C4D"},
+           {"rx_dbm": -20.1, "signal": "good"}]  # fmt: skip
     [found] = analyze([now], {position_key(now): own + before})
     assert found["kind"] == "onu_degraded" and found["previous_dbm"] == -20.5
-    assert found["baseline_dbm"] == -20.45  # the median of its own two, not of the five
+    assert found["baseline_dbm"] == -20.1  # the median of its own three, not of the six
 
 
 def test_keys_stay_the_same_across_audits() -> None:
