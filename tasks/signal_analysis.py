@@ -123,20 +123,26 @@ def own_history(
     """The earlier readings (newest first) of the ONU `reading` is of: those of its place up to
     the first with another serial. A reading without a serial (an OLT that shows none for an
     offline ONU) is taken as the same ONU's."""
-    serial = str(reading.get("serial") or "").upper()
+    serial = reading.get("serial")
     if not serial:
         return history
     for index, earlier in enumerate(history):
-        other = str(earlier.get("serial") or "").upper()
-        if other and other != serial and not _same_serial(other, serial):
+        other = earlier.get("serial")
+        if other and other != serial and not _same_serial(str(other), str(serial)):
             return history[:index]
     return history
 
 
 def _same_serial(one: str, other: str) -> bool:
-    """Two ways of writing one serial (`485754431A2B3C4D`, `HWTC1A2B3C4D`, `HWTC-1A2B3C4D`):
+    """Two ways of writing one serial (`485754431A2B3C4D`, `hwtc1a2b3c4d`, `HWTC1A2B3C4D`):
     a reading taken right after authorizing keeps the serial as the user gave it."""
     return (gpon_serial(one) or one).upper() == (gpon_serial(other) or other).upper()
+
+
+def _online_offline_changes(readings: Iterable[Mapping[str, Any]]) -> int:
+    """How often a sequence of one ONU's readings goes from online to offline or back."""
+    states = [r.get("signal") == "offline" for r in readings]
+    return sum(a != b for a, b in zip(states, states[1:], strict=False))
 
 
 def board_of(port: str) -> str:
@@ -375,12 +381,8 @@ def onu_findings(
                     **where,
                 }
             )
-    states = [
-        r.get("signal") == "offline"
-        for index, r in enumerate([reading, *history[: settings.history]])
-        if index not in with_group
-    ]
-    changes = sum(1 for a, b in zip(states, states[1:], strict=False) if a != b)
+    recent = [reading, *history[: settings.history]]
+    changes = _online_offline_changes(r for i, r in enumerate(recent) if i not in with_group)
     if changes >= settings.flap_changes:
         found.append(
             {"key": f"signal:flapping:{key}", "kind": "onu_flapping", "severity": "minor",
@@ -550,8 +552,7 @@ def _down_with_group(
     for reading in readings:
         s = (per_olt or {}).get(str(reading["olt"]), settings)
         recent = histories[position_key(reading)][: s.history]
-        states = [r.get("signal") == "offline" for r in (reading, *recent)]
-        if sum(a != b for a, b in zip(states, states[1:], strict=False)) >= s.flap_changes:
+        if _online_offline_changes([reading, *recent]) >= s.flap_changes:
             candidates.append(reading)
     if not candidates:
         return {}
