@@ -180,6 +180,9 @@ def _create_engine(url: URL) -> Engine:
         event.listen(engine, "connect", functools.partial(_sqlite_pragmas, wal=not memory))
         return engine
     if url.get_backend_name() == "postgresql":
+        from ispflow.store.schema import with_postgresql_options
+
+        with_postgresql_options()
         options |= {
             "pool_pre_ping": True,
             "connect_args": {"connect_timeout": PG_CONNECT_TIMEOUT_S},

@@ -384,14 +384,8 @@ optical_readings = Table(
     # range of blocks (readings are stored in about the order they are read) it keeps the
     # span of `read_at` and a bloom filter of the run ids: a prune rolls an hour up from that
     # hour's blocks, and a run's readings are read from the blocks that hold them, not from
-    # the whole day's partition.
-    Index(
-        "ix_optical_readings_read_at_run_id",
-        "read_at",
-        "run_id",
-        postgresql_using="brin",
-        postgresql_ops={"run_id": "text_bloom_ops(n_distinct_per_range = 16)"},
-    ).ddl_if(dialect="postgresql"),
+    # the whole day's partition. Its PostgreSQL options are `READ_AT_RUN_ID_OPTIONS`.
+    Index("ix_optical_readings_read_at_run_id", "read_at", "run_id").ddl_if(dialect="postgresql"),
     # On PostgreSQL the table is partitioned by day of `read_at` (migration 0014 and
     # store.reading_partitions), so old days are dropped whole; a partitioned table's primary
     # key must hold the partition column, so there it is (id, read_at). SQLite keeps `id`
@@ -431,6 +425,23 @@ Index(
     _r.olt,
     reading_place(_r.frame, _r.slot, _r.port, _r.onu_index),
 ).ddl_if(dialect="postgresql")
+
+# Given to the index when PostgreSQL is used (`with_postgresql_options`), not where it is
+# declared: naming a dialect's options loads that dialect, and a store on SQLite would pay
+# for PostgreSQL's at every start.
+READ_AT_RUN_ID_OPTIONS = {
+    "postgresql_using": "brin",
+    "postgresql_ops": {"run_id": "text_bloom_ops(n_distinct_per_range = 16)"},
+}
+
+
+def with_postgresql_options() -> None:
+    """Give the PostgreSQL-only indexes their PostgreSQL options (idempotent)."""
+    index = next(
+        i for i in optical_readings.indexes if i.name == "ix_optical_readings_read_at_run_id"
+    )
+    index.dialect_kwargs.update(READ_AT_RUN_ID_OPTIONS)
+
 
 # The runs' readings by OLT, one row per OLT written (in the readings' transaction): which
 # times to look at for a run's readings, and whether a resumed run stored an OLT before.

@@ -10,6 +10,7 @@ added to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -25,7 +26,6 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ispflow.store.columns import UTCDateTime
 from ispflow.store.reading_partitions import summarize_read_at
@@ -151,6 +151,15 @@ def days_from_hours(dialect: str, lo: datetime, hi: datetime) -> Select:
     ).select_from(days.join(last, same_hour))
 
 
+def _upsert_for(dialect: str) -> Callable[..., Any]:
+    # Imported here: loading a dialect costs every process that only uses the other one.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: datetime) -> int:
     """Write the roll-ups of the buckets in [lo, hi) (whole buckets); how many were written.
     Days are summed from the hourly roll-ups, which must be done through `hi`."""
@@ -162,7 +171,7 @@ def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: dateti
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         if granularity == "hour":
             summarize_read_at(conn)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _upsert_for(dialect)
     source = (
         summary(dialect, granularity, lo, hi)
         if granularity == "hour"

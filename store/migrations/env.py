@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, make_url
 from ispflow.store.columns import UTCDateTime
 from ispflow.store.db import database_url
 from ispflow.store.reading_partitions import schema_object_included
-from ispflow.store.schema import included_on, metadata
+from ispflow.store.schema import included_on, metadata, with_postgresql_options
 
 config = context.config
 
@@ -30,6 +30,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def configure(dialect: str, **kwargs: Any) -> None:
+    if dialect == "postgresql":
+        with_postgresql_options()
     if dialect == "sqlite":
         # SQLite cannot read back an index on an expression; the one the schema has is
         # PostgreSQL's alone, so there is nothing to compare.

@@ -49,6 +49,8 @@ DEVICE_AND_SERVICE_LIBRARIES = (
 NOT_FOR_CHECKS = (*DEVICE_AND_SERVICE_LIBRARIES, "sqlalchemy", "nornir", "cryptography")
 NOT_FOR_HELP = (*NOT_FOR_CHECKS, "jinja2", "ruamel", "regex", "ispflow.tasks")
 NOT_FOR_A_RUN = ("celery", "kombu", "redis", "napalm", "pynetbox", "alembic", "asyncssh")
+# A store on SQLite: PostgreSQL's driver and SQLAlchemy's dialect for it stay unloaded.
+NOT_ON_SQLITE = ("psycopg", "sqlalchemy.dialects.postgresql")
 TASK_CHECKING = {
     "ispflow.tasks",
     "ispflow.tasks.registry",
@@ -118,7 +120,7 @@ def test_a_run_over_concentrators_loads_no_ssh(tmp_path: Path) -> None:
         codes=(1,),  # the example inventory does not say how to block: the task fails
     )
     assert "ispflow.tasks.ppp" in modules
-    assert found(modules, (*NOT_FOR_A_RUN, "paramiko", "netmiko", "pydantic")) == []
+    assert found(modules, (*NOT_FOR_A_RUN, *NOT_ON_SQLITE, "paramiko", "netmiko", "pydantic")) == []
 
 
 def test_a_run_loads_what_its_tasks_and_store_use_and_nothing_it_was_not_asked_for(
@@ -137,7 +139,7 @@ def test_a_run_loads_what_its_tasks_and_store_use_and_nothing_it_was_not_asked_f
         "--db",
         store,
     )
-    assert found(modules, NOT_FOR_A_RUN) == []
+    assert found(modules, (*NOT_FOR_A_RUN, *NOT_ON_SQLITE)) == []
     # It used the store and its task's module, and only that one of the OLT task modules.
     assert {"sqlalchemy", "ispflow.tasks.onu"} <= modules
     # A dry run logs in to nothing: the SSH libraries load only for a login.
