@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, delete, func, select
+from sqlalchemy import Connection, Select, String, cast, delete, func, select
 
 from ispflow.store import reading_batches
 from ispflow.store.bulk_sql import copy_rows, insert_rows, timestamp_param
@@ -44,16 +44,11 @@ READING_TYPES = (
 DOWN_CAUSE_WIDTH = optical_readings.c.down_cause.type.length or 32
 
 
-def contracts_by_onu(db: Database, olt: str) -> dict[tuple[int, int, int, int], str]:
-    """Contract codes of the ONUs the store knows on one OLT, by (frame, slot, port, onu id)."""
-    with db.engine.connect() as conn:
-        return _owners(conn, [olt]).get(olt, {})
-
-
-def _owners(conn: Connection, olt_names: Sequence[str]) -> dict[str, dict[OnuKey, str]]:
-    """Per OLT name, the contract code of each ONU position the store knows, for all the
-    OLTs of a transaction in one query. An ONU with several contracts (one cancelled and
-    replaced, say) maps to its active one, else its newest."""
+def _owners(conn: Connection, olt_names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Per OLT name, the contract code of each ONU place the store knows ("frame/slot/port/
+    onu id", as `_pon` starts it), for all the OLTs of a transaction in one query. An ONU
+    with several contracts (one cancelled and replaced, say) maps to its active one, else its
+    newest."""
     names = sorted(set(olt_names))
     if not names:
         return {}
@@ -69,45 +64,70 @@ def _owners(conn: Connection, olt_names: Sequence[str]) -> dict[str, dict[OnuKey
     )
     driver = conn.connection.driver_connection
     assert driver is not None
-    found: dict[str, dict[OnuKey, str]] = {}
+    found: dict[str, dict[str, str]] = {}
     with driver.cursor() as cursor:
         cursor.execute(sql, (names,))
         for olt, frame, slot, port, onu, code in cursor.fetchall():
-            found.setdefault(olt, {})[(frame, slot, port, onu)] = code
+            found.setdefault(olt, {})[f"{frame}/{slot}/{port}/{onu}"] = code
     return found
 
 
-def _owners_sqlite(conn: Connection, names: list[str]) -> dict[str, dict[OnuKey, str]]:
+# Between the codes of an OLT's list: a control character no contract code is expected to
+# hold; one that does is found by the count, and that OLT is read row by row.
+_CODE_SEPARATOR = "\x1f"
+
+
+def _owners_sqlite(conn: Connection, names: list[str]) -> dict[str, dict[str, str]]:
     # SQLite hands rows over one at a time, letting go of the interpreter lock for each:
     # under 20 busy workers a thousand ONUs fetched row by row cost more than the insert
-    # that follows. The database returns the whole map as one string instead.
-    entry = (
-        olts.c.name + "\t" + cast(onus.c.frame, String) + "/" + cast(onus.c.slot, String) + "/"
-        + cast(onus.c.port, String) + "/" + cast(onus.c.onu_index, String) + "\t"
-        + contracts.c.status + "\t" + cast(contracts.c.id, String) + "\t" + contracts.c.code
+    # that follows. The database picks each place's contract and returns an OLT's places and
+    # codes as two strings, in the same order, which become the map at C speed.
+    best = _best_contracts(names).subquery()
+    query = select(
+        best.c.olt,
+        func.group_concat(best.c.place, ","),
+        func.group_concat(best.c.code, _CODE_SEPARATOR),
+    ).group_by(best.c.olt)
+    found: dict[str, dict[str, str]] = {}
+    for olt, places, codes in conn.execute(query):
+        keys, values = places.split(","), codes.split(_CODE_SEPARATOR)
+        if len(keys) == len(values):
+            found[olt] = dict(zip(keys, values, strict=True))
+        else:
+            found[olt] = {place: code for _, place, code in conn.execute(_best_contracts([olt]))}
+    return found
+
+
+def _best_contracts(names: list[str]) -> Select[tuple[str, str, str]]:
+    """(OLT, place, code): the active contract of each ONU place on these OLTs, else its
+    newest."""
+    place = (
+        cast(onus.c.frame, String) + "/" + cast(onus.c.slot, String) + "/"
+        + cast(onus.c.port, String) + "/" + cast(onus.c.onu_index, String)
     )  # fmt: skip
-    query = (
-        select(func.aggregate_strings(entry, "\n"))
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(olts.c.id, onus.c.frame, onus.c.slot, onus.c.port, onus.c.onu_index),
+            order_by=((contracts.c.status == "active").desc(), contracts.c.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(olts.c.name.label("olt"), place.label("place"), contracts.c.code, rank)
         .select_from(onus)
         .join(olts, olts.c.id == onus.c.olt_id)
         .join(contracts, contracts.c.onu_id == onus.c.id)
         .where(olts.c.name.in_(names), onus.c.onu_index.is_not(None))
+        .subquery()
     )
-    packed = conn.execute(query).scalar()
-    best: dict[tuple[str, OnuKey], tuple[bool, int, str]] = {}
-    for line in (packed or "").split("\n"):
-        if not line:
-            continue
-        olt, where, status, key, code = line.split("\t", 4)
-        frame, slot, port, onu = (int(part) for part in where.split("/"))
-        place = (olt, (frame, slot, port, onu))
-        rank = (status == "active", int(key), code)
-        if best.get(place, (False, -1, ""))[:2] < rank[:2]:
-            best[place] = rank
-    found: dict[str, dict[OnuKey, str]] = {}
-    for (olt, onu_key), rank in best.items():
-        found.setdefault(olt, {})[onu_key] = rank[2]
-    return found
+    return select(ranked.c.olt, ranked.c.place, ranked.c.code).where(ranked.c.rank == 1)
+
+
+def _pon(port: str) -> tuple[int, int, int, str]:
+    """A PON's three numbers, and the start of its ONUs' places as `_owners` writes them."""
+    frame, slot, number = _port_numbers(port)
+    return frame, slot, number, f"{frame}/{slot}/{number}/"
 
 
 OnuKey = tuple[int, int, int, int]  # frame, slot, port, ONU id
@@ -165,9 +185,9 @@ def _write_part(conn: Connection, batches: Sequence[OltReadings]) -> None:
 
 
 def _rows(
-    batches: Sequence[OltReadings], owners: dict[str, dict[OnuKey, str]], dialect: str
+    batches: Sequence[OltReadings], owners: dict[str, dict[str, str]], dialect: str
 ) -> Iterator[tuple[Any, ...]]:
-    numbers = functools.lru_cache(maxsize=None)(_port_numbers)  # a few PONs, many ONUs each
+    pon_of = functools.lru_cache(maxsize=None)(_pon)  # a few PONs, many ONUs each
     width = DOWN_CAUSE_WIDTH
     for batch in batches:
         run_id, olt = batch.run_id, batch.olt
@@ -175,7 +195,7 @@ def _rows(
         contract_of = owners.get(olt, {}).get
         for reading in batch.readings:
             get = reading.get
-            frame, slot, port = numbers(reading["port"])
+            frame, slot, port, place = pon_of(reading["port"])
             onu = int(reading["onu_id"])
             rx, tx, olt_rx, temp = (
                 get("rx_dbm"),
@@ -199,7 +219,7 @@ def _rows(
                 "offline" if rx is None else "online",
                 get("signal") or "unknown",
                 read_at,
-                contract_of((frame, slot, port, onu)),
+                contract_of(place + str(onu)),
                 str(cause)[:width] if cause else None,
                 get("down_class"),
             )

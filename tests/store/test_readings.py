@@ -12,6 +12,7 @@ from ispflow.store.errors import StoreError
 from ispflow.store.reading_partitions import ensure_for_write
 from ispflow.store.readings import ReadingsWriter, save_readings
 from ispflow.store.schema import contracts, customers, olts, onus, optical_readings, pon_ports
+from tests.store.test_customers import add_onu
 
 
 def seed(db: Database) -> None:
@@ -22,18 +23,7 @@ def seed(db: Database) -> None:
         pon = conn.execute(
             insert(pon_ports).values(olt_id=olt, frame=0, slot=1, port=3)
         ).inserted_primary_key[0]
-        onu = conn.execute(
-            insert(onus).values(
-                olt_id=olt,
-                pon_port_id=pon,
-                frame=0,
-                slot=1,
-                port=3,
-                onu_index=5,
-                serial="HWTC00000005",
-                state="authorized",
-            )
-        ).inserted_primary_key[0]
+        onu = add_onu(conn, olt, pon, 5, "HWTC00000005")
         customer = conn.execute(
             insert(customers).values(name="Maria Souza", name_search="maria souza", phones=[])
         ).inserted_primary_key[0]
@@ -93,6 +83,40 @@ def test_the_active_contract_wins_and_large_batches_keep_their_order(db: Databas
     assert [r.contract for r in rows if r.contract] == ["C-2001"]
     assert rows[450].rx_dbm == -19.5 and rows[450].signal_class == "good"
     assert rows[0].signal_class == "unknown"
+
+
+def test_with_no_active_contract_the_newest_wins_and_any_code_is_kept_whole(
+    db: Database,
+) -> None:
+    seed(db)
+    with db.engine.begin() as conn:
+        customer = conn.execute(select(customers.c.id)).scalar_one()
+        olt = conn.execute(select(olts.c.id)).scalar_one()
+        pon = conn.execute(select(pon_ports.c.id)).scalar_one()
+        onu = conn.execute(select(onus.c.id)).scalar_one()
+        conn.execute(contracts.update().values(status="cancelled"))
+        # Codes as an ERP may write them: a comma, a control character, accents.
+        for code in ("C-2001,a", "C-2002\x1fb", "C-2003 inadimplência"):
+            conn.execute(
+                insert(contracts).values(
+                    code=code, customer_id=customer, status="cancelled", onu_id=onu
+                )
+            )
+        other = add_onu(conn, olt, pon, 6, "HWTC00000006")
+        conn.execute(
+            insert(contracts).values(
+                code="C-3000\x1f,", customer_id=customer, status="suspended", onu_id=other
+            )
+        )
+    readings = [
+        {"port": "0/1/3", "onu_id": 5, "rx_dbm": -20.0, "signal": "good"},
+        {"port": "0/1/3", "onu_id": 6, "rx_dbm": -21.0, "signal": "good"},
+        {"port": "0/1/3", "onu_id": 7, "rx_dbm": -22.0, "signal": "good"},
+    ]
+    assert save_readings(db, "olt-poa-01", readings) == 3
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(optical_readings).order_by(optical_readings.c.id)).all()
+    assert [r.contract for r in rows] == ["C-2003 inadimplência", "C-3000\x1f,", None]
 
 
 def test_readings_of_an_olt_the_store_does_not_know_are_kept_without_contract(
