@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ispflow.core.quoting import quoted
 from ispflow.core.suggest import did_you_mean
 from ispflow.engine.vartypes import VarError, VarErrors, VarSpec
 
@@ -24,7 +25,9 @@ def check_names(
             continue
         if spec.type == "host" and value not in hosts:
             errors.append(
-                VarError(name, f"no host {value!r} in the inventory{did_you_mean(value, hosts)}")
+                VarError(
+                    name, f"no host {quoted(value)} in the inventory{did_you_mean(value, hosts)}"
+                )
             )
         elif spec.type == "contract":
             from ispflow.store.contracts import contract_codes_near
@@ -34,7 +37,9 @@ def check_names(
             found, near = contract_codes_near(db, str(value))
             if not found:
                 errors.append(
-                    VarError(name, f"no contract {value!r} in the store{did_you_mean(value, near)}")
+                    VarError(
+                        name, f"no contract {quoted(value)} in the store{did_you_mean(value, near)}"
+                    )
                 )
     if errors:
         raise VarErrors(errors)

@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ispflow.core.quoting import quoted
 from ispflow.store.db import Database
 from ispflow.store.errors import StoreError
 from ispflow.store.schema import contract_secrets, contracts
@@ -44,7 +45,7 @@ def contract_secret(db: Database, contract: str, name: str, length: int) -> str:
             .where(contracts.c.code == contract)
         ).first()
     if found is None:
-        raise StoreError(f"contract {contract!r} is not in the store")
+        raise StoreError(f"contract {quoted(contract)} is not in the store")
     if found.ciphertext is not None:
         return _decrypt(cipher, found.ciphertext, contract, name)
     value = generate(length)

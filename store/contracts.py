@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from ispflow.core.quoting import quoted
 from ispflow.store.db import Database
 from ispflow.store.schema import contracts, cto_ports, ctos, customers, olts, onus, pon_ports
 
@@ -28,7 +29,7 @@ def port_numbers(port: str) -> tuple[int, int, int]:
     """The three numbers of a PON written "0/1/3" (Huawei F/S/P) or "1/1/3" (ZTE)."""
     parts = str(port).replace(" ", "").split("/")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"PON port {port!r} is not in the form 0/1/3")
+        raise ValueError(f"PON port {quoted(port)} is not in the form 0/1/3")
     a, b, c = (int(p) for p in parts)
     return a, b, c
 
@@ -72,7 +73,7 @@ def find_contract(db: Database, code: str) -> dict[str, Any]:
     with db.engine.connect() as conn:
         row = conn.execute(query).mappings().first()
     if row is None:
-        raise ContractError(f"contract {code!r} is not in the store")
+        raise ContractError(f"contract {quoted(code)} is not in the store")
     if row["olt"] is None:
         raise ContractError(
             f"contract {code!r} has no ONU in the store (no OLT, PON and serial to install)"
@@ -153,7 +154,7 @@ def record_onu(
                 select(contracts.c.id, contracts.c.status).where(contracts.c.code == contract)
             ).first()
             if contract_row is None:
-                raise ContractError(f"contract {contract!r} is not in the store")
+                raise ContractError(f"contract {quoted(contract)} is not in the store")
         if contract:
             _refuse_if_held(conn, serial, mac, contract)
         olt_id = _olt_id(conn, olt, vendor)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ispflow.core.quoting import quoted
 from ispflow.store.contracts import pon_port_id, port_numbers
 from ispflow.store.db import Database
 from ispflow.store.schema import contracts, cto_ports, ctos, olts, onus, pon_ports, seals
@@ -54,7 +55,7 @@ def add_cto(
     with db.writing() as conn:
         olt_id = conn.execute(select(olts.c.id).where(olts.c.name == olt)).scalar()
         if olt_id is None:
-            raise FieldError(f"OLT {olt!r} is not in the store")
+            raise FieldError(f"OLT {quoted(olt)} is not in the store")
         if conn.execute(select(ctos.c.id).where(ctos.c.code == code)).first():
             raise FieldError(f"CTO {code} already exists")
         pon_id = pon_port_id(conn, olt_id, frame, slot, number)
@@ -137,7 +138,7 @@ def _contract(conn: Connection, code: str) -> Any:
         .where(contracts.c.code == code)
     ).first()
     if row is None:
-        raise FieldError(f"contract {code!r} is not in the store")
+        raise FieldError(f"contract {quoted(code)} is not in the store")
     return row
 
 

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from ispflow.core.quoting import quoted
 from ispflow.store.csv_files import CsvImportError, read_file, unknown_or_twice
 from ispflow.store.db import Database
 from ispflow.store.documents import DocumentError, format_document, parse_document
@@ -100,33 +101,33 @@ def _phones(value: str) -> dict[str, Any]:
     for phone in phones:
         if not _PHONE_TEXT.fullmatch(phone) or not low <= len(digits(phone)) <= high:
             raise ValueError(
-                f"{phone!r} is not a phone number ({low} to {high} digits; separate phones with ;)"
+                f"{quoted(phone)} is not a phone number ({low} to {high} digits; separate phones with ;)"
             )
     return {"phones": phones, "phone_search": phone_key(phones)}
 
 
 def _email(value: str) -> dict[str, Any]:
     if value and (len(value) > 254 or not _EMAIL.fullmatch(value)):
-        raise ValueError(f"{value!r} is not an e-mail address")
+        raise ValueError(f"{quoted(value)} is not an e-mail address")
     return {"email": value or None}
 
 
 def _state(value: str) -> dict[str, Any]:
     if value and value.upper() not in STATES:
-        raise ValueError(f"{value!r} is not a Brazilian state (two letters: RS, SP, ...)")
+        raise ValueError(f"{quoted(value)} is not a Brazilian state (two letters: RS, SP, ...)")
     return {"state": value.upper() or None}
 
 
 def _zip(value: str) -> dict[str, Any]:
     if value and (not _ZIP_TEXT.fullmatch(value) or len(digits(value)) != 8):
-        raise ValueError(f"{value!r} is not a CEP (8 digits, 90010-000)")
+        raise ValueError(f"{quoted(value)} is not a CEP (8 digits, 90010-000)")
     return {"zip": digits(value) or None}
 
 
 def _status(value: str) -> dict[str, Any]:
     status = value.lower()
     if status and status not in CONTRACT_STATUSES:
-        raise ValueError(f"{value!r} is not one of {', '.join(CONTRACT_STATUSES)}")
+        raise ValueError(f"{quoted(value)} is not one of {', '.join(CONTRACT_STATUSES)}")
     # Empty: a new contract starts pending, an existing one keeps its status.
     return {"status": status or None}
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from ispflow.core.quoting import quoted
 from ispflow.store.contracts import ContractError
 from ispflow.store.db import Database
 from ispflow.store.documents import (
@@ -132,7 +133,7 @@ def contract_details(db: Database, ref: str | int) -> dict[str, Any]:
         if not rows and text.isascii() and text.isdigit() and len(text) <= 18:
             rows = _contract_rows(conn, contracts.c.id == int(text))
         if not rows:
-            raise ContractError(f"contract {text!r} is not in the store")
+            raise ContractError(f"contract {quoted(text)} is not in the store")
         (contract,) = _complete(conn, rows)
         owner = conn.execute(
             select(*_CUSTOMER_COLUMNS).where(customers.c.id == rows[0]["customer_id"])
@@ -174,7 +175,7 @@ def _condition(query: str, by: str | None) -> ColumnElement[bool]:
         return customers.c.doc == parse_document(text)[0]
     if by == "phone":
         return _by_phone(_phone_digits(text), text)
-    raise SearchError(f"search by {', '.join(SEARCH_KEYS)}, not {by!r}")
+    raise SearchError(f"search by {', '.join(SEARCH_KEYS)}, not {quoted(by)}")
 
 
 def _guess(text: str) -> ColumnElement[bool]:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ispflow.core.quoting import quoted
 from ispflow.store.db import Database
 from ispflow.store.schema import (
     STOCK_STATES,
@@ -169,7 +170,7 @@ def _match(ref: str) -> Any:
         except StockError:
             continue
     if not conditions:
-        raise StockError(f"{ref!r} is neither a GPON serial (HWTC1A2B3C4D) nor a MAC address")
+        raise StockError(f"{quoted(ref)} is neither a GPON serial (HWTC1A2B3C4D) nor a MAC address")
     return or_(*conditions)
 
 
@@ -178,7 +179,9 @@ def _find(conn: Connection, ref: str) -> dict[str, Any]:
     if not rows:
         raise StockError(f"no ONU {ref!r} in the stock")
     if len(rows) > 1:
-        raise StockError(f"{ref!r} is the serial of one ONU and the MAC of another; be explicit")
+        raise StockError(
+            f"{quoted(ref)} is the serial of one ONU and the MAC of another; be explicit"
+        )
     return _item(rows[0])
 
 
@@ -341,7 +344,7 @@ def _note(note: str | None) -> dict[str, Any]:
 def _contract_id(conn: Connection, code: str) -> int:
     found = conn.execute(select(contracts.c.id).where(contracts.c.code == code.strip())).scalar()
     if found is None:
-        raise StockError(f"contract {code!r} is not in the store")
+        raise StockError(f"contract {quoted(code)} is not in the store")
     return int(found)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
+from ispflow.core.quoting import quoted
 from ispflow.store.cto import check_cto_known
 from ispflow.store.db import Database
 from ispflow.store.normalize import search_key
@@ -305,14 +306,14 @@ class StoreTicketBackend:
                 )
             ).first()
             if found is None:
-                raise TicketError(f"contract {new.contract!r} is not in the store")
+                raise TicketError(f"contract {quoted(new.contract)} is not in the store")
             contract_id, customer_id = found.id, found.customer_id
         if new.customer:
             found_customer = conn.execute(
                 select(customers.c.id).where(customers.c.code == new.customer)
             ).scalar()
             if found_customer is None:
-                raise TicketError(f"customer {new.customer!r} is not in the store")
+                raise TicketError(f"customer {quoted(new.customer)} is not in the store")
             if customer_id is not None and customer_id != found_customer:
                 raise TicketError(
                     f"contract {new.contract!r} belongs to another customer than {new.customer!r}"

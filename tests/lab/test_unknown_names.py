@@ -22,6 +22,13 @@ def test_an_unknown_olt_or_contract_is_a_usage_error_with_the_nearest_name(
     said = " ".join((proc.stdout + proc.stderr).split())
     assert f"var 'contract': no contract '{typo}' in the store" in said
     assert lab.query("SELECT COUNT(*) AS n FROM runs")[0]["n"] == 0  # nothing was run
+    # A value pasted whole from a file is quoted cut short, saying how long it was.
+    pasted = row["code"] * 2000
+    proc = lab.cli("run", "onu-signal", "-e", f"contract={pasted}")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert "characters) in the store" in said and f"({len(pasted):,} characters)" in said
+    assert len(proc.stdout + proc.stderr) < 1000
 
 
 def test_an_unsafe_description_is_refused_naming_the_var_the_user_gave(lab: RunningLab) -> None:
