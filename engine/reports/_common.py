@@ -189,6 +189,9 @@ class Tally:
     key: str
     total: dict[str, int]
     per_host: dict[str, dict[str, int]]
+    # Hosts the step ended ok or changed on: with an empty `total`, each of them returned
+    # nothing to count (an empty PON, say), which the report says rather than nothing.
+    hosts_done: int = 0
 
 
 def tallies(run: RunOutcome) -> list[Tally]:
@@ -199,10 +202,12 @@ def tallies(run: RunOutcome) -> list[Tally]:
         index = int(index_text)
         total: dict[str, int] = {}
         per_host: dict[str, dict[str, int]] = {}
+        done = 0
         name = step_name(run, index)
         for outcome in run.outcomes:
             if outcome.step_index != index or outcome.rollback:
                 continue
+            done += outcome.status in ("ok", "changed")
             records = _tallied_records(outcome.result)
             counts = per_host.setdefault(outcome.host, {})
             for record in records:
@@ -210,8 +215,8 @@ def tallies(run: RunOutcome) -> list[Tally]:
                     value = str(record[key])
                     counts[value] = counts.get(value, 0) + 1
                     total[value] = total.get(value, 0) + 1
-        found.append(Tally(index, name, key, total, {h: c for h, c in per_host.items() if c}))
-    return [t for t in found if t.total]
+        found.append(Tally(index, name, key, total, {h: c for h, c in per_host.items() if c}, done))
+    return [t for t in found if t.total or t.hosts_done]
 
 
 def _tallied_records(result: Any) -> list[Any]:

@@ -16,7 +16,13 @@ def render_json(run: RunOutcome) -> str:
     """The run as indented JSON text; odd result values become strings instead of raising."""
     data: dict[str, Any] = {"version": VERSION, **run.to_dict()}
     data["tallies"] = [
-        {"step": t.step_name, "key": t.key, "total": t.total, "per_host": t.per_host}
+        {
+            "step": t.step_name,
+            "key": t.key,
+            "total": t.total,
+            "per_host": t.per_host,
+            "hosts_done": t.hosts_done,
+        }
         for t in tallies(run)
     ]
     # plain() already leaves only JSON types; default=str is a last line of defence.

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ispflow.core.outcome import RunOutcome, StepOutcome
+from ispflow.core.views import plural
 from ispflow.engine.reports._common import (
     Tally,
     count,
@@ -84,6 +85,14 @@ def print_summary(run: RunOutcome, console: Console, *, verbose: bool = False) -
 
 def _tally(counted: Tally, *, verbose: bool) -> Group:
     """`tally: signal` in the runbook: the records counted by that key, then per host."""
+    if not counted.total:
+        return Group(
+            Text.assemble(
+                (f"{counted.key}", "bold"),
+                f" ({counted.step_name}): no records on ",
+                plural(counted.hosts_done, "host"),
+            )
+        )
     lines = [
         Text.assemble(
             (f"{counted.key}", "bold"),

@@ -368,6 +368,20 @@ def test_tally_counts_the_key_over_hosts_in_text_and_json() -> None:
     assert tally["per_host"]["olt-poa-02"] == {"good": 1, "warning": 1}
 
 
+def test_a_tallied_step_that_returned_nothing_says_so() -> None:
+    run = signal_run()
+    for step in run.outcomes:
+        if step.status == "ok":
+            step.result = []  # an empty PON: understood, and nothing on it
+    text = " ".join(render_text(run).split())
+    assert f"signal ({STEPS[0]}): no records on 2 hosts" in text
+    [tally] = json.loads(render_json(run))["tallies"]
+    assert (tally["total"], tally["hosts_done"]) == ({}, 2)
+    for step in run.outcomes:
+        step.status = "skipped" if step.status == "ok" else step.status
+    assert "signal (" not in render_text(run)  # a step that did not run counts nothing
+
+
 def test_no_tally_without_the_runbook_asking() -> None:
     run = signal_run()
     run.options = {}
