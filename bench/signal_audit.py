@@ -76,7 +76,12 @@ from bench.olt_audit import (  # noqa: E402
 from ispflow import run_runbook  # noqa: E402
 from ispflow.engine.executor import DEFAULT_WORKERS, Executor  # noqa: E402
 from ispflow.engine.model import RunOptions  # noqa: E402
-from ispflow.plugins.connections.olt_cli import BlockingReads, OltCli, session_classes  # noqa: E402
+from ispflow.plugins.connections.olt_cli import (  # noqa: E402
+    BlockingReads,
+    OltCli,
+    session_class,
+    session_platforms,
+)
 from ispflow.plugins.olt.driver import PonPort  # noqa: E402
 from ispflow.plugins.olt.drivers import driver_class  # noqa: E402
 from ispflow.plugins.olt.parsing import VendorParsers  # noqa: E402
@@ -246,7 +251,7 @@ def instrument(clock: Clock) -> None:
     """Wrap the functions the audit and its report spend their time in."""
     clock.wrap(OltCli, "open", "login", absorb=True)
     clock.wrap(BlockingReads, "read_to", "wire")
-    for fast in set(session_classes().values()):
+    for fast in {session_class(platform) for platform in session_platforms()}:
         clock.wrap(fast, "write_channel", "wire", count=False)  # a command is one read_to
     clock.wrap(CliSession, "_send", "cleanup")  # what is left of a command besides the wire
     clock.wrap(VendorParsers, "parse", "parse")

@@ -73,9 +73,6 @@ class OltVendor(Vendor):
     def parsers_object(self) -> Any:
         return load_object(self.parsers)()
 
-    def session_classes(self) -> dict[str, Any]:
-        return {platform: load_object(reference) for platform, reference in self.sessions}
-
 
 @dataclass(frozen=True)
 class ConcentratorVendor(Vendor):

@@ -36,13 +36,12 @@ import time
 from typing import Any
 
 from netmiko.exceptions import ReadException, ReadTimeout
-from netmiko.ssh_dispatcher import ssh_dispatcher
 from nornir.core.configuration import Config
 
 from ispflow.plugins.connections import host_keys
 from ispflow.plugins.connections.connect_errors import explain, missing_credentials
 from ispflow.plugins.connections.known_hosts import address, host_key_settings
-from ispflow.plugins.vendors import UnknownVendor, olt_vendors, vendor_of_platform
+from ispflow.plugins.vendors import UnknownVendor, load_object, olt_vendors, vendor_of_platform
 
 CONNECTION_NAME = "olt_cli"
 PROMPT_END = re.compile(r"[>#]\s*$")
@@ -85,13 +84,19 @@ def pager() -> re.Pattern[str]:
     )
 
 
+def session_platforms() -> list[str]:
+    """The OLT platforms (netmiko device types) the vendors register a session class for."""
+    return sorted(platform for v in olt_vendors().values() for platform, _ in v.sessions)
+
+
 @functools.cache
-def session_classes() -> dict[str, type]:
-    """The session class of each OLT platform (netmiko device type), from the vendors."""
-    classes: dict[str, type] = {}
+def session_class(platform: str) -> type | None:
+    """The session class a vendor registers for `platform`; only that one is imported."""
     for vendor in olt_vendors().values():
-        classes.update(vendor.session_classes())
-    return classes
+        for name, reference in vendor.sessions:
+            if name == platform:
+                return load_object(reference)  # type: ignore[no-any-return]
+    return None
 
 
 def base_prompt_of(text: str) -> str:
@@ -263,7 +268,7 @@ class OltCli:
         extras = dict(extras or {})
         timeout = float(extras.pop("conn_timeout", 10))
         if not platform:
-            known = sorted(p for p in session_classes() if not p.endswith("_telnet"))
+            known = [p for p in session_platforms() if not p.endswith("_telnet")]
             raise UnknownVendor(
                 f"host {hostname} has no platform; give it the netmiko device type of its "
                 f"vendor (known: {', '.join(known)})"
@@ -287,7 +292,7 @@ class OltCli:
             **extras,
             **host_keys.netmiko_parameters(check, settings),
         }
-        fast = session_classes().get(device_type)
+        fast = session_class(device_type)
         if fast is None:
             vendor_of_platform(device_type)  # a platform no vendor claims is an error
         unusable = missing_credentials(hostname, parameters["port"], username, password)
@@ -317,7 +322,7 @@ class OltCli:
         extras.pop("transport")
         extras.pop(host_keys.EXTRA, None)
         device_type = f"{platform}_telnet"
-        session = session_classes().get(device_type)
+        session = session_class(device_type)
         if session is None:
             vendor_of_platform(platform)  # a platform no vendor claims is an error
             raise ValueError(
@@ -351,6 +356,10 @@ class OltCli:
         fast: type | None, device_type: str, parameters: dict[str, Any], timeout: float
     ) -> Any:
         if fast is None:
+            # A platform with no vendor class of ispflow's: netmiko's own, by its dispatcher
+            # (which imports every platform netmiko has).
+            from netmiko.ssh_dispatcher import ssh_dispatcher
+
             return host_keys.checked(ssh_dispatcher(device_type))(**parameters)
         parameters["sock"] = _socket(str(parameters["host"]), int(parameters["port"]), timeout)
         parameters.pop("device_type")

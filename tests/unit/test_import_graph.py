@@ -27,8 +27,12 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
+# A stand-in for a deferred import (plugins/connections/deferred_imports.py) is not the
+# library: none of its code has run.
+STAND_INS = ("_LoadedOnFirstUse", "_InitOnFirstUse")
+loaded = sorted(n for n, m in sys.modules.items() if type(m).__name__ not in STAND_INS)
 with open(os.environ["MODULES_OUT"], "w") as out:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+    json.dump({"code": code, "modules": loaded}, out)
 """
 
 DEVICE_AND_SERVICE_LIBRARIES = (
