@@ -59,6 +59,7 @@ def find_contract(db: Database, code: str) -> dict[str, Any]:
             onus.c.serial,
             onus.c.mac,
             onus.c.vlan,
+            onus.c.description.label("onu_description"),
             onus.c.state.label("onu_state"),
             ctos.c.code.label("cto"),
             cto_ports.c.number.label("cto_port"),
@@ -94,6 +95,9 @@ def find_contract(db: Database, code: str) -> dict[str, Any]:
         "cto": row["cto"],
         "cto_port": row["cto_port"],
         "description": onu_description(row["code"], row["customer"]),
+        # What the OLT is to show for its ONU: the description recorded for it (one given
+        # by `onu-describe`), else the standard one above.
+        "label": row["onu_description"] or onu_description(row["code"], row["customer"]),
     }
 
 

@@ -94,10 +94,15 @@ def _all_records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
 
 
 def read_pon(
-    session: CliSession, driver: OltDriver, pon: PonPort, services: bool
+    session: CliSession,
+    driver: OltDriver,
+    pon: PonPort,
+    services: bool,
+    only: int | None = None,
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """A PON's configured ONUs by (port, id): serial, description and, with `services`, the
-    VLANs of their service ports (an empty set: none)."""
+    VLANs of their service ports (an empty set: none); with `only`, the services of that ONU
+    id alone are read (a vendor that reads them one ONU at a time sends one command)."""
     onus: dict[tuple[str, int], dict[str, Any]] = {}
     for record in read_records(session, driver.onu_serials(pon)):
         if "onu_id" in record:
@@ -106,7 +111,9 @@ def read_pon(
         return onus
     for onu in onus.values():
         onu["vlans"] = set()
-    ids = sorted(onu_id for _, onu_id in onus)
+    ids = sorted(onu_id for _, onu_id in onus if only is None or onu_id == only)
+    if not ids:
+        return onus
     for record in _all_records(session, driver.onu_services(pon, ids)):
         onu = onus.get((record.get("port"), record.get("onu_id")))
         if onu is None:

@@ -120,8 +120,9 @@ def authorize(
     from a provisioning template, the `settings` this OLT can send: secrets never shown).
 
     The ONU id is the lowest free one on the PON unless given, chosen under a per-PON lock.
-    Already authorized on this PON: ok, nothing changed. Refused half-way: the ONU is
-    removed again, so nothing is left half-applied.
+    Already authorized on this PON: nothing changed but its description, set when the OLT
+    shows another. Refused half-way: the ONU is removed again, so nothing is left
+    half-applied.
     """
     if bool(serial) == bool(mac):
         raise ValueError("give exactly one of serial (GPON) or mac (EPON-style)")
@@ -176,8 +177,12 @@ def authorize(
                     )
                 repaired = _half_configured(session, driver, pon, int(found["onu_id"]), request)
                 if repaired is None:
+                    relabelled = _relabel(session, pon, int(found["onu_id"]), description)
+                    note = {"note": "its description set"} if relabelled else {}
                     return Result(
-                        host=task.host, result={**found, "serial": serial, "already": True}
+                        host=task.host,
+                        result={**found, "serial": serial, "already": True, **note},
+                        changed=relabelled,
                     )
         type_note = _choose_type(session, driver, request)
         taken = {
@@ -276,6 +281,18 @@ def _find_serial(session: CliSession, serial: str) -> dict[str, Any] | None:
     # (a busy OLT) is an error, never "not authorized".
     records = read_records(session, session.driver.onu_by_serial(serial))
     return records[0] if records else None
+
+
+def _relabel(session: CliSession, pon: PonPort, onu_id: int, description: str) -> bool:
+    """An ONU found already authorized gets the description asked for when it shows another
+    (authorized by hand with a test label, say): the OLT must not name the wrong customer.
+    True when it was set."""
+    if not description.strip():
+        return False
+    # Imported here: onu_describe reads PONs through modules that import this one.
+    from ispflow.tasks.onu_describe import set_description
+
+    return set_description(session, pon, onu_id, description)
 
 
 def _parts(

@@ -7,6 +7,7 @@ from nornir.core.task import Result, Task
 from ispflow.core.views import TaskView
 from ispflow.plugins.olt.driver import PonPort
 from ispflow.plugins.olt.drivers import driver_for
+from ispflow.plugins.olt.session import CliSession
 from ispflow.store import run_context
 from ispflow.store.contracts import record_description
 from ispflow.tasks.compliance import read_pon
@@ -27,23 +28,8 @@ def describe(task: Task, port: str, onu_id: int, description: str, store: bool =
     if task.is_dry_run():
         return Result(host=task.host, result={"commands": lines})
     session = olt_session(task, driver)
-    onus = read_pon(session, driver, pon, services=False)
-    onu = onus.get((str(pon), int(onu_id)))
-    if onu is None:
-        raise ValueError(f"no ONU id {onu_id} on PON {pon} of {task.host.name}")
-    if "description" not in onu:
-        # An OLT whose ONU list has no description column shows it with the ONU's settings;
-        # without it, an ONU already described so would be described again every time.
-        onu = read_pon(session, driver, pon, services=True).get((str(pon), int(onu_id)), onu)
-    if (onu.get("description") or "") == description:
+    if not set_description(session, pon, int(onu_id), description):
         return Result(host=task.host, result={"port": str(pon), "onu_id": int(onu_id)})
-    session.run(lines)
-    after = read_pon(session, driver, pon, services=True).get((str(pon), int(onu_id)), {})
-    if (after.get("description") or "") != description:
-        raise RuntimeError(
-            f"the OLT accepted the description but shows {after.get('description')!r} for "
-            f"ONU id {onu_id} on PON {pon}"
-        )
     context = run_context.current()
     if store and context is not None and not context.dry_run:
         record_description(
@@ -58,3 +44,30 @@ def describe(task: Task, port: str, onu_id: int, description: str, store: bool =
         result={"port": str(pon), "onu_id": int(onu_id), "description": description},
         changed=True,
     )
+
+
+def set_description(session: CliSession, pon: PonPort, onu_id: int, description: str) -> bool:
+    """Give an authorized ONU this description unless the OLT already shows it, and read it
+    back; True when it was set."""
+    driver = session.driver
+    lines = driver.describe(pon, onu_id, description)  # refuses unsafe text first
+    description = driver.onu_description(description)
+    onu = read_pon(session, driver, pon, services=False).get((str(pon), onu_id))
+    if onu is None:
+        raise ValueError(f"no ONU id {onu_id} on PON {pon} of {session.host}")
+    if "description" not in onu:
+        # An OLT whose ONU list has no description column shows it with the ONU's settings;
+        # without it, an ONU already described so would be described again every time.
+        onu = read_pon(session, driver, pon, services=True, only=onu_id).get(
+            (str(pon), onu_id), onu
+        )
+    if (onu.get("description") or "") == description:
+        return False
+    session.run(lines)
+    after = read_pon(session, driver, pon, services=True, only=onu_id).get((str(pon), onu_id), {})
+    if (after.get("description") or "") != description:
+        raise RuntimeError(
+            f"the OLT accepted the description but shows {after.get('description')!r} for "
+            f"ONU id {onu_id} on PON {pon}"
+        )
+    return True

@@ -145,6 +145,40 @@ def test_failed_signal_check_rolls_the_onu_back(lab: RunningLab) -> None:
     assert (row["state"], row["contract_status"]) == ("pending", "pending")
 
 
+@pytest.mark.parametrize("model", ["MA5608T", "C600"])
+def test_an_onu_authorized_by_hand_gets_its_contracts_description(
+    lab: RunningLab, model: str
+) -> None:
+    olt = lab.olt_of_model(model)["name"]
+    onu = pending_contract(lab, olt)
+    [row] = lab.query(
+        "SELECT o.vlan FROM contracts c JOIN onus o ON o.id = c.onu_id WHERE c.code = :c",
+        c=onu["contract"],
+    )
+    # A technician tried the ONU on the bench: authorized with a label of theirs, which the
+    # store does not know (typed on the OLT's own CLI).
+    by_hand = lab.run_json(
+        "onu-authorize", "-e", f"olt={olt}", "-e", f"port={onu['port']}",
+        "-e", f"serial={onu['serial']}", "-e", f"vlan={row['vlan']}",
+        "-e", "description=bancada-teste",
+    )  # fmt: skip
+    assert [r["status"] for r in step_results(by_hand, "authorize")] == ["changed"]
+    lab.query("UPDATE onus SET description = NULL WHERE serial = :s", s=onu["serial"])
+
+    report = lab.run_json("onu-authorize", "-e", f"contract={onu['contract']}")
+    [found] = step_results(report, "authorize")
+    assert found["status"] == "changed", found["error"]
+    assert found["result"]["already"] is True
+    assert found["result"]["note"] == "its description set"
+    # Read back from the OLT by the audit: it names the contract's customer, not the bench.
+    audit = lab.run_json("compliance-audit", "--limit", olt)
+    [checked] = step_results(audit, "OLTs against the rules")
+    assert [f for f in checked["result"]["findings"] if f.get("contract") == onu["contract"]] == []
+    again = lab.run_json("onu-authorize", "-e", f"contract={onu['contract']}")
+    [same] = step_results(again, "authorize")
+    assert same["status"] == "ok" and "note" not in same["result"]
+
+
 def test_bulk_install_from_csv_on_every_olt_in_parallel(lab: RunningLab) -> None:
     before = lab.query("SELECT count(*) AS n FROM onus WHERE state = 'authorized'")[0]["n"]
     rows = []

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.lab.conftest import RunningLab, onu_row
+from tests.lab.conftest import RunningLab, onu_row, step_results
 
 
 def installed_with_spare(lab: RunningLab, **match: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,6 +70,30 @@ def test_replace_swaps_onu_store_and_stock(lab: RunningLab, tmp_path: Path) -> N
     waiting = lab.run_json("onu-autofind", "--limit", old["olt"])
     serials = {r.get("serial") for res in waiting["results"] for r in (res["result"] or [])}
     assert old["serial"] in serials and new["serial"] not in serials  # the old one is off
+
+
+def test_a_replacement_keeps_the_label_the_onu_was_given(lab: RunningLab, tmp_path: Path) -> None:
+    old, new = installed_with_spare(lab)
+    stock_both(lab, tmp_path, old, new)
+    described = lab.cli(
+        "run", "onu-describe", "-e", f"contract={old['contract']}", "-e",
+        "description=Casa da Maria - portao azul",
+    )  # fmt: skip
+    assert described.returncode == 0, described.stdout + described.stderr
+    label = description_of(lab, old["serial"])
+    assert label and "Maria" in label
+    proc = lab.cli("onu", "replace", old["contract"], "--serial", new["serial"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert description_of(lab, new["serial"]) == label
+    # The OLT shows it too: the audit finds nothing to say of the contract.
+    audit = lab.run_json("compliance-audit", "--limit", old["olt"])
+    [checked] = step_results(audit, "OLTs against the rules")
+    assert [f for f in checked["result"]["findings"] if f.get("contract") == old["contract"]] == []
+
+
+def description_of(lab: RunningLab, serial: str) -> str | None:
+    [row] = lab.query("SELECT description FROM onus WHERE serial = :s", s=serial)
+    return row["description"]
 
 
 def test_a_new_onu_with_bad_signal_puts_the_old_one_back(lab: RunningLab, tmp_path: Path) -> None:
