@@ -47,6 +47,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ispflow.core.quoting import quoted
 from ispflow.core.suggest import did_you_mean
 from ispflow.engine.errors import VarError, VarErrors
 
@@ -114,7 +115,6 @@ PATTERN_MAX_NESTING = 20
 PATTERN_MAX_SIZE = 10_000
 PATTERN_TIMEOUT = 0.1
 PATTERN_BUDGET = 1.0
-_SHOWN = 60  # characters of a value quoted in an error message
 _QUANTIFIER = re.compile(r"\{(?:\d+(?:,\d*)?|,\d*)\}")
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 
@@ -412,16 +412,16 @@ def _check_item(spec: VarSpec, label: str, value: Any, clock: _PatternClock) -> 
     if spec.pattern is not None:
         text = value if isinstance(value, str) else _text_form(value)
         if not _fullmatch(spec.pattern, text, clock, label):
-            raise VarError(label, f"{_short(text)} does not match the pattern {spec.pattern!r}")
+            raise VarError(label, f"{quoted(text)} does not match the pattern {spec.pattern!r}")
     if spec.choices is not None and value not in spec.choices:
-        shown = ", ".join(_short(c) for c in spec.choices[:20])
+        shown = ", ".join(quoted(c) for c in spec.choices[:20])
         more = f" (and {len(spec.choices) - 20} more)" if len(spec.choices) > 20 else ""
         hint = (
             did_you_mean(str(value), [str(c) for c in spec.choices])
             if isinstance(value, str)
             else ""
         )
-        raise VarError(label, f"{_short(value)} is not one of {shown}{more}{hint}")
+        raise VarError(label, f"{quoted(value)} is not one of {shown}{more}{hint}")
 
 
 # -- patterns ----------------------------------------------------------------------------------
@@ -449,7 +449,7 @@ def _fullmatch(pattern: str, text: str, clock: _PatternClock, label: str) -> boo
     except TimeoutError:
         raise VarError(
             label,
-            f"the pattern {pattern!r} takes too long to match {_short(text)} "
+            f"the pattern {pattern!r} takes too long to match {quoted(text)} "
             f"(more than {PATTERN_TIMEOUT:g} s): it backtracks; avoid a repeat inside a "
             f"repeat like (a+)+ and alternatives that match the same text like (a|ab)*",
         ) from None
@@ -593,17 +593,11 @@ def _number(value: float) -> str:
     return str(value)
 
 
-def _short(value: Any) -> str:
-    """``repr(value)``, cut short: a value may be as long as its file."""
-    shown = repr(value[: _SHOWN + 1] if isinstance(value, str) else value)
-    return shown if len(shown) <= _SHOWN else shown[: _SHOWN - 3] + "..."
-
-
 def _given(raw: Any) -> str:
     if isinstance(raw, bool):
         return f"the boolean {str(raw).lower()}"
     if isinstance(raw, str):
-        return _short(raw)
+        return quoted(raw)
     if isinstance(raw, int | float):
         return f"the number {raw}"
     if isinstance(raw, Mapping):
