@@ -148,13 +148,17 @@ def _children(db: Database, index: str) -> set[str]:
 
 def _fill(db: Database, count: int) -> None:
     """Readings of other runs around the ones looked for, so plans are priced as on a day of
-    audits rather than on a few rows, and the block ranges summarised as a prune does."""
+    audits rather than on a few rows, and the block ranges summarised as a prune does. They
+    are kept to today (UTC): just after midnight, minutes back would fill yesterday's
+    partition and leave today's holding a few rows, which the planner rightly scans."""
     with db.engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO optical_readings (run_id, olt, frame, slot, port, onu_index, "
                 "state, signal_class, read_at) SELECT 'other-' || (n / 5000), 'olt-z', 0, "
-                "n % 16, 0, n % 64, 'online', 'good', now() - interval '1 minute' * (n / 5000) "
+                "n % 16, 0, n % 64, 'online', 'good', greatest("
+                "now() - interval '1 minute' * (n / 5000), "
+                "date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') "
                 "FROM generate_series(1, :count) AS n"
             ),
             {"count": count},
