@@ -17,6 +17,7 @@ from ispflow.store.db import Database
 from ispflow.store.schema import contracts, olts, onus, stock_items
 
 LIVE = ("active", "suspended", "pending")
+WAITING = "waiting to be installed for"
 
 
 class OnuTaken(ContractError):
@@ -47,7 +48,7 @@ def holders(conn: Connection, serial: str | None, mac: str | None) -> list[dict[
     found = [
         {
             "contract": row.code,
-            "how": "installed on" if row.onu_index is not None else "waiting to be installed for",
+            "how": "installed on" if row.onu_index is not None else WAITING,
             "where": f"{row.olt} {row.frame}/{row.slot}/{row.port}"
             + (f" id {row.onu_index}" if row.onu_index is not None else ""),
         }
@@ -76,18 +77,25 @@ def check_onu_free(
     db: Database, *, serial: str | None, mac: str | None = None, contract: str | None = None
 ) -> None:
     """Refuse to give `contract` an ONU that another contract holds (OnuTaken names it and
-    how). Without a contract (an ONU authorized by hand) nothing is linked, so nothing is
-    refused."""
-    if not contract:
-        return
+    how). Without a contract (an ONU authorized by hand), refuse an ONU installed on a
+    contract or kept for one in the stock: by hand it would be taken from that customer, or
+    relabelled on the OLT with another name. An ONU only waiting for a contract may go in by
+    hand: it is that contract's own ONU, which nobody else holds."""
     with db.engine.connect() as conn:
         others = [h for h in holders(conn, serial, mac) if h["contract"] != contract]
+    if not contract:
+        others = [h for h in others if h["how"] != WAITING]
     if not others:
         return
     said = "; ".join(f"{h['how']} contract {h['contract']} ({h['where']})" for h in others)
+    if contract:
+        raise OnuTaken(
+            f"ONU {serial or mac} is {said}, not free for {contract}: pick another ONU, or "
+            "release it from that contract first"
+        )
     raise OnuTaken(
-        f"ONU {serial or mac} is {said}, not free for {contract}: pick another ONU, or release "
-        "it from that contract first"
+        f"ONU {serial or mac} is {said}, not free to authorize by hand: name the contract "
+        f"(contract={others[0]['contract']}), or release the ONU from it first"
     )
 
 

@@ -8,7 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.lab.conftest import RunningLab, onu_row, pending_contract, waiting_serials
+from ispflow.tasks.onu import status
+from tests.lab.conftest import (
+    RunningLab,
+    onu_row,
+    pending_contract,
+    step_results,
+    waiting_serials,
+)
 
 
 def active_contract(lab: RunningLab, olt: str) -> dict[str, Any]:
@@ -133,3 +140,71 @@ def test_a_dry_run_never_shows_an_onu_id_that_is_taken(lab: RunningLab) -> None:
         r for r in report["results"] if r["step"] == "record the ONU" and r["status"] != "skipped"
     ]
     assert record["result"]["would_record"]["onu_id"] == "<free-id>"
+
+
+def installed_onu(lab: RunningLab, olt: str) -> dict[str, Any]:
+    """An active contract's ONU on `olt` with its PON, id, VLAN and recorded label."""
+    [row] = lab.query(
+        "SELECT c.code AS contract, o.serial, o.frame, o.slot, o.port, o.onu_index, o.vlan "
+        "FROM contracts c JOIN onus o ON o.id = c.onu_id JOIN olts t ON t.id = o.olt_id "
+        "WHERE t.name = :olt AND c.status = 'active' AND o.state = 'authorized' "
+        "ORDER BY c.code LIMIT 1",
+        olt=olt,
+    )
+    return {**row, "pon": f"{row['frame']}/{row['slot']}/{row['port']}"}
+
+
+def olt_labels(lab: RunningLab, olt: str, port: str) -> dict[str, str | None]:
+    """The PON's ONUs by serial with the description the OLT shows for each."""
+    nr = lab.nornir(workers=1)
+    try:
+        result = nr.filter(name=olt).run(task=status, port=port)
+        assert not result.failed, result[olt].exception
+        return {r["serial"]: r.get("description") for r in result[olt][0].result}
+    finally:
+        nr.close_connections()
+
+
+def test_by_hand_another_customers_installed_onu_is_refused_and_keeps_its_label(
+    lab: RunningLab,
+) -> None:
+    """Values by hand name no contract: an ONU installed on one is neither authorized again
+    nor relabelled with the name typed, and the error says whose it is. (The refusal comes
+    from the store, before any device: one vendor, whose status lists labels, shows it.)"""
+    olt = lab.olt_of_model("MA5608T")["name"]
+    owner = installed_onu(lab, olt)
+    labels = olt_labels(lab, olt, owner["pon"])
+    assert owner["serial"] in labels
+    report = lab.run_json(
+        "onu-authorize", "-e", f"olt={olt}", "-e", f"port={owner['pon']}",
+        "-e", f"serial={owner['serial']}", "-e", f"vlan={owner['vlan']}",
+        "-e", "description=Fulano de Tal", expect=1,
+    )  # fmt: skip
+    [check] = step_results(report, "check the ONU is free")
+    assert check["status"] == "failed"
+    assert f"ONU {owner['serial']} is installed on contract {owner['contract']}" in check["error"]
+    assert f"contract={owner['contract']}" in check["error"]
+    assert step_results(report, "authorize") == []
+    assert olt_labels(lab, olt, owner["pon"]) == labels
+
+
+def test_a_bulk_file_row_with_an_installed_onu_fails_alone(lab: RunningLab) -> None:
+    """Bulk by hand: the row naming another customer's installed ONU fails with its reason;
+    the row with an ONU only waiting for its contract goes in."""
+    olt = lab.olt_of_model("MA5800-X7")["name"]
+    owner = installed_onu(lab, olt)
+    waiting = pending_contract(lab, olt)
+    csv = lab.root / "by-hand.csv"
+    csv.write_text(
+        "olt,port,serial,vlan,description\n"
+        f"{olt},{owner['pon']},{owner['serial']},{owner['vlan']},Fulano de Tal\n"
+        f"{olt},{waiting['port']},{waiting['serial']},{waiting['vlan']},Ciclano\n"
+    )
+    report = lab.run_json("onu-authorize", "-e", f"items={csv}", expect=1)
+    [installs] = step_results(report, "install from file")
+    rows = {item["item"]["serial"]: item for item in installs["result"]}
+    refused = rows[owner["serial"]]
+    assert refused["status"] == "failed"
+    assert f"installed on contract {owner['contract']}" in refused["error"]
+    assert rows[waiting["serial"]]["status"] == "changed"
+    assert waiting["serial"] not in waiting_serials(lab, olt)
