@@ -23,9 +23,11 @@ from ispflow.store.bulk_sql import copy_rows, insert_rows, timestamp_param
 from ispflow.store.contracts import port_numbers as _port_numbers
 from ispflow.store.db import Database
 from ispflow.store.group_commit import GroupCommitWriter
+from ispflow.store.late_readings import LateSummary, late_grains, merge
 from ispflow.store.reading_partitions import ensure_for_write
 from ispflow.store.schema import contracts, olts, onus, optical_readings
 from ispflow.store.signal_retention import PruneResult, prune_after_readings
+from ispflow.store.signal_rollups import Granularity
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ READING_COLUMNS = (
     "olt_rx_dbm", "temperature", "state", "signal_class", "read_at", "contract", "down_cause",
     "down_class",
 )  # fmt: skip
+
+# Where `_rows` puts an ONU's place, serial, contract and rx.
+_PLACE = slice(READING_COLUMNS.index("olt"), READING_COLUMNS.index("onu_index") + 1)
+_SERIAL, _CONTRACT, _RX = (READING_COLUMNS.index(c) for c in ("serial", "contract", "rx_dbm"))
 
 # The columns' PostgreSQL types, for COPY's binary form.
 READING_TYPES = (
@@ -163,10 +169,12 @@ def _write_part(conn: Connection, batches: Sequence[OltReadings]) -> None:
     """OLTs that no run stores twice here: the contracts of all of them in one query, what
     their runs stored before in one (`reading_batches`, which gets a row per OLT), then
     their rows in one COPY (PostgreSQL; the row tuples are made as COPY sends them, so this
-    thread encodes while the server inserts) or a few multi-row INSERTs (SQLite)."""
+    thread encodes while the server inserts) or a few multi-row INSERTs (SQLite); last, the
+    summary of readings stamped in an hour already rolled up goes into its roll-ups."""
     if not batches:
         return
     owners = _owners(conn, [batch.olt for batch in batches])
+    late = late_grains(conn, {batch.read_at for batch in batches})
     of_runs = [(batch.run_id, batch) for batch in batches if batch.run_id is not None]
     _drop_earlier(conn, of_runs)
     reading_batches.record(conn, [(run, b.olt, b.read_at, len(b.readings)) for run, b in of_runs])
@@ -182,6 +190,8 @@ def _write_part(conn: Connection, batches: Sequence[OltReadings]) -> None:
         insert_rows(
             conn, optical_readings.name, READING_COLUMNS, list(_rows(batches, owners, "sqlite"))
         )
+    if late:
+        _merge_late(conn, batches, owners, late)
 
 
 def _rows(
@@ -225,6 +235,25 @@ def _rows(
             )
 
 
+def _merge_late(
+    conn: Connection,
+    batches: Sequence[OltReadings],
+    owners: dict[str, dict[str, str]],
+    late: dict[datetime, list[Granularity]],
+) -> None:
+    """The batches stamped behind a roll-up mark, summed from the rows just written, into
+    the roll-ups they belong to (`late_readings`)."""
+    for batch in batches:
+        grains = late.get(batch.read_at)
+        if not grains:
+            continue
+        summed = LateSummary()
+        for row in _rows([batch], owners, conn.dialect.name):
+            summed.add(row[_PLACE], row[_SERIAL], row[_CONTRACT], row[_RX])
+        for granularity in grains:
+            merge(conn, granularity, batch.read_at, summed)
+
+
 def _drop_earlier(conn: Connection, batches: Sequence[tuple[str, OltReadings]]) -> None:
     """A reading is kept once per run, OLT and ONU: a resumed run that reads an OLT again
     (its first write was cut short, or never acknowledged) replaces what it stored, never
@@ -265,12 +294,18 @@ def _positions(batch: OltReadings) -> set[OnuKey]:
 
 
 def save_readings(
-    db: Database, olt: str, readings: Sequence[dict[str, Any]], run_id: str | None = None
+    db: Database,
+    olt: str,
+    readings: Sequence[dict[str, Any]],
+    run_id: str | None = None,
+    *,
+    read_at: datetime | None = None,
 ) -> int:
-    """Store one OLT's readings in one transaction; returns the count."""
+    """Store one OLT's readings (read now, unless `read_at` says when) in one transaction;
+    returns the count."""
     if not readings:
         return 0
-    batch = OltReadings(olt, readings, run_id, datetime.now(UTC))
+    batch = OltReadings(olt, readings, run_id, read_at or datetime.now(UTC))
     ensure_for_write(db, [batch.read_at])
     with db.writing() as conn:
         _write_batches(conn, [batch])

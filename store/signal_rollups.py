@@ -151,7 +151,7 @@ def days_from_hours(dialect: str, lo: datetime, hi: datetime) -> Select:
     ).select_from(days.join(last, same_hour))
 
 
-def _upsert_for(dialect: str) -> Callable[..., Any]:
+def upsert_for(dialect: str) -> Callable[..., Any]:
     # Imported here: loading a dialect costs every process that only uses the other one.
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -171,7 +171,7 @@ def roll_up(conn: Connection, granularity: Granularity, lo: datetime, hi: dateti
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         if granularity == "hour":
             summarize_read_at(conn)
-    insert = _upsert_for(dialect)
+    insert = upsert_for(dialect)
     source = (
         summary(dialect, granularity, lo, hi)
         if granularity == "hour"

@@ -25,7 +25,7 @@ from ispflow.store.readings import ReadingsWriter, save_readings
 from ispflow.store.schema import optical_daily, optical_hourly, optical_readings
 from ispflow.store.signal_retention import prune
 from ispflow.store.signal_rollups import roll_up
-from tests.support.readings import add_run, insert_readings
+from tests.support.readings import add_run, assert_same_roll_ups, insert_readings
 
 NOW = datetime(2026, 12, 6, 12, 15, tzinfo=UTC)
 ONUS = [("olt-a", 0, 1, 3, 5, "HWTC00000005", "C-1042"), ("olt-a", 0, 1, 3, 6, None, "")]
@@ -115,16 +115,6 @@ def stored(db: Database, table: Any) -> dict:
         }
 
 
-def assert_same(got: dict, want: dict) -> None:
-    assert got.keys() == want.keys()
-    for key, values in want.items():
-        for name, value in values.items():
-            if isinstance(value, float):
-                assert got[key][name] == pytest.approx(value, abs=1e-9), (key, name)
-            else:
-                assert got[key][name] == value, (key, name)
-
-
 def raw_count(db: Database) -> int:
     with db.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(optical_readings)).scalar()
@@ -181,8 +171,8 @@ def test_roll_ups_are_exact_and_raw_readings_past_the_window_go(db: Database) ->
     rows = history()
     store(db, rows)
     result = prune(db, now=NOW, raw_days=7, rollup_days=400)
-    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
-    assert_same(stored(db, optical_daily), expected(rows, "day"))
+    assert_same_roll_ups(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same_roll_ups(stored(db, optical_daily), expected(rows, "day"))
     edge = datetime(2026, 11, 29, tzinfo=UTC)
     assert result.raw_kept_from == edge
     assert oldest_raw(db) >= edge
@@ -216,8 +206,8 @@ def test_a_bounded_prune_catches_a_long_history_up_over_several_calls(db: Databa
     while prune(db, now=NOW, raw_days=7, rollup_days=400, roll_up_days=2).hourly_rolled_up:
         calls += 1
     assert calls == 11  # 21 days of readings, two per call
-    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
-    assert_same(stored(db, optical_daily), expected(rows, "day"))
+    assert_same_roll_ups(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same_roll_ups(stored(db, optical_daily), expected(rows, "day"))
     assert oldest_raw(db) >= datetime(2026, 11, 29, tzinfo=UTC)
 
 
@@ -276,8 +266,8 @@ def test_a_crash_between_rolling_up_and_dropping_loses_and_doubles_nothing(
     assert raw_count(db) == len(rows)  # rolled up, nothing dropped yet
     monkeypatch.undo()
     prune(db, now=NOW, raw_days=7)
-    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
-    assert_same(stored(db, optical_daily), expected(rows, "day"))
+    assert_same_roll_ups(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same_roll_ups(stored(db, optical_daily), expected(rows, "day"))
 
 
 def test_a_crash_inside_a_roll_up_leaves_no_half_bucket(
@@ -299,7 +289,7 @@ def test_a_crash_inside_a_roll_up_leaves_no_half_bucket(
         prune(db, now=NOW, raw_days=7)
     monkeypatch.undo()
     prune(db, now=NOW, raw_days=7)
-    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same_roll_ups(stored(db, optical_hourly), expected(rows, "hour"))
 
 
 def test_a_prune_killed_after_rolling_up_is_finished_by_the_next(store_url: str) -> None:
@@ -328,8 +318,8 @@ def test_a_prune_killed_after_rolling_up_is_finished_by_the_next(store_url: str)
     with open_database(store_url) as db:
         assert raw_count(db) == len(rows)
         prune(db, now=NOW, raw_days=7)
-        assert_same(stored(db, optical_hourly), expected(rows, "hour"))
-        assert_same(stored(db, optical_daily), expected(rows, "day"))
+        assert_same_roll_ups(stored(db, optical_hourly), expected(rows, "hour"))
+        assert_same_roll_ups(stored(db, optical_daily), expected(rows, "day"))
         assert oldest_raw(db) >= datetime(2026, 11, 29, tzinfo=UTC)
 
 
@@ -350,8 +340,8 @@ def test_two_prunes_in_two_threads_give_the_totals_of_one(db: Database) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert_same(stored(db, optical_hourly), expected(rows, "hour"))
-    assert_same(stored(db, optical_daily), expected(rows, "day"))
+    assert_same_roll_ups(stored(db, optical_hourly), expected(rows, "hour"))
+    assert_same_roll_ups(stored(db, optical_daily), expected(rows, "day"))
     assert raw_count(db) == len(
         [r for r in rows if r["read_at"] >= datetime(2026, 11, 29, tzinfo=UTC)]
     )
@@ -401,8 +391,8 @@ def test_two_prunes_in_two_processes_give_the_totals_of_one(store_url: str) -> N
     # Between them they wrote each bucket once.
     assert written == [len(expected(rows, "hour")), len(expected(rows, "day"))]
     with open_database(store_url) as db:
-        assert_same(stored(db, optical_hourly), expected(rows, "hour"))
-        assert_same(stored(db, optical_daily), expected(rows, "day"))
+        assert_same_roll_ups(stored(db, optical_hourly), expected(rows, "hour"))
+        assert_same_roll_ups(stored(db, optical_daily), expected(rows, "day"))
 
 
 def test_the_dry_run_counts_and_changes_nothing(db: Database) -> None:

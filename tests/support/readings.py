@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, insert
 
 from ispflow.store import reading_batches
@@ -39,3 +40,15 @@ def add_run(
             started_at=started_at,
         )
     )
+
+
+def assert_same_roll_ups(got: dict, want: dict) -> None:
+    """Two sets of roll-ups by (ONU, bucket): the same buckets, the same values (floats to
+    rounding)."""
+    assert got.keys() == want.keys()
+    for key, values in want.items():
+        for name, value in values.items():
+            if isinstance(value, float):
+                assert got[key][name] == pytest.approx(value, abs=1e-9), (key, name)
+            else:
+                assert got[key][name] == value, (key, name)
