@@ -187,8 +187,10 @@ def _roll_up_closed(
     written = 0
     for _ in itertools.repeat(None) if days is None else range(days):
         with db.serialized(PRUNE_LOCK) as conn:
-            start = _start(conn, granularity)
+            # What is closed first: with no hour rolled up, no day is, and a store without a
+            # mark would look for its oldest reading through the whole table for nothing.
             closed = _closed(conn, granularity, now)
+            start = None if closed is None else _start(conn, granularity)
             if start is None or closed is None or start >= closed:
                 return written
             end = min(start + max(ROLLUP_SPAN, STEP[granularity]), closed)

@@ -702,3 +702,23 @@ def test_a_prune_with_no_roll_up_to_drop_deletes_none(db: Database) -> None:
     assert not [s for s in deletes if "optical_hourly" in s or "optical_daily" in s]
     # Past their time they go as before.
     assert prune(db, now=NOW, raw_days=7, rollup_days=7).daily_dropped > 0
+
+
+def test_a_store_with_no_hour_rolled_up_looks_for_its_oldest_reading_once(db: Database) -> None:
+    """A new store's first prunes (nothing closed yet) look for the oldest reading, which
+    reads the whole readings table, for the hours only: no day is rolled up before an hour."""
+    open_hour = NOW.replace(minute=0)
+    store(db, [reading(ONUS[0], open_hour + timedelta(minutes=5), -20.0)])
+    looks: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if re.search(r"min\(optical_readings\.read_at\)", statement):
+            looks.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        result = prune(db, now=NOW, raw_days=7, rollup_days=400)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert (result.hourly_rolled_up, result.daily_rolled_up) == (0, 0)
+    assert len(looks) == 1
