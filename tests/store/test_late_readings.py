@@ -3,6 +3,7 @@ if they had been there when it was rolled up, never counted twice, kept past the
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,3 +143,30 @@ def test_readings_in_a_store_with_no_roll_up_yet_wait_for_the_prune(db: Database
     assert roll_ups(db, optical_hourly) == {}
     prune(db, now=NOW, raw_days=7, rollup_days=400)
     assert roll_ups(db, optical_hourly)[(5, HOUR)]["samples"] == 2
+
+
+def test_late_readings_written_by_two_threads_at_once_all_count(db: Database) -> None:
+    """Two writers merging into the same hour (two workers behind on their clocks): every
+    reading counts once."""
+    save_readings(db, "olt-a", [onu(5, -20.0)], read_at=HOUR)
+    prune(db, now=NOW, raw_days=7, rollup_days=400)
+    errors: list[BaseException] = []
+
+    def write(first_minute: int) -> None:
+        try:
+            for minute in range(first_minute, 60, 2):
+                at = HOUR + timedelta(minutes=minute, seconds=1)
+                save_readings(db, "olt-a", [onu(5, -20.0 - minute / 10)], read_at=at)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(first,)) for first in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    fresh_hourly, fresh_daily = summed_from_raw(db)
+    assert fresh_hourly[(5, HOUR)]["samples"] == 60
+    assert_same_roll_ups(roll_ups(db, optical_hourly), fresh_hourly)
+    assert_same_roll_ups(roll_ups(db, optical_daily), fresh_daily)
