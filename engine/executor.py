@@ -290,6 +290,11 @@ class Executor:
                 context.close()  # writes what tasks queued; every host's part was settled
             except Exception as exc:
                 log.error("run %s: closing the run's shared writers: %s", state.run_id, exc)
+            if self.dispatcher is not None and not options.dry_run:
+                # The workers stored readings without pruning: the history is pruned here.
+                from ispflow.store.readings import prune_after_run
+
+                prune_after_run(self.journal.db, state.run_id)
 
     def run_shard(
         self,
@@ -336,7 +341,11 @@ class Executor:
         ]
         self.nornir.data.dry_run = options.dry_run
         context = run_context.RunContext(
-            run_id, self.journal.db, options.dry_run, hosts=self.nornir.inventory.hosts
+            run_id,
+            self.journal.db,
+            options.dry_run,
+            hosts=self.nornir.inventory.hosts,
+            prunes_history=False,  # the coordinator prunes once, at the run's end
         )
         try:
             with run_context.running(context):

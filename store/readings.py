@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -315,8 +315,18 @@ def save_readings(
 class ReadingsWriter:
     """Readings of many OLTs, written by one thread; `wait` tells whether an OLT's were."""
 
-    def __init__(self, db: Database, *, flush_interval: float = 0.05, max_olts: int = 20) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        flush_interval: float = 0.05,
+        max_olts: int = 20,
+        prune: bool = True,
+    ) -> None:
+        """`prune` False: closing only writes (a distributed run's worker, whose coordinator
+        prunes once for all of them: `prune_after_run`)."""
         self._db = db
+        self._prune = prune
         self.wrote = False
         # What the prune at close did, or why it failed.
         self.pruned: PruneResult | None = None
@@ -354,21 +364,42 @@ class ReadingsWriter:
         (`history.prune_after_audit`). A prune that fails is logged, never raised: the
         readings are stored, and the next prune finishes the work."""
         self._writer.close()
-        if not self.wrote:
+        if not self.wrote or not self._prune:
             return
         self.wrote = False
-        try:
-            self.pruned = prune_after_readings(self._db)
-        except Exception as exc:
-            self.prune_error = exc
-            log.warning(
-                "the readings are stored, but pruning the signal history failed: %s "
-                "(the next audit, or `ispflow readings prune`, tries again)",
-                exc,
-            )
+        self.pruned, self.prune_error = _prune_quietly(lambda: prune_after_readings(self._db))
 
     def _write(self, batches: Sequence[OltReadings]) -> None:
         ensure_for_write(self._db, [batch.read_at for batch in batches])
         with self._db.writing() as conn:
             _write_batches(conn, batches)
         self.wrote = True
+
+
+def prune_after_run(db: Database, run_id: str) -> tuple[PruneResult | None, Exception | None]:
+    """The prune of a run whose readings its workers stored without pruning (each shard would
+    prune in turn, one after the other): once, if any were stored. Returns what it did, or
+    why it failed (logged, never raised, as at a writer's close)."""
+
+    def if_stored() -> PruneResult | None:
+        with db.engine.connect() as conn:
+            if not reading_batches.windows(conn, [run_id]):
+                return None
+        return prune_after_readings(db)
+
+    return _prune_quietly(if_stored)
+
+
+def _prune_quietly(
+    prune: Callable[[], PruneResult | None],
+) -> tuple[PruneResult | None, Exception | None]:
+    # The readings are stored whatever happens here: a failed prune is the next one's work.
+    try:
+        return prune(), None
+    except Exception as exc:
+        log.warning(
+            "the readings are stored, but pruning the signal history failed: %s "
+            "(the next audit, or `ispflow readings prune`, tries again)",
+            exc,
+        )
+        return None, exc

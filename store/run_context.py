@@ -35,6 +35,9 @@ class RunContext:
     hosts: Mapping[str, Any] = field(default_factory=dict, compare=False)
     # Checks a host's step result waits on, settled when the step ends (see `defer`).
     deferred: list[tuple[str, Callable[[], None]]] = field(default_factory=list, compare=False)
+    # Whether the run's readings writer prunes the history when it closes: not in a
+    # distributed run's worker (its coordinator prunes once for all the shards).
+    prunes_history: bool = True
 
     def share(self, name: str, make: Callable[[], T]) -> T:
         """The run's one `name` object, made on first use."""

@@ -655,7 +655,10 @@ def optical(
 
         # The worker goes on to its next OLT while one thread writes; the step does not end
         # before these readings are committed, and this host fails it if they could not be.
-        writer = context.share("readings", lambda: ReadingsWriter(context.database))
+        writer = context.share(
+            "readings",
+            lambda: ReadingsWriter(context.database, prune=context.prunes_history),
+        )
         ticket = writer.submit(task.host.name, readings, context.run_id)
         context.defer(task.host.name, lambda: writer.wait(ticket))
     if unreadable is not None:

@@ -298,3 +298,44 @@ def test_a_run_whose_workers_are_all_gone_says_so(celery_lab: CeleryLab) -> None
     assert "ispflow run --resume" in report["message"]
     # The worker that was there is named, though it no longer answers.
     assert f"ispflow-{only.pid}@" in report["message"], report["message"]
+
+
+def test_the_workers_store_readings_and_the_coordinator_prunes_once(
+    celery_lab: CeleryLab,
+) -> None:
+    """Each shard pruning at its end would prune once per shard, one after the other: the
+    workers only write, and the run prunes once when it ends. (The workers' history settings
+    are invalid here, so a prune of theirs would fail and say so in their log.)"""
+    from datetime import UTC, datetime, timedelta
+
+    from ispflow.store.db import open_database
+    from ispflow.store.readings import save_readings
+    from ispflow.store.schema import optical_hourly
+
+    hour = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    db = open_database(celery_lab.db_url)
+    try:
+        save_readings(db, "olt-old", [{"port": "0/1/0", "onu_id": 1, "rx_dbm": -20.0}],
+                      read_at=hour + timedelta(minutes=5))  # fmt: skip
+    finally:
+        db.close()
+    broken = {"ISPFLOW_HISTORY_RAW_DAYS": "0"}
+    celery_lab.worker("--queues", "site-poa,site-cwb,ispflow", "--concurrency", "1", env=broken)
+    celery_lab.worker("--queues", "site-poa,site-cwb,ispflow", "--concurrency", "1", env=broken)
+    report = run_json(celery_lab, "onu-signal", "--runner", "celery")
+    assert report["status"] == "ok"
+    shards = celery_lab.shards(report["run_id"])
+    assert {s["shard"] for s in shards} == {"site-poa", "site-cwb"}
+    assert {s["status"] for s in shards} == {"done"}
+    db = open_database(celery_lab.db_url)
+    try:
+        with db.engine.connect() as conn:
+            rolled = conn.execute(
+                optical_hourly.select().where(optical_hourly.c.olt == "olt-old")
+            ).all()
+    finally:
+        db.close()
+    assert [(row.bucket, row.samples) for row in rolled] == [(hour, 1)]
+    logs = "".join(p.read_text() for p in celery_lab.root.glob("worker-*.log"))
+    assert "onu-signal" in logs or "shard" in logs  # the workers did log their work
+    assert "pruning the signal history failed" not in logs

@@ -21,7 +21,7 @@ from ispflow.core.errors import UsageError
 from ispflow.store import signal_retention
 from ispflow.store.db import Database, open_database
 from ispflow.store.reading_partitions import day_partitions, ensure_days, ensure_for_write
-from ispflow.store.readings import ReadingsWriter, save_readings
+from ispflow.store.readings import ReadingsWriter, prune_after_run, save_readings
 from ispflow.store.schema import optical_daily, optical_hourly, optical_readings
 from ispflow.store.signal_retention import prune
 from ispflow.store.signal_rollups import roll_up
@@ -722,3 +722,22 @@ def test_a_store_with_no_hour_rolled_up_looks_for_its_oldest_reading_once(db: Da
         event.remove(db.engine, "before_cursor_execute", seen)
     assert (result.hourly_rolled_up, result.daily_rolled_up) == (0, 0)
     assert len(looks) == 1
+
+
+def test_a_worker_writer_leaves_the_prune_to_the_run(db: Database) -> None:
+    """A distributed run's worker writes without pruning; `prune_after_run` prunes once for
+    a run that stored readings, and does nothing for one that stored none."""
+    store(db, history(days=2))
+    with db.engine.begin() as conn:
+        add_run(conn, "r-shards", NOW)
+    writer = ReadingsWriter(db, prune=False)
+    writer.wait(
+        writer.submit("olt-a", [{"port": "0/1/3", "onu_id": 5, "rx_dbm": -20.0}], "r-shards")
+    )
+    writer.close()
+    assert writer.pruned is None and stored(db, optical_hourly) == {}
+    assert prune_after_run(db, "r-none") == (None, None)
+    assert stored(db, optical_hourly) == {}
+    pruned, error = prune_after_run(db, "r-shards")
+    assert error is None and pruned is not None and pruned.hourly_rolled_up > 0
+    assert stored(db, optical_hourly) != {}
