@@ -14,6 +14,7 @@ from sqlalchemy import update
 from ispflow.store import stock
 from ispflow.store.customer_csv import import_customers
 from ispflow.store.db import Database
+from ispflow.store.onu_owners import OnuTaken, check_onu_free
 from ispflow.store.schema import stock_items
 from ispflow.store.stock import StockError
 from ispflow.store.tickets.model import NewTicket
@@ -325,3 +326,20 @@ def test_one_winner_out_of_eight_reservations(db: Database, contracts: Database)
     assert len(won) == 1 and len(lost) == 7
     assert stock.get_item(db, SERIAL)["contract"] == won[0]
     assert all(f"reserved for contract {won[0]}" in message for message in lost)
+
+
+def test_by_hand_an_onu_the_stock_keeps_for_a_contract_is_refused(
+    db: Database, contracts: Database
+) -> None:
+    """No contract named (values by hand): an ONU on the shelf is free, one reserved for a
+    contract is not, and the refusal names the contract; released, it is free again."""
+    stock.add_item(db, serial=SERIAL, model="HG8245H")
+    check_onu_free(db, serial=SERIAL)
+    stock.reserve(db, SERIAL, "C-1001")
+    with pytest.raises(
+        OnuTaken, match=r"reserved in the stock for contract C-1001 .*contract=C-1001"
+    ):
+        check_onu_free(db, serial=SERIAL)
+    check_onu_free(db, serial=SERIAL, contract="C-1001")  # its own contract may have it
+    stock.release(db, SERIAL)
+    check_onu_free(db, serial=SERIAL)
