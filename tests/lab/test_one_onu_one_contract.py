@@ -143,7 +143,7 @@ def test_a_dry_run_never_shows_an_onu_id_that_is_taken(lab: RunningLab) -> None:
 
 
 def installed_onu(lab: RunningLab, olt: str) -> dict[str, Any]:
-    """An active contract's ONU on `olt` with its PON, id, VLAN and recorded label."""
+    """An active contract's ONU on `olt`, with its PON, id and VLAN."""
     [row] = lab.query(
         "SELECT c.code AS contract, o.serial, o.frame, o.slot, o.port, o.onu_index, o.vlan "
         "FROM contracts c JOIN onus o ON o.id = c.onu_id JOIN olts t ON t.id = o.olt_id "
