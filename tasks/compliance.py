@@ -94,26 +94,43 @@ def _all_records(session: CliSession, lines: list[str]) -> list[dict[str, Any]]:
 
 
 def read_pon(
-    session: CliSession,
-    driver: OltDriver,
-    pon: PonPort,
-    services: bool,
-    only: int | None = None,
+    session: CliSession, driver: OltDriver, pon: PonPort, services: bool
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """A PON's configured ONUs by (port, id): serial, description and, with `services`, the
-    VLANs of their service ports (an empty set: none); with `only`, the services of that ONU
-    id alone are read (a vendor that reads them one ONU at a time sends one command)."""
+    VLANs of their service ports (an empty set: none)."""
+    onus = pon_onus(session, driver, pon)
+    if services:
+        add_services(session, driver, pon, onus)
+    return onus
+
+
+def pon_onus(
+    session: CliSession, driver: OltDriver, pon: PonPort
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """A PON's configured ONUs by (port, id) as its ONU list shows them (serial and, where
+    the list has it, description)."""
     onus: dict[tuple[str, int], dict[str, Any]] = {}
     for record in read_records(session, driver.onu_serials(pon)):
         if "onu_id" in record:
             onus[(record["port"], record["onu_id"])] = dict(record)
-    if not services or not onus:
-        return onus
+    return onus
+
+
+def add_services(
+    session: CliSession,
+    driver: OltDriver,
+    pon: PonPort,
+    onus: dict[tuple[str, int], dict[str, Any]],
+    only: int | None = None,
+) -> None:
+    """Fill `onus` (from `pon_onus`) with their service ports' VLANs (an empty set: none) and
+    the description their settings show; with `only`, that ONU id's alone are read (a vendor
+    that reads them one ONU at a time sends one command)."""
     for onu in onus.values():
-        onu["vlans"] = set()
+        onu.setdefault("vlans", set())
     ids = sorted(onu_id for _, onu_id in onus if only is None or onu_id == only)
     if not ids:
-        return onus
+        return
     for record in _all_records(session, driver.onu_services(pon, ids)):
         onu = onus.get((record.get("port"), record.get("onu_id")))
         if onu is None:
@@ -122,7 +139,6 @@ def read_pon(
             onu["vlans"].add(int(record["vlan"]))
         if "description" in record:
             onu["description"] = record["description"]
-    return onus
 
 
 SEVERITY_FIRST = rank(SEVERITIES)

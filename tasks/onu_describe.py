@@ -10,7 +10,7 @@ from ispflow.plugins.olt.drivers import driver_for
 from ispflow.plugins.olt.session import CliSession
 from ispflow.store import run_context
 from ispflow.store.contracts import record_description
-from ispflow.tasks.compliance import read_pon
+from ispflow.tasks.compliance import add_services, pon_onus
 from ispflow.tasks.onu import olt_session
 from ispflow.tasks.registry import task
 
@@ -52,22 +52,26 @@ def set_description(session: CliSession, pon: PonPort, onu_id: int, description:
     driver = session.driver
     lines = driver.describe(pon, onu_id, description)  # refuses unsafe text first
     description = driver.onu_description(description)
-    onu = read_pon(session, driver, pon, services=False).get((str(pon), onu_id))
-    if onu is None:
-        raise ValueError(f"no ONU id {onu_id} on PON {pon} of {session.host}")
-    if "description" not in onu:
-        # An OLT whose ONU list has no description column shows it with the ONU's settings;
-        # without it, an ONU already described so would be described again every time.
-        onu = read_pon(session, driver, pon, services=True, only=onu_id).get(
-            (str(pon), onu_id), onu
-        )
-    if (onu.get("description") or "") == description:
+    if (_shown(session, pon, onu_id) or "") == description:
         return False
     session.run(lines)
-    after = read_pon(session, driver, pon, services=True, only=onu_id).get((str(pon), onu_id), {})
-    if (after.get("description") or "") != description:
+    after = _shown(session, pon, onu_id)
+    if (after or "") != description:
         raise RuntimeError(
-            f"the OLT accepted the description but shows {after.get('description')!r} for "
-            f"ONU id {onu_id} on PON {pon}"
+            f"the OLT accepted the description but shows {after!r} for ONU id {onu_id} on PON {pon}"
         )
     return True
+
+
+def _shown(session: CliSession, pon: PonPort, onu_id: int) -> str | None:
+    """The description the OLT shows for the ONU: from the PON's ONU list, or, where the list
+    has none, from that ONU's own settings (one more read, of that ONU only)."""
+    driver = session.driver
+    onus = pon_onus(session, driver, pon)
+    key = (str(pon), onu_id)
+    if key not in onus:
+        raise ValueError(f"no ONU id {onu_id} on PON {pon} of {session.host}")
+    if "description" not in onus[key]:
+        add_services(session, driver, pon, onus, only=onu_id)
+    description: str | None = onus[key].get("description")
+    return description
