@@ -243,3 +243,20 @@ def test_two_runs_in_one_process_each_say_it_once(
     assert [o.status for o in outcomes] == ["ok", "ok"]
     said = [r.getMessage() for r in caplog.records if WARNING in r.getMessage()]
     assert sorted(m.split(":", 1)[0] for m in said) == sorted(f"run {o.run_id}" for o in outcomes)
+
+
+def test_debug_logging_never_shows_the_password(
+    lab: RunningLab, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ispflow import RunOptions, run_runbook
+
+    monkeypatch.chdir(lab.root)
+    book = lab.root / "twice.yaml"
+    book.write_text(TWO_STEPS)  # the API session's login and NAPALM's
+    caplog.set_level(logging.DEBUG)  # an application embedding ispflow, logging everything
+    outcome = run_runbook(book, {}, RunOptions(), db=lab.db_url)
+    assert outcome.status == "ok"
+    logins = [r for r in caplog.records if r.name == "librouteros" and "=password=" in r.msg]
+    assert len(logins) >= 2, "librouteros logged no login sentence: nothing was checked"
+    assert all(r.getMessage().endswith("=password=********'") for r in logins)
+    assert lab.password() not in caplog.text
