@@ -11,10 +11,12 @@ so reads through the schema see the same values), aware datetimes for PostgreSQL
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 # 400 rows x up to 16 parameters stays under every driver's parameter limit.
@@ -56,6 +58,49 @@ def insert_rows(
             [row_marks] * len(chunk)
         )
         conn.exec_driver_sql(sql, flat(chunk))
+
+
+# UPDATE ... FROM came with SQLite 3.33 (2020); an older library gets the executemany.
+SQLITE_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)
+
+
+def update_by_key(
+    conn: Connection,
+    table: Table,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    key_field: str | None = None,
+) -> bool:
+    """SQLite: set `columns` on the rows of `table` whose `key` column equals each dict's
+    `key_field` value (default: `key`), a few hundred rows a statement (a CTE of VALUES joined with UPDATE ... FROM).
+    The values go through the columns' own bind processors, so they are stored as SQLAlchemy
+    stores them. A key given twice takes its last values, as an executemany would leave it.
+    False, having done nothing, where this cannot be done (another database, an old SQLite):
+    the caller's executemany does it then."""
+    if conn.dialect.name != "sqlite" or not SQLITE_UPDATE_FROM:
+        return False
+    last = {row[key_field or key]: row for row in rows}
+    quote = conn.dialect.identifier_preparer.quote
+    processors = [table.c[c].type.bind_processor(conn.dialect) for c in columns]
+    names = ", ".join(["k", *(f"v{i}" for i in range(len(columns)))])
+    setters = ", ".join(f"{quote(c)} = v.v{i}" for i, c in enumerate(columns))
+    row_marks = "(" + ", ".join("?" * (len(columns) + 1)) + ")"
+    values = [
+        (
+            row[key_field or key],
+            *(p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)),
+        )
+        for row in last.values()
+    ]
+    for chunk in chunks(values):
+        conn.exec_driver_sql(
+            f"WITH v({names}) AS (VALUES {', '.join([row_marks] * len(chunk))}) "
+            f"UPDATE {quote(table.name)} SET {setters} FROM v "
+            f"WHERE {quote(table.name)}.{quote(key)} = v.k",
+            flat(chunk),
+        )
+    return True
 
 
 def copy_rows(

@@ -32,6 +32,7 @@ from ispflow.plugins.concentrator.ranges import in_ranges
 from ispflow.store import run_context
 from ispflow.store.billing import (
     PppContract,
+    contracts_elsewhere,
     overdue_contracts,
     ppp_contracts,
     record_blocks,
@@ -42,7 +43,11 @@ from ispflow.store.db import Database
 from ispflow.tasks.registry import task
 
 METHODS = ("profile", "address-list", "both")
-POLL_S = 0.1
+# Waiting for dropped sessions to dial again: the first look after POLL_FIRST_S, then twice
+# as long each time up to POLL_MAX_S. A PPPoE client redials within a few seconds; a
+# concentrator asked for a thousand sessions every 0.1 s for 15 s would be busy answering.
+POLL_FIRST_S = 0.1
+POLL_MAX_S = 1.0
 
 
 @dataclass
@@ -139,26 +144,35 @@ def _mine(
     task: Task, codes: Sequence[str], db: Database
 ) -> tuple[list[PppContract], list[dict[str, Any]]]:
     """This host's contracts, and (from the run's first host only) the ones nobody takes."""
-    hosts = sorted(task.nornir.inventory.hosts)
-    reporter = bool(hosts) and task.host.name == hosts[0]
-    # Only the reporter needs every contract; the others read just their own.
-    known = ppp_contracts(db, codes, None if reporter else task.host.name)
+    hosts = task.nornir.inventory.hosts
+    reporter = bool(hosts) and task.host.name == min(hosts)
+    known = ppp_contracts(db, codes, task.host.name)
+    elsewhere = contracts_elsewhere(db, codes, hosts) if reporter else {}
     mine, orphans = [], []
     for code in codes:
         contract = known.get(code)
-        if contract is not None and contract.concentrator == task.host.name:
+        if contract is not None:
             if contract.login:
                 mine.append(contract)
             else:
                 orphans.append({"contract": code, "status": "failed", "error": "no PPPoE login"})
             continue
-        if not reporter:
-            continue
+        if code not in elsewhere:
+            continue  # another concentrator of this run takes it
+        contract = elsewhere[code]
         if contract is None:
-            error = "no such contract in the store"
+            orphans.append(
+                {"contract": code, "status": "failed", "error": "no such contract in the store"}
+            )
         elif not contract.concentrator:
-            error = "the store names no concentrator for it"
-        elif contract.concentrator not in task.nornir.inventory.hosts:
+            orphans.append(
+                {
+                    "contract": code,
+                    "status": "failed",
+                    "error": "the store names no concentrator for it",
+                }
+            )
+        else:
             # Left out by --limit or a rerun of other hosts; or a name the inventory lacks.
             orphans.append(
                 {
@@ -167,10 +181,6 @@ def _mine(
                     "error": f"its concentrator {contract.concentrator} is not in this run",
                 }
             )
-            continue
-        else:
-            continue  # another concentrator of this run takes it
-        orphans.append({"contract": code, "status": "failed", "error": error})
     return mine, orphans
 
 
@@ -236,11 +246,14 @@ def _wait_for_sessions(
     waiting: list[Subscriber],
     settle: float,
 ) -> None:
-    """Until every dropped subscriber has a new session (or `settle` seconds): their address."""
+    """Until every dropped subscriber has a new session (or `settle` seconds): their address.
+    None has dialled again the moment it was dropped: the first look waits a little."""
     old = {s.login: s.session.get(".id") if s.session else None for s in waiting}
     deadline = time.monotonic() + settle
     pending = {s.login: s for s in waiting}
+    pause = POLL_FIRST_S
     while pending:
+        time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
         [answer] = session.run([driver.sessions_brief(list(pending))])
         for row in answer.rows:
             sub = pending.get(row["name"])
@@ -248,9 +261,9 @@ def _wait_for_sessions(
                 sub.address_after = str(row.get("address"))
                 sub.session = row
                 del pending[sub.login]
-        if not pending or time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             return
-        time.sleep(POLL_S)
+        pause = min(pause * 2, POLL_MAX_S)
 
 
 # -- what the report shows -------------------------------------------------------------------
