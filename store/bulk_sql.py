@@ -73,11 +73,11 @@ def update_by_key(
     key_field: str | None = None,
 ) -> bool:
     """SQLite: set `columns` on the rows of `table` whose `key` column equals each dict's
-    `key_field` value (default: `key`), a few hundred rows a statement (a CTE of VALUES joined with UPDATE ... FROM).
-    The values go through the columns' own bind processors, so they are stored as SQLAlchemy
-    stores them. A key given twice takes its last values, as an executemany would leave it.
-    False, having done nothing, where this cannot be done (another database, an old SQLite):
-    the caller's executemany does it then."""
+    `key_field` value (default: `key`), a few hundred rows a statement (a CTE of VALUES
+    joined with UPDATE ... FROM). The values go through the columns' own bind processors,
+    so they are stored as SQLAlchemy stores them. A key given twice takes its last values,
+    as an executemany would leave it. False, having done nothing, where this cannot be done
+    (another database, an old SQLite): the caller's executemany does it then."""
     if conn.dialect.name != "sqlite" or not SQLITE_UPDATE_FROM:
         return False
     last = {row[key_field or key]: row for row in rows}

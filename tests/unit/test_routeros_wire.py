@@ -96,6 +96,7 @@ def test_code_pages_that_write_ascii_as_ascii_are_taken(encoding: str) -> None:
 @pytest.mark.parametrize(
     ("encoding", "said"),
     [("utf-16", "does not write ASCII as ASCII"), ("cp037", "does not write ASCII as ASCII"),
+     ("utf-8-sig", "does not write ASCII as ASCII"), ("idna", "does not write ASCII as ASCII"),
      ("win-1252", "unknown encoding 'win-1252'")],
 )  # fmt: skip
 def test_an_encoding_that_would_garble_the_api_words_is_refused(encoding: str, said: str) -> None:

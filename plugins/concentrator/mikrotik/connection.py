@@ -278,11 +278,12 @@ _ASCII = bytes(range(0x80))
 def check_encoding(encoding: str) -> None:
     """ValueError unless `encoding` is a known code page that writes ASCII as ASCII, as
     RouterOS's command and attribute names are (UTF-16 or EBCDIC would garble them)."""
+    text = _ASCII.decode("ascii")
     try:
-        ascii_compatible = _ASCII.decode(encoding) == _ASCII.decode("ascii")
+        ascii_compatible = _ASCII.decode(encoding) == text and text.encode(encoding) == _ASCII
     except LookupError:
         raise ValueError(f"{CONNECTION_NAME} extras: unknown encoding {encoding!r}") from None
-    except UnicodeDecodeError:
+    except UnicodeError:
         ascii_compatible = False
     if not ascii_compatible:
         raise ValueError(
