@@ -26,6 +26,8 @@ class PppContract:
     overdue_since: date | None
 
 
+_CHUNK = 900  # codes a statement: under SQLite's old bound-parameter limit (999)
+
 _PPP_COLUMNS = (
     contracts.c.code,
     contracts.c.pppoe_login,
@@ -46,16 +48,19 @@ def ppp_contracts(
     wanted = set(codes)
     columns = _PPP_COLUMNS
     with db.engine.connect() as conn:
-        if concentrator is not None:
+        if concentrator is not None and len(wanted) > _CHUNK:
             # One concentrator's contracts are a few thousand at most: read them all and keep
             # the named ones, instead of sending thousands of codes for every concentrator.
             rows = conn.execute(select(*columns).where(contracts.c.concentrator == concentrator))
             return {row[0]: PppContract(*row) for row in rows.all() if row[0] in wanted}
+        # A few codes: just their rows (a lookup of one contract reads one row, not the
+        # concentrator's thousands, each handed over with the GIL let go and taken back).
+        on_it = [] if concentrator is None else [contracts.c.concentrator == concentrator]
         ordered = sorted(wanted)
         found: dict[str, PppContract] = {}
-        for start in range(0, len(ordered), 900):  # SQLite's bound-parameter limit
-            chunk = ordered[start : start + 900]
-            rows = conn.execute(select(*columns).where(contracts.c.code.in_(chunk)))
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            rows = conn.execute(select(*columns).where(contracts.c.code.in_(chunk), *on_it))
             found.update((row[0], PppContract(*row)) for row in rows.all())
     return found
 
@@ -72,8 +77,8 @@ def contracts_elsewhere(
     ordered = sorted(set(codes))
     found: dict[str, PppContract | None] = {}
     with db.engine.connect() as conn:
-        for start in range(0, len(ordered), 900):  # SQLite's bound-parameter limit
-            chunk = ordered[start : start + 900]
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
             counted = conn.execute(
                 select(contracts.c.concentrator, func.count())
                 .where(contracts.c.code.in_(chunk))

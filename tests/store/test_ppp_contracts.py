@@ -188,3 +188,18 @@ def test_when_every_contract_is_on_the_run_only_counts_are_read(db: Database) ->
     assert found == {"M-9999": None}
     # The chunk holding the unknown code is read in full; the other only counted.
     assert ["count(" in s.lower() for s in statements] == [True, True, False]
+
+
+def test_a_concentrators_few_named_contracts_are_read_by_name(db: Database) -> None:
+    codes = _many(db, 950)  # bras-09's
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda c, cur, sql, *a: statements.append(sql))
+    assert sorted(ppp_contracts(db, codes[:3], "bras-09")) == codes[:3]
+    assert ppp_contracts(db, codes[:3], "bras-01") == {}
+    # A lookup reads its contracts' rows only, not the concentrator's 950.
+    assert all(" IN (" in sql for sql in statements)
+    statements.clear()
+    # More names than a statement carries: the concentrator's contracts, kept if named.
+    found = ppp_contracts(db, [*codes, "C-1", "C-404"], "bras-09")
+    assert sorted(found) == codes
+    assert len(statements) == 1 and " IN (" not in statements[0]
