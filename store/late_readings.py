@@ -8,10 +8,9 @@ lands behind a roll-up mark, the batch's own summary is merged into that hour's 
 day's, when the day is rolled up too): the lower minimum, the higher maximum, the samples
 added, the average weighted by the samples with light. The bucket keeps its serial and
 contract (a roll-up does not say when its newest reading was, so a late batch fills them only
-where the bucket has none). The batch is summed from its rows as
-they are written, not read back (on SQLite that read would walk the OLT's whole history), so
-nothing is counted twice, and the merge holds whether or not the hour's other raw readings
-are still kept.
+where the bucket has none). The batch is summed from its rows as they are written, not read
+back (on SQLite that read would walk the OLT's whole history), so nothing is counted twice,
+and the merge holds whether or not the hour's other raw readings are still kept.
 """
 
 from __future__ import annotations
