@@ -70,6 +70,8 @@ def prune_command(
     samples, offline samples, the serial and contract of the newest reading); only then are
     raw readings older than --raw-days dropped (on PostgreSQL whole day partitions), hourly
     roll-ups older than history.hourly_days, and daily ones older than --rollup-days.
+    The run journal's copy of dropped raw readings goes with them: the results of the run
+    steps that read them (each run keeps its hosts' statuses and errors).
 
     An audit that stores readings prunes after itself (history.prune_after_audit), so this
     is for a first clean-up, a change of retention, or stores whose audits do not prune.
@@ -129,3 +131,8 @@ def _show(result: PruneResult) -> None:
     ):
         day = f"{before:%Y-%m-%d}" if before else "-"
         console.print(f"{dropped} {what} from before {day}: {amount}", markup=False)
+    console.print(
+        f"{dropped} from the run journal, with their raw readings: the results of "
+        f"{result.results_dropped:,} host steps that read them",
+        markup=False,
+    )

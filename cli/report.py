@@ -75,6 +75,13 @@ def report(
     out = make_console()
     out.print(f"run {audit.run['run_id']} ({audit.run['runbook']}, {audit.run['status']})")
     out.print(f"{audit.onus_read:,} ONUs read on {audit.olts_read} OLTs: {classes or 'nothing'}")
+    dropped = audit.outcome.results_dropped() if audit.outcome else None
+    if dropped and not audit.onus_read:
+        out.print(
+            f"its readings left the raw window ({dropped[1]}) and were dropped on {dropped[0]}: "
+            "their signal is in the roll-ups (--trend, ispflow contract show)",
+            markup=False,
+        )
     if audit.worst:
         worst = audit.worst[0]
         out.print(f"worst {worst.kind.upper()}: {worst.name} ({worst.bad} bad of {worst.count})")

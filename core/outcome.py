@@ -54,6 +54,10 @@ class StepOutcome:
         }
 
 
+# Key of a run's options: when a prune dropped the results of its steps that stored readings.
+RESULTS_DROPPED = "results_dropped"
+
+
 @dataclass
 class RunOutcome:
     run_id: str
@@ -70,6 +74,14 @@ class RunOutcome:
     parent_run_id: str | None = None
     message: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+
+    def results_dropped(self) -> tuple[str, str] | None:
+        """(when, raw window edge), as dates, if a prune dropped the results of this run's
+        steps that stored readings (`store.journal_results`)."""
+        mark = self.options.get(RESULTS_DROPPED) if isinstance(self.options, dict) else None
+        if not isinstance(mark, dict):
+            return None
+        return str(mark.get("at") or "")[:10], str(mark.get("before") or "")[:10]
 
     def counts(self) -> dict[str, int]:
         """Counts of host/step outcomes by status."""

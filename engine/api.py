@@ -69,6 +69,14 @@ def run_runbook(
         prior = None
         if resume or rerun_failed:
             prior = store.journal.load_run(resume or rerun_failed)  # type: ignore[arg-type]
+            dropped = prior.results_dropped()
+            if dropped:
+                # Later steps read the results of earlier ones (register:); these are gone.
+                raise UsageError(
+                    f"run {prior.run_id} cannot be continued: the results of its steps that "
+                    f"read signal were dropped on {dropped[0]} with their raw readings "
+                    "(history.raw_days); start a new run instead"
+                )
             if runbook is None:
                 if not prior.runbook_path:
                     raise UsageError(f"run {prior.run_id} has no runbook file recorded; name it")

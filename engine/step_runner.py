@@ -21,6 +21,7 @@ from ispflow.engine import connections
 from ispflow.engine.model import Step
 from ispflow.engine.run_state import item_key
 from ispflow.engine.timeouts import StepTimeout, watchdog
+from ispflow.store import run_context
 
 if TYPE_CHECKING:
     from ispflow.engine.run_state import RunState
@@ -220,11 +221,12 @@ def _call(task: Task, step: Step, state: RunState, ctx: dict[str, Any]) -> tuple
             "not_called": True,
             "args": jsonable(args),
         }, False
-    if step.timeout is None:
-        returned = spec.func(task, **args)
-    else:
-        with watchdog.deadline(step.timeout, on_expire=task.host.close_connections):
+    with run_context.in_step(step.index):
+        if step.timeout is None:
             returned = spec.func(task, **args)
+        else:
+            with watchdog.deadline(step.timeout, on_expire=task.host.close_connections):
+                returned = spec.func(task, **args)
     if isinstance(returned, Result):
         value = jsonable(returned.result)
         if returned.failed:

@@ -17,13 +17,14 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, false, func, sel
 from ispflow.store.bulk_sql import insert_rows, timestamp_param
 from ispflow.store.schema import optical_readings, reading_batches
 
-COLUMNS = ("run_id", "olt", "read_at", "readings")
+COLUMNS = ("run_id", "olt", "read_at", "readings", "step_index")
 
 
-def record(conn: Connection, batches: Iterable[tuple[str, str, datetime, int]]) -> None:
-    """One row per (run id, OLT, read_at, readings), in the caller's transaction."""
+def record(conn: Connection, batches: Iterable[tuple[str, str, datetime, int, int | None]]) -> None:
+    """One row per (run id, OLT, read_at, readings, step index), in the caller's
+    transaction."""
     dialect = conn.dialect.name
-    rows = [(run, olt, timestamp_param(at, dialect), n) for run, olt, at, n in batches]
+    rows = [(run, olt, timestamp_param(at, dialect), n, step) for run, olt, at, n, step in batches]
     if rows:
         insert_rows(conn, reading_batches.name, COLUMNS, rows)
 

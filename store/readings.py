@@ -147,6 +147,8 @@ class OltReadings:
     readings: Sequence[dict[str, Any]]
     run_id: str | None
     read_at: datetime
+    # The run's step that read them: its journal results go when these readings do.
+    step_index: int | None = None
 
 
 def _write_batches(conn: Connection, batches: Sequence[OltReadings]) -> None:
@@ -177,7 +179,9 @@ def _write_part(conn: Connection, batches: Sequence[OltReadings]) -> None:
     late = late_grains(conn, {batch.read_at for batch in batches})
     of_runs = [(batch.run_id, batch) for batch in batches if batch.run_id is not None]
     _drop_earlier(conn, of_runs)
-    reading_batches.record(conn, [(run, b.olt, b.read_at, len(b.readings)) for run, b in of_runs])
+    reading_batches.record(
+        conn, [(run, b.olt, b.read_at, len(b.readings), b.step_index) for run, b in of_runs]
+    )
     if conn.dialect.name == "postgresql":
         copy_rows(
             conn,
@@ -346,13 +350,15 @@ class ReadingsWriter:
         run_id: str | None,
         *,
         read_at: datetime | None = None,
+        step_index: int | None = None,
     ) -> int:
-        """Queue one OLT's readings (read now, unless `read_at` says when); returns a ticket
-        for `wait` (0: nothing to write)."""
+        """Queue one OLT's readings (read now, unless `read_at` says when) as step
+        `step_index` of the run read them; returns a ticket for `wait` (0: nothing to
+        write)."""
         if not readings:
             return 0
         when = read_at or datetime.now(UTC)
-        return self._writer.submit(OltReadings(olt, readings, run_id, when))
+        return self._writer.submit(OltReadings(olt, readings, run_id, when, step_index))
 
     def wait(self, ticket: int) -> None:
         """Block until that OLT's readings are committed; StoreError if they could not be."""

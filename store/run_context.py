@@ -107,3 +107,23 @@ def running(context: RunContext) -> Iterator[RunContext]:
 def current() -> RunContext | None:
     """The running run, or None when a task is called outside the engine."""
     return _current.get()
+
+
+# The step a task is called for, so what it stores names the step (a run's readings, whose
+# journal results go when the readings do).
+_step: ContextVar[int | None] = ContextVar("ispflow_step", default=None)
+
+
+@contextmanager
+def in_step(index: int) -> Iterator[None]:
+    """Tasks called inside the block run for step `index` of the current run."""
+    token = _step.set(index)
+    try:
+        yield
+    finally:
+        _step.reset(token)
+
+
+def current_step() -> int | None:
+    """The index of the step a task is called for, or None outside the engine."""
+    return _step.get()

@@ -453,6 +453,8 @@ reading_batches = Table(
     Column("olt", String(100), nullable=False),
     Column("read_at", UTCDateTime(), nullable=False, index=True),
     Column("readings", Integer, nullable=False),
+    # The step of the run that read them (None: stored outside a run's step).
+    Column("step_index", Integer),
 )
 
 

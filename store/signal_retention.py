@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, and_, bindparam, delete, func, literal_column, select, text
 from sqlalchemy.exc import OperationalError
 
-from ispflow.store import reading_batches
+from ispflow.store import journal_results, reading_batches
 from ispflow.store.db import Database
 from ispflow.store.history_settings import HistorySettings, history_settings
 from ispflow.store.reading_partitions import (
@@ -71,6 +71,8 @@ class PruneResult:
     partitions_dropped: list[str] = field(default_factory=list)  # PostgreSQL day partitions
     hourly_dropped: int = 0
     daily_dropped: int = 0
+    # Step results dropped from the run journal with their raw readings (`journal_results`).
+    results_dropped: int = 0
     raw_kept_from: datetime | None = None  # raw readings before this are gone (or would be)
     hourly_kept_from: datetime | None = None
     daily_kept_from: datetime | None = None
@@ -128,7 +130,7 @@ def prune(
     result.hourly_rolled_up = _roll_up_closed(db, "hour", now, roll_up_days)
     result.daily_rolled_up = _roll_up_closed(db, "day", now, roll_up_days)
     _drop_raw(db, edges.raw, result)
-    _forget_batches(db, edges.raw)
+    _forget_batches(db, edges.raw, result, now)
     result.hourly_dropped = _drop_rollups(db, "hour", edges.hourly)
     result.daily_dropped = _drop_rollups(db, "day", edges.daily)
     return result
@@ -246,11 +248,13 @@ def _drop_raw(db: Database, raw_edge: datetime, result: PruneResult) -> None:
         positions_per_batch = max(1, min(DELETE_BATCH, DELETE_BATCH // per_position))
 
 
-def _forget_batches(db: Database, raw_edge: datetime) -> None:
-    """The runs' batches go with their raw readings: what is behind the drop bound."""
+def _forget_batches(db: Database, raw_edge: datetime, result: PruneResult, now: datetime) -> None:
+    """The runs' batches go with their raw readings, what is behind the drop bound, and so do
+    the journal results of the steps that stored them."""
     with db.serialized(PRUNE_LOCK) as conn:
         bound = _drop_bound(conn, raw_edge)
         if bound is not None:
+            result.results_dropped += journal_results.drop_before(conn, bound, now=now)
             reading_batches.forget_before(conn, bound)
 
 
@@ -401,3 +405,4 @@ def _preview(db: Database, now: datetime, edges: Edges, result: PruneResult) -> 
                 result.hourly_dropped = count
             else:
                 result.daily_dropped = count
+        result.results_dropped = journal_results.count_before(conn, bound)

@@ -659,7 +659,9 @@ def optical(
             "readings",
             lambda: ReadingsWriter(context.database, prune=context.prunes_history),
         )
-        ticket = writer.submit(task.host.name, readings, context.run_id)
+        ticket = writer.submit(
+            task.host.name, readings, context.run_id, step_index=run_context.current_step()
+        )
         context.defer(task.host.name, lambda: writer.wait(ticket))
     if unreadable is not None:
         if context is None:

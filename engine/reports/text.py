@@ -63,6 +63,18 @@ def print_summary(run: RunOutcome, console: Console, *, verbose: bool = False) -
     console.print(_header(run))
     if run.message:
         console.print(Text(run.message, style="dim"))
+    dropped = run.results_dropped()
+    if dropped:
+        at, before = dropped
+        console.print(
+            Text(
+                f"Readings stored before {before} have left the history's raw window: the "
+                f"results of the steps that read them were dropped from this run's record on "
+                f"{at}. Their signal is kept in the hourly and daily roll-ups (ispflow "
+                "contract show, ispflow report).",
+                style="dim",
+            )
+        )
     if run.hosts or run.outcomes:
         console.print(_host_table(run, forward, verbose=verbose))
     failed = [o for o in forward if o.status == "failed"]

@@ -308,3 +308,76 @@ def test_0016_records_the_batches_of_stored_runs(store_url: str) -> None:
             assert cache == 1000
     finally:
         database.close()
+
+
+def test_0017_names_the_step_that_read_each_stored_batch(store_url: str) -> None:
+    from ispflow.store.schema import reading_batches, runs, step_results
+
+    database = open_database(store_url, migrate=False)
+    try:
+        with database.engine.connect() as conn:
+            command.upgrade(migrate.alembic_config(conn), "0016")
+            conn.commit()
+        at = datetime(2026, 3, 1, 10, tzinfo=UTC)
+        optical, analyze = {"task": "onu.optical"}, {"task": "signal.analyze"}
+        views = {
+            # onu-signal: three reading steps, of which one runs on each OLT.
+            "fleet": {"0": optical, "1": optical, "2": optical},
+            "audit": {"0": optical, "1": analyze},
+            # Two reading steps ran on olt-a: which batch is whose is not known.
+            "twice": {"0": optical, "1": optical},
+            "older": {},
+        }
+        ran = {
+            "fleet": [("olt-a", 0, "ok"), ("olt-a", 1, "skipped"), ("olt-a", 2, "skipped"),
+                      ("olt-b", 0, "skipped"), ("olt-b", 1, "ok"), ("olt-b", 2, "skipped")],
+            "audit": [("olt-a", 0, "failed"), ("olt-a", 1, "ok")],
+            "twice": [("olt-a", 0, "ok"), ("olt-a", 1, "ok")],
+            "older": [("olt-a", 0, "ok")],
+        }  # fmt: skip
+        with database.engine.begin() as conn:
+            for run_id, recorded in views.items():
+                add_run(conn, run_id, at)
+                conn.execute(
+                    runs.update().where(runs.c.id == run_id).values(options={"views": recorded})
+                )
+                for host, step, status in ran[run_id]:
+                    conn.execute(
+                        step_results.insert().values(
+                            run_id=run_id, host=host, step_index=step, step_name=f"s{step}",
+                            status=status,
+                        )
+                    )  # fmt: skip
+            batches = [("fleet", "olt-a"), ("fleet", "olt-b"), ("audit", "olt-a"),
+                       ("twice", "olt-a"), ("older", "olt-a")]  # fmt: skip
+            for run_id, olt in batches:
+                conn.execute(
+                    text(
+                        "INSERT INTO reading_batches (run_id, olt, read_at, readings) "
+                        "VALUES (:run, :olt, :at, 3)"
+                    ),
+                    {"run": run_id, "olt": olt, "at": at},
+                )
+        assert migrate.upgrade(database.engine) is True
+        assert differences(database) == []
+        with database.engine.connect() as conn:
+            named = conn.execute(
+                reading_batches.select().with_only_columns(
+                    reading_batches.c.run_id, reading_batches.c.olt, reading_batches.c.step_index
+                )
+            ).all()
+        assert sorted(tuple(row) for row in named) == [
+            ("audit", "olt-a", 0),
+            ("fleet", "olt-a", 0),
+            ("fleet", "olt-b", 1),
+            ("older", "olt-a", None),
+            ("twice", "olt-a", None),
+        ]
+        with database.engine.connect() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0016")
+            conn.commit()
+            assert "step_index" not in {
+                c["name"] for c in inspect(conn).get_columns("reading_batches")
+            }
+    finally:
+        database.close()

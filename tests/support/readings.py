@@ -21,7 +21,7 @@ def insert_readings(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     batches = Counter(
         (row["run_id"], row["olt"], row["read_at"]) for row in rows if row.get("run_id")
     )
-    reading_batches.record(conn, [(*key, n) for key, n in batches.items()])
+    reading_batches.record(conn, [(*key, n, None) for key, n in batches.items()])
 
 
 def add_run(
