@@ -13,6 +13,7 @@ stored nothing in the history (changes, a read with `store: false`) stay.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,9 +28,9 @@ b = reading_batches.c
 s = step_results.c
 
 
-def _stored_before(bound: datetime) -> Any:
-    """Step results whose readings were all stored before `bound` (none at or after it: a
-    resumed run may have read the OLT again later)."""
+def _stored_before(bound: datetime, run_ids: list[str]) -> Any:
+    """Step results of these runs whose readings were all stored before `bound` (none at or
+    after it: a resumed run may have read the OLT again later)."""
 
     def batch_of_step(*when: Any) -> Any:
         return exists().where(
@@ -37,29 +38,44 @@ def _stored_before(bound: datetime) -> Any:
         )
 
     return and_(
-        s.result.is_not(None), batch_of_step(b.read_at < bound), ~batch_of_step(b.read_at >= bound)
+        s.run_id.in_(run_ids),
+        s.result.is_not(None),
+        batch_of_step(b.read_at < bound),
+        ~batch_of_step(b.read_at >= bound),
     )
+
+
+def _runs_before(conn: Connection, bound: datetime) -> Iterator[list[str]]:
+    """The runs with batches stored before `bound`, a chunk at a time. Batches leave with
+    their readings, so these are the few days the prune is about to drop, not the journal's
+    whole past (the step results are looked at through these runs only)."""
+    run_ids = sorted(conn.execute(select(b.run_id).where(b.read_at < bound).distinct()).scalars())
+    for start in range(0, len(run_ids), _CHUNK):
+        yield run_ids[start : start + _CHUNK]
 
 
 def count_before(conn: Connection, bound: datetime) -> int:
     """How many step results `drop_before(bound)` would drop."""
-    return conn.execute(select(func.count()).where(_stored_before(bound))).scalar() or 0
+    return sum(
+        conn.execute(select(func.count()).where(_stored_before(bound, chunk))).scalar() or 0
+        for chunk in _runs_before(conn, bound)
+    )
 
 
 def drop_before(conn: Connection, bound: datetime, *, now: datetime | None = None) -> int:
     """In the caller's transaction: drop the results of the steps whose readings were all
     stored before `bound`, and mark their runs. Returns how many step results it dropped."""
-    doomed = _stored_before(bound)
-    run_ids = sorted(set(conn.execute(select(s.run_id).where(doomed)).scalars()))
-    if not run_ids:
-        return 0
-    dropped = conn.execute(step_results.update().where(doomed).values(result=null())).rowcount
     when = (now or datetime.now(UTC)).astimezone(UTC)
     mark = {"at": when.isoformat(), "before": bound.astimezone(UTC).isoformat()}
-    for start in range(0, len(run_ids), _CHUNK):
-        chunk = run_ids[start : start + _CHUNK]
+    dropped = 0
+    for chunk in _runs_before(conn, bound):
+        doomed = _stored_before(bound, chunk)
+        hit = sorted(set(conn.execute(select(s.run_id).where(doomed)).scalars()))
+        if not hit:
+            continue
+        dropped += conn.execute(step_results.update().where(doomed).values(result=null())).rowcount
         for run_id, options in conn.execute(
-            select(runs.c.id, runs.c.options).where(runs.c.id.in_(chunk))
+            select(runs.c.id, runs.c.options).where(runs.c.id.in_(hit))
         ).all():
             recorded = dict(options) if isinstance(options, dict) else {}
             recorded[RESULTS_DROPPED] = mark
