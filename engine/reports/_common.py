@@ -106,6 +106,19 @@ def human_duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def dropped_note(run: RunOutcome) -> str | None:
+    """Why a run shows no readings, if a prune dropped them from its record."""
+    dropped = run.results_dropped()
+    if not dropped:
+        return None
+    at, before = dropped
+    return (
+        f"Readings stored before {before} have left the history's raw window: the results of "
+        f"the steps that read them were dropped from this run's record on {at}. Their signal "
+        "is kept in the hourly and daily roll-ups (ispflow contract show, ispflow report)."
+    )
+
+
 def run_duration(run: RunOutcome) -> float | None:
     if run.finished_at is None:
         return None

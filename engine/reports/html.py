@@ -18,6 +18,7 @@ from ispflow.engine.reports._common import (
     STATUSES,
     StepKey,
     count,
+    dropped_note,
     dumps,
     first_line,
     host_names,
@@ -85,6 +86,7 @@ def _context(run: RunOutcome) -> dict[str, Any]:
 
     return {
         "run": run,
+        "dropped": dropped_note(run),
         "title": f"{run.runbook} · {run.status} · {run.run_id}",
         "started": when(run.started_at),
         "finished": when(run.finished_at),
@@ -268,6 +270,7 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
   </h1>
   <div class="muted mono">run {{ run.run_id }}</div>
   {% if run.message %}<p class="message">{{ run.message }}</p>{% endif %}
+  {% if dropped %}<p class="message">{{ dropped }}</p>{% endif %}
   <dl class="meta">
     <dt>Started</dt><dd>{{ started }}</dd>
     <dt>Finished</dt><dd>{{ finished }}</dd>

@@ -15,6 +15,9 @@ VERSION = 1
 def render_json(run: RunOutcome) -> str:
     """The run as indented JSON text; odd result values become strings instead of raising."""
     data: dict[str, Any] = {"version": VERSION, **run.to_dict()}
+    dropped = run.results_dropped()
+    # When a prune dropped the results of the steps that stored readings (dates).
+    data["results_dropped"] = {"at": dropped[0], "before": dropped[1]} if dropped else None
     data["tallies"] = [
         {
             "step": t.step_name,

@@ -16,6 +16,7 @@ from ispflow.core.views import plural
 from ispflow.engine.reports._common import (
     Tally,
     count,
+    dropped_note,
     first_line,
     host_names,
     human_duration,
@@ -63,18 +64,9 @@ def print_summary(run: RunOutcome, console: Console, *, verbose: bool = False) -
     console.print(_header(run))
     if run.message:
         console.print(Text(run.message, style="dim"))
-    dropped = run.results_dropped()
+    dropped = dropped_note(run)
     if dropped:
-        at, before = dropped
-        console.print(
-            Text(
-                f"Readings stored before {before} have left the history's raw window: the "
-                f"results of the steps that read them were dropped from this run's record on "
-                f"{at}. Their signal is kept in the hourly and daily roll-ups (ispflow "
-                "contract show, ispflow report).",
-                style="dim",
-            )
-        )
+        console.print(Text(dropped, style="dim"))
     if run.hosts or run.outcomes:
         console.print(_host_table(run, forward, verbose=verbose))
     failed = [o for o in forward if o.status == "failed"]

@@ -4,6 +4,7 @@ the run is not resumed."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from ispflow.store.db import open_database
@@ -31,9 +32,10 @@ def test_an_audit_past_the_raw_window_keeps_its_statuses_and_says_where_its_read
     }
     assert steps == {(run_id, 0), (one["run_id"], 1)}
 
+    later = datetime.now(UTC) + timedelta(days=20)
     database = open_database(lab.db_url)
     try:
-        done = prune(database, now=datetime.now(UTC) + timedelta(days=20))
+        done = prune(database, now=later)
     finally:
         database.close()
     assert done.results_dropped == len(read) + 1
@@ -48,6 +50,18 @@ def test_an_audit_past_the_raw_window_keeps_its_statuses_and_says_where_its_read
     )
     assert sorted(r["host"] for r in stored) == sorted(r["host"] for r in read)
     assert {(r["status"], r["result"]) for r in stored} == {("ok", None)}
+
+    as_json = lab.cli("runs", "show", run_id, "-o", "json")
+    dropped = json.loads(as_json.stdout)["results_dropped"]
+    # On the prune's day, of what was read before the raw window's edge (14 days back).
+    raw_edge = later.date() - timedelta(days=14)
+    assert dropped == {"at": later.date().isoformat(), "before": raw_edge.isoformat()}
+    assert (
+        json.loads(lab.cli("runs", "show", one["run_id"], "-o", "json").stdout)["results_dropped"]
+        == dropped
+    )
+    page = lab.cli("runs", "show", run_id, "-o", "html").stdout
+    assert "were dropped from this run&#39;s record" in page
 
     report = lab.cli("report", run_id)
     assert report.returncode == 0, report.stdout + report.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ispflow.core.outcome import RunOutcome, StepOutcome
+from ispflow.core.outcome import RESULTS_DROPPED, RunOutcome, StepOutcome
 from ispflow.engine.reports import FORMATS, render_report, write_report
 from ispflow.engine.reports.html import render_html
 from ispflow.engine.reports.json_report import render_json
@@ -387,3 +387,22 @@ def test_no_tally_without_the_runbook_asking() -> None:
     run.options = {}
     assert "signal (" not in render_text(run)
     assert json.loads(render_json(run))["tallies"] == []
+
+
+def test_a_run_whose_read_results_were_dropped_says_so_in_every_format() -> None:
+    run = signal_run()
+    assert json.loads(render_json(run))["results_dropped"] is None
+    assert "raw window" not in render_text(run) + render_html(run)
+    run.options = run.options | {
+        RESULTS_DROPPED: {"at": "2026-12-21T03:00:00+00:00", "before": "2026-12-07T00:00:00+00:00"}
+    }
+    assert json.loads(render_json(run))["results_dropped"] == {
+        "at": "2026-12-21",
+        "before": "2026-12-07",
+    }
+    said = (
+        "Readings stored before 2026-12-07 have left the history's raw window: the results of "
+        "the steps that read them were dropped from this run's record on 2026-12-21."
+    )
+    assert said in " ".join(render_text(run).split())
+    assert said.replace("'", "&#39;") in render_html(run)
