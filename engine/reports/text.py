@@ -83,6 +83,8 @@ def print_summary(run: RunOutcome, console: Console, *, verbose: bool = False) -
     if rollback:
         console.print(_rollbacks(rollback))
     for counted in tallies(run):
+        if dropped and not counted.total:
+            continue  # its records were dropped (said above), not found empty
         console.print(_tally(counted, verbose=verbose))
     console.print(_totals(run, forward))
 
