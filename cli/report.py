@@ -40,6 +40,7 @@ def report(
     `ispflow report RUN_ID -o junit --fail-on major > audit.xml` fails a CI job (exit 1) when
     the audit found something at least that severe.
     """
+    from ispflow.engine.reports._common import dropped_note
     from ispflow.engine.reports.audit import build_audit, render_audit_html, render_audit_json
     from ispflow.engine.reports.findings import check_threshold, failing
     from ispflow.engine.reports.junit import render_junit
@@ -75,13 +76,9 @@ def report(
     out = make_console()
     out.print(f"run {audit.run['run_id']} ({audit.run['runbook']}, {audit.run['status']})")
     out.print(f"{audit.onus_read:,} ONUs read on {audit.olts_read} OLTs: {classes or 'nothing'}")
-    dropped = audit.outcome.results_dropped() if audit.outcome else None
-    if dropped and not audit.onus_read:
-        out.print(
-            f"its readings left the raw window ({dropped[1]}) and were dropped on {dropped[0]}: "
-            "their signal is in the roll-ups (--trend, ispflow contract show)",
-            markup=False,
-        )
+    dropped = dropped_note(audit.outcome) if audit.outcome and not audit.onus_read else None
+    if dropped:
+        out.print(dropped, markup=False)
     if audit.worst:
         worst = audit.worst[0]
         out.print(f"worst {worst.kind.upper()}: {worst.name} ({worst.bad} bad of {worst.count})")

@@ -22,7 +22,13 @@ from jinja2 import Environment, StrictUndefined, Template
 from sqlalchemy import select
 
 from ispflow.core.outcome import RunOutcome
-from ispflow.engine.reports._common import dumps, human_duration, run_duration, when
+from ispflow.engine.reports._common import (
+    dropped_note,
+    dumps,
+    human_duration,
+    run_duration,
+    when,
+)
 from ispflow.engine.reports.csp import pin_scripts
 from ispflow.engine.reports.findings import rank, run_findings
 from ispflow.store import reading_batches
@@ -638,8 +644,16 @@ def render_audit_html(audit: Audit) -> str:
             findings_limit=FINDINGS_LIMIT,
             pon_plot_limit=PON_PLOT_LIMIT,
             fmt=_fmt,
+            dropped=_dropped(audit),
         )
     )
+
+
+def _dropped(audit: Audit) -> str | None:
+    """Why an audit shows no readings, when a prune dropped them with their raw window."""
+    if audit.onus_read or audit.outcome is None:
+        return None
+    return dropped_note(audit.outcome)
 
 
 def render_audit_json(audit: Audit) -> str:
@@ -736,6 +750,7 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
     <dt>Devices</dt><dd>{{ audit.devices }} targeted, {{ audit.olts_read }} OLTs with readings</dd>
     <dt>Mean rx</dt><dd>{{ fmt(audit.mean_rx) }}</dd>
   </dl>
+  {% if dropped %}<p class="empty">{{ dropped }}</p>{% endif %}
 </header>
 
 <section class="tiles" aria-label="Summary">
