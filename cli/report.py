@@ -40,8 +40,12 @@ def report(
     `ispflow report RUN_ID -o junit --fail-on major > audit.xml` fails a CI job (exit 1) when
     the audit found something at least that severe.
     """
-    from ispflow.engine.reports._common import dropped_note
-    from ispflow.engine.reports.audit import build_audit, render_audit_html, render_audit_json
+    from ispflow.engine.reports.audit import (
+        build_audit,
+        readings_dropped_note,
+        render_audit_html,
+        render_audit_json,
+    )
     from ispflow.engine.reports.findings import check_threshold, failing
     from ispflow.engine.reports.junit import render_junit
     from ispflow.store.db import StoreError, open_database
@@ -76,7 +80,7 @@ def report(
     out = make_console()
     out.print(f"run {audit.run['run_id']} ({audit.run['runbook']}, {audit.run['status']})")
     out.print(f"{audit.onus_read:,} ONUs read on {audit.olts_read} OLTs: {classes or 'nothing'}")
-    dropped = dropped_note(audit.outcome) if audit.outcome and not audit.onus_read else None
+    dropped = readings_dropped_note(audit)
     if dropped:
         out.print(dropped, markup=False)
     if audit.worst:

@@ -644,12 +644,12 @@ def render_audit_html(audit: Audit) -> str:
             findings_limit=FINDINGS_LIMIT,
             pon_plot_limit=PON_PLOT_LIMIT,
             fmt=_fmt,
-            dropped=_dropped(audit),
+            dropped=readings_dropped_note(audit),
         )
     )
 
 
-def _dropped(audit: Audit) -> str | None:
+def readings_dropped_note(audit: Audit) -> str | None:
     """Why an audit shows no readings, when a prune dropped them with their raw window."""
     if audit.onus_read or audit.outcome is None:
         return None
