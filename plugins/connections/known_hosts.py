@@ -164,8 +164,15 @@ class Recorded:
     previous: tuple[PKey, ...] = ()
 
 
-def record(path: Path, offered: Sequence[tuple[str, PKey]], *, replace: bool) -> list[Recorded]:
+def record(
+    path: Path,
+    offered: Sequence[tuple[str, PKey]],
+    *,
+    replace: bool,
+    forget: Sequence[str] = (),
+) -> list[Recorded]:
     """Record each (name, key); a name that has other keys keeps them unless `replace`.
+    Names in `forget` lose every key recorded for them.
 
     Under an exclusive lock (other runs of `trust` and `lab up` may write the same file) and
     written whole through a temporary file, so a reader never sees half a file; not written
@@ -178,7 +185,11 @@ def record(path: Path, offered: Sequence[tuple[str, PKey]], *, replace: bool) ->
             fcntl.flock(folder, fcntl.LOCK_EX)
             keys = read(path)
             done = [_record_one(keys, name, key, replace) for name, key in offered]
-            if any(item.status in ("new", "replaced") for item in done):
+            gone = [name for name in forget if keys.lookup(name) is not None]
+            for name in gone:
+                while keys.lookup(name) is not None:
+                    del keys[name]
+            if gone or any(item.status in ("new", "replaced") for item in done):
                 _save(keys, path)
             return done
         finally:

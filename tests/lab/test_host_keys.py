@@ -243,10 +243,15 @@ def test_lab_up_records_its_key_where_runs_check(keys_lab: RunningLab) -> None:
         assert f"[127.0.0.1]:{router['port']} " not in known_hosts.read_text()
     run(keys_lab.cli, "onu-signal", expect=0)
 
-    # `lab up` again with the same knobs leaves the lab alone and records its key again.
+    # `lab up` again with the same knobs leaves the lab alone and records its key again; a key
+    # another lab left on a port where this one serves a RouterOS API goes.
     ours = tuple(f"[127.0.0.1]:{olt['port']} " for olt in keys_lab.fleet()["olts"])
     lines = known_hosts.read_text().splitlines()
-    known_hosts.write_text("".join(f"{line}\n" for line in lines if not line.startswith(ours)))
+    other = paramiko_key(asyncssh.generate_private_key("ssh-ed25519"))
+    router_port = keys_lab.fleet()["concentrators"][0]["port"]
+    stale = f"[127.0.0.1]:{router_port} {other.get_name()} {other.get_base64()}"
+    kept = [line for line in lines if not line.startswith(ours)]
+    known_hosts.write_text("".join(f"{line}\n" for line in [*kept, stale]))
     again = keys_lab.cli(*keys_lab.up_args)
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
