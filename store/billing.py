@@ -46,12 +46,13 @@ def ppp_contracts(
     """The named contracts the store knows (unknown codes are simply absent), or only those
     on one concentrator."""
     wanted = set(codes)
-    columns = _PPP_COLUMNS
     with db.engine.connect() as conn:
         if concentrator is not None and len(wanted) > _CHUNK:
             # One concentrator's contracts are a few thousand at most: read them all and keep
             # the named ones, instead of sending thousands of codes for every concentrator.
-            rows = conn.execute(select(*columns).where(contracts.c.concentrator == concentrator))
+            rows = conn.execute(
+                select(*_PPP_COLUMNS).where(contracts.c.concentrator == concentrator)
+            )
             return {row[0]: PppContract(*row) for row in rows.all() if row[0] in wanted}
         # A few codes: just their rows (a lookup of one contract reads one row, not the
         # concentrator's thousands, each handed over with the GIL let go and taken back).
@@ -60,7 +61,7 @@ def ppp_contracts(
         found: dict[str, PppContract] = {}
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            rows = conn.execute(select(*columns).where(contracts.c.code.in_(chunk), *on_it))
+            rows = conn.execute(select(*_PPP_COLUMNS).where(contracts.c.code.in_(chunk), *on_it))
             found.update((row[0], PppContract(*row)) for row in rows.all())
     return found
 

@@ -161,26 +161,14 @@ def _mine(
             continue  # another concentrator of this run takes it
         contract = elsewhere[code]
         if contract is None:
-            orphans.append(
-                {"contract": code, "status": "failed", "error": "no such contract in the store"}
-            )
+            status, error = "failed", "no such contract in the store"
         elif not contract.concentrator:
-            orphans.append(
-                {
-                    "contract": code,
-                    "status": "failed",
-                    "error": "the store names no concentrator for it",
-                }
-            )
+            status, error = "failed", "the store names no concentrator for it"
         else:
             # Left out by --limit or a rerun of other hosts; or a name the inventory lacks.
-            orphans.append(
-                {
-                    "contract": code,
-                    "status": "skipped",
-                    "error": f"its concentrator {contract.concentrator} is not in this run",
-                }
-            )
+            status = "skipped"
+            error = f"its concentrator {contract.concentrator} is not in this run"
+        orphans.append({"contract": code, "status": status, "error": error})
     return mine, orphans
 
 
