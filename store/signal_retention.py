@@ -193,7 +193,13 @@ def _roll_up_closed(
             # mark would look for its oldest reading through the whole table for nothing.
             closed = _closed(conn, granularity, now)
             start = None if closed is None else _start(conn, granularity)
-            if start is None or closed is None or start >= closed:
+            if start is None or closed is None:
+                return written
+            if start >= closed:
+                if _mark(conn, granularity) is None:
+                    # Nothing is before the oldest reading's bucket: marked as rolled up, the
+                    # next prune need not look for the oldest reading again.
+                    _set_mark(conn, granularity, start)
                 return written
             end = min(start + max(ROLLUP_SPAN, STEP[granularity]), closed)
             written += roll_up(conn, granularity, start, end)

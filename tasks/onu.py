@@ -6,6 +6,7 @@ tasks only decide what to do with the answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -618,13 +619,14 @@ def optical(
     # Asked for one ONU, some OLTs refuse instead of printing an empty reading when it is down.
     tolerate = driver.onu_offline if onu_id is not None else None
     per_pon: dict[PonPort, list[dict[str, Any]]] = {}
-    answers = session.read([s.line for s in steps], tolerate=tolerate)
+    parsed = _AnswersParsed(driver, steps, tolerate, task.host.name)
+    answers = session.read([s.line for s in steps], tolerate=tolerate, on_answer=parsed.take)
     refused_offline = False
-    for step, (line, output) in zip(steps, answers, strict=True):
+    for index, (step, (line, output)) in enumerate(zip(steps, answers, strict=True)):
         if tolerate is not None and driver.refused(output, line):
             refused_offline = True
         elif step.pon is not None:
-            per_pon.setdefault(step.pon, []).extend(driver.parse(line, output, task.host.name))
+            per_pon.setdefault(step.pon, []).extend(parsed.records(index))
     if onu_id is None:
         _read_follow_up(session, per_pon, task.host.name)
     readings = []
@@ -668,6 +670,38 @@ def optical(
             raise unreadable
         context.defer(task.host.name, _raising(unreadable))
     return Result(host=task.host, result=readings)
+
+
+class _AnswersParsed:
+    """The records of each bulk answer, parsed as the answer arrives (while the OLT prepares
+    the next one): a fleet audit's parsing is spread over its reads instead of piling up
+    when OLTs finish together. An answer that cannot be parsed raises when its records are
+    asked for, after every line was read, as when parsing followed the reads."""
+
+    def __init__(
+        self, driver: OltDriver, steps: list[CliStep], tolerate: re.Pattern[str] | None, host: str
+    ) -> None:
+        self._driver = driver
+        self._steps = steps
+        self._tolerate = tolerate
+        self._host = host
+        self._parsed: dict[int, list[dict[str, Any]] | Exception] = {}
+
+    def take(self, index: int, line: str, output: str) -> None:
+        if self._steps[index].pon is None:
+            return
+        if self._tolerate is not None and self._driver.refused(output, line):
+            return
+        try:
+            self._parsed[index] = self._driver.parse(line, output, self._host)
+        except Exception as exc:  # raised where the records are asked for, as before
+            self._parsed[index] = exc
+
+    def records(self, index: int) -> list[dict[str, Any]]:
+        parsed = self._parsed[index]
+        if isinstance(parsed, Exception):
+            raise parsed
+        return parsed
 
 
 def _raising(error: Exception) -> Callable[[], None]:

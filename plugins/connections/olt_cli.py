@@ -10,7 +10,8 @@ login (prompt handling, ANSI clean-up, the vendor classes' quirks) but:
   replaces the session preparation with the minimum its CLI needs, each step waiting for the
   prompt instead of sleeping;
 * adds `exchange(line, prompt)`: send a line and block on the channel until the prompt ends
-  the output. netmiko's `send_command` polls with 25 ms sleeps, which puts 10-25 ms on every
+  the output (or its two halves, `send_line` and `read_answer`, so a caller can work on one
+  answer while the OLT prepares the next). netmiko's `send_command` polls with 25 ms sleeps, which puts 10-25 ms on every
   command; this answers a pager prompt by itself if one still appears;
 * closes by dropping the session instead of the `quit` / `y` dialogue (a closed TCP session
   logs the user out on the OLT just the same);
@@ -193,8 +194,18 @@ class BlockingReads:
 
     def exchange(self, line: str, prompt: re.Pattern[str], read_timeout: float) -> str:
         """Send one line; its answer without the echo and the closing prompt."""
-        command = self.normalize_cmd(line)  # type: ignore[attr-defined]
+        return self.read_answer(self.send_line(line), prompt, read_timeout)
+
+    def send_line(self, line: str) -> str:
+        """Send one line, not waiting for its answer; returns the line as sent, for
+        `read_answer`. The caller sends nothing else before reading that answer."""
+        command: str = self.normalize_cmd(line)  # type: ignore[attr-defined]
         self.write_channel(command)  # type: ignore[attr-defined]
+        return command
+
+    def read_answer(self, command: str, prompt: re.Pattern[str], read_timeout: float) -> str:
+        """The answer to the line `send_line` sent (`command`), up to `prompt`: without the
+        echo and the closing prompt."""
         output = self.normalize_linefeeds(self.read_to(prompt, read_timeout))  # type: ignore[attr-defined]
         if "\x1b" in output:
             # SmartAX's cursor-back after a space is the usual one (on every table's

@@ -96,16 +96,20 @@ class CliSession:
         self._use(self._reopen())
 
     def read(
-        self, lines: list[str], tolerate: re.Pattern[str] | None = None
+        self,
+        lines: list[str],
+        tolerate: re.Pattern[str] | None = None,
+        on_answer: AnswerHandler | None = None,
     ) -> list[tuple[str, str]]:
-        """`run` for lines that change nothing: a lost session is reopened and tried once more."""
+        """`run` for lines that change nothing: a lost session is reopened and tried once more
+        (`on_answer` then sees the answers again, from the first line on)."""
         try:
-            return self.run(lines, tolerate)
+            return self.run(lines, tolerate, on_answer)
         except SessionLost:
             if self._reopen is None:
                 raise
             self.reconnect()
-            return self.run(lines, tolerate)
+            return self.run(lines, tolerate, on_answer)
 
     def send(self, line: str) -> str:
         """One line and its answer; a lost session raises SessionLost."""
@@ -128,20 +132,79 @@ class CliSession:
         )
 
     def run(
-        self, lines: list[str], tolerate: re.Pattern[str] | None = None
+        self,
+        lines: list[str],
+        tolerate: re.Pattern[str] | None = None,
+        on_answer: AnswerHandler | None = None,
     ) -> list[tuple[str, str]]:
-        """Send lines in order; stop at the first one the device refuses (unless tolerated)."""
+        """Send lines in order; stop at the first one the device refuses (unless tolerated).
+
+        `on_answer(index, line, answer)` is called once per answer taken, in order. Each call
+        is made once the next line is on its way, so the work it does (parsing a table) is
+        done while the OLT prepares the next answer, not after the last one; a line is still
+        sent only after the answer before it ended with the prompt and was checked. What
+        `on_answer` raises is raised once the answer on its way is read, so the session is
+        left in step with the OLT.
+        """
         answers: list[tuple[str, str]] = []
+        taken: tuple[int, str, str] | None = None  # the answer on_answer is yet to see
         for line in lines:
             try:
-                output = self._send(line)
+                sent = self._start(line)
+                failed = _handed(on_answer, taken)
+                taken = None
+                output = self._finish(line, sent)
             except _read_timeout() as exc:
-                sent = [sent for sent, _ in answers]
-                raise CommandTimeout(line, sent, self.read_timeout, exc) from exc
+                answered = [done for done, _ in answers]
+                raise CommandTimeout(line, answered, self.read_timeout, exc) from exc
             except _lost() as exc:
-                raise SessionLost(line, [sent for sent, _ in answers], exc) from exc
+                raise SessionLost(line, [done for done, _ in answers], exc) from exc
+            if failed is not None:
+                raise failed
             refused = self.driver.refused(output, line)
             if refused and not (tolerate is not None and tolerate.search(refused)):
                 raise DeviceRefused(line, refused)
             answers.append((line, output))
+            if on_answer is not None:
+                taken = (len(answers) - 1, line, output)
+        failed = _handed(on_answer, taken)
+        if failed is not None:
+            raise failed
         return answers
+
+    def _start(self, line: str) -> Any:
+        """Send `line`; what `_finish` needs to read its answer. A connection without the
+        olt_cli halves is sent the whole exchange here."""
+        if hasattr(self.connection, "send_line"):
+            return self.connection.send_line(line)
+        return _Answered(self._send(line))
+
+    def _finish(self, line: str, sent: Any) -> str:
+        if isinstance(sent, _Answered):
+            return sent.output
+        answer: str = self.connection.read_answer(sent, self._prompt, self.read_timeout)
+        return answer
+
+
+AnswerHandler = Callable[[int, str, str], None]
+
+
+class _Answered:
+    """An answer read whole when its line was sent."""
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+
+
+def _handed(
+    on_answer: AnswerHandler | None, taken: tuple[int, str, str] | None
+) -> Exception | None:
+    """Give `on_answer` its answer; what it raises is returned, to be raised once the session
+    is back in step."""
+    if on_answer is None or taken is None:
+        return None
+    try:
+        on_answer(*taken)
+    except Exception as exc:
+        return exc
+    return None

@@ -248,3 +248,29 @@ def test_a_down_cause_table_in_a_layout_not_known_keeps_the_readings(cause_lab: 
     rows = stored(rerun["run_id"])
     assert {row["serial"] for row in rows} == authorized and len(rows) == len(authorized)
     assert any(row["down_cause"] for row in rows)
+
+
+def test_an_optical_table_in_a_layout_not_known_fails_its_olt_naming_that_answer(
+    cause_lab: RunningLab,
+) -> None:
+    """Tables are parsed as they arrive, while the OLT prepares the next one: an answer no
+    parser knows in the middle of an OLT's reads still fails that OLT alone, naming that
+    answer (not a later one), after every other OLT was read as usual."""
+    lab = cause_lab
+    x7 = olts(lab)["MA5800-X7"]
+    second = x7["pons"][1]["port"].split("/")[-1]
+    try:
+        fault = lab.cli(
+            "lab", "fault", x7["name"], "--unknown-row-on", f"optical-info {second} all"
+        )
+        assert fault.returncode == 0, fault.stdout + fault.stderr
+        report = lab.run_json("onu-signal", expect=1)
+    finally:
+        assert lab.cli("lab", "fault", "--clear").returncode == 0
+    results = {r["host"]: r for r in step_results(report, "read signal")}
+    assert {h: r["status"] for h, r in results.items()} == {
+        h: "failed" if h == x7["name"] else "ok" for h in results
+    }
+    error = results[x7["name"]]["error"]
+    assert f"cannot read the answer to 'display ont optical-info {second} all'" in error
+    assert "raw answer kept" in error

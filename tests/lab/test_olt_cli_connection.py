@@ -95,3 +95,115 @@ def test_an_olt_without_aes_gcm_is_offered_the_usual_ciphers() -> None:
     finally:
         near.close()
         far.close()
+
+
+def _recording(session: CliSession, events: list[tuple[str, object]]) -> None:
+    """Log each line the real connection sends, next to the handler's calls."""
+    connection = session.connection
+    send_line = connection.send_line
+
+    def sent(line: str) -> str:
+        events.append(("sent", line))
+        return send_line(line)
+
+    connection.send_line = sent
+
+
+def test_each_answer_is_handed_over_once_the_next_line_is_on_its_way(big_lab: RunningLab) -> None:
+    session, plugin, olt = _session(big_lab, "MA5800-X7")
+    pon = PonPort.parse(olt["pons"][0]["port"])
+    lines = [step.line for step in session.driver.optical_ports([pon])]
+    events: list[tuple[str, object]] = []
+    handed: dict[int, tuple[str, str]] = {}
+
+    def on_answer(index: int, line: str, output: str) -> None:
+        events.append(("handed", index))
+        handed[index] = (line, output)
+
+    try:
+        _recording(session, events)
+        answers = session.read(lines, on_answer=on_answer)
+        again = session.read(lines)  # the same reads with nobody handed anything
+    finally:
+        plugin.close()
+    expected: list[tuple[str, object]] = [("sent", lines[0])]
+    for index, line in enumerate(lines[1:]):
+        expected += [("sent", line), ("handed", index)]
+    expected.append(("handed", len(lines) - 1))
+    assert events[: len(expected)] == expected
+    assert [handed[i] for i in range(len(lines))] == answers
+    records = [r for (line, out) in answers for r in session.driver.parse(line, out)]
+    assert records == [r for (line, out) in again for r in session.driver.parse(line, out)]
+    assert {r["onu_id"] for r in records} == {
+        onu["onu_id"]
+        for onu in big_lab.onus(olt=olt["name"], port=olt["pons"][0]["port"], autofind=False)
+    }
+
+
+def test_a_handler_that_fails_leaves_the_session_in_step(big_lab: RunningLab) -> None:
+    """What the handler raises comes once the answer on its way is read: nothing after it is
+    sent, and the session's next command gets its own answer."""
+    session, plugin, olt = _session(big_lab, "MA5800-X7")
+    pon = PonPort.parse(olt["pons"][0]["port"])
+    lines = [step.line for step in session.driver.optical_ports([pon])]
+    events: list[tuple[str, object]] = []
+
+    def on_answer(index: int, line: str, output: str) -> None:
+        raise ValueError(f"cannot use answer {index}")
+
+    try:
+        _recording(session, events)
+        with pytest.raises(ValueError, match="cannot use answer 0"):
+            session.read(lines, on_answer=on_answer)
+        assert events == [("sent", lines[0]), ("sent", lines[1])]
+        # Where the failed read left it (config mode), the PON's summary reads as it should.
+        summary = lines[1]
+        [(line, output)] = session.read([summary])
+    finally:
+        plugin.close()
+    records = session.driver.parse(line, output)
+    assert {r["port"] for r in records} == {str(pon)}
+    assert len(records) == ONUS
+
+
+def test_a_lost_session_is_read_again_and_its_answers_handed_again_from_the_first(
+    big_lab: RunningLab,
+) -> None:
+    olt = big_lab.olt_of_model("MA5800-X7")
+    driver = driver_class(olt["vendor"])(model=olt["model"])
+    plugins: list[OltCli] = []
+
+    def login() -> object:
+        plugin = OltCli()
+        plugin.open("127.0.0.1", "lab", big_lab.password(), olt["port"], olt["platform"])
+        plugins.append(plugin)
+        return plugin.connection
+
+    def reopen() -> object:
+        big_lab.cli("lab", "fault", "--clear")  # the OLT answers again after the cut
+        return login()
+
+    pon = PonPort.parse(olt["pons"][0]["port"])
+    lines = [step.line for step in driver.optical_ports([pon])]
+    board = next(i for i, line in enumerate(lines) if line.startswith("interface gpon"))
+    handed: list[int] = []
+    last: dict[int, tuple[str, str]] = {}
+
+    def on_answer(index: int, line: str, output: str) -> None:
+        handed.append(index)
+        last[index] = (line, output)
+
+    session = CliSession(login(), driver, read_timeout=10, reopen=reopen)
+    try:
+        fault = big_lab.cli("lab", "fault", olt["name"], "--drop-on", "interface gpon")
+        assert fault.returncode == 0, fault.stderr
+        answers = session.read(lines, on_answer=on_answer)
+    finally:
+        big_lab.cli("lab", "fault", "--clear")
+        for plugin in plugins:
+            plugin.close()
+    assert len(plugins) == 2
+    # Before the cut, each answer read was handed as the next line went out (the cut one
+    # too); after it, every answer of the new session, from the first.
+    assert handed == [*range(board), *range(len(lines))]
+    assert [last[i] for i in range(len(lines))] == answers

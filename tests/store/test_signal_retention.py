@@ -704,9 +704,13 @@ def test_a_prune_with_no_roll_up_to_drop_deletes_none(db: Database) -> None:
     assert prune(db, now=NOW, raw_days=7, rollup_days=7).daily_dropped > 0
 
 
-def test_a_store_with_no_hour_rolled_up_looks_for_its_oldest_reading_once(db: Database) -> None:
-    """A new store's first prunes (nothing closed yet) look for the oldest reading, which
-    reads the whole readings table, for the hours only: no day is rolled up before an hour."""
+def test_a_store_with_no_hour_rolled_up_looks_for_its_oldest_reading_on_its_first_prune_only(
+    db: Database,
+) -> None:
+    """A new store's first prune (nothing closed yet) looks for the oldest reading, which
+    reads the whole readings table, once per grain; it then marks where rolling up starts,
+    so the prunes after each audit of its first hour do not read the table again. A reading
+    stored later for a time before that mark joins the roll-ups as a late one."""
     open_hour = NOW.replace(minute=0)
     store(db, [reading(ONUS[0], open_hour + timedelta(minutes=5), -20.0)])
     looks: list[str] = []
@@ -717,11 +721,33 @@ def test_a_store_with_no_hour_rolled_up_looks_for_its_oldest_reading_once(db: Da
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        result = prune(db, now=NOW, raw_days=7, rollup_days=400)
+        first = prune(db, now=NOW, raw_days=7, rollup_days=400)
+        looked_first = len(looks)
+        second = prune(db, now=NOW + timedelta(minutes=5), raw_days=7, rollup_days=400)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    assert (result.hourly_rolled_up, result.daily_rolled_up) == (0, 0)
-    assert len(looks) == 1
+    assert (first.hourly_rolled_up, first.daily_rolled_up) == (0, 0)
+    assert (second.hourly_rolled_up, second.daily_rolled_up) == (0, 0)
+    assert looked_first == 2
+    assert len(looks) == 2
+    # Once the hour is over, it is rolled up from the mark as any other.
+    later = prune(db, now=open_hour + timedelta(hours=1, minutes=15), raw_days=7)
+    assert later.hourly_rolled_up == 1
+    # A reading from before the mark, stored now, is in the hour's roll-up at once.
+    earlier = open_hour - timedelta(hours=3)
+    save_readings(
+        db,
+        "olt-a",
+        [{"port": "0/1/3", "onu_id": 6, "rx_dbm": -21.0, "signal": "warning"}],
+        read_at=earlier + timedelta(minutes=1),
+    )
+    with db.engine.connect() as conn:
+        rolled = conn.execute(
+            select(func.count())
+            .select_from(optical_hourly)
+            .where(optical_hourly.c.bucket == earlier)
+        ).scalar_one()
+    assert rolled == 1
 
 
 def test_a_worker_writer_leaves_the_prune_to_the_run(db: Database) -> None:
