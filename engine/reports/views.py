@@ -106,9 +106,9 @@ def _view_for(spec: Any) -> TaskView | None:
 def _build(
     view: TaskView, outcomes: list[StepOutcome], *, chosen: bool, verbose: bool
 ) -> tuple[list[str], list[dict[str, str]], int, list[str]] | None:
-    # A fleet audit has tens of thousands of rows and shows fifteen: rows are kept as
-    # (host, row) and only the shown ones get their host column and cells.
-    rows: list[tuple[str, Row]] = []
+    # A fleet audit has tens of thousands of rows and shows fifteen: rows stay in their
+    # host's list, and only the shown ones get their host column and cells.
+    groups: list[tuple[str, list[Row]]] = []
     headlines: list[str] = []
     looped = False
     for outcome in outcomes:
@@ -117,33 +117,36 @@ def _build(
         try:
             if _is_loop(outcome.result):
                 looped = True
-                rows.extend((outcome.host, row) for row in _item_rows(view, outcome))
+                groups.append((outcome.host, _item_rows(view, outcome)))
                 continue
             found = view.rows_of(outcome.result)
             headline = view.headline_of(outcome.result)
         except Exception as exc:  # a result of another shape (an older run): say so, go on
             headlines.append(_on_host(outcome.host, f"result not shown: {exc}"))
             continue
-        rows.extend((outcome.host, row) for row in found)
+        groups.append((outcome.host, found))
         if headline:
             headlines.append(_on_host(outcome.host, headline))
-    columns = list(view.columns) or list(dict.fromkeys(k for _, row in rows for k in row))
+    columns = list(view.columns) or list(
+        dict.fromkeys(k for _, rows in groups for row in rows for k in row)
+    )
     columns = [c for c in columns if c != "host"]
     if not chosen:
-        filled = _filled_columns(columns, rows)
+        filled = _filled_columns(columns, groups)
         columns = [c for c in columns if c in filled]
     if looped:
         columns = ["item", "status", *(c for c in columns if c not in ("item", "status"))]
     if not columns:
-        rows = []
-    if any(row.get("host", host) != LOCAL for host, row in rows):
+        groups = []
+    total = sum(len(rows) for _, rows in groups)
+    if any(row.get("host", host) != LOCAL for host, rows in groups for row in rows):
         columns = ["host", *(c for c in columns if c != "host")]
-    if not rows and not headlines:
+    if not total and not headlines:
         return None
     if not verbose and len(headlines) > HEADLINES_SHOWN:
         more_hosts = len(headlines) - HEADLINES_SHOWN
         headlines = [*headlines[:HEADLINES_SHOWN], f"… and {more_hosts:,} more hosts"]
-    shown = _first_rows(view, rows, None if verbose else ROWS_SHOWN)
+    shown = _first_rows(view, groups, None if verbose else ROWS_SHOWN)
     cells = [
         {
             c: _cell(row.get(c, host) if c == "host" else row.get(c), WIDTHS.get(c, CELL))
@@ -151,36 +154,49 @@ def _build(
         }
         for host, row in shown
     ]
-    return columns, cells, len(rows) - len(shown), headlines
+    return columns, cells, total - len(shown), headlines
 
 
-def _filled_columns(columns: list[str], rows: list[tuple[str, Row]]) -> set[str]:
+def _filled_columns(columns: list[str], groups: list[tuple[str, list[Row]]]) -> set[str]:
     """The columns some row has a value in; each row is asked only about those not yet seen
     filled, so a column empty everywhere costs a set operation per row."""
     unseen = set(columns)
     filled: set[str] = set()
-    for _, row in rows:
-        for column in unseen.intersection(row):
-            if _filled(row[column]):
-                filled.add(column)
-        unseen -= filled
-        if not unseen:
-            break
+    for _, rows in groups:
+        for row in rows:
+            for column in unseen.intersection(row):
+                if _filled(row[column]):
+                    filled.add(column)
+            unseen -= filled
+            if not unseen:
+                return filled
     return filled
 
 
 def _first_rows(
-    view: TaskView, rows: list[tuple[str, Row]], count: int | None
+    view: TaskView, groups: list[tuple[str, list[Row]]], count: int | None
 ) -> list[tuple[str, Row]]:
-    """The rows in the view's order (all, or the first `count`: the same ones a full sort
-    would put first); rows of another shape (an older run's) keep their order."""
+    """(host, row) in the view's order (all, or the first `count`: the same ones, in the
+    same order, as a stable sort of every row would put first); rows of another shape (an
+    older run's) keep their order. The first `count` are taken from each host's rows, then
+    from those: the order is asked of each row once, without a pair made for each."""
     order = view.order
     if order is not None:
         with contextlib.suppress(TypeError, ValueError, KeyError):
             if count is None:
-                return sorted(rows, key=lambda pair: order(pair[1]))
-            return heapq.nsmallest(count, rows, key=lambda pair: order(pair[1]))
-    return rows if count is None else rows[:count]
+                pairs = [(host, row) for host, rows in groups for row in rows]
+                return sorted(pairs, key=lambda pair: order(pair[1]))
+            firsts = [
+                (host, row) for host, rows in groups for row in heapq.nsmallest(count, rows, order)
+            ]
+            return heapq.nsmallest(count, firsts, key=lambda pair: order(pair[1]))
+    pairs = []
+    for host, rows in groups:
+        for row in rows:
+            if count is not None and len(pairs) >= count:
+                return pairs
+            pairs.append((host, row))
+    return pairs
 
 
 def _is_loop(result: Any) -> bool:

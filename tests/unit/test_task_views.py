@@ -106,6 +106,36 @@ def test_readings_show_the_worst_first_bounded_with_the_rest_counted() -> None:
     assert view_header(text) == ["host", "port", "onu_id", "serial", "rx_dbm", "signal"]
 
 
+def test_the_rows_shown_are_those_a_stable_sort_of_every_host_puts_first() -> None:
+    """Taken host by host, then from those, the rows shown are the same, in the same order
+    (ties in the run's host order, then by place), as sorting every row would give."""
+    outcomes = []
+    for number, host in enumerate(("olt-c", "olt-a", "olt-b", "olt-d")):
+        readings = [reading(i, -20.0 - (i % 7) / 10, "good") for i in range(40)]
+        readings += [reading(40 + i, -29.5, "critical") for i in range(number + 2)]
+        readings.append(reading(60, None, "offline"))
+        outcomes.append(outcome(host, 0, readings, name="read signal"))
+    run = run_of(outcomes, {"0": {"task": "onu.optical", "show": None}})
+    [view] = step_views(run)
+    in_host_order = sorted(run.outcomes, key=lambda o: run.hosts.index(o.host))
+    every = [(o.host, r) for o in in_host_order for r in o.result]
+    everything = sorted(every, key=lambda pair: view_order(pair[1]))
+    expected = [(host, str(row["onu_id"])) for host, row in everything[:ROWS_SHOWN]]
+    assert [(row["host"], row["onu_id"]) for row in view.rows] == expected
+    assert view.more == len(every) - ROWS_SHOWN
+    [verbose] = step_views(run, verbose=True)
+    assert [(r["host"], r["onu_id"]) for r in verbose.rows] == [
+        (host, str(row["onu_id"])) for host, row in everything
+    ]
+
+
+def view_order(row: dict[str, Any]) -> Any:
+    from ispflow.tasks.signal import READINGS_VIEW
+
+    assert READINGS_VIEW.order is not None
+    return READINGS_VIEW.order(row)
+
+
 def test_verbose_shows_every_row() -> None:
     text = render_text(signal_run(20), verbose=True)
     assert len(table_lines(text)) == 40

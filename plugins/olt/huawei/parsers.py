@@ -234,56 +234,68 @@ class HuaweiParsers(VendorParsers):
         return records
 
     def info_summary(self, command: str, output: str) -> list[Record]:
+        # Read for every PON of a fleet audit (two rows per ONU): each row's fields are taken
+        # in one go, and an ONT's state joins its record in place.
         states: dict[tuple[str | None, int], Record] = {}
         onts: dict[tuple[str | None, int], Record] = {}
         port = None
         section = None
         stray: list[str] = []
+        state_row, ont_row = _SUMMARY_STATE_ROW.match, _SUMMARY_ONT_ROW.match
+        row_start = _ROW_START.match
         for line in clean_lines(output, command):
             # A port line has a comma and a header "ONT": most lines are rows, with neither.
             found = _SUMMARY_PORT.search(line) if "," in line else None
             if found:
                 port, section = port_text(found[1]), None
                 continue
-            header = line.split() if "ONT" in line else ()
-            if header[:2] == ["ONT", "Run"]:
-                section = "state"
-                continue
-            if header[:2] == ["ONT", "SN"]:
-                section = "ont"
-                continue
+            if "ONT" in line:
+                header = line.split()[:2]
+                if header == ["ONT", "Run"]:
+                    section = "state"
+                    continue
+                if header == ["ONT", "SN"]:
+                    section = "ont"
+                    continue
             if section == "state":
-                row = _SUMMARY_STATE_ROW.match(line)
+                row = state_row(line)
                 if row:
-                    states[(port, int(row[1]))] = {
-                        "run_state": text_or_none(row[2]),
-                        "last_down_cause": text_or_none(row[5]),
+                    onu_id, run_state, _, _, cause = row.groups()
+                    states[(port, int(onu_id))] = {
+                        "run_state": text_or_none(run_state),
+                        "last_down_cause": text_or_none(cause),
                     }
-                elif _ROW_START.match(line):
+                elif row_start(line):
                     stray.append(line)
             elif section == "ont":
-                row = _SUMMARY_ONT_ROW.match(line)
+                row = ont_row(line)
                 if row:
-                    onts[(port, int(row[1]))] = {
+                    onu_id, serial, model, distance, rx, tx, description = row.groups()
+                    number_id = int(onu_id)
+                    onts[(port, number_id)] = {
                         "port": port,
-                        "onu_id": int(row[1]),
-                        "serial": gpon_serial(row[2]),
-                        "model": text_or_none(row[3]),
-                        "distance_m": integer(row[4]),
-                        "rx_dbm": number(row[5]),
-                        "tx_dbm": number(row[6]),
-                        "description": text_or_none(row[7]),
+                        "onu_id": number_id,
+                        "serial": gpon_serial(serial),
+                        "model": text_or_none(model),
+                        "distance_m": integer(distance),
+                        "rx_dbm": number(rx),
+                        "tx_dbm": number(tx),
+                        "description": text_or_none(description),
                     }
-                elif _ROW_START.match(line):
+                elif row_start(line):
                     stray.append(line)
-            elif _ROW_START.match(line):
+            elif row_start(line):
                 # A row under a header not known (another release's wording): its ONUs'
                 # states would be lost without a word.
                 stray.append(line)
         self.unread(command, stray)
         if not onts:
             return [{"port": k[0], "onu_id": k[1], **v} for k, v in states.items()]
-        return [{**ont, **states.get(key, {})} for key, ont in onts.items()]
+        for key, ont in onts.items():
+            state = states.get(key)
+            if state is not None:
+                ont.update(state)
+        return list(onts.values())
 
     # -- optics -----------------------------------------------------------------------------
     def optical_table(self, command: str, output: str) -> list[Record]:
