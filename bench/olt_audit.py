@@ -9,11 +9,12 @@ the same run and against the same simulated OLTs:
 * ispflow - `ispflow run onu-signal` over the whole fleet (every PON of every OLT), as a user
             runs it: a new process, readings stored in SQLite. Two times: the whole command
             (start to exit: interpreter, imports, inventory, store) and the run itself (from
-            its journal: first host started to last result written), which is what the
-            floor describes. A warm-up run on one OLT goes first, untimed, so Python's
-            bytecode cache is filled as on any machine after the first run; then --reps
-            runs, of which the fastest is reported (other processes on the machine only
-            ever add time).
+            its journal: the run recorded to its last result written; the first logins
+            start a quarter second or so before the run is recorded, as a run logs in while
+            it records itself, so this part is a little short of the devices' time). A
+            warm-up run on one OLT goes first, untimed, so Python's bytecode cache is filled
+            as on any machine after the first run; then --reps runs, of which the fastest is
+            reported (other processes on the machine only ever add time).
 * naive   - the script people write first: nornir-netmiko with netmiko's defaults (device
             types `huawei_olt` / `zte_zxros`), one `display ont optical-info P ONT` (Huawei)
             or `show pon power attenuation gpon-onu_…:N` (ZTE) per ONU. Reading 51,200 ONUs

@@ -125,9 +125,12 @@ class BlockingReads:
 
     def normalize_linefeeds(self, a_string: str) -> str:
         # netmiko's two regex passes over every answer; for the usual one (CRLF line ends,
-        # no `\r\r` or `\n\r`) two plain replaces give the same text.
-        if self.RESPONSE_RETURN == "\n" and "\n\r" not in a_string and "\r\r" not in a_string:
-            return a_string.replace("\r\n", "\n").replace("\r", "\n")
+        # blank lines among them, no `\r\r`) plain replaces give the same text. A `\n\r`
+        # left once the CRLFs are gone is one netmiko reads its own way.
+        if self.RESPONSE_RETURN == "\n" and "\r\r" not in a_string:
+            unix = a_string.replace("\r\n", "\n")
+            if "\n\r" not in unix:
+                return unix.replace("\r", "\n")
         return super().normalize_linefeeds(a_string)  # type: ignore[misc,no-any-return]
 
     def read_channel(self) -> str:
