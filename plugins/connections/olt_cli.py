@@ -11,8 +11,9 @@ login (prompt handling, ANSI clean-up, the vendor classes' quirks) but:
   prompt instead of sleeping;
 * adds `exchange(line, prompt)`: send a line and block on the channel until the prompt ends
   the output (or its two halves, `send_line` and `read_answer`, so a caller can work on one
-  answer while the OLT prepares the next). netmiko's `send_command` polls with 25 ms sleeps, which puts 10-25 ms on every
-  command; this answers a pager prompt by itself if one still appears;
+  answer while the OLT prepares the next). netmiko's `send_command` polls with 25 ms sleeps,
+  which puts 10-25 ms on every command; this answers a pager prompt by itself if one still
+  appears;
 * closes by dropping the session instead of the `quit` / `y` dialogue (a closed TCP session
   logs the user out on the OLT just the same);
 * checks the OLT's SSH host key against ispflow's known_hosts file before the password is
