@@ -161,13 +161,22 @@ def _set_mark(conn: Connection, granularity: Granularity, through: datetime) -> 
         conn.execute(marks.insert().values(granularity=granularity, rolled_through=through))
 
 
-def _start(conn: Connection, granularity: Granularity) -> datetime | None:
-    """Where rolling up resumes: the mark, else the bucket of the oldest reading."""
+def _start(
+    conn: Connection, granularity: Granularity, *, remember: bool = False
+) -> datetime | None:
+    """Where rolling up resumes: the mark, else the bucket of the oldest reading. With
+    `remember`, that bucket becomes the mark (nothing is before it), so the prunes after each
+    audit of a new store's first hour do not look through every reading again."""
     mark = _mark(conn, granularity)
     if mark is not None:
         return mark
     oldest = conn.execute(select(func.min(r.c.read_at))).scalar()
-    return None if oldest is None else floor(oldest, granularity)
+    if oldest is None:
+        return None
+    start = floor(oldest, granularity)
+    if remember:
+        _set_mark(conn, granularity, start)
+    return start
 
 
 def _closed(conn: Connection, granularity: Granularity, now: datetime) -> datetime | None:
@@ -192,14 +201,8 @@ def _roll_up_closed(
             # What is closed first: with no hour rolled up, no day is, and a store without a
             # mark would look for its oldest reading through the whole table for nothing.
             closed = _closed(conn, granularity, now)
-            start = None if closed is None else _start(conn, granularity)
-            if start is None or closed is None:
-                return written
-            if start >= closed:
-                if _mark(conn, granularity) is None:
-                    # Nothing is before the oldest reading's bucket: marked as rolled up, the
-                    # next prune need not look for the oldest reading again.
-                    _set_mark(conn, granularity, start)
+            start = None if closed is None else _start(conn, granularity, remember=True)
+            if start is None or closed is None or start >= closed:
                 return written
             end = min(start + max(ROLLUP_SPAN, STEP[granularity]), closed)
             written += roll_up(conn, granularity, start, end)

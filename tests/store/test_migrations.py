@@ -35,6 +35,13 @@ def differences(database: Database) -> list:
         return compare_metadata(context, metadata)
 
 
+def upgrade_to(database: Database, revision: str) -> None:
+    """A store not migrated yet, brought to `revision` (to fill it as that version did)."""
+    with database.engine.connect() as conn:
+        command.upgrade(migrate.alembic_config(conn), revision)
+        conn.commit()
+
+
 def test_upgrade_builds_exactly_the_schema(db: Database) -> None:
     assert differences(db) == []
     tables = {t for t in inspect(db.engine).get_table_names() if not is_partition(t)}
@@ -166,9 +173,7 @@ def test_opening_a_current_store_does_not_load_alembic(store_url: str) -> None:
 def test_0014_moves_the_readings_and_keeps_their_ids(store_url: str) -> None:
     database = open_database(store_url, migrate=False)
     try:
-        with database.engine.connect() as conn:
-            command.upgrade(migrate.alembic_config(conn), "0013")
-            conn.commit()
+        upgrade_to(database, "0013")
         days = [datetime(2026, 3, d, 10, tzinfo=UTC) for d in (1, 2, 4)]
         with database.engine.begin() as conn:
             conn.execute(
@@ -245,9 +250,7 @@ def test_0016_records_the_batches_of_stored_runs(store_url: str) -> None:
 
     database = open_database(store_url, migrate=False)
     try:
-        with database.engine.connect() as conn:
-            command.upgrade(migrate.alembic_config(conn), "0015")
-            conn.commit()
+        upgrade_to(database, "0015")
         first, second = (
             datetime(2026, 3, 1, 10, tzinfo=UTC),
             datetime(2026, 3, 1, 10, 15, tzinfo=UTC),
@@ -315,9 +318,7 @@ def test_0017_names_the_step_that_read_each_stored_batch(store_url: str) -> None
 
     database = open_database(store_url, migrate=False)
     try:
-        with database.engine.connect() as conn:
-            command.upgrade(migrate.alembic_config(conn), "0016")
-            conn.commit()
+        upgrade_to(database, "0016")
         at = datetime(2026, 3, 1, 10, tzinfo=UTC)
         optical, analyze = {"task": "onu.optical"}, {"task": "signal.analyze"}
         views = {
