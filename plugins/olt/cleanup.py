@@ -19,8 +19,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
 # several times cheaper than a pattern tried at every character of a long answer.
 _CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # NAME>, NAME#, NAME(config)#, NAME(config-if-gpon-0/1)#, NAME(gpon-onu-mng)#, with what
-# was typed after it.
-_PROMPT = re.compile(r"^\s*[\w.\-/]+(?:\([\w.\-/: ]+\))?[>#]")
+# was typed after it. The name is taken whole, never given back: no character of it could
+# be the `(` or `>`/`#` after it, and a table's rule of dashes would otherwise be retried
+# at every dash.
+_PROMPT = re.compile(r"^\s*+[\w.\-/]++(?:\([\w.\-/: ]+\))?[>#]")
 _SMART_PROMPT = re.compile(r"^\s*\{\s*<cr>.*\}:")
 _COMMAND_ECHO_HEADER = re.compile(r"^\s*Command:\s*$")
 _WAIT_NOTE = re.compile(r"^\s*Command is being executed\. Please wait", re.IGNORECASE)

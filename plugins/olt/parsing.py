@@ -243,8 +243,12 @@ def text_or_none(value: str | None) -> str | None:
     return None if value in _EMPTY else value
 
 
+@functools.lru_cache(maxsize=8192)
 def number(value: str | None) -> float | None:
-    """The first number in `value` ("-18.18", "-16.676(dbm)", "55(C)"); None for -, N/A."""
+    """The first number in `value` ("-18.18", "-16.676(dbm)", "55(C)"); None for -, N/A.
+
+    Remembered: a fleet audit reads about seven numbers per ONU and they repeat (a few
+    hundred power levels, temperatures, voltages), so most are looked up, not read again."""
     if value is None:
         return None
     if "(" in value:  # "-16.676(dbm)": float() would refuse it, at the cost of an exception

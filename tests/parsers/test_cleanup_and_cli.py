@@ -53,6 +53,21 @@ def test_clean_lines_drops_prompts_echo_smart_prompts_and_alarms() -> None:
     assert clean_lines(raw, "display ont info 0 1 0 all") == ["  kept line"]
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "MA5800-X7>",
+        "olt.poa-01/sul#show gpon onu state",
+        "ZXAN(config-if-gpon-olt_1/1/1)#",
+        "  OLT_01(gpon-onu-mng 1/1/1:5)#",
+    ],
+)
+def test_prompts_of_any_name_are_dropped_and_rules_of_dashes_kept(prompt: str) -> None:
+    rule = "  " + "-" * 78
+    raw = f"{prompt}\n{rule}\n  0  -19.40\n-/.-_--\n{rule}"
+    assert clean_lines(raw) == [rule, "  0  -19.40", "-/.-_--", rule]
+
+
 def test_the_echo_without_a_prompt_is_dropped_in_any_case_and_spacing() -> None:
     raw = "  DISPLAY ont   info 0 1 0 all  \n  display ont info 0 1 0 all more\n  kept line"
     assert clean_lines(raw, "display ont info 0 1 0 all") == [
@@ -80,8 +95,10 @@ def test_gpon_serial_forms(shown: str, serial: str | None) -> None:
 
 
 def test_number_and_port_helpers() -> None:
-    assert number("-16.676(dbm)") == -16.676
-    assert number("N/A") is None and number("-") is None
+    for _ in range(2):  # numbers read once are remembered: the second reading is the same
+        assert number("-16.676(dbm)") == -16.676
+        assert number("N/A") is None and number("-") is None
+        assert number("-21.55") == -21.55 and number("55(C)") == 55.0
     assert port_text("0/ 1/0") == "0/1/0"
 
 

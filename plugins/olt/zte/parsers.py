@@ -155,17 +155,18 @@ class ZteParsers(VendorParsers):
         TITAN `… Phase state  Speed mode`."""
         records = []
         columns: list[str] = []
+        picks: tuple[int | None, ...] = ()
         stray: list[str] = []
         lines = clean_lines(output, command)
         for line in lines:
             if _STATE_HEADER.match(line):
                 columns = [name.lower() for name in re.split(r"\s{2,}", line.strip())][1:]
+                picks = _state_columns(columns)
                 continue
             row = _STATE_ROW.match(line)
             values = row[3].split() if row and columns else ()
             if values and len(values) == len(columns):
-                cells = dict(zip(columns, values, strict=True))
-                records.append(_state_record(row[1], int(row[2]), cells))
+                records.append(_state_record(row[1], int(row[2]), values, picks))
             elif columns and not is_layout(line) and not _STATE_FOOTER.match(line):
                 stray.append(line)
         headless = [] if columns else [line for line in lines if _STATE_ROW.match(line)]
@@ -387,16 +388,30 @@ class ZteParsers(VendorParsers):
         return []
 
 
-def _state_record(port: str, onu_id: int, cells: dict[str, str]) -> Record:
-    phase = text_or_none(cells.get("phase state"))
+_STATE_COLUMNS = ("admin state", "omcc state", "o7 state", "phase state")
+
+
+def _state_columns(columns: list[str]) -> tuple[int | None, ...]:
+    """Where each state a record keeps is in a row of this header (None: not in this
+    layout); a name the header repeats is read from its last column."""
+    where = {name: index for index, name in enumerate(columns)}
+    return tuple(where.get(name) for name in _STATE_COLUMNS)
+
+
+def _state_record(
+    port: str, onu_id: int, values: list[str], picks: tuple[int | None, ...]
+) -> Record:
+    # A state table has a row per ONU of the OLT: the header's columns are found once.
+    admin, omcc, o7, phase = picks
+    state = None if phase is None else text_or_none(values[phase])
     return {
         "port": port,
         "onu_id": onu_id,
-        "admin_state": text_or_none(cells.get("admin state")),
-        "omcc_state": text_or_none(cells.get("omcc state")),
-        "o7_state": text_or_none(cells.get("o7 state")),
-        "phase_state": phase,
-        "run_state": "online" if (phase or "").lower() in ONLINE_PHASES else "offline",
+        "admin_state": None if admin is None else text_or_none(values[admin]),
+        "omcc_state": None if omcc is None else text_or_none(values[omcc]),
+        "o7_state": None if o7 is None else text_or_none(values[o7]),
+        "phase_state": state,
+        "run_state": "online" if (state or "").lower() in ONLINE_PHASES else "offline",
     }
 
 
