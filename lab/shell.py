@@ -85,8 +85,10 @@ class Shell(ABC):
                 line = await self.term.read_line()
                 if line is None:
                     return "eof"
+                self.term.gather()  # the answer goes out with the prompt after it
                 await self.command(line)
         except SessionEnd as end:
+            self.term.send()  # what the command wrote before the session ended
             return end.how
 
     async def run_batch(self, text: str) -> Outcome:

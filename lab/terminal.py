@@ -4,6 +4,10 @@ OLT CLIs echo what they read themselves (the client's PTY is raw), so the echo h
 a line is consumed: type-ahead sent during a long command shows up after the next prompt,
 as on the real boxes. CR, LF and CRLF all end a line; NUL (netmiko's keep-alive probe) and
 other control bytes are dropped.
+
+A command's output and the prompt after it go out together (`gather`, then `flush`), as a
+box's sshd reads them from its terminal in one piece: written one by one, each would be an
+SSH packet of its own, twice the packets a client decrypts and wakes up for.
 """
 
 from __future__ import annotations
@@ -28,13 +32,30 @@ class Terminal:
         self.echo = echo
         self._pending = ""
         self._after_cr = False
+        self._gathered: list[str] | None = None
         self.closed = False
 
     def write(self, text: str) -> None:
-        if not self.closed:
+        if self.closed:
+            return
+        if self._gathered is not None:
+            self._gathered.append(text)
+        else:
             self._writer.write(text)
 
+    def gather(self) -> None:
+        """Keep what is written from now on until `flush` (or `send`) sends it in one piece."""
+        if self._gathered is None:
+            self._gathered = []
+
+    def send(self) -> None:
+        """Send what was gathered, and write through again."""
+        gathered, self._gathered = self._gathered, None
+        if gathered and not self.closed:
+            self._writer.write("".join(gathered))
+
     async def flush(self) -> None:
+        self.send()
         if not self.closed:
             await self._writer.drain()
 
@@ -90,6 +111,7 @@ class Terminal:
             self.write(text)
 
     async def _fill(self) -> bool:
+        self.send()  # a question or pager stop waits for its answer: the client must see it
         if self.closed:
             return False
         data = await self._reader.read(4096)

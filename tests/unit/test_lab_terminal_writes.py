@@ -1,0 +1,71 @@
+"""What the lab's terminal hands its SSH channel, write by write: each write is a packet."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from ispflow.lab.behaviour import Behaviour
+from ispflow.lab.fleet import FleetSpec, build_fleet
+from ispflow.lab.profiles import olt_profile
+from ispflow.lab.terminal import Terminal
+
+
+class _Typed:
+    """A client that types the given lines, then hangs up."""
+
+    def __init__(self, *lines: str) -> None:
+        self._chunks = [line + "\r" for line in lines]
+
+    async def read(self, n: int = -1) -> str:
+        return self._chunks.pop(0) if self._chunks else ""
+
+
+class _Writes:
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, data: str) -> None:
+        self.writes.append(data)
+
+    async def drain(self) -> None:
+        pass
+
+
+def test_gathered_output_goes_out_in_one_write_at_flush() -> None:
+    channel = _Writes()
+    term = Terminal(_Typed(), channel)
+    term.gather()
+    term.write("line 1\r\n")
+    term.write("line 2\r\n")
+    assert channel.writes == []
+    asyncio.run(term.flush())
+    term.write("after")  # written through again
+    assert channel.writes == ["line 1\r\nline 2\r\n", "after"]
+
+
+def test_a_question_reaches_the_client_before_the_answer_is_awaited() -> None:
+    channel = _Writes()
+    term = Terminal(_Typed("y"), channel, echo=False)
+    term.gather()
+    term.write("Are you sure? (y/n)[n]:")
+    assert asyncio.run(term.read_line()) == "y"
+    assert channel.writes == ["Are you sure? (y/n)[n]:"]
+
+
+def test_a_session_sends_the_echo_at_once_and_each_answer_with_its_prompt() -> None:
+    spec = FleetSpec(olts=1, vendors=("huawei",), pons=1, onus=2, autofind=0, concentrators=0)
+    olt = build_fleet(replace(spec, base_port=0))[0].olt
+    channel = _Writes()
+    typed = ("enable", "undo smart", "display ont info summary 0/1/0")
+    term = Terminal(_Typed(*typed), channel)
+    shell = olt_profile("huawei").shell(olt, Behaviour(), term)
+    assert asyncio.run(shell.run()) == "eof"
+    # After the greeting and the first prompt: per line typed, its echo, then one write of
+    # its answer ending with the next prompt.
+    after_login = channel.writes[channel.writes.index("enable\r\n") :]
+    assert after_login[0::2] == [line + "\r\n" for line in typed]
+    answers = after_login[1::2]
+    assert len(answers) == len(typed)
+    assert all(answer.endswith(("olt-poa-01#", "olt-poa-01(config)#")) for answer in answers)
+    assert "In port 0/1/0" in answers[-1]
