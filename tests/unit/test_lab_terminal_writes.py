@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 from ispflow.lab.behaviour import Behaviour
 from ispflow.lab.fleet import FleetSpec, build_fleet
+from ispflow.lab.model import LabOlt
 from ispflow.lab.profiles import olt_profile
 from ispflow.lab.terminal import Terminal
 
@@ -54,8 +54,7 @@ def test_a_question_reaches_the_client_before_the_answer_is_awaited() -> None:
 
 
 def test_a_session_sends_the_echo_at_once_and_each_answer_with_its_prompt() -> None:
-    spec = FleetSpec(olts=1, vendors=("huawei",), pons=1, onus=2, autofind=0, concentrators=0)
-    olt = build_fleet(replace(spec, base_port=0))[0].olt
+    olt = _huawei_olt()
     channel = _Writes()
     typed = ("enable", "undo smart", "display ont info summary 0/1/0")
     term = Terminal(_Typed(*typed), channel)
@@ -69,3 +68,20 @@ def test_a_session_sends_the_echo_at_once_and_each_answer_with_its_prompt() -> N
     assert len(answers) == len(typed)
     assert all(answer.endswith(("olt-poa-01#", "olt-poa-01(config)#")) for answer in answers)
     assert "In port 0/1/0" in answers[-1]
+
+
+def test_a_logout_question_is_sent_before_its_answer_is_read() -> None:
+    channel = _Writes()
+    term = Terminal(_Typed("enable", "quit", "y"), channel)
+    shell = olt_profile("huawei").shell(_huawei_olt(), Behaviour(), term)
+    assert asyncio.run(shell.run()) == "logout"
+    assert channel.writes[-3] == "quit\r\n"
+    assert channel.writes[-2].endswith("Are you sure to log out? (y/n)[n]:")
+    assert channel.writes[-1] == "y\r\n"  # the answer's echo came after the question
+
+
+def _huawei_olt() -> LabOlt:
+    spec = FleetSpec(
+        olts=1, vendors=("huawei",), pons=1, onus=2, autofind=0, concentrators=0, base_port=0
+    )
+    return build_fleet(spec)[0].olt
