@@ -88,6 +88,7 @@ class Shell(ABC):
                 self.term.gather()  # the answer goes out with the prompt after it
                 await self.command(line)
         except SessionEnd as end:
+            await self.term.when_due()
             self.term.send()  # what the command wrote before the session ended
             return end.how
 
@@ -117,8 +118,8 @@ class Shell(ABC):
             unknown_on = self.behaviour.unknown_row_on
             self.unknown_row = bool(unknown_on and unknown_on in line)
             delay = self.behaviour.per_command()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            if delay > 0 and not self.term.answer_in(delay):
+                await asyncio.sleep(delay)  # an exec request's output is not held back
         await self.execute(line)
 
     # output -------------------------------------------------------------------------------

@@ -8,10 +8,15 @@ other control bytes are dropped.
 A command's output and the prompt after it go out together (`gather`, then `flush`), as a
 box's sshd reads them from its terminal in one piece: written one by one, each would be an
 SSH packet of its own, twice the packets a client decrypts and wakes up for.
+
+A device's latency is the time from a command line to its answer (`answer_in`): the lab makes
+the answer at once and holds it until then. Made after the wait, its making would be added
+to every answer, and twenty sessions woken at once would queue behind each other's tables.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 
@@ -33,6 +38,7 @@ class Terminal:
         self._pending = ""
         self._after_cr = False
         self._gathered: list[str] | None = None
+        self._due: float | None = None  # loop time before which nothing gathered goes out
         self.closed = False
 
     def write(self, text: str) -> None:
@@ -48,6 +54,22 @@ class Terminal:
         if self._gathered is None:
             self._gathered = []
 
+    def answer_in(self, delay: float) -> bool:
+        """Hold what is gathered until `delay` seconds from now; False, holding nothing, when
+        nothing is being gathered (the caller waits itself then)."""
+        if self._gathered is None:
+            return False
+        self._due = asyncio.get_running_loop().time() + delay
+        return True
+
+    async def when_due(self) -> None:
+        """Wait until a held answer may go out."""
+        due, self._due = self._due, None
+        if due is not None:
+            wait = due - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
     def send(self) -> None:
         """Send what was gathered, and write through again."""
         gathered, self._gathered = self._gathered, None
@@ -55,6 +77,7 @@ class Terminal:
             self._writer.write("".join(gathered))
 
     async def flush(self) -> None:
+        await self.when_due()
         self.send()
         if not self.closed:
             await self._writer.drain()
@@ -111,7 +134,9 @@ class Terminal:
             self.write(text)
 
     async def _fill(self) -> bool:
-        self.send()  # a question or pager stop waits for its answer: the client must see it
+        # A question or pager stop waits for its answer: the client must see it.
+        await self.when_due()
+        self.send()
         if self.closed:
             return False
         data = await self._reader.read(4096)

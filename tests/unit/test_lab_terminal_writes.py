@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+import pytest
 
 from ispflow.lab.behaviour import Behaviour
 from ispflow.lab.fleet import FleetSpec, build_fleet
@@ -78,6 +81,89 @@ def test_a_logout_question_is_sent_before_its_answer_is_read() -> None:
     assert channel.writes[-3] == "quit\r\n"
     assert channel.writes[-2].endswith("Are you sure to log out? (y/n)[n]:")
     assert channel.writes[-1] == "y\r\n"  # the answer's echo came after the question
+
+
+class _Events:
+    """What a session did, in order: its writes, its waits and the commands it ran. Waits
+    take no time (the latency is long, so a wait left out would show)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.log: list[tuple[str, Any]] = []
+        self.writes: list[str] = []
+        real_sleep = asyncio.sleep
+
+        async def sleep(seconds: float) -> None:
+            self.log.append(("wait", seconds))
+            await real_sleep(0)
+
+        monkeypatch.setattr(asyncio, "sleep", sleep)
+
+    def write(self, data: str) -> None:
+        self.writes.append(data)
+        self.log.append(("write", data))
+
+    async def drain(self) -> None:
+        pass
+
+    def watch(self, shell: Any) -> None:
+        execute = shell.execute
+
+        async def logged(line: str) -> None:
+            self.log.append(("execute", line))
+            await execute(line)
+
+        shell.execute = logged
+
+    def after(self, written: str) -> list[tuple[str, Any]]:
+        return self.log[self.log.index(("write", written)) + 1 :]
+
+
+LATENCY = 30.0
+
+
+def test_an_answer_is_made_at_once_and_sent_when_the_latency_is_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = _Events(monkeypatch)
+    typed = ("enable", "undo smart", "display ont info summary 0/1/0", "quit", "y")
+    term = Terminal(_Typed(*typed), events)
+    shell = olt_profile("huawei").shell(_huawei_olt(), Behaviour(command_latency=LATENCY), term)
+    events.watch(shell)
+    assert asyncio.run(shell.run()) == "logout"
+    for line in typed[:4]:
+        # After its echo: the command runs, then the rest of the latency is waited out, then
+        # its answer (here with the next prompt, or the logout question) goes out.
+        (ran, what), (waited, seconds), (wrote, answer) = events.after(line + "\r\n")[:3]
+        assert (ran, what, waited, wrote) == ("execute", line, "wait", "write")
+        assert 0 < seconds <= LATENCY
+        assert answer.endswith(("#", "(y/n)[n]:"))
+    summary = events.after("display ont info summary 0/1/0\r\n")[2][1]
+    assert "In port 0/1/0" in summary
+    # The answer to the question is not a command: nothing more is waited for.
+    assert [kind for kind, _ in events.after("y\r\n")] == []
+
+
+def test_an_exec_request_waits_before_each_command_it_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = _Events(monkeypatch)
+    term = Terminal(_Typed(), events, echo=False)
+    shell = olt_profile("huawei").shell(
+        _huawei_olt(), Behaviour(command_latency=LATENCY), term, batch=True
+    )
+    events.watch(shell)
+    asyncio.run(shell.run_batch("display ont info summary 0/1/0\ndisplay version\n"))
+    # Nothing is held back in an exec request: each command waits its latency, then runs,
+    # and what it prints goes out as it is made.
+    kinds = [(kind, what if kind != "write" else "") for kind, what in events.log]
+    assert kinds == [
+        ("wait", LATENCY),
+        ("execute", "display ont info summary 0/1/0"),
+        ("write", ""),
+        ("wait", LATENCY),
+        ("execute", "display version"),
+        ("write", ""),
+    ]
 
 
 def _huawei_olt() -> LabOlt:
