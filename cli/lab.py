@@ -86,7 +86,12 @@ def up_command(
         ),
     ] = True,
     latency_ms: Annotated[
-        float, typer.Option("--latency-ms", min=0, help="Delay before every command's answer.")
+        float,
+        typer.Option(
+            "--latency-ms",
+            min=0,
+            help="Time from every command line to its answer (the OLT acts on the line at once).",
+        ),
     ] = 0.0,
     login_ms: Annotated[
         float, typer.Option("--login-ms", min=0, help="Delay of every login.")
