@@ -89,7 +89,6 @@ class _Events:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.log: list[tuple[str, Any]] = []
-        self.writes: list[str] = []
         real_sleep = asyncio.sleep
 
         async def sleep(seconds: float) -> None:
@@ -99,7 +98,6 @@ class _Events:
         monkeypatch.setattr(asyncio, "sleep", sleep)
 
     def write(self, data: str) -> None:
-        self.writes.append(data)
         self.log.append(("write", data))
 
     async def drain(self) -> None:
